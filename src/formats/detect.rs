@@ -1,0 +1,77 @@
+//! Telling formats apart by their content.
+
+use super::{Format, FormatError, Place};
+
+/// How far into the file detection looks for a format's marks.
+const WINDOW: usize = 64 * 1024;
+
+/// Names the format of `bytes` from marks near their start (keys only that format uses).
+pub fn detect(bytes: &[u8]) -> Result<Format, FormatError> {
+    let text = &bytes[..bytes.len().min(WINDOW)];
+    let first = text.iter().copied().find(|b| !b.is_ascii_whitespace() && *b != 0xEF && *b != 0xBB && *b != 0xBF);
+    let has = |mark: &str| memmem(text, mark.as_bytes());
+    match first {
+        None => return Err(FormatError::new(Place::Whole, "the file is empty")),
+        Some(b'{') | Some(b'[') => {}
+        Some(_) => {
+            return Err(FormatError::new(
+                Place::At { line: 1, column: 1, path: String::new() },
+                "not JSON: every format tracedeck reads is JSON, starting with '{' or '['",
+            ));
+        }
+    }
+    let format = if has("\"resourceSpans\"") || has("\"resource_spans\"") || has("\"batches\"") {
+        Format::Otlp
+    } else if has("\"traceID\"") || has("\"processes\"") {
+        Format::Jaeger
+    } else if has("\"traceEvents\"") || has("\"ph\"") {
+        Format::Chrome
+    } else if has("\"start_timestamp\"")
+        || has("\"startTimestamp\"")
+        || has("\"event_id\"")
+        || has("\"transactions\"")
+        || has("\"contexts\"")
+    {
+        Format::Sentry
+    } else if has("\"traceId\"") {
+        Format::Zipkin
+    } else {
+        return Err(FormatError::new(
+            Place::Whole,
+            "not a trace format tracedeck knows: found none of the keys of Sentry (start_timestamp, \
+             contexts), OTLP (resourceSpans), Jaeger (traceID), Zipkin (traceId) or Chrome (traceEvents, ph)",
+        ));
+    };
+    Ok(format)
+}
+
+fn memmem(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_each_format_by_its_keys() {
+        let cases: [(&str, Format); 6] = [
+            (r#"{"resourceSpans":[]}"#, Format::Otlp),
+            (r#"{"data":[{"traceID":"1","spans":[],"processes":{}}]}"#, Format::Jaeger),
+            (r#"{"displayTimeUnit":"ms","traceEvents":[]}"#, Format::Chrome),
+            (r#"[{"ph":"X","ts":1,"dur":2,"pid":1,"tid":1,"name":"a"}"#, Format::Chrome),
+            (r#"{"type":"transaction","start_timestamp":1.0,"contexts":{}}"#, Format::Sentry),
+            (r#"[{"traceId":"a","id":"b","timestamp":1}]"#, Format::Zipkin),
+        ];
+        for (text, format) in cases {
+            assert_eq!(detect(text.as_bytes()), Ok(format), "{text}");
+        }
+    }
+
+    #[test]
+    fn says_why_it_knows_nothing() {
+        assert!(detect(b"   ").unwrap_err().message.contains("empty"));
+        assert!(detect(b"hello").unwrap_err().message.contains("not JSON"));
+        assert!(detect(b"{\"a\":1}").unwrap_err().message.contains("not a trace format"));
+    }
+}

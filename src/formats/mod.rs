@@ -1,0 +1,115 @@
+//! Importers: bytes in, [`Trace`]s or a precise [`ImportError`] out.
+//!
+//! One module per format, each with `parse` (bytes to a [`TraceBuilder`]) and `write` (traces
+//! back to that format, for the generator, round-trip tests and saving). The format is
+//! detected from the content, never from the file name. Parsing borrows from the input and
+//! interns strings, so the input can be dropped before the trees are built
+//! ([`parse`] then [`finish`]), which keeps peak memory near the file's size.
+
+pub mod chrome;
+mod detect;
+mod error;
+pub mod jaeger;
+mod json;
+pub mod otlp;
+pub mod sentry;
+pub mod zipkin;
+
+use std::fmt;
+
+pub use detect::detect;
+pub use error::{FormatError, ImportError, Place};
+
+use crate::model::{Trace, TraceBuilder};
+
+/// The trace formats tracedeck reads.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Format {
+    /// Sentry transaction events, several of one trace, or a trace endpoint's answer.
+    Sentry,
+    /// OpenTelemetry protobuf-JSON (`resourceSpans`), one document or one per line.
+    Otlp,
+    /// Jaeger's query/UI JSON (`data[].spans[]`).
+    Jaeger,
+    /// Zipkin v2 JSON (an array of spans).
+    Zipkin,
+    /// Chrome's trace event format (`traceEvents`, or a bare array of events).
+    Chrome,
+}
+
+impl Format {
+    /// Every format, in detection order.
+    pub const ALL: [Format; 5] = [Format::Otlp, Format::Jaeger, Format::Chrome, Format::Sentry, Format::Zipkin];
+
+    /// The name people know the format by.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Sentry => "Sentry JSON",
+            Format::Otlp => "OTLP JSON",
+            Format::Jaeger => "Jaeger JSON",
+            Format::Zipkin => "Zipkin v2 JSON",
+            Format::Chrome => "Chrome trace events",
+        }
+    }
+
+    /// Reads `bytes` as this format.
+    pub fn parse(self, bytes: &[u8]) -> Result<TraceBuilder, FormatError> {
+        match self {
+            Format::Sentry => sentry::parse(bytes),
+            Format::Otlp => otlp::parse(bytes),
+            Format::Jaeger => jaeger::parse(bytes),
+            Format::Zipkin => zipkin::parse(bytes),
+            Format::Chrome => chrome::parse(bytes),
+        }
+    }
+
+    /// Writes traces in this format.
+    pub fn write(self, traces: &[Trace], out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        match self {
+            Format::Sentry => sentry::write(traces, out),
+            Format::Otlp => otlp::write(traces, out),
+            Format::Jaeger => jaeger::write(traces, out),
+            Format::Zipkin => zipkin::write(traces, out),
+            Format::Chrome => chrome::write(traces, out),
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What one file held.
+#[derive(Debug)]
+pub struct Imported {
+    /// The format it was read as.
+    pub format: Format,
+    /// One trace per trace id, by start time.
+    pub traces: Vec<Trace>,
+}
+
+/// Detects the format of `bytes` and reads them. `file` names the input in errors.
+pub fn import(file: &str, bytes: &[u8]) -> Result<Imported, ImportError> {
+    let (format, builder) = parse(file, bytes)?;
+    finish(file, format, builder)
+}
+
+/// The first half of [`import`]: detect and parse. The input may be dropped afterwards.
+pub fn parse(file: &str, bytes: &[u8]) -> Result<(Format, TraceBuilder), ImportError> {
+    let format = detect(bytes).map_err(|e| ImportError::new(file, None, e))?;
+    let builder = format.parse(bytes).map_err(|e| ImportError::new(file, Some(format), e))?;
+    Ok((format, builder))
+}
+
+/// The second half of [`import`]: link, order and index the spans.
+pub fn finish(file: &str, format: Format, builder: TraceBuilder) -> Result<Imported, ImportError> {
+    let traces = builder
+        .build()
+        .map_err(|e| ImportError::new(file, Some(format), FormatError::new(Place::Whole, e.to_string())))?;
+    if traces.is_empty() {
+        return Err(ImportError::new(file, Some(format), FormatError::new(Place::Whole, "the file holds no spans")));
+    }
+    Ok(Imported { format, traces })
+}

@@ -1,0 +1,8 @@
+//! tracedeck: a debugger for integration traces.
+//!
+//! Layers, each depending only on those before it: [`model`] (the normalized trace, no I/O),
+//! [`formats`] (bytes to model), [`analysis`] (model to verdicts), then the network parts and
+//! the GUI. The `tracedeck` binary is a thin command line over this library.
+
+pub mod formats;
+pub mod model;

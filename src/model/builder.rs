@@ -1,0 +1,618 @@
+//! Assembling a [`Trace`] from the raw spans an importer read.
+//!
+//! Importers push spans in whatever order the file has them, with ids and parent ids as
+//! written; [`TraceBuilder::build`] groups them by trace id, links parents, orders every
+//! tree depth-first and notes what was odd. Only a parent cycle, which has no tree to show,
+//! is an error.
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::sync::Arc;
+
+use super::span::Range32;
+use super::strings::Interner;
+use super::{
+    Attr, AttrValue, ErrorRef, Event, Nanos, Span, SpanFlags, SpanId, SpanIdx, SpanKind, Status, StrId, Trace, TraceId,
+    Warning,
+};
+
+/// A span as an importer read it, before the tree is known.
+#[derive(Clone, Copy, Debug)]
+pub struct RawSpan {
+    /// The trace it belongs to.
+    pub trace_id: TraceId,
+    /// Its id.
+    pub id: SpanId,
+    /// Its parent's id, as written (may name a span that is not in the file).
+    pub parent_id: Option<SpanId>,
+    /// Start, absolute nanoseconds.
+    pub start: Nanos,
+    /// End, absolute nanoseconds; `None` for a span that never ended.
+    pub end: Option<Nanos>,
+    /// Name or description.
+    pub name: StrId,
+    /// Operation category.
+    pub op: StrId,
+    /// Service or process.
+    pub service: StrId,
+    /// Transaction or root operation.
+    pub transaction: StrId,
+    /// The format's status text.
+    pub status_message: StrId,
+    /// Client, server, ...
+    pub kind: SpanKind,
+    /// Ok, error or unset.
+    pub status: Status,
+    /// Attributes pushed with [`TraceBuilder::push_attr`].
+    pub attrs: Range32,
+    /// Events pushed with [`TraceBuilder::push_event`].
+    pub events: Range32,
+}
+
+impl RawSpan {
+    /// A span with the given identity and times and every other field empty.
+    pub fn new(trace_id: TraceId, id: SpanId, parent_id: Option<SpanId>, start: Nanos, end: Option<Nanos>) -> Self {
+        RawSpan {
+            trace_id,
+            id,
+            parent_id,
+            start,
+            end,
+            name: StrId::EMPTY,
+            op: StrId::EMPTY,
+            service: StrId::EMPTY,
+            transaction: StrId::EMPTY,
+            status_message: StrId::EMPTY,
+            kind: SpanKind::Unspecified,
+            status: Status::Unset,
+            attrs: Range32::default(),
+            events: Range32::default(),
+        }
+    }
+}
+
+/// An error event as an importer read it.
+#[derive(Clone, Copy, Debug)]
+pub struct RawEvent {
+    /// The trace it belongs to.
+    pub trace_id: TraceId,
+    /// The span it happened in, if known.
+    pub span_id: Option<SpanId>,
+    /// When, if known.
+    pub time: Option<Nanos>,
+    /// Title.
+    pub title: StrId,
+    /// The back-end's id for it.
+    pub event_id: StrId,
+    /// Severity.
+    pub level: StrId,
+}
+
+/// Why spans could not be made into a trace.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BuildError {
+    /// Spans are each other's ancestors, so no tree holds them.
+    #[error("spans form a parent cycle: {}", cycle_text(.spans))]
+    Cycle {
+        /// The spans on the cycle, each the parent of the one before.
+        spans: Vec<SpanId>,
+    },
+}
+
+fn cycle_text(spans: &[SpanId]) -> String {
+    let mut text: Vec<String> = spans.iter().map(|s| s.to_string()).collect();
+    if let Some(first) = text.first().cloned() {
+        text.push(first);
+    }
+    text.join(" → ")
+}
+
+/// Collects raw spans and builds [`Trace`]s from them. See the module docs.
+pub struct TraceBuilder {
+    strings: Interner,
+    spans: Vec<RawSpan>,
+    attrs: Vec<Attr>,
+    events: Vec<Event>,
+    errors: Vec<RawEvent>,
+    notes: Vec<String>,
+}
+
+impl Default for TraceBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
+const NONE: u32 = u32::MAX;
+
+impl TraceBuilder {
+    /// An empty builder.
+    pub fn new() -> Self {
+        TraceBuilder {
+            strings: Interner::new(),
+            spans: Vec::new(),
+            attrs: Vec::new(),
+            events: Vec::new(),
+            errors: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    /// Interns a string.
+    pub fn intern(&mut self, text: &str) -> StrId {
+        self.strings.intern(text)
+    }
+
+    /// The id of a string already interned.
+    pub fn interned(&self, text: &str) -> Option<StrId> {
+        self.strings.get(text)
+    }
+
+    /// The text of an interned string.
+    pub fn resolve(&self, id: StrId) -> &str {
+        self.strings.resolve(id)
+    }
+
+    /// Where the next attribute will go; pass it to [`attrs_since`](Self::attrs_since).
+    pub fn attr_mark(&self) -> u32 {
+        self.attrs.len() as u32
+    }
+
+    /// Appends an attribute.
+    pub fn push_attr(&mut self, key: StrId, value: AttrValue) {
+        self.attrs.push(Attr { key, value });
+    }
+
+    /// Appends a text attribute, interning key and value.
+    pub fn push_attr_str(&mut self, key: &str, value: &str) {
+        let key = self.intern(key);
+        let value = AttrValue::Str(self.intern(value));
+        self.push_attr(key, value);
+    }
+
+    /// The attributes pushed since `mark`.
+    pub fn attrs_since(&self, mark: u32) -> Range32 {
+        Range32 { start: mark, len: self.attrs.len() as u32 - mark }
+    }
+
+    /// The attributes already pushed, for importers that post-process them.
+    pub fn attrs(&self) -> &[Attr] {
+        &self.attrs
+    }
+
+    /// Where the next event will go; pass it to [`events_since`](Self::events_since).
+    pub fn event_mark(&self) -> u32 {
+        self.events.len() as u32
+    }
+
+    /// Appends a span event.
+    pub fn push_event(&mut self, event: Event) {
+        self.events.push(event);
+    }
+
+    /// The events pushed since `mark`.
+    pub fn events_since(&self, mark: u32) -> Range32 {
+        Range32 { start: mark, len: self.events.len() as u32 - mark }
+    }
+
+    /// Appends a span.
+    pub fn push_span(&mut self, span: RawSpan) {
+        self.spans.push(span);
+    }
+
+    /// The spans pushed so far.
+    pub fn spans(&self) -> &[RawSpan] {
+        &self.spans
+    }
+
+    /// The spans pushed so far, to amend (an importer closing open spans, say).
+    pub fn spans_mut(&mut self) -> &mut [RawSpan] {
+        &mut self.spans
+    }
+
+    /// Appends an error event.
+    pub fn push_error(&mut self, error: RawEvent) {
+        self.errors.push(error);
+    }
+
+    /// Adds a note that every trace built from this builder will carry as a warning.
+    pub fn note(&mut self, text: impl Into<String>) {
+        self.notes.push(text.into());
+    }
+
+    /// Builds one trace per trace id, ordered by start time. A 64-bit trace id joins the
+    /// 128-bit id whose lower half it equals (Zipkin's and Jaeger's lenient matching).
+    pub fn build(self) -> Result<Vec<Trace>, BuildError> {
+        let TraceBuilder { strings, spans, attrs, events, errors, notes } = self;
+        let groups = group_by_trace(&spans);
+        let strings = Arc::new(strings.freeze());
+        let attrs = Arc::new(attrs);
+        let events = Arc::new(events);
+        let shared = Shared { spans: &spans, strings: &strings, attrs: &attrs, events: &events, notes: &notes };
+        let mut traces = groups
+            .into_iter()
+            .map(|(trace_id, members)| shared.build_one(trace_id, &members))
+            .collect::<Result<Vec<_>, _>>()?;
+        traces.sort_by_key(|t| t.start);
+        attach_errors(&mut traces, errors);
+        Ok(traces)
+    }
+}
+
+/// Groups span indices by trace id, in order of first appearance.
+fn group_by_trace(spans: &[RawSpan]) -> Vec<(TraceId, Vec<u32>)> {
+    let long_ids: FastMap<u64, TraceId> =
+        spans.iter().filter(|s| s.trace_id.0 >> 64 != 0).map(|s| (s.trace_id.low64(), s.trace_id)).collect();
+    let key = |id: TraceId| if id.0 >> 64 == 0 { long_ids.get(&id.low64()).copied().unwrap_or(id) } else { id };
+    let mut slot: FastMap<TraceId, usize> = FastMap::default();
+    let mut groups: Vec<(TraceId, Vec<u32>)> = Vec::new();
+    for (i, span) in spans.iter().enumerate() {
+        let id = key(span.trace_id);
+        let g = *slot.entry(id).or_insert_with(|| {
+            groups.push((id, Vec::new()));
+            groups.len() - 1
+        });
+        groups[g].1.push(i as u32);
+    }
+    groups
+}
+
+fn attach_errors(traces: &mut [Trace], errors: Vec<RawEvent>) {
+    if traces.is_empty() {
+        return;
+    }
+    for error in errors {
+        let owner = traces
+            .iter()
+            .position(|t| t.trace_id == error.trace_id || t.trace_id.low64() == error.trace_id.low64())
+            .unwrap_or(0);
+        let trace = &mut traces[owner];
+        let span = error.span_id.and_then(|id| trace.find(id));
+        trace.errors.push(ErrorRef {
+            span,
+            time: error.time,
+            title: error.title,
+            event_id: error.event_id,
+            level: error.level,
+        });
+    }
+}
+
+struct Shared<'a> {
+    spans: &'a [RawSpan],
+    strings: &'a Arc<super::Strings>,
+    attrs: &'a Arc<Vec<Attr>>,
+    events: &'a Arc<Vec<Event>>,
+    notes: &'a [String],
+}
+
+impl Shared<'_> {
+    /// Builds the trace made of `members` (indices into `spans`).
+    fn build_one(&self, trace_id: TraceId, members: &[u32]) -> Result<Trace, BuildError> {
+        let raw = |local: u32| &self.spans[members[local as usize] as usize];
+        let n = members.len();
+        let mut warnings: Vec<Warning> = self.notes.iter().cloned().map(Warning::Import).collect();
+        let mut flags = vec![SpanFlags::default(); n];
+
+        // Link parents by id; the first span with an id owns it.
+        let mut owner: FastMap<SpanId, u32> = FastMap::with_capacity_and_hasher(n, Default::default());
+        let mut duplicates = (0, None);
+        for local in 0..n as u32 {
+            let id = raw(local).id;
+            if let Entry::Vacant(slot) = owner.entry(id) {
+                slot.insert(local);
+                continue;
+            }
+            flags[local as usize].insert(SpanFlags::DUPLICATE_ID);
+            duplicates = (duplicates.0 + 1, duplicates.1.or(Some(id)));
+        }
+        if let (count, Some(example)) = duplicates {
+            warnings.push(Warning::DuplicateIds { count, example });
+        }
+        let mut parent = vec![NONE; n];
+        let mut orphans = (0, None);
+        for local in 0..n as u32 {
+            let span = raw(local);
+            let Some(pid) = span.parent_id else { continue };
+            match owner.get(&pid) {
+                Some(&p) if p != local => parent[local as usize] = p,
+                _ => {
+                    flags[local as usize].insert(SpanFlags::ORPHAN);
+                    orphans = (orphans.0 + 1, orphans.1.or(Some((span.id, pid))));
+                }
+            }
+        }
+        drop(owner);
+        if let (count, Some((example, missing_parent))) = orphans {
+            warnings.push(Warning::Orphans { count, example, missing_parent });
+        }
+
+        // Children lists (counting sort), each ordered by start time then file order.
+        let mut offsets = vec![0u32; n + 1];
+        for &p in &parent {
+            if p != NONE {
+                offsets[p as usize + 1] += 1;
+            }
+        }
+        for i in 0..n {
+            offsets[i + 1] += offsets[i];
+        }
+        let mut fill = offsets.clone();
+        let mut children = vec![0u32; offsets[n] as usize];
+        let mut roots = Vec::new();
+        for (local, &p) in parent.iter().enumerate() {
+            if p == NONE {
+                roots.push(local as u32);
+            } else {
+                children[fill[p as usize] as usize] = local as u32;
+                fill[p as usize] += 1;
+            }
+        }
+        drop(fill);
+        let by_start = |a: &u32, b: &u32| (raw(*a).start, *a).cmp(&(raw(*b).start, *b));
+        roots.sort_unstable_by(by_start);
+        for i in 0..n {
+            children[offsets[i] as usize..offsets[i + 1] as usize].sort_unstable_by(by_start);
+        }
+
+        // Depth-first pre-order from the roots.
+        let mut order: Vec<u32> = Vec::with_capacity(n);
+        let mut stack: Vec<u32> = roots.iter().rev().copied().collect();
+        while let Some(local) = stack.pop() {
+            order.push(local);
+            let kids = &children[offsets[local as usize] as usize..offsets[local as usize + 1] as usize];
+            stack.extend(kids.iter().rev());
+        }
+        if order.len() < n {
+            return Err(BuildError::Cycle { spans: find_cycle(&order, &parent, |l| raw(l).id) });
+        }
+        drop(children);
+        drop(offsets);
+
+        let mut position = vec![0u32; n];
+        for (pos, &local) in order.iter().enumerate() {
+            position[local as usize] = pos as u32;
+        }
+        let start = order.iter().map(|&l| raw(l).start).min().unwrap_or(0);
+        let end = order.iter().map(|&l| raw(l).end.unwrap_or(raw(l).start).max(raw(l).start)).max().unwrap_or(0);
+
+        let mut built: Vec<Span> = Vec::with_capacity(n);
+        let (mut open, mut inverted, mut skewed) = (0usize, (0usize, None), (0usize, 0, None));
+        for &local in &order {
+            let r = raw(local);
+            let mut f = flags[local as usize];
+            let span_end = match r.end {
+                None => {
+                    f.insert(SpanFlags::OPEN);
+                    open += 1;
+                    end.max(r.start)
+                }
+                Some(e) if e < r.start => {
+                    f.insert(SpanFlags::END_BEFORE_START);
+                    inverted = (inverted.0 + 1, inverted.1.or(Some(r.id)));
+                    r.start
+                }
+                Some(e) => e,
+            };
+            let parent_pos = (parent[local as usize] != NONE).then(|| position[parent[local as usize] as usize]);
+            let depth = parent_pos.map_or(0, |p| built[p as usize].depth + 1);
+            if let Some(p) = parent_pos {
+                let gap = built[p as usize].start - r.start;
+                if gap > 0 {
+                    f.insert(SpanFlags::SKEWED);
+                    skewed.0 += 1;
+                    if gap > skewed.1 {
+                        skewed = (skewed.0, gap, Some(r.id));
+                    }
+                }
+            }
+            built.push(Span {
+                id: r.id,
+                parent_id: r.parent_id,
+                trace_id: r.trace_id,
+                start: r.start,
+                end: span_end,
+                parent: parent_pos,
+                depth,
+                subtree_end: 0,
+                name: r.name,
+                op: r.op,
+                service: r.service,
+                transaction: r.transaction,
+                status_message: r.status_message,
+                attrs: r.attrs,
+                events: r.events,
+                kind: r.kind,
+                status: r.status,
+                flags: f,
+            });
+        }
+        // Subtree ends: a span's subtree ends where the next span at its depth or shallower starts.
+        let mut open_stack: Vec<SpanIdx> = Vec::new();
+        for pos in 0..n as u32 {
+            let depth = built[pos as usize].depth;
+            while let Some(&top) = open_stack.last() {
+                if built[top as usize].depth < depth {
+                    break;
+                }
+                built[top as usize].subtree_end = pos;
+                open_stack.pop();
+            }
+            open_stack.push(pos);
+        }
+        for top in open_stack {
+            built[top as usize].subtree_end = n as u32;
+        }
+
+        if open > 0 {
+            warnings.push(Warning::OpenSpans { count: open });
+        }
+        if let (count, Some(example)) = inverted {
+            warnings.push(Warning::EndBeforeStart { count, example });
+        }
+        if let (count, worst, Some(example)) = skewed {
+            warnings.push(Warning::ClockSkew { count, worst, example });
+        }
+        let mut by_id: Vec<(SpanId, SpanIdx)> = built.iter().enumerate().map(|(i, s)| (s.id, i as SpanIdx)).collect();
+        by_id.sort_unstable();
+        let roots = roots.iter().map(|&l| position[l as usize]).collect();
+        Ok(Trace {
+            trace_id,
+            spans: built,
+            attrs: Arc::clone(self.attrs),
+            events: Arc::clone(self.events),
+            errors: Vec::new(),
+            strings: Arc::clone(self.strings),
+            roots,
+            by_id,
+            warnings,
+            start,
+            end,
+        })
+    }
+}
+
+/// Finds one cycle among the spans the depth-first walk did not reach.
+fn find_cycle(reached: &[u32], parent: &[u32], id: impl Fn(u32) -> SpanId) -> Vec<SpanId> {
+    let mut seen = vec![false; parent.len()];
+    for &l in reached {
+        seen[l as usize] = true;
+    }
+    let start = (0..parent.len() as u32).find(|&l| !seen[l as usize]).expect("some span was not reached");
+    // Walk up from an unreached span; every unreached span's chain ends in a cycle.
+    let mut step = vec![NONE; parent.len()];
+    let mut at = start;
+    let mut k = 0;
+    while step[at as usize] == NONE {
+        step[at as usize] = k;
+        k += 1;
+        at = parent[at as usize];
+    }
+    let mut cycle = vec![id(at)];
+    let mut next = parent[at as usize];
+    while next != at {
+        cycle.push(id(next));
+        next = parent[next as usize];
+    }
+    cycle
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sid(v: u64) -> SpanId {
+        SpanId::new(v).unwrap()
+    }
+
+    fn push(b: &mut TraceBuilder, id: u64, parent: Option<u64>, start: Nanos, end: Option<Nanos>) {
+        let name = b.intern(&format!("span {id}"));
+        let mut raw = RawSpan::new(TraceId(7), sid(id), parent.map(sid), start, end);
+        raw.name = name;
+        b.push_span(raw);
+    }
+
+    fn ids(trace: &Trace) -> Vec<u64> {
+        trace.spans().iter().map(|s| s.id.get()).collect()
+    }
+
+    #[test]
+    fn orders_depth_first_with_siblings_by_start() {
+        let mut b = TraceBuilder::new();
+        push(&mut b, 3, Some(1), 50, Some(60));
+        push(&mut b, 2, Some(1), 10, Some(40));
+        push(&mut b, 4, Some(2), 20, Some(30));
+        push(&mut b, 1, None, 0, Some(100));
+        let traces = b.build().unwrap();
+        assert_eq!(traces.len(), 1);
+        let t = &traces[0];
+        assert_eq!(ids(t), vec![1, 2, 4, 3]);
+        assert_eq!(t.spans().iter().map(|s| s.depth).collect::<Vec<_>>(), vec![0, 1, 2, 1]);
+        assert_eq!(t.spans().iter().map(|s| s.subtree_end).collect::<Vec<_>>(), vec![4, 3, 3, 4]);
+        assert_eq!(t.children(0).collect::<Vec<_>>(), vec![1, 3]);
+        assert_eq!(t.roots(), &[0]);
+        assert_eq!(t.find(sid(4)), Some(2));
+        assert_eq!(t.ancestors(2).collect::<Vec<_>>(), vec![2, 1, 0]);
+        assert_eq!(t.str(t.span(3).name), "span 3");
+        assert!(t.warnings().is_empty());
+        assert_eq!((t.start(), t.end()), (0, 100));
+    }
+
+    #[test]
+    fn orphans_become_roots_with_a_warning() {
+        let mut b = TraceBuilder::new();
+        push(&mut b, 1, None, 0, Some(10));
+        push(&mut b, 2, Some(99), 5, Some(8));
+        let t = &b.build().unwrap()[0];
+        assert_eq!(t.roots().len(), 2);
+        assert!(t.span(1).flags.contains(SpanFlags::ORPHAN));
+        assert_eq!(t.warnings(), &[Warning::Orphans { count: 1, example: sid(2), missing_parent: sid(99) }]);
+        assert!(t.warnings()[0].to_string().contains("0000000000000063"));
+    }
+
+    #[test]
+    fn duplicates_open_spans_skew_and_inverted_times_are_warned_not_fatal() {
+        let mut b = TraceBuilder::new();
+        push(&mut b, 1, None, 100, Some(200));
+        push(&mut b, 1, None, 100, Some(150));
+        push(&mut b, 2, Some(1), 90, None);
+        push(&mut b, 3, Some(1), 120, Some(110));
+        let t = &b.build().unwrap()[0];
+        let kinds: Vec<String> = t.warnings().iter().map(|w| w.to_string()).collect();
+        assert!(kinds.iter().any(|w| w.contains("repeat an id")), "{kinds:?}");
+        assert!(kinds.iter().any(|w| w.contains("never ended")), "{kinds:?}");
+        assert!(kinds.iter().any(|w| w.contains("clock skew")), "{kinds:?}");
+        assert!(kinds.iter().any(|w| w.contains("end before they start")), "{kinds:?}");
+        let open = t.span(t.find(sid(2)).unwrap());
+        assert!(open.flags.contains(SpanFlags::OPEN) && open.flags.contains(SpanFlags::SKEWED));
+        assert_eq!(open.end, 200);
+        let inverted = t.span(t.find(sid(3)).unwrap());
+        assert_eq!(inverted.duration(), 0);
+    }
+
+    #[test]
+    fn a_parent_cycle_is_an_error_naming_its_spans() {
+        let mut b = TraceBuilder::new();
+        push(&mut b, 1, None, 0, Some(10));
+        push(&mut b, 2, Some(3), 0, Some(10));
+        push(&mut b, 3, Some(2), 0, Some(10));
+        let err = b.build().unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("cycle"), "{text}");
+        assert!(text.contains("0000000000000002") && text.contains("0000000000000003"), "{text}");
+    }
+
+    #[test]
+    fn groups_by_trace_id_and_joins_short_ids_to_long_ones() {
+        let mut b = TraceBuilder::new();
+        let long = TraceId(0xaaaa_0000_0000_0000_0000_0000_0000_0001 | (1 << 64));
+        b.push_span(RawSpan::new(long, sid(1), None, 0, Some(10)));
+        b.push_span(RawSpan::new(TraceId(long.low64() as u128), sid(2), Some(sid(1)), 1, Some(5)));
+        b.push_span(RawSpan::new(TraceId(42), sid(3), None, 50, Some(60)));
+        let traces = b.build().unwrap();
+        assert_eq!(traces.len(), 2);
+        assert_eq!(traces[0].len(), 2);
+        assert_eq!(traces[0].trace_id(), long);
+        assert_eq!(traces[1].trace_id(), TraceId(42));
+    }
+
+    #[test]
+    fn errors_attach_to_their_span() {
+        let mut b = TraceBuilder::new();
+        push(&mut b, 1, None, 0, Some(10));
+        let title = b.intern("KeyError");
+        b.push_error(RawEvent {
+            trace_id: TraceId(7),
+            span_id: Some(sid(1)),
+            time: Some(5),
+            title,
+            event_id: StrId::EMPTY,
+            level: StrId::EMPTY,
+        });
+        let t = &b.build().unwrap()[0];
+        assert_eq!(t.errors().len(), 1);
+        assert_eq!(t.errors()[0].span, Some(0));
+    }
+}

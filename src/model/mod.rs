@@ -1,0 +1,42 @@
+//! The normalized trace: what every importer produces and every view reads.
+//!
+//! No I/O and no UI live here. A [`Trace`] is immutable once built: importers fill a
+//! [`TraceBuilder`] with raw spans (ids, parent ids, absolute times) and [`TraceBuilder::build`]
+//! resolves parents, orders spans depth-first, precomputes children and depths, and records
+//! anything odd (orphans, duplicate ids, clock skew, open spans) as [`Warning`]s instead of
+//! failing. Built for a million spans: spans are small fixed-size records, strings are
+//! interned once per trace, attributes and events live in flat arrays.
+
+mod builder;
+mod ids;
+mod span;
+mod strings;
+mod trace;
+
+pub use builder::{BuildError, RawEvent, RawSpan, TraceBuilder};
+pub use ids::{IdParseError, SpanId, TraceId};
+pub use span::{Attr, AttrValue, ErrorRef, Event, Range32, Span, SpanFlags, SpanIdx, SpanKind, Status};
+pub use strings::{StrId, Strings};
+pub use trace::{Children, Trace, Warning};
+
+/// Time in integer nanoseconds. Absolute times are nanoseconds since the Unix epoch.
+pub type Nanos = i64;
+
+/// Formats a duration for people: `850 ns`, `12.3 µs`, `4.21 s`, `2 min 05 s`.
+pub fn format_duration(nanos: Nanos) -> String {
+    let sign = if nanos < 0 { "-" } else { "" };
+    let n = nanos.unsigned_abs();
+    let body = if n < 1_000 {
+        format!("{n} ns")
+    } else if n < 1_000_000 {
+        format!("{:.1} µs", n as f64 / 1e3)
+    } else if n < 1_000_000_000 {
+        format!("{:.1} ms", n as f64 / 1e6)
+    } else if n < 60_000_000_000 {
+        format!("{:.2} s", n as f64 / 1e9)
+    } else {
+        let secs = n / 1_000_000_000;
+        format!("{} min {:02} s", secs / 60, secs % 60)
+    };
+    format!("{sign}{body}")
+}
