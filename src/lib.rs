@@ -6,3 +6,5 @@
 
 pub mod formats;
 pub mod model;
+#[cfg(feature = "gui")]
+pub mod ui;

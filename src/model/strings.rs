@@ -16,6 +16,11 @@ impl StrId {
         self == StrId::EMPTY
     }
 
+    /// The string's number in its table (stable for the table's life), e.g. to pick a colour.
+    pub fn index(self) -> u32 {
+        self.0
+    }
+
     fn spur(self) -> Spur {
         Spur::try_from_usize(self.0 as usize).expect("StrId comes from a table of at most u32::MAX - 1 strings")
     }

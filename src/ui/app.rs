@@ -1,0 +1,547 @@
+//! The application: tabs of traces, the start screen, menus, and the one place where
+//! user actions take effect ([`App::apply`]).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, channel};
+
+use egui::{Align, Color32, Layout, RichText, Ui};
+
+use super::details::{self, DetailsAction};
+use super::loader::{INCIDENT_AFTER, INCIDENT_BEFORE, LoadedFile, Loading, Source};
+use super::overlay::Overlay;
+use super::search::Search;
+use super::settings::{Settings, ThemeChoice};
+use super::theme;
+use super::waterfall::Waterfall;
+use crate::model::{SpanId, Trace, format_duration};
+
+/// Something the user asked for, carried out at the end of the frame.
+#[derive(Debug)]
+#[must_use]
+pub enum Action {
+    /// Load a trace file or bundled sample in a new tab.
+    Open(Source),
+    /// Show the native file dialog.
+    OpenDialog,
+    /// Close a tab.
+    CloseTab(usize),
+    /// Use another deadline profile for every open trace.
+    SetProfile(String),
+}
+
+/// One trace on screen with its view state.
+pub struct TraceView {
+    /// The trace.
+    pub trace: Arc<Trace>,
+    /// Its deadline overlay under the current profile.
+    pub overlay: Overlay,
+    /// Zoom, collapse, selection.
+    pub waterfall: Waterfall,
+    /// The search box.
+    pub search: Search,
+}
+
+impl TraceView {
+    /// A fresh view of `trace` under `profile`.
+    pub fn new(trace: Arc<Trace>, profile: &str) -> Self {
+        let overlay = super::overlay::for_trace(&trace, profile);
+        let waterfall = Waterfall::new(&trace, &overlay);
+        TraceView { trace, overlay, waterfall, search: Search::default() }
+    }
+}
+
+enum TabContent {
+    Loading(Loading),
+    Failed(String),
+    Loaded { file: Arc<LoadedFile>, index: usize, view: Box<TraceView> },
+}
+
+struct Tab {
+    title: String,
+    content: TabContent,
+}
+
+/// The tracedeck window.
+pub struct App {
+    settings: Settings,
+    tabs: Vec<Tab>,
+    active: usize,
+    actions: Vec<Action>,
+    dialog: Option<Receiver<Vec<PathBuf>>>,
+    show_help: bool,
+    open_at_span: Option<SpanId>,
+    title: String,
+    theme_applied: bool,
+}
+
+impl App {
+    /// The app with remembered settings, opening `files` (and selecting span `span` once loaded).
+    pub fn new(settings: Settings, files: Vec<PathBuf>, span: Option<SpanId>) -> Self {
+        App {
+            settings,
+            tabs: Vec::new(),
+            active: 0,
+            actions: files.into_iter().map(|f| Action::Open(Source::File(f))).collect(),
+            dialog: None,
+            show_help: false,
+            open_at_span: span,
+            title: String::new(),
+            theme_applied: false,
+        }
+    }
+
+    /// The settings to persist.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Queues an action, as a menu item would.
+    pub fn request(&mut self, action: Action) {
+        self.actions.push(action);
+    }
+
+    /// The whole window, one frame.
+    pub fn ui(&mut self, ui: &mut Ui) {
+        let ctx = ui.ctx().clone();
+        if !self.theme_applied {
+            self.apply_theme(&ctx);
+            self.theme_applied = true;
+        }
+        self.poll_loads(&ctx);
+        self.poll_dialog();
+        self.take_dropped_files(&ctx);
+        if ctx.input(|i| i.key_pressed(egui::Key::F1)) {
+            self.show_help ^= true;
+        }
+
+        egui::Panel::top("menu").show(ui, |ui| self.menu_bar(ui));
+        if !self.tabs.is_empty() {
+            egui::Panel::top("tabs").show(ui, |ui| self.tab_bar(ui));
+        }
+        let settings = self.settings.clone();
+        let mut actions = Vec::new();
+        match self.tabs.get_mut(self.active) {
+            None => {
+                egui::CentralPanel::default().show(ui, |ui| actions.extend(start_screen(ui, &settings)));
+            }
+            Some(tab) => match &mut tab.content {
+                TabContent::Loading(loading) => {
+                    egui::CentralPanel::default().show(ui, |ui| {
+                        ui.add_space(40.0);
+                        ui.vertical_centered(|ui| {
+                            ui.label(format!("Loading {} — {}", loading.source.display(), loading.phase));
+                            ui.add(egui::ProgressBar::new(loading.progress).show_percentage().desired_width(400.0));
+                            if ui.button("Cancel").clicked() {
+                                loading.cancel();
+                                actions.push(Action::CloseTab(self.active));
+                            }
+                        });
+                    });
+                }
+                TabContent::Failed(message) => {
+                    egui::CentralPanel::default().show(ui, |ui| {
+                        ui.add_space(40.0);
+                        ui.vertical_centered(|ui| {
+                            ui.heading(RichText::new("This file could not be opened").color(theme::MISS));
+                            ui.add_space(8.0);
+                            ui.label(RichText::new(message.as_str()).monospace());
+                            ui.add_space(8.0);
+                            if ui.button("Close this tab").clicked() {
+                                actions.push(Action::CloseTab(self.active));
+                            }
+                        });
+                    });
+                }
+                TabContent::Loaded { file, index, view } => {
+                    trace_screen(ui, &settings, file, index, view);
+                }
+            },
+        }
+        self.actions.extend(actions);
+        if self.show_help {
+            help_window(&ctx, &mut self.show_help);
+        }
+        self.paint_drop_hint(&ctx);
+        self.update_title(&ctx);
+        for action in std::mem::take(&mut self.actions) {
+            self.apply(&ctx, action);
+        }
+    }
+
+    /// Carries out one action.
+    pub fn apply(&mut self, ctx: &egui::Context, action: Action) {
+        match action {
+            Action::Open(source) => {
+                if let Source::File(path) = &source {
+                    self.settings.remember(path.clone());
+                }
+                let repaint_ctx = ctx.clone();
+                let loading = Loading::start(source.clone(), move || repaint_ctx.request_repaint());
+                self.tabs.push(Tab { title: source.name(), content: TabContent::Loading(loading) });
+                self.active = self.tabs.len() - 1;
+            }
+            Action::OpenDialog => {
+                let (tx, rx) = channel();
+                let repaint_ctx = ctx.clone();
+                std::thread::spawn(move || {
+                    let files = rfd::FileDialog::new()
+                        .set_title("Open trace files")
+                        .add_filter("Trace files", &["json", "jsonl", "ndjson"])
+                        .add_filter("All files", &["*"])
+                        .pick_files()
+                        .unwrap_or_default();
+                    let _ = tx.send(files);
+                    repaint_ctx.request_repaint();
+                });
+                self.dialog = Some(rx);
+            }
+            Action::CloseTab(i) => {
+                if i < self.tabs.len() {
+                    if let TabContent::Loading(loading) = &self.tabs[i].content {
+                        loading.cancel();
+                    }
+                    self.tabs.remove(i);
+                    self.active = self.active.min(self.tabs.len().saturating_sub(1));
+                }
+            }
+            Action::SetProfile(name) => {
+                self.settings.profile = name;
+                for tab in &mut self.tabs {
+                    if let TabContent::Loaded { view, .. } = &mut tab.content {
+                        view.overlay = super::overlay::for_trace(&view.trace, &self.settings.profile);
+                    }
+                }
+            }
+        }
+    }
+
+    fn poll_loads(&mut self, ctx: &egui::Context) {
+        for tab in &mut self.tabs {
+            let TabContent::Loading(loading) = &mut tab.content else { continue };
+            let Some(result) = loading.poll() else { continue };
+            tab.content = match result {
+                Ok(file) if !file.traces.is_empty() => {
+                    let file = Arc::new(file);
+                    let mut view = TraceView::new(Arc::clone(&file.traces[0]), &self.settings.profile);
+                    view.waterfall.show_critical = self.settings.show_critical;
+                    if let Some(id) = self.open_at_span.take() {
+                        match view.trace.find(id) {
+                            Some(idx) => view.waterfall.reveal(&view.trace, idx),
+                            None => self.open_at_span = Some(id),
+                        }
+                    }
+                    TabContent::Loaded { file, index: 0, view: Box::new(view) }
+                }
+                Ok(file) => TabContent::Failed(format!("{}: the file holds no traces", file.source.display())),
+                Err(message) => TabContent::Failed(message),
+            };
+            ctx.request_repaint();
+        }
+    }
+
+    fn poll_dialog(&mut self) {
+        if let Some(rx) = &self.dialog
+            && let Ok(files) = rx.try_recv()
+        {
+            self.dialog = None;
+            self.actions.extend(files.into_iter().map(|f| Action::Open(Source::File(f))));
+        }
+    }
+
+    fn take_dropped_files(&mut self, ctx: &egui::Context) {
+        let dropped: Vec<PathBuf> = ctx.input(|i| i.raw.dropped_files.iter().filter_map(|f| f.path().map(|p| p.to_path_buf())).collect());
+        self.actions.extend(dropped.into_iter().map(|p| Action::Open(Source::File(p))));
+    }
+
+    fn paint_drop_hint(&self, ctx: &egui::Context) {
+        if ctx.input(|i| i.raw.hovered_files.is_empty()) {
+            return;
+        }
+        let painter = ctx.layer_painter(egui::LayerId::new(egui::Order::Foreground, egui::Id::NULL.with("drop")));
+        let rect = ctx.content_rect();
+        painter.rect_filled(rect, 0.0, Color32::from_black_alpha(160));
+        painter.text(rect.center(), egui::Align2::CENTER_CENTER, "Drop trace files to open them", egui::FontId::proportional(24.0), Color32::WHITE);
+    }
+
+    fn update_title(&mut self, ctx: &egui::Context) {
+        let title = match self.tabs.get(self.active) {
+            Some(tab) => format!("{} — tracedeck", tab.title),
+            None => "tracedeck".to_owned(),
+        };
+        if title != self.title {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
+            self.title = title;
+        }
+    }
+
+    fn apply_theme(&self, ctx: &egui::Context) {
+        ctx.set_theme(match self.settings.theme {
+            ThemeChoice::System => egui::ThemePreference::System,
+            ThemeChoice::Light => egui::ThemePreference::Light,
+            ThemeChoice::Dark => egui::ThemePreference::Dark,
+        });
+    }
+
+    fn menu_bar(&mut self, ui: &mut Ui) {
+        egui::MenuBar::new().ui(ui, |ui| {
+            ui.menu_button("File", |ui| {
+                if ui.button("Open…").clicked() {
+                    self.actions.push(Action::OpenDialog);
+                }
+                ui.menu_button("Open recent", |ui| {
+                    if self.settings.recent.is_empty() {
+                        ui.label("No recent files");
+                    }
+                    for path in self.settings.recent.clone() {
+                        if ui.button(path.display().to_string()).clicked() {
+                            self.actions.push(Action::Open(Source::File(path)));
+                        }
+                    }
+                });
+                ui.separator();
+                if ui.button("Open the incident trace").clicked() {
+                    self.actions.push(Action::Open(INCIDENT_BEFORE));
+                }
+                if ui.button("Open the fixed trace").clicked() {
+                    self.actions.push(Action::Open(INCIDENT_AFTER));
+                }
+                ui.separator();
+                if ui.add_enabled(!self.tabs.is_empty(), egui::Button::new("Close tab")).clicked() {
+                    self.actions.push(Action::CloseTab(self.active));
+                }
+                if ui.button("Quit").clicked() {
+                    ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+                }
+            });
+            ui.menu_button("View", |ui| {
+                ui.label("Theme");
+                let before = self.settings.theme;
+                ui.radio_value(&mut self.settings.theme, ThemeChoice::System, "Follow the system");
+                ui.radio_value(&mut self.settings.theme, ThemeChoice::Light, "Light");
+                ui.radio_value(&mut self.settings.theme, ThemeChoice::Dark, "Dark");
+                if before != self.settings.theme {
+                    self.apply_theme(ui.ctx());
+                }
+                ui.separator();
+                ui.checkbox(&mut self.settings.show_details, "Span details panel");
+                if ui.checkbox(&mut self.settings.show_critical, "Highlight the critical path").changed() {
+                    for tab in &mut self.tabs {
+                        if let TabContent::Loaded { view, .. } = &mut tab.content {
+                            view.waterfall.show_critical = self.settings.show_critical;
+                        }
+                    }
+                }
+                ui.separator();
+                if ui.button("Keyboard shortcuts (F1)").clicked() {
+                    self.show_help = true;
+                }
+            });
+            ui.separator();
+            ui.label("Deadline profile:");
+            let current = self.settings.profile.clone();
+            egui::ComboBox::from_id_salt("profile").selected_text(&current).show_ui(ui, |ui| {
+                let _ = ui;
+            });
+        });
+    }
+
+    fn tab_bar(&mut self, ui: &mut Ui) {
+        ui.horizontal_wrapped(|ui| {
+            for (i, tab) in self.tabs.iter().enumerate() {
+                let failed = matches!(tab.content, TabContent::Failed(_));
+                let text = if failed { RichText::new(format!("⚠ {}", tab.title)).color(theme::MISS) } else { RichText::new(&tab.title) };
+                if ui.selectable_label(i == self.active, text).clicked() {
+                    self.active = i;
+                }
+                if ui.small_button("×").on_hover_text(format!("Close {}", tab.title)).clicked() {
+                    self.actions.push(Action::CloseTab(i));
+                }
+                ui.separator();
+            }
+        });
+    }
+}
+
+/// The empty window: the way into the bundled samples and recent files.
+fn start_screen(ui: &mut Ui, settings: &Settings) -> Vec<Action> {
+    let mut actions = Vec::new();
+    ui.add_space(60.0);
+    ui.vertical_centered(|ui| {
+        ui.heading(RichText::new("tracedeck").size(32.0));
+        ui.label("See why an integration missed its deadline.");
+        ui.add_space(24.0);
+        if ui.button(RichText::new("Open the incident trace").size(18.0)).clicked() {
+            actions.push(Action::Open(INCIDENT_BEFORE));
+        }
+        ui.add_space(6.0);
+        if ui.button("Open the fixed trace").clicked() {
+            actions.push(Action::Open(INCIDENT_AFTER));
+        }
+        ui.add_space(6.0);
+        if ui.button("Open a trace file…").clicked() {
+            actions.push(Action::OpenDialog);
+        }
+        ui.add_space(6.0);
+        ui.label(RichText::new("or drop Sentry, OTLP, Jaeger, Zipkin or Chrome trace files here").weak());
+        if !settings.recent.is_empty() {
+            ui.add_space(24.0);
+            ui.strong("Recent files");
+            for path in &settings.recent {
+                if ui.link(path.display().to_string()).clicked() {
+                    actions.push(Action::Open(Source::File(path.clone())));
+                }
+            }
+        }
+    });
+    actions
+}
+
+/// A loaded trace: verdict banner, toolbar, details panel and the waterfall.
+fn trace_screen(ui: &mut Ui, settings: &Settings, file: &LoadedFile, index: &mut usize, view: &mut TraceView) {
+    egui::Panel::top("verdict").show(ui, |ui| {
+        let overlay = &view.overlay;
+        if !overlay.banner.is_empty() {
+            let (color, mark) = if overlay.passed { (theme::PASS, "✔") } else { (theme::MISS, "✘") };
+            ui.label(RichText::new(format!("{mark} {}", overlay.banner)).color(color).size(17.0).strong());
+        }
+        ui.horizontal(|ui| {
+            if file.traces.len() > 1 {
+                egui::ComboBox::from_id_salt("trace-choice")
+                    .selected_text(format!("trace {} of {}", *index + 1, file.traces.len()))
+                    .show_ui(ui, |ui| {
+                        for (i, t) in file.traces.iter().enumerate() {
+                            let root = t.roots().first().map(|&r| t.str(t.span(r).name)).unwrap_or("");
+                            if ui.selectable_label(i == *index, format!("{} {root}", t.trace_id())).clicked() && i != *index {
+                                *index = i;
+                                let show_critical = view.waterfall.show_critical;
+                                *view = TraceView::new(Arc::clone(t), &settings.profile);
+                                view.waterfall.show_critical = show_critical;
+                            }
+                        }
+                    });
+            }
+            let trace = &view.trace;
+            ui.label(RichText::new(format!("{} · {} spans · {} · trace {}", file.format, trace.len(), format_duration(trace.duration()), trace.trace_id())).weak());
+        });
+        toolbar(ui, view);
+        let warnings = view.trace.warnings();
+        if !warnings.is_empty() {
+            egui::CollapsingHeader::new(RichText::new(format!("⚠ {} warning(s) about this trace", warnings.len())).color(theme::GAP))
+                .id_salt("warnings")
+                .show(ui, |ui| {
+                    for w in warnings {
+                        ui.label(w.to_string());
+                    }
+                });
+        }
+    });
+    if settings.show_details {
+        egui::Panel::right("details").default_size(340.0).resizable(true).show(ui, |ui| {
+            match view.waterfall.selected {
+                None => {
+                    ui.label(RichText::new("Click a span to see its details.").weak());
+                }
+                Some(idx) => match details::show(ui, &view.trace, &view.overlay, idx) {
+                    Some(DetailsAction::ShowInTree(i)) => view.waterfall.reveal(&view.trace, i),
+                    Some(DetailsAction::ZoomTo(i)) => view.waterfall.zoom_to(&view.trace, i),
+                    None => {}
+                },
+            }
+        });
+    }
+    egui::CentralPanel::default().show(ui, |ui| {
+        let TraceView { trace, overlay, waterfall, search } = view;
+        waterfall.show(ui, trace, overlay, search.matches());
+    });
+}
+
+fn toolbar(ui: &mut Ui, view: &mut TraceView) {
+    ui.horizontal(|ui| {
+        let TraceView { trace, waterfall, search, .. } = view;
+        let response = ui.add(egui::TextEdit::singleline(&mut search.query).hint_text("Search spans (Enter: next)").desired_width(220.0));
+        search.refresh(trace);
+        let enter = response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        let backwards = ui.input(|i| i.modifiers.shift);
+        if enter {
+            response.request_focus();
+        }
+        let mut step = enter.then_some(!backwards);
+        if ui.small_button("▲").on_hover_text("Previous match (shift+Enter)").clicked() {
+            step = Some(false);
+        }
+        if ui.small_button("▼").on_hover_text("Next match (Enter)").clicked() {
+            step = Some(true);
+        }
+        if let Some(forward) = step
+            && let Some(idx) = search.step(forward)
+        {
+            waterfall.reveal(trace, idx);
+        }
+        if !search.query.trim().is_empty() {
+            let text = match search.position() {
+                Some(p) => format!("{p} of {} matches", search.hit_count()),
+                None => format!("{} matches", search.hit_count()),
+            };
+            ui.label(text);
+        }
+        ui.separator();
+        ui.label("Hide shorter than");
+        let mut ms = waterfall.min_duration() as f64 / 1e6;
+        if ui.add(egui::DragValue::new(&mut ms).range(0.0..=1e6).speed(0.1).suffix(" ms")).changed() {
+            waterfall.set_min_duration((ms * 1e6) as i64);
+        }
+        let mut critical_only = waterfall.critical_only();
+        if ui.checkbox(&mut critical_only, "Critical path only").changed() {
+            waterfall.set_critical_only(critical_only);
+        }
+        ui.separator();
+        ui.menu_button("Collapse", |ui| {
+            for depth in 1..=4 {
+                if ui.button(format!("Collapse below depth {depth}")).clicked() {
+                    waterfall.collapse_below(trace, depth);
+                }
+            }
+            if ui.button("Expand all").clicked() {
+                waterfall.expand_all();
+            }
+        });
+        let hidden = waterfall.hidden();
+        ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+            if hidden.collapsed + hidden.filtered > 0 {
+                ui.label(
+                    RichText::new(format!(
+                        "{} spans not shown: {} in collapsed subtrees, {} filtered",
+                        hidden.collapsed + hidden.filtered,
+                        hidden.collapsed,
+                        hidden.filtered
+                    ))
+                    .color(theme::GAP),
+                );
+            }
+        });
+    });
+}
+
+fn help_window(ctx: &egui::Context, open: &mut bool) {
+    egui::Window::new("Keyboard shortcuts").open(open).collapsible(false).show(ctx, |ui| {
+        egui::Grid::new("shortcuts").num_columns(2).show(ui, |ui| {
+            for (keys, what) in [
+                ("W / S", "zoom in / out"),
+                ("A / D", "pan left / right"),
+                ("Ctrl + wheel", "zoom at the pointer"),
+                ("Shift + wheel", "pan"),
+                ("Drag on the bars", "pan"),
+                ("Drag on the time axis", "zoom to that range"),
+                ("Drag on the overview", "move the visible window"),
+                ("Double-click a span", "zoom to it"),
+                ("Enter / Shift+Enter", "next / previous search match"),
+                ("F1", "this help"),
+            ] {
+                ui.strong(keys);
+                ui.label(what);
+                ui.end_row();
+            }
+        });
+    });
+}

@@ -1,0 +1,143 @@
+//! The span details panel: every field, timing, status, attribute and event of the selected
+//! span, with copy buttons and "show in tree" / "zoom to span".
+
+use egui::{RichText, Ui};
+
+use super::overlay::Overlay;
+use super::theme;
+use crate::model::{AttrValue, SpanIdx, Trace, format_duration};
+
+/// What the user asked the panel to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DetailsAction {
+    /// Expand the tree to the span and scroll to it.
+    ShowInTree(SpanIdx),
+    /// Zoom the time axis to the span.
+    ZoomTo(SpanIdx),
+}
+
+/// Draws the details of span `idx`; `self_time` is its time not covered by children.
+pub fn show(ui: &mut Ui, trace: &Trace, overlay: &Overlay, idx: SpanIdx) -> Option<DetailsAction> {
+    let span = trace.span(idx);
+    let mut action = None;
+    ui.heading(trace.str(span.name));
+    ui.horizontal(|ui| {
+        if ui.button("Show in tree").clicked() {
+            action = Some(DetailsAction::ShowInTree(idx));
+        }
+        if ui.button("Zoom to span").clicked() {
+            action = Some(DetailsAction::ZoomTo(idx));
+        }
+    });
+    if overlay.is_crossing(idx) {
+        ui.colored_label(theme::MISS, "Crosses the deadline");
+    }
+    if overlay.culprit == Some(idx) {
+        ui.colored_label(theme::MISS, "The verdict hangs on this span");
+    }
+    ui.separator();
+    egui::ScrollArea::vertical().id_salt("details").auto_shrink(false).show(ui, |ui| {
+        egui::Grid::new("span-fields").num_columns(2).striped(true).show(ui, |ui| {
+            let field = |ui: &mut Ui, key: &str, value: String| {
+                ui.label(RichText::new(key).weak());
+                ui.horizontal(|ui| {
+                    ui.add(egui::Label::new(RichText::new(&value).monospace()).wrap());
+                    if !value.is_empty() && ui.small_button("⎘").on_hover_text("Copy").clicked() {
+                        ui.ctx().copy_text(value.clone());
+                    }
+                });
+                ui.end_row();
+            };
+            field(ui, "op", trace.str(span.op).to_owned());
+            field(ui, "service", trace.str(span.service).to_owned());
+            if !span.transaction.is_empty() {
+                field(ui, "transaction", trace.str(span.transaction).to_owned());
+            }
+            field(ui, "kind", span.kind.as_str().to_owned());
+            field(ui, "span id", span.id.to_string());
+            field(ui, "parent id", span.parent_id.map(|p| p.to_string()).unwrap_or_default());
+            field(ui, "trace id", span.trace_id.to_string());
+            field(ui, "start", format!("+{}", format_duration(trace.offset(span.start))));
+            field(ui, "duration", format_duration(span.duration()));
+            field(ui, "self time", format_duration(self_time(trace, idx)));
+            let status = match span.status {
+                crate::model::Status::Unset => "unset",
+                crate::model::Status::Ok => "ok",
+                crate::model::Status::Error => "error",
+            };
+            let message = trace.str(span.status_message);
+            field(ui, "status", if message.is_empty() { status.to_owned() } else { format!("{status}: {message}") });
+            field(ui, "depth", span.depth.to_string());
+        });
+        let attrs = trace.attrs(idx);
+        if !attrs.is_empty() {
+            ui.add_space(6.0);
+            ui.strong(format!("Attributes ({})", attrs.len()));
+            egui::Grid::new("span-attrs").num_columns(2).striped(true).show(ui, |ui| {
+                for attr in attrs {
+                    ui.label(RichText::new(trace.str(attr.key)).weak());
+                    let value = attr_text(trace, attr.value);
+                    ui.horizontal(|ui| {
+                        ui.add(egui::Label::new(RichText::new(&value).monospace()).wrap());
+                        if ui.small_button("⎘").on_hover_text("Copy").clicked() {
+                            ui.ctx().copy_text(value.clone());
+                        }
+                    });
+                    ui.end_row();
+                }
+            });
+        }
+        let events = trace.events(idx);
+        if !events.is_empty() {
+            ui.add_space(6.0);
+            ui.strong(format!("Events ({})", events.len()));
+            for event in events {
+                ui.label(format!("+{}  {}", format_duration(trace.offset(event.time)), trace.str(event.name)));
+                for attr in trace.attrs_in(event.attrs) {
+                    ui.label(RichText::new(format!("    {} = {}", trace.str(attr.key), attr_text(trace, attr.value))).monospace());
+                }
+            }
+        }
+        let errors: Vec<_> = trace.errors().iter().filter(|e| e.span == Some(idx)).collect();
+        if !errors.is_empty() {
+            ui.add_space(6.0);
+            ui.strong(format!("Errors ({})", errors.len()));
+            for error in errors {
+                ui.colored_label(theme::MISS, trace.str(error.title));
+            }
+        }
+    });
+    action
+}
+
+/// An attribute value as text.
+pub fn attr_text(trace: &Trace, value: AttrValue) -> String {
+    match value {
+        AttrValue::Str(s) => trace.str(s).to_owned(),
+        AttrValue::Int(i) => i.to_string(),
+        AttrValue::Float(f) => f.to_string(),
+        AttrValue::Bool(b) => b.to_string(),
+    }
+}
+
+/// A span's duration minus the union of its children's time inside it.
+fn self_time(trace: &Trace, idx: SpanIdx) -> i64 {
+    let span = trace.span(idx);
+    let mut intervals: Vec<(i64, i64)> = trace
+        .children(idx)
+        .map(|c| trace.span(c))
+        .map(|c| (c.start.max(span.start), c.end.min(span.end)))
+        .filter(|(a, b)| b > a)
+        .collect();
+    intervals.sort_unstable();
+    let mut covered = 0;
+    let mut reach = span.start;
+    for (a, b) in intervals {
+        let a = a.max(reach);
+        if b > a {
+            covered += b - a;
+            reach = b;
+        }
+    }
+    span.duration() - covered
+}

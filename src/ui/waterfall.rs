@@ -1,0 +1,686 @@
+//! The waterfall: one row per span on a shared time axis, with the deadline drawn over it.
+//!
+//! Drawn by hand for speed (see shared/reference/waterfall-rendering.md): the rows on screen
+//! come from [`egui::ScrollArea::show_rows`], bars are painted rectangles, and the list of
+//! visible rows is rebuilt only when collapse state or filters change. Nothing here walks all
+//! spans per frame. Each visible row still gets an accessible label, so a screen reader (and
+//! the tests) can find "views.open" by name.
+
+use egui::{Align2, Color32, CornerRadius, FontId, Id, Pos2, Rect, Role, Sense, Stroke, StrokeKind, Ui, Vec2};
+
+use super::axis;
+use super::overlay::Overlay;
+use super::theme;
+use crate::model::{Nanos, SpanFlags, SpanIdx, StrId, Trace, format_duration};
+
+/// Height of one span row, in points.
+pub const ROW_HEIGHT: f32 = 20.0;
+/// Height of the overview strip above the axis.
+const MINIMAP_HEIGHT: f32 = 34.0;
+/// Height of the time axis.
+const AXIS_HEIGHT: f32 = 22.0;
+/// Indentation per tree level.
+const INDENT: f32 = 12.0;
+/// Deeper levels than this are drawn at this indentation (the depth is still in the label).
+const MAX_INDENT_LEVELS: u32 = 24;
+/// Buckets in the overview strip.
+const MINIMAP_BUCKETS: usize = 512;
+/// The narrowest window one can zoom to, in nanoseconds.
+const MIN_WINDOW: f64 = 100.0;
+
+/// The visible time range, in nanoseconds from the trace start.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TimeWindow {
+    /// Left edge.
+    pub start: f64,
+    /// Right edge.
+    pub end: f64,
+}
+
+impl TimeWindow {
+    /// The whole trace with a little room on both sides (and room for a deadline past the end).
+    pub fn whole(duration: Nanos, deadline: Option<Nanos>) -> Self {
+        let end = duration.max(deadline.unwrap_or(0)).max(1) as f64;
+        TimeWindow { start: -end * 0.01, end: end * 1.03 }
+    }
+
+    /// Width in nanoseconds.
+    pub fn width(&self) -> f64 {
+        self.end - self.start
+    }
+
+    /// Zooms by `factor` (> 1 zooms in) keeping time `around` where it is on screen.
+    pub fn zoom(&mut self, factor: f64, around: f64) {
+        let width = (self.width() / factor).max(MIN_WINDOW);
+        let left = (around - self.start) / self.width();
+        self.start = around - left * width;
+        self.end = self.start + width;
+    }
+
+    /// Moves the window by `delta` nanoseconds.
+    pub fn pan(&mut self, delta: f64) {
+        self.start += delta;
+        self.end += delta;
+    }
+
+    /// Shows `start..end` with a margin of a tenth on each side.
+    pub fn focus(&mut self, start: f64, end: f64) {
+        let width = (end - start).max(MIN_WINDOW);
+        self.start = start - width * 0.1;
+        self.end = start + width * 1.1;
+    }
+
+    fn x(&self, rect: Rect, t: f64) -> f32 {
+        rect.left() + ((t - self.start) / self.width() * rect.width() as f64) as f32
+    }
+
+    fn t(&self, rect: Rect, x: f32) -> f64 {
+        self.start + (x - rect.left()) as f64 / rect.width() as f64 * self.width()
+    }
+}
+
+/// How many spans the current rows leave out, and why; shown above the rows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Hidden {
+    /// Inside collapsed subtrees.
+    pub collapsed: usize,
+    /// Left out by the duration or critical-path filter.
+    pub filtered: usize,
+}
+
+/// The view state of one trace's waterfall: zoom, collapse, selection, filters.
+pub struct Waterfall {
+    /// The visible time range.
+    pub window: TimeWindow,
+    collapsed: Vec<bool>,
+    rows: Vec<SpanIdx>,
+    hidden: Hidden,
+    rows_stale: bool,
+    /// The selected span, shown in the details panel.
+    pub selected: Option<SpanIdx>,
+    scroll_to: Option<SpanIdx>,
+    min_duration: Nanos,
+    critical_only: bool,
+    /// Whether the critical path is drawn highlighted.
+    pub show_critical: bool,
+    /// Width of the name column, in points.
+    pub name_width: f32,
+    range_drag: Option<f64>,
+    density: Vec<u32>,
+    error_density: Vec<u32>,
+    services: Vec<StrId>,
+}
+
+impl Waterfall {
+    /// A view of the whole trace, everything expanded.
+    pub fn new(trace: &Trace, overlay: &Overlay) -> Self {
+        let (density, error_density) = minimap_density(trace);
+        Waterfall {
+            window: TimeWindow::whole(trace.duration(), overlay.deadline),
+            collapsed: vec![false; trace.len()],
+            rows: Vec::new(),
+            hidden: Hidden::default(),
+            rows_stale: true,
+            selected: None,
+            scroll_to: None,
+            min_duration: 0,
+            critical_only: false,
+            show_critical: true,
+            name_width: 280.0,
+            range_drag: None,
+            density,
+            error_density,
+            services: theme::services(trace),
+        }
+    }
+
+    /// The rows on display (span indices, depth-first), rebuilt if collapse or filters changed.
+    pub fn rows(&mut self, trace: &Trace, overlay: &Overlay) -> &[SpanIdx] {
+        if self.rows_stale {
+            self.rebuild_rows(trace, overlay);
+        }
+        &self.rows
+    }
+
+    /// What the rows leave out.
+    pub fn hidden(&self) -> Hidden {
+        self.hidden
+    }
+
+    fn rebuild_rows(&mut self, trace: &Trace, overlay: &Overlay) {
+        self.rows.clear();
+        let spans = trace.spans();
+        let mut hidden = Hidden::default();
+        let mut i = 0usize;
+        while i < spans.len() {
+            let span = &spans[i];
+            let end = span.subtree_end as usize;
+            let keep_anyway = overlay.is_critical(i as SpanIdx) || overlay.is_crossing(i as SpanIdx);
+            if span.duration() < self.min_duration && !keep_anyway {
+                hidden.filtered += end - i;
+                i = end;
+                continue;
+            }
+            if self.critical_only && !overlay.is_critical(i as SpanIdx) {
+                hidden.filtered += 1;
+                i += 1;
+                continue;
+            }
+            self.rows.push(i as SpanIdx);
+            if self.collapsed[i] {
+                hidden.collapsed += end - i - 1;
+                i = end;
+            } else {
+                i += 1;
+            }
+        }
+        self.hidden = hidden;
+        self.rows_stale = false;
+    }
+
+    /// Whether span `idx`'s subtree is collapsed.
+    pub fn is_collapsed(&self, idx: SpanIdx) -> bool {
+        self.collapsed[idx as usize]
+    }
+
+    /// Collapses or expands one subtree.
+    pub fn toggle(&mut self, idx: SpanIdx) {
+        self.collapsed[idx as usize] ^= true;
+        self.rows_stale = true;
+    }
+
+    /// Collapses every span at `depth` or deeper that has children; expands those above.
+    pub fn collapse_below(&mut self, trace: &Trace, depth: u32) {
+        for (i, span) in trace.spans().iter().enumerate() {
+            self.collapsed[i] = span.depth >= depth && span.subtree_end as usize > i + 1;
+        }
+        self.rows_stale = true;
+    }
+
+    /// Expands everything.
+    pub fn expand_all(&mut self) {
+        self.collapsed.fill(false);
+        self.rows_stale = true;
+    }
+
+    /// Hides spans shorter than `nanos` (and their subtrees), unless on the critical path or
+    /// crossing the deadline.
+    pub fn set_min_duration(&mut self, nanos: Nanos) {
+        if self.min_duration != nanos {
+            self.min_duration = nanos;
+            self.rows_stale = true;
+        }
+    }
+
+    /// The duration filter.
+    pub fn min_duration(&self) -> Nanos {
+        self.min_duration
+    }
+
+    /// Shows only spans on the critical path.
+    pub fn set_critical_only(&mut self, on: bool) {
+        if self.critical_only != on {
+            self.critical_only = on;
+            self.rows_stale = true;
+        }
+    }
+
+    /// Whether only critical-path spans are shown.
+    pub fn critical_only(&self) -> bool {
+        self.critical_only
+    }
+
+    /// Selects a span, expands its ancestors and scrolls to it.
+    pub fn reveal(&mut self, trace: &Trace, idx: SpanIdx) {
+        for ancestor in trace.ancestors(idx).skip(1) {
+            if self.collapsed[ancestor as usize] {
+                self.collapsed[ancestor as usize] = false;
+                self.rows_stale = true;
+            }
+        }
+        self.selected = Some(idx);
+        self.scroll_to = Some(idx);
+    }
+
+    /// Zooms the time axis to one span.
+    pub fn zoom_to(&mut self, trace: &Trace, idx: SpanIdx) {
+        let span = trace.span(idx);
+        self.window.focus(trace.offset(span.start) as f64, trace.offset(span.end) as f64);
+    }
+
+    /// Draws the overview, the axis and the rows, and handles their input.
+    pub fn show(&mut self, ui: &mut Ui, trace: &Trace, overlay: &Overlay, matches: &[bool]) {
+        let id = ui.scope_id().with("waterfall");
+        let full = ui.available_rect_before_wrap();
+        let bars_left = full.left() + self.name_width;
+        let bars_x = egui::Rangef::new(bars_left, full.right() - 8.0);
+
+        let (minimap_rect, _) = ui.allocate_exact_size(Vec2::new(full.width(), MINIMAP_HEIGHT), Sense::hover());
+        let minimap_rect = Rect::from_x_y_ranges(bars_x, minimap_rect.y_range());
+        self.minimap(ui, id, minimap_rect, trace, overlay);
+
+        let (axis_row, _) = ui.allocate_exact_size(Vec2::new(full.width(), AXIS_HEIGHT), Sense::hover());
+        let axis_rect = Rect::from_x_y_ranges(bars_x, axis_row.y_range());
+        self.axis(ui, id, axis_rect, overlay);
+        self.legend(ui, Rect::from_x_y_ranges(full.left()..=bars_left - 8.0, axis_row.y_range()), trace);
+
+        self.keyboard(ui, full);
+        self.rows(trace, overlay);
+        let scroll_offset = self.scroll_to.take().and_then(|target| {
+            let row = self.rows.iter().position(|&r| r == target)?;
+            Some((row as f32 * ROW_HEIGHT - 3.0 * ROW_HEIGHT).max(0.0))
+        });
+        let mut area = egui::ScrollArea::vertical().id_salt(id.with("rows")).auto_shrink(false);
+        if let Some(offset) = scroll_offset {
+            area = area.vertical_scroll_offset(offset);
+        }
+        let rows = std::mem::take(&mut self.rows);
+        ui.spacing_mut().item_spacing.y = 0.0;
+        area.show_rows(ui, ROW_HEIGHT, rows.len(), |ui, range| {
+            let first = range.start;
+            let (rect, _) =
+                ui.allocate_exact_size(Vec2::new(ui.available_width(), range.len() as f32 * ROW_HEIGHT), Sense::hover());
+            let bars = Rect::from_x_y_ranges(bars_x, rect.y_range());
+            let pan = ui.interact(bars, id.with("pan"), Sense::drag());
+            if pan.dragged() {
+                self.window.pan(-(pan.drag_delta().x as f64) * self.window.width() / bars.width() as f64);
+            }
+            for (k, &idx) in rows[range].iter().enumerate() {
+                let top = rect.top() + k as f32 * ROW_HEIGHT;
+                let row = Rect::from_x_y_ranges(rect.x_range(), top..=top + ROW_HEIGHT);
+                self.row(ui, id, row, bars_x, trace, overlay, idx, first + k, matches);
+            }
+            self.deadline_lines(ui, bars, overlay);
+        });
+        self.rows = rows;
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn row(
+        &mut self,
+        ui: &Ui,
+        id: Id,
+        row: Rect,
+        bars_x: egui::Rangef,
+        trace: &Trace,
+        overlay: &Overlay,
+        idx: SpanIdx,
+        row_number: usize,
+        matches: &[bool],
+    ) {
+        let span = trace.span(idx);
+        let name = trace.str(span.name);
+        let painter = ui.painter();
+        let visuals = ui.visuals();
+        let crossing = overlay.is_crossing(idx);
+        let critical = self.show_critical && overlay.is_critical(idx);
+        let is_match = matches.get(idx as usize).copied().unwrap_or(false);
+
+        let response = ui.interact(row, id.with(("row", idx)), Sense::click());
+        let duration = format_duration(span.duration());
+        response.widget_info(|| {
+            let mut label = format!("{name} {duration}");
+            if crossing {
+                label.push_str(", crosses the deadline");
+            }
+            if span.is_error() {
+                label.push_str(", error");
+            }
+            egui::WidgetInfo::selected(Role::Row, true, self.selected == Some(idx), label)
+        });
+        if response.clicked() {
+            self.selected = Some(idx);
+        }
+        if response.double_clicked() {
+            self.zoom_to(trace, idx);
+        }
+
+        // Background: selection, search match, zebra.
+        let background = if self.selected == Some(idx) {
+            Some(visuals.selection.bg_fill.gamma_multiply(0.6))
+        } else if is_match {
+            Some(theme::MATCH.gamma_multiply(0.35))
+        } else if response.hovered() {
+            Some(visuals.widgets.hovered.weak_bg_fill)
+        } else if row_number % 2 == 1 {
+            Some(visuals.faint_bg_color)
+        } else {
+            None
+        };
+        if let Some(color) = background {
+            painter.rect_filled(row, 0.0, color);
+        }
+
+        // Name column: indent, toggle, service dot, name.
+        let levels = span.depth.min(MAX_INDENT_LEVELS) as f32;
+        let mut x = row.left() + 4.0 + levels * INDENT;
+        let has_children = span.subtree_end > idx + 1;
+        if has_children {
+            let toggle = Rect::from_center_size(Pos2::new(x + 6.0, row.center().y), Vec2::splat(14.0));
+            let toggle_response = ui.interact(toggle, id.with(("toggle", idx)), Sense::click());
+            let collapsed = self.collapsed[idx as usize];
+            toggle_response.widget_info(|| {
+                let verb = if collapsed { "Expand" } else { "Collapse" };
+                egui::WidgetInfo::labeled(Role::Button, true, format!("{verb} {name}"))
+            });
+            if toggle_response.clicked() {
+                self.toggle(idx);
+            }
+            let arrow = if collapsed { "▶" } else { "▼" };
+            painter.text(toggle.center(), Align2::CENTER_CENTER, arrow, FontId::proportional(9.0), visuals.text_color());
+        }
+        x += 14.0;
+        let color = theme::service_color(span.service);
+        painter.circle_filled(Pos2::new(x + 3.0, row.center().y), 3.5, color);
+        x += 10.0;
+        let name_clip = Rect::from_x_y_ranges(x..=bars_x.min - 8.0, row.y_range());
+        let name_color = if crossing || span.is_error() { theme::MISS } else { visuals.text_color() };
+        painter.with_clip_rect(name_clip).text(
+            Pos2::new(x, row.center().y),
+            Align2::LEFT_CENTER,
+            name,
+            FontId::proportional(13.0),
+            name_color,
+        );
+
+        // The bar.
+        let bars = Rect::from_x_y_ranges(bars_x, row.y_range());
+        let bar_painter = painter.with_clip_rect(bars);
+        let x0 = self.window.x(bars, trace.offset(span.start) as f64);
+        let x1 = self.window.x(bars, trace.offset(span.end) as f64).max(x0 + 2.0);
+        let bar = Rect::from_x_y_ranges(x0..=x1, row.top() + 3.0..=row.bottom() - 3.0);
+        let fill = if self.show_critical && !critical && overlay.has_critical_path() {
+            color.gamma_multiply(0.55)
+        } else {
+            color
+        };
+        bar_painter.rect_filled(bar, CornerRadius::same(2), fill);
+        if span.flags.contains(SpanFlags::OPEN) {
+            bar_painter.text(
+                Pos2::new(x1 - 2.0, row.center().y),
+                Align2::RIGHT_CENTER,
+                "…",
+                FontId::proportional(12.0),
+                Color32::WHITE,
+            );
+        }
+        if crossing || span.is_error() {
+            bar_painter.rect_stroke(bar.expand(1.0), CornerRadius::same(2), Stroke::new(2.0, theme::MISS), StrokeKind::Outside);
+        } else if critical {
+            bar_painter.rect_stroke(bar, CornerRadius::same(2), Stroke::new(1.5, visuals.strong_text_color()), StrokeKind::Outside);
+        }
+        if overlay.culprit == Some(idx) {
+            bar_painter.text(Pos2::new(x0 - 3.0, row.center().y), Align2::RIGHT_CENTER, "⚠", FontId::proportional(13.0), theme::MISS);
+        }
+
+        // Gaps before this span where nothing was instrumented.
+        for gap in overlay.gaps.iter().filter(|g| g.before == idx) {
+            let gx0 = self.window.x(bars, gap.start as f64);
+            let gx1 = self.window.x(bars, gap.end as f64);
+            let y = row.center().y;
+            bar_painter.extend(egui::Shape::dashed_line(
+                &[Pos2::new(gx0, y), Pos2::new(gx1, y)],
+                Stroke::new(1.5, theme::GAP),
+                4.0,
+                3.0,
+            ));
+            let label = format!("uninstrumented {}", format_duration(gap.end - gap.start));
+            bar_painter.text(Pos2::new((gx0 + gx1) / 2.0, row.top()), Align2::CENTER_TOP, label, FontId::proportional(10.0), theme::GAP);
+        }
+
+        // Label: inside the bar when it fits, else to its right.
+        let label = format!("{name}  {duration}");
+        let galley = painter.layout_no_wrap(label, FontId::proportional(11.5), Color32::WHITE);
+        if galley.size().x + 8.0 < bar.width() {
+            bar_painter.galley(Pos2::new(bar.left() + 4.0, row.center().y - galley.size().y / 2.0), galley, Color32::WHITE);
+        } else {
+            let galley = painter.layout_no_wrap(duration, FontId::proportional(11.5), visuals.weak_text_color());
+            bar_painter.galley(Pos2::new(bar.right() + 4.0, row.center().y - galley.size().y / 2.0), galley, Color32::WHITE);
+        }
+    }
+
+    /// The deadline line, the shade past it and the clock start, over the rows.
+    fn deadline_lines(&self, ui: &Ui, bars: Rect, overlay: &Overlay) {
+        let painter = ui.painter().with_clip_rect(bars.intersect(ui.clip_rect()));
+        if let Some(deadline) = overlay.deadline {
+            let x = self.window.x(bars, deadline as f64);
+            let past = Rect::from_x_y_ranges(x.max(bars.left())..=bars.right(), bars.y_range());
+            if past.width() > 0.0 {
+                painter.rect_filled(past, 0.0, theme::MISS.gamma_multiply(0.08));
+            }
+            painter.vline(x, bars.y_range(), Stroke::new(2.0, theme::MISS));
+        }
+        if let Some(clock) = overlay.clock_start {
+            let x = self.window.x(bars, clock as f64);
+            painter.vline(x, bars.y_range(), Stroke::new(1.0, theme::CLOCK));
+        }
+    }
+
+    fn axis(&mut self, ui: &Ui, id: Id, rect: Rect, overlay: &Overlay) {
+        let painter = ui.painter().with_clip_rect(rect.expand2(Vec2::new(40.0, 0.0)));
+        let visuals = ui.visuals();
+        painter.hline(rect.x_range(), rect.bottom() - 0.5, visuals.widgets.noninteractive.bg_stroke);
+        for tick in axis::ticks(self.window.start, self.window.end, rect.width(), 90.0) {
+            let x = self.window.x(rect, tick.at);
+            painter.vline(x, rect.bottom() - 5.0..=rect.bottom(), visuals.widgets.noninteractive.fg_stroke);
+            painter.text(Pos2::new(x + 2.0, rect.top() + 2.0), Align2::LEFT_TOP, tick.label, FontId::monospace(10.5), visuals.weak_text_color());
+        }
+        if let Some(deadline) = overlay.deadline {
+            let x = self.window.x(rect, deadline as f64);
+            if rect.x_range().contains(x) {
+                painter.text(
+                    Pos2::new(x + 3.0, rect.center().y + 2.0),
+                    Align2::LEFT_CENTER,
+                    format!("deadline {}", format_duration(deadline - overlay.clock_start.unwrap_or(0))),
+                    FontId::proportional(11.0),
+                    theme::MISS,
+                );
+                painter.vline(x, rect.y_range(), Stroke::new(2.0, theme::MISS));
+            }
+        }
+        // Drag on the axis selects a time range to zoom to.
+        let response = ui.interact(rect, id.with("axis"), Sense::drag());
+        response.widget_info(|| egui::WidgetInfo::labeled(Role::Slider, true, "Time axis: drag to zoom to a range"));
+        if let Some(pos) = response.interact_pointer_pos() {
+            let t = self.window.t(rect, pos.x);
+            if response.drag_started() {
+                self.range_drag = Some(t);
+            }
+            if let Some(from) = self.range_drag {
+                let (a, b) = (self.window.x(rect, from), pos.x);
+                let sel = Rect::from_x_y_ranges(a.min(b)..=a.max(b), rect.y_range());
+                painter.rect_filled(sel, 0.0, visuals.selection.bg_fill.gamma_multiply(0.4));
+            }
+            if response.drag_stopped()
+                && let Some(from) = self.range_drag.take()
+                && (t - from).abs() > self.window.width() * 0.002
+            {
+                self.window = TimeWindow { start: from.min(t), end: from.max(t) };
+            }
+        }
+    }
+
+    fn legend(&self, ui: &Ui, rect: Rect, trace: &Trace) {
+        let painter = ui.painter().with_clip_rect(rect);
+        let mut x = rect.left() + 4.0;
+        for &service in self.services.iter().take(8) {
+            let text = trace.str(service);
+            let text = if text.is_empty() { "(no service)" } else { text };
+            painter.circle_filled(Pos2::new(x + 4.0, rect.center().y), 4.0, theme::service_color(service));
+            let r = painter.text(Pos2::new(x + 11.0, rect.center().y), Align2::LEFT_CENTER, text, FontId::proportional(11.0), ui.visuals().text_color());
+            x = r.right() + 10.0;
+        }
+    }
+
+    fn minimap(&mut self, ui: &Ui, id: Id, rect: Rect, trace: &Trace, overlay: &Overlay) {
+        let painter = ui.painter().with_clip_rect(rect);
+        let visuals = ui.visuals();
+        painter.rect_filled(rect, 2.0, visuals.extreme_bg_color);
+        let whole = TimeWindow::whole(trace.duration(), overlay.deadline);
+        let total = trace.duration().max(1) as f64;
+        let peak = self.density.iter().copied().max().unwrap_or(1).max(1) as f32;
+        let bucket_ns = total / MINIMAP_BUCKETS as f64;
+        for (b, (&count, &errors)) in self.density.iter().zip(&self.error_density).enumerate() {
+            if count == 0 {
+                continue;
+            }
+            let x0 = whole.x(rect, b as f64 * bucket_ns);
+            let x1 = whole.x(rect, (b + 1) as f64 * bucket_ns).max(x0 + 1.0);
+            let h = (count as f32 / peak).sqrt() * (rect.height() - 4.0);
+            let color = if errors > 0 { theme::MISS } else { visuals.widgets.inactive.fg_stroke.color.gamma_multiply(0.7) };
+            painter.rect_filled(Rect::from_x_y_ranges(x0..=x1, rect.bottom() - 2.0 - h..=rect.bottom() - 2.0), 0.0, color);
+        }
+        if let Some(deadline) = overlay.deadline {
+            painter.vline(whole.x(rect, deadline as f64), rect.y_range(), Stroke::new(1.5, theme::MISS));
+        }
+        let view = Rect::from_x_y_ranges(
+            whole.x(rect, self.window.start).max(rect.left())..=whole.x(rect, self.window.end).min(rect.right()).max(rect.left() + 3.0),
+            rect.y_range(),
+        );
+        painter.rect_filled(view, 2.0, visuals.selection.bg_fill.gamma_multiply(0.25));
+        painter.rect_stroke(view, 2.0, visuals.selection.stroke, StrokeKind::Inside);
+
+        let response = ui.interact(rect, id.with("minimap"), Sense::click_and_drag());
+        response.widget_info(|| egui::WidgetInfo::labeled(Role::ScrollBar, true, "Overview: drag the visible window"));
+        if let Some(pos) = response.interact_pointer_pos()
+            && (response.dragged() || response.clicked())
+        {
+            let center = whole.t(rect, pos.x);
+            let width = self.window.width();
+            self.window = TimeWindow { start: center - width / 2.0, end: center + width / 2.0 };
+        }
+    }
+
+    /// Zoom and pan from the keyboard (W/S/A/D) and the wheel (ctrl: zoom, shift: pan).
+    fn keyboard(&mut self, ui: &Ui, area: Rect) {
+        let typing = ui.ctx().memory(|m| m.focused().is_some());
+        let bars = Rect::from_x_y_ranges(area.left() + self.name_width..=area.right() - 8.0, area.y_range());
+        let (zoom, scroll, pointer, keys) = ui.input(|i| {
+            let keys = if typing {
+                [false; 4]
+            } else {
+                [i.key_down(egui::Key::W), i.key_down(egui::Key::S), i.key_down(egui::Key::A), i.key_down(egui::Key::D)]
+            };
+            (i.zoom_delta(), i.smooth_scroll_delta, i.pointer.hover_pos(), keys)
+        });
+        let hovered = pointer.is_some_and(|p| area.contains(p));
+        let center = (self.window.start + self.window.end) / 2.0;
+        if hovered && zoom != 1.0 {
+            let around = pointer.map_or(center, |p| self.window.t(bars, p.x));
+            self.window.zoom(zoom as f64, around);
+        }
+        if hovered && scroll.x != 0.0 {
+            self.window.pan(-(scroll.x as f64) * self.window.width() / bars.width().max(1.0) as f64);
+        }
+        let step = ui.input(|i| i.stable_dt).min(0.1) as f64;
+        if keys[0] {
+            self.window.zoom(1.0 + 3.0 * step, center);
+        }
+        if keys[1] {
+            self.window.zoom(1.0 / (1.0 + 3.0 * step), center);
+        }
+        if keys[2] {
+            self.window.pan(-self.window.width() * step);
+        }
+        if keys[3] {
+            self.window.pan(self.window.width() * step);
+        }
+        if keys.iter().any(|&k| k) {
+            ui.ctx().request_repaint();
+        }
+    }
+}
+
+/// How many spans are running in each overview bucket, and how many of those failed.
+fn minimap_density(trace: &Trace) -> (Vec<u32>, Vec<u32>) {
+    let total = trace.duration().max(1) as f64;
+    let mut starts = vec![0i64; MINIMAP_BUCKETS + 1];
+    let mut errors = vec![0u32; MINIMAP_BUCKETS];
+    let bucket = |t: Nanos| ((trace.offset(t) as f64 / total * MINIMAP_BUCKETS as f64) as usize).min(MINIMAP_BUCKETS - 1);
+    for span in trace.spans() {
+        let (b0, b1) = (bucket(span.start), bucket(span.end));
+        starts[b0] += 1;
+        starts[b1 + 1] -= 1;
+        if span.is_error() {
+            errors[b0] += 1;
+        }
+    }
+    let mut running = 0i64;
+    let density = starts[..MINIMAP_BUCKETS]
+        .iter()
+        .map(|d| {
+            running += d;
+            running.max(0) as u32
+        })
+        .collect();
+    (density, errors)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{RawSpan, SpanId, TraceBuilder, TraceId};
+
+    fn trace() -> Trace {
+        let mut b = TraceBuilder::new();
+        let id = |v| SpanId::new(v).unwrap();
+        for (span, parent, start, end) in
+            [(1, None, 0, 100), (2, Some(1), 0, 50), (3, Some(2), 0, 5), (4, Some(1), 60, 100), (5, Some(4), 60, 61)]
+        {
+            b.push_span(RawSpan::new(TraceId(1), id(span), parent.map(id), start, Some(end)));
+        }
+        b.build().unwrap().remove(0)
+    }
+
+    #[test]
+    fn collapsing_hides_the_subtree_and_says_so() {
+        let t = trace();
+        let overlay = Overlay::empty(t.len());
+        let mut w = Waterfall::new(&t, &overlay);
+        assert_eq!(w.rows(&t, &overlay), &[0, 1, 2, 3, 4]);
+        w.toggle(1);
+        assert_eq!(w.rows(&t, &overlay), &[0, 1, 3, 4]);
+        assert_eq!(w.hidden(), Hidden { collapsed: 1, filtered: 0 });
+        w.collapse_below(&t, 1);
+        assert_eq!(w.rows(&t, &overlay), &[0, 1, 3]);
+        w.reveal(&t, 4);
+        assert_eq!(w.rows(&t, &overlay), &[0, 1, 3, 4]);
+        w.expand_all();
+        assert_eq!(w.rows(&t, &overlay).len(), 5);
+    }
+
+    #[test]
+    fn the_duration_filter_keeps_critical_spans_and_counts_the_rest() {
+        let t = trace();
+        let mut overlay = Overlay::empty(t.len());
+        overlay.critical[4] = true;
+        let mut w = Waterfall::new(&t, &overlay);
+        w.set_min_duration(10);
+        assert_eq!(w.rows(&t, &overlay), &[0, 1, 3, 4]);
+        assert_eq!(w.hidden().filtered, 1);
+        w.set_min_duration(0);
+        w.set_critical_only(true);
+        assert_eq!(w.rows(&t, &overlay), &[4]);
+    }
+
+    #[test]
+    fn zoom_keeps_the_point_under_the_pointer() {
+        let mut window = TimeWindow { start: 0.0, end: 1000.0 };
+        window.zoom(2.0, 250.0);
+        assert_eq!(window, TimeWindow { start: 125.0, end: 625.0 });
+        window.pan(-125.0);
+        assert_eq!(window.start, 0.0);
+        window.zoom(1e9, 0.0);
+        assert_eq!(window.width(), MIN_WINDOW);
+    }
+
+    #[test]
+    fn density_counts_spans_running_per_bucket() {
+        let t = trace();
+        let (density, errors) = minimap_density(&t);
+        assert_eq!(density.len(), MINIMAP_BUCKETS);
+        assert_eq!(density[0], 3, "spans 1, 2 and 3 run at the start");
+        assert_eq!(*density.last().unwrap(), 2, "spans 1 and 4 run at the end");
+        assert!(errors.iter().all(|&e| e == 0));
+    }
+}

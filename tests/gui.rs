@@ -1,0 +1,102 @@
+//! The window as a person uses it: egui_kittest drives the real app headlessly and finds
+//! what is on screen by the labels a person reads.
+
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use tracedeck::ui::{App, Settings};
+
+fn harness(files: Vec<std::path::PathBuf>) -> Harness<'static, App> {
+    let app = App::new(Settings::default(), files, None);
+    let mut harness = Harness::builder().with_size(egui::vec2(1500.0, 950.0)).build_ui_state(|ui, app: &mut App| app.ui(ui), app);
+    harness.run_steps(2);
+    harness
+}
+
+/// Steps the app until `done` holds (files load on worker threads), for at most 20 s.
+fn wait_for(harness: &mut Harness<'_, App>, what: &str, done: impl Fn(&Harness<'_, App>) -> bool) {
+    let start = Instant::now();
+    while !done(harness) {
+        assert!(start.elapsed() < Duration::from_secs(20), "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+        harness.step();
+    }
+    harness.run_steps(2);
+}
+
+fn shows(harness: &Harness<'_, App>, text: &str) -> bool {
+    harness.query_by_label_contains(text).is_some()
+}
+
+fn open_incident() -> Harness<'static, App> {
+    let mut h = harness(Vec::new());
+    h.get_by_label("Open the incident trace").click();
+    h.run_steps(2);
+    wait_for(&mut h, "the verdict banner", |h| shows(h, "deadline"));
+    h
+}
+
+#[test]
+fn the_incident_trace_shows_the_missed_deadline_and_the_late_views_open() {
+    let h = open_incident();
+    let banner = h.get_by_label_contains("missed the 3");
+    assert!(banner.label().unwrap_or_default().contains("views.open"), "{:?}", banner.label());
+    let row = h.get_by_label_contains("views.open");
+    assert!(row.label().unwrap_or_default().contains("crosses the deadline"), "{:?}", row.label());
+}
+
+#[test]
+fn collapsing_the_task_hides_its_children_and_expanding_brings_them_back() {
+    let mut h = open_incident();
+    assert!(shows(&h, "views.open"));
+    let toggle = h.get_by_label_contains("Collapse convert_to_async_slack_response");
+    toggle.click();
+    h.run_steps(2);
+    assert!(!h.query_all_by_label_contains("views.open").any(|n| n.label().unwrap_or_default().contains("crosses")));
+    assert!(shows(&h, "not shown"), "the hidden spans are counted on screen");
+    h.get_by_label_contains("Expand convert_to_async_slack_response").click();
+    h.run_steps(2);
+    assert!(h.query_all_by_label_contains("views.open").any(|n| n.label().unwrap_or_default().contains("crosses")));
+}
+
+#[test]
+fn search_finds_and_selects_the_span() {
+    let mut h = open_incident();
+    h.get_by_label("Search spans (Enter: next)").click();
+    h.run_steps(1);
+    h.get_by_label("Search spans (Enter: next)").type_text("expired_trigger");
+    h.run_steps(2);
+    assert!(shows(&h, "matches"));
+    h.get_by_label("Next match (Enter)").click();
+    h.run_steps(2);
+    assert!(shows(&h, "1 of"), "the first match is current");
+    assert!(shows(&h, "Show in tree"), "the details panel shows the selected span");
+}
+
+#[test]
+fn a_malformed_file_shows_its_error_and_the_app_keeps_running() {
+    let dir = std::env::temp_dir().join(format!("tracedeck-gui-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("broken-trace.json");
+    std::fs::write(&bad, br#"{"resourceSpans": [{"scopeSpans": [{"spans": [{"traceId": 5}]}]}]}"#).unwrap();
+    let mut h = harness(vec![bad]);
+    wait_for(&mut h, "the error", |h| shows(h, "could not be opened"));
+    let message = h.get_by_label_contains("broken-trace.json:");
+    let text = message.label().unwrap_or_default();
+    assert!(text.contains("OTLP"), "names the format: {text}");
+    assert!(text.contains("traceId") || text.contains("line 1"), "names the place: {text}");
+    h.get_by_label("Open the incident trace");
+    h.get_by_label("Close this tab").click();
+    h.run_steps(2);
+    assert!(shows(&h, "Open the incident trace"), "back on the start screen");
+}
+
+#[test]
+fn the_fixed_trace_meets_the_deadline() {
+    let mut h = harness(Vec::new());
+    h.get_by_label("Open the fixed trace").click();
+    h.run_steps(2);
+    wait_for(&mut h, "the verdict banner", |h| shows(h, "deadline"));
+    assert!(shows(&h, "met the 3"), "the banner says it met the deadline");
+}
