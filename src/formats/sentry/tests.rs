@@ -1,0 +1,1 @@
+//! Tests of the Sentry importer and writer.
