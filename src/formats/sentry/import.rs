@@ -137,7 +137,8 @@ impl Import {
             self.b.note("the trace endpoint's answer does not name its trace id; it is shown as 0");
         }
         if self.uptime_checks > 0 {
-            self.b.note(format!("{} uptime check(s) in the trace were skipped: they are not spans", self.uptime_checks));
+            self.b
+                .note(format!("{} uptime check(s) in the trace were skipped: they are not spans", self.uptime_checks));
         }
         self.b
     }
@@ -222,7 +223,8 @@ impl Import {
         root.attrs = self.b.attrs_since(mark);
         self.b.push_span(root);
 
-        let from_entries = item.entries.iter().flatten().filter(|e| e.kind.as_ref().is_some_and(|k| k.as_str() == "spans"));
+        let from_entries =
+            item.entries.iter().flatten().filter(|e| e.kind.as_ref().is_some_and(|k| k.as_str() == "spans"));
         let spans = item.spans.iter().flatten().chain(from_entries.flat_map(|e| e.data.0.iter()));
         for span in spans {
             self.span(span, service, transaction);
@@ -238,8 +240,13 @@ impl Import {
         if let Some(origin) = text(&span.origin) {
             self.b.push_attr_str(keys::ORIGIN, origin);
         }
-        let mut raw =
-            RawSpan::new(span.trace_id.0, span.span_id.0, span.parent_span_id.0, span.start_timestamp.0, span.timestamp.map(|t| t.0));
+        let mut raw = RawSpan::new(
+            span.trace_id.0,
+            span.span_id.0,
+            span.parent_span_id.0,
+            span.start_timestamp.0,
+            span.timestamp.map(|t| t.0),
+        );
         raw.name = self.intern_opt(&span.description);
         raw.op = self.intern_opt(&span.op);
         raw.kind = kind_of(root_text(&span.op));
@@ -254,9 +261,8 @@ impl Import {
     fn legacy_node(&mut self, item: &Item, loc: &Loc, holder: Holder) -> Result<(), FormatError> {
         let span_id = item.span_id.ok_or_else(|| loc.err("missing field `span_id`"))?.0;
         let duration = item.transaction_duration.map(millis);
-        let (start, end) = times(item.start_timestamp, item.timestamp, duration).ok_or_else(|| {
-            loc.err("a trace node needs start_timestamp, or timestamp and transaction.duration")
-        })?;
+        let (start, end) = times(item.start_timestamp, item.timestamp, duration)
+            .ok_or_else(|| loc.err("a trace node needs start_timestamp, or timestamp and transaction.duration"))?;
         let trace = self.trace_of(item, holder);
         let mark = self.b.attr_mark();
         self.tags(item.tags.as_ref());
@@ -290,7 +296,7 @@ impl Import {
         if let Some(attrs) = &item.additional_attributes {
             self.attrs(attrs);
         }
-        self.event_fields(item);
+        self.measurements(item);
         let mut raw = RawSpan::new(trace, span_id, item.parent_span_id.0, start, end);
         raw.name = match item.description.as_ref().or(item.name.as_ref()) {
             Some(name) => self.b.intern(name.as_str()),
@@ -377,6 +383,11 @@ impl Import {
         if let Some(source) = item.transaction_info.as_ref().and_then(|t| text(&t.source)) {
             self.b.push_attr_str(keys::TRANSACTION_SOURCE, source);
         }
+        self.measurements(item);
+    }
+
+    /// `measurements`, as `measurements.<name>` attributes.
+    fn measurements(&mut self, item: &Item) {
         for (name, value) in item.measurements.iter().flat_map(|m| m.0.iter()) {
             let name = name.as_str();
             let key = if name.starts_with("measurements.") { name.to_owned() } else { format!("measurements.{name}") };

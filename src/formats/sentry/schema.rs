@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Unexpected, Visitor};
 
 use super::time::Ts;
-use crate::model::{SpanId, TraceId};
+use crate::model::{IdParseError, SpanId, TraceId};
 
 /// A string borrowed from the input when it has no escapes.
 #[derive(Clone, PartialEq, Eq, Debug, Default)]
@@ -266,7 +266,7 @@ pub(super) fn parse_span_id(text: &str) -> Option<Option<SpanId>> {
     SpanId::from_hex(text).ok().map(Some)
 }
 
-/// A trace id: 32 hex digits, dashes (UUID style) allowed.
+/// A trace id: 32 hex digits, dashes (UUID style) allowed; all zeros is "unknown" (0).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(super) struct TraceIdText(pub TraceId);
 
@@ -279,12 +279,14 @@ impl<'de> Deserialize<'de> for TraceIdText {
                 f.write_str("a 32-digit hex trace id")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<TraceIdText, E> {
-                let parsed = if v.contains('-') {
-                    TraceId::from_hex(&v.replace('-', ""))
-                } else {
-                    TraceId::from_hex(v)
-                };
-                parsed.map(TraceIdText).map_err(|_| E::invalid_value(Unexpected::Str(v), &self))
+                let parsed =
+                    if v.contains('-') { TraceId::from_hex(&v.replace('-', "")) } else { TraceId::from_hex(v) };
+                match parsed {
+                    Ok(id) => Ok(TraceIdText(id)),
+                    // All zeros: no trace id known (what the writer puts for such traces).
+                    Err(IdParseError::Zero) => Ok(TraceIdText(TraceId(0))),
+                    Err(_) => Err(E::invalid_value(Unexpected::Str(v), &self)),
+                }
             }
         }
         deserializer.deserialize_str(IdVisitor)
@@ -549,7 +551,9 @@ impl<'de: 'a, 'a> Deserialize<'de> for Measurements<'a> {
                 let mut out = Vec::new();
                 while let Some((name, m)) = map.next_entry::<Text<'de>, Option<Measurement>>()? {
                     match m {
-                        Some(Measurement::Plain(value)) | Some(Measurement::Object { value }) => out.push((name, value)),
+                        Some(Measurement::Plain(value)) | Some(Measurement::Object { value }) => {
+                            out.push((name, value))
+                        }
                         None => {}
                     }
                 }
