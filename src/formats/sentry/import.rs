@@ -160,16 +160,23 @@ impl Import {
                 self.list(item.transactions.as_deref(), &loc.key("transactions"), holder)?;
                 self.list(item.orphan_errors.as_deref(), &loc.key("orphan_errors"), holder)
             }
-            Some(Shape::ProcessingError) => {
+            // An event's `errors` list also holds Sentry's processing errors (`invalid_data`, ...).
+            Some(Shape::ProcessingError) if holder.span.is_some() => {
                 let kind = item.kind.as_ref().map_or("", Text::as_str);
                 let name = item.name.as_ref().map_or("", Text::as_str);
                 self.b.note(format!("Sentry reported a processing error in the event: {kind} {name}"));
                 Ok(())
             }
-            None => Err(loc.err(
-                "expected a Sentry transaction event (\"type\": \"transaction\" with contexts.trace), an error \
-                 event, or a trace endpoint node (span_id or event_type); found an object with none of these",
-            )),
+            Some(Shape::ProcessingError) | None => {
+                let found = match &item.kind {
+                    Some(kind) => format!("found an event of type {:?}", kind.as_str()),
+                    None => "found an object with none of these".to_owned(),
+                };
+                Err(loc.err(format!(
+                    "expected a Sentry transaction event (\"type\": \"transaction\" with contexts.trace), an error \
+                     event, or a trace endpoint node (span_id or event_type); {found}"
+                )))
+            }
         }
     }
 

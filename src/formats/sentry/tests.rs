@@ -223,6 +223,19 @@ fn an_error_event_joins_its_span_by_trace_context() {
 }
 
 #[test]
+fn processing_errors_of_an_event_become_notes() {
+    let text = r#"{"type":"transaction","transaction":"t","start_timestamp":10.0,"timestamp":11.0,
+        "contexts":{"trace":{"trace_id":"0123456789abcdef0123456789abcdef","span_id":"00000000000000aa"}},
+        "errors":[{"type":"invalid_data","name":"contexts.trace.data","value":{}}]}"#;
+    let t = &import("p.json", text.as_bytes()).unwrap().traces[0];
+    assert!(t.errors().is_empty());
+    assert_eq!(
+        t.warnings(),
+        &[Warning::Import("Sentry reported a processing error in the event: invalid_data contexts.trace.data".into())]
+    );
+}
+
+#[test]
 fn start_after_end_is_a_warning_not_an_error() {
     let text = r#"{"type":"transaction","transaction":"t","start_timestamp":20.0,"timestamp":19.0,
         "contexts":{"trace":{"trace_id":"0123456789abcdef0123456789abcdef","span_id":"00000000000000aa"}}}"#;
@@ -332,6 +345,10 @@ fn a_bad_json_line_names_its_line() {
     let err = parse_err(&text);
     assert_eq!(err.place, Place::At { line: 2, column: 1, path: "$".into() });
     assert!(err.message.contains("expected a Sentry transaction event"), "{}", err.message);
+
+    let err = parse_err(r#"[{"type":"csp","event_id":"ffff0000ffff0000ffff0000ffff0000"}]"#);
+    assert_eq!(err.place, Place::Path("$[0]".into()));
+    assert!(err.message.ends_with("found an event of type \"csp\""), "{}", err.message);
 }
 
 #[test]
