@@ -11,6 +11,9 @@ mod detect;
 mod error;
 pub mod jaeger;
 mod json;
+mod semconv;
+#[cfg(test)]
+mod testkit;
 pub mod otlp;
 pub mod sentry;
 pub mod zipkin;

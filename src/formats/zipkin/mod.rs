@@ -1,5 +1,4 @@
-//! Placeholder until this format's importer lands: every call reports that it is not built yet.
-
+//! Zipkin v2 JSON.
 use crate::model::{Trace, TraceBuilder};
 
 use super::{FormatError, Place};
