@@ -11,11 +11,11 @@ mod detect;
 mod error;
 pub mod jaeger;
 mod json;
+pub mod otlp;
 mod semconv;
+pub mod sentry;
 #[cfg(test)]
 mod testkit;
-pub mod otlp;
-pub mod sentry;
 pub mod zipkin;
 
 use std::fmt;

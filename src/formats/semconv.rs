@@ -16,7 +16,8 @@ pub(crate) const STATUS_DESCRIPTION: &str = "otel.status_description";
 pub(crate) const SENTRY_OP: &str = "sentry.op";
 
 /// Attribute keys that mark an HTTP span (old and new semantic conventions).
-const HTTP_KEYS: [&str; 6] = ["http.method", "http.request.method", "http.url", "url.full", "http.route", "http.target"];
+const HTTP_KEYS: [&str; 6] =
+    ["http.method", "http.request.method", "http.url", "url.full", "http.route", "http.target"];
 
 /// A span kind from its lowercase or uppercase name (`server`, `CLIENT`); `None` if unknown.
 pub(crate) fn kind_from_name(name: &str) -> Option<SpanKind> {

@@ -28,11 +28,8 @@ pub(crate) fn summary(trace: &Trace) -> Vec<String> {
     (0..trace.len() as u32)
         .map(|i| {
             let s = trace.span(i);
-            let mut attrs: Vec<String> = trace
-                .attrs(i)
-                .iter()
-                .map(|a| format!("{}={}", trace.str(a.key), value_text(trace, a.value)))
-                .collect();
+            let mut attrs: Vec<String> =
+                trace.attrs(i).iter().map(|a| format!("{}={}", trace.str(a.key), value_text(trace, a.value))).collect();
             attrs.sort();
             let events: Vec<String> = trace
                 .events(i)

@@ -201,7 +201,9 @@ fn typed<'a>(key: &str, ty: Option<&str>, value: Option<Scalar<'a>>) -> Result<T
         Scalar::Str(s) if is("float64") => {
             TagValue::Float(s.parse().map_err(|_| format!("tag {key:?} is declared float64 but its value is {s:?}"))?)
         }
-        value if ["string", "binary", "bool", "int64", "float64"].iter().any(|t| is(t)) => return Err(mismatch(&value)),
+        value if ["string", "binary", "bool", "int64", "float64"].iter().any(|t| is(t)) => {
+            return Err(mismatch(&value));
+        }
         _ => {
             return Err(format!(
                 "tag {key:?} has unknown type {:?}; expected string, bool, int64, float64 or binary",

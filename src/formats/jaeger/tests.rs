@@ -82,10 +82,7 @@ fn quirks_unpadded_ids_legacy_parents_typed_tags_and_warnings() {
         .iter()
         .map(|k| attr(t, root, k).unwrap_or_else(|| panic!("no {k}")))
         .collect();
-    assert_eq!(
-        tags,
-        ["Int(9007199254740993)", "Int(9007199254740995)", "Float(0.25)", "Bool(false)", "Str(\"AAEC\")"]
-    );
+    assert_eq!(tags, ["Int(9007199254740993)", "Int(9007199254740995)", "Float(0.25)", "Bool(false)", "Str(\"AAEC\")"]);
     assert_eq!(t.span(root).status, Status::Error, "error tag \"true\" as a string");
     assert_eq!(attr(t, root, "process.hostname").as_deref(), Some("Str(\"api-1\")"));
 
@@ -122,7 +119,9 @@ fn a_duration_given_as_a_string_is_refused_at_its_path() {
     let err = fixture_error("string-duration.json");
     assert_eq!(path_of(&err), "$.data[0].spans[0].duration");
     assert_eq!(line_of(&err), Some(4));
-    assert!(err.message.contains("invalid type: string \"250000\", expected a non-negative integer count of microseconds"));
+    assert!(
+        err.message.contains("invalid type: string \"250000\", expected a non-negative integer count of microseconds")
+    );
 }
 
 #[test]

@@ -66,7 +66,12 @@ impl Serialize for TraceOut<'_> {
         let t = self.trace;
         let mut map = ser.serialize_map(Some(4))?;
         map.serialize_entry("traceID", &t.trace_id().to_string())?;
-        let spans = t.spans().iter().enumerate().map(|(i, s)| SpanOut { trace: t, idx: i as u32, span: s, process: self.process_of[i] });
+        let spans = t.spans().iter().enumerate().map(|(i, s)| SpanOut {
+            trace: t,
+            idx: i as u32,
+            span: s,
+            process: self.process_of[i],
+        });
         map.serialize_entry("spans", &Seq(std::cell::Cell::new(Some(spans))))?;
         let processes: std::collections::BTreeMap<String, ProcessOut> = self
             .processes
@@ -105,11 +110,8 @@ impl Serialize for ProcessOut<'_> {
         let t = self.trace;
         let mut map = ser.serialize_map(Some(2))?;
         map.serialize_entry("serviceName", t.str(self.service))?;
-        let tags: Vec<TagOut> = self
-            .tags
-            .iter()
-            .map(|a| TagOut::of(t, &t.str(a.key)[PROCESS_PREFIX.len()..], a.value))
-            .collect();
+        let tags: Vec<TagOut> =
+            self.tags.iter().map(|a| TagOut::of(t, &t.str(a.key)[PROCESS_PREFIX.len()..], a.value)).collect();
         map.serialize_entry("tags", &tags)?;
         map.end()
     }
@@ -231,17 +233,20 @@ fn tags<'t>(t: &'t Trace, s: &Span, attrs: &'t [Attr]) -> Vec<TagOut<'t>> {
     if !s.kind.as_str().is_empty() {
         out.push(TagOut::str(semconv::SPAN_KIND, s.kind.as_str()));
     }
-    match s.status {
+    let message = t.str(s.status_message);
+    let code = match s.status {
         Status::Error => {
             out.push(TagOut { key: "error", ty: "bool", value: ValueOut::Bool(true) });
-            out.push(TagOut::str(semconv::STATUS_CODE, "ERROR"));
-            out.push(TagOut::str(semconv::STATUS_DESCRIPTION, t.str(s.status_message)));
+            Some("ERROR").filter(|_| !message.is_empty())
         }
-        Status::Ok => {
-            out.push(TagOut::str(semconv::STATUS_CODE, "OK"));
-            out.push(TagOut::str(semconv::STATUS_DESCRIPTION, t.str(s.status_message)));
+        Status::Ok => Some("OK"),
+        Status::Unset => None,
+    };
+    if let Some(code) = code {
+        out.push(TagOut::str(semconv::STATUS_CODE, code));
+        if !message.is_empty() {
+            out.push(TagOut::str(semconv::STATUS_DESCRIPTION, message));
         }
-        Status::Unset => {}
     }
     let op = t.str(s.op);
     if !has_sentry_op && op != semconv::derive_op(s.kind, hints) {

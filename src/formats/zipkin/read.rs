@@ -4,8 +4,8 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::fmt;
 
-use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 
 use super::{DEBUG, LOCAL_ENDPOINT, REMOTE_ENDPOINT, SHARED, shared};
 use crate::formats::json::{self, Text};
@@ -155,7 +155,9 @@ pub fn parse(bytes: &[u8]) -> Result<TraceBuilder, FormatError> {
         }
     };
     let merged = merge_parts(&mut spans);
-    let mut reader = Reader { b: TraceBuilder::new(), without_duration: 0 };
+    let mut b = TraceBuilder::new();
+    let (local_keys, remote_keys) = (endpoint_keys(&mut b, LOCAL_ENDPOINT), endpoint_keys(&mut b, REMOTE_ENDPOINT));
+    let mut reader = Reader { b, without_duration: Tally::default(), local_keys, remote_keys };
     let halves = pair_shared(&spans);
     for (i, (span, loc)) in spans.iter().enumerate() {
         if span.timestamp.is_none() {
@@ -169,22 +171,19 @@ pub fn parse(bytes: &[u8]) -> Result<TraceBuilder, FormatError> {
         }
         reader.span(span, *loc, &halves, i)?;
     }
-    let pairs = halves.derived.iter().flatten().count();
-    if pairs > 0 {
-        reader.b.note(format!(
-            "{pairs} server span(s) share their client's span id; each is shown as a child of its client, \
-             with a derived id"
-        ));
+    let mut pairs = Tally::default();
+    for (i, _) in halves.derived.iter().enumerate().filter(|(_, d)| d.is_some()) {
+        pairs.add(spans[i].0.id);
     }
-    if merged > 0 {
-        reader.b.note(format!("{merged} span part(s) reported separately under one id were merged, as Zipkin does"));
-    }
-    if reader.without_duration > 0 {
-        reader.b.note(format!(
-            "{} span(s) have no duration; shown as instants at their timestamp, as Zipkin's UI does",
-            reader.without_duration
-        ));
-    }
+    let b = &mut reader.b;
+    pairs.note(
+        b,
+        "server span(s) share their client's span id; each is shown as a child of its client, with a derived id",
+    );
+    merged.note(b, "span part(s) reported separately under one id were merged, as Zipkin does");
+    reader
+        .without_duration
+        .note(b, "span(s) have no duration; shown as instants at their timestamp, as Zipkin's UI does");
     Ok(reader.b)
 }
 
@@ -217,8 +216,8 @@ fn service<'s>(span: &'s ZSpan) -> Option<&'s str> {
 }
 
 /// Merges spans reported in several parts into their first part, as Zipkin's `mergeV2ById`
-/// does; returns how many parts were merged away.
-fn merge_parts(spans: &mut Vec<(ZSpan, Loc)>) -> usize {
+/// does; returns which parts were merged away.
+fn merge_parts(spans: &mut Vec<(ZSpan, Loc)>) -> Tally {
     let mut first: FastMap<(u64, SpanId, bool), usize> = FastMap::default();
     let mut absorbed = vec![None; spans.len()];
     for i in 0..spans.len() {
@@ -239,11 +238,14 @@ fn merge_parts(spans: &mut Vec<(ZSpan, Loc)>) -> usize {
             }
         }
     }
-    let count = absorbed.iter().flatten().count();
-    if count == 0 {
-        return 0;
+    let mut merged = Tally::default();
+    for (i, _) in absorbed.iter().enumerate().filter(|(_, a)| a.is_some()) {
+        merged.add(spans[i].0.id);
     }
-    let mut kept: Vec<(ZSpan, Loc)> = Vec::with_capacity(spans.len() - count);
+    if merged.count == 0 {
+        return merged;
+    }
+    let mut kept: Vec<(ZSpan, Loc)> = Vec::with_capacity(spans.len() - merged.count);
     let mut new_index = vec![usize::MAX; spans.len()];
     for (i, (span, loc)) in std::mem::take(spans).into_iter().enumerate() {
         match absorbed[i] {
@@ -256,7 +258,28 @@ fn merge_parts(spans: &mut Vec<(ZSpan, Loc)>) -> usize {
         }
     }
     *spans = kept;
-    count
+    merged
+}
+
+/// How many spans something happened to, and the first of them, for an import note.
+#[derive(Default)]
+struct Tally {
+    count: usize,
+    example: Option<SpanId>,
+}
+
+impl Tally {
+    fn add(&mut self, id: SpanId) {
+        self.count += 1;
+        self.example.get_or_insert(id);
+    }
+
+    /// Notes `count what (e.g. example)` if anything was counted.
+    fn note(&self, b: &mut TraceBuilder, what: &str) {
+        if let Some(example) = self.example {
+            b.note(format!("{} {what} (e.g. {example})", self.count));
+        }
+    }
 }
 
 /// Fills what `into` lacks from `part`; joins annotations and tags (`part`'s tag values win).
@@ -343,7 +366,9 @@ fn pair_shared<'a>(spans: &'a [(ZSpan<'a>, Loc)]) -> Halves<'a> {
 
 struct Reader {
     b: TraceBuilder,
-    without_duration: usize,
+    without_duration: Tally,
+    local_keys: [StrId; 4],
+    remote_keys: [StrId; 4],
 }
 
 impl Reader {
@@ -352,7 +377,7 @@ impl Reader {
         let end = match span.duration {
             Some(d) => start.checked_add(d),
             None => {
-                self.without_duration += 1;
+                self.without_duration.add(span.id);
                 Some(start)
             }
         };
@@ -378,12 +403,15 @@ impl Reader {
 
         let tags = span.tags.as_ref().map_or(&[][..], |t| &t.0[..]);
         let find = |key: &str| tags.iter().find(|(k, _)| &**k == key).map(|(_, v)| &**v);
-        let code = find(semconv::STATUS_CODE).filter(|c| c.eq_ignore_ascii_case("ok") || c.eq_ignore_ascii_case("error"));
+        let code =
+            find(semconv::STATUS_CODE).filter(|c| c.eq_ignore_ascii_case("ok") || c.eq_ignore_ascii_case("error"));
         let error = find("error");
         let description = code.and(find(semconv::STATUS_DESCRIPTION));
         (raw.status, raw.status_message) = match (error, code) {
             (Some(message), _) => (Status::Error, self.b.intern(message)),
-            (None, Some(c)) if c.eq_ignore_ascii_case("error") => (Status::Error, self.b.intern(description.unwrap_or(""))),
+            (None, Some(c)) if c.eq_ignore_ascii_case("error") => {
+                (Status::Error, self.b.intern(description.unwrap_or("")))
+            }
             (None, Some(_)) => (Status::Ok, self.b.intern(description.unwrap_or(""))),
             (None, None) => (Status::Unset, StrId::EMPTY),
         };
@@ -404,12 +432,14 @@ impl Reader {
         let sentry_op = find(semconv::SENTRY_OP);
         raw.op = self.b.intern(sentry_op.unwrap_or_else(|| semconv::derive_op(raw.kind, hints)));
         if let Some(local) = &span.local {
-            self.endpoint(LOCAL_ENDPOINT, local, false);
+            self.endpoint(self.local_keys, local, false);
         }
         if let Some(remote) = &span.remote {
-            self.endpoint(REMOTE_ENDPOINT, remote, true);
+            self.endpoint(self.remote_keys, remote, true);
         }
-        for (key, flag) in [(SHARED, span.shared), (DEBUG, span.debug)] {
+        // A server half Zipkin would backfill as shared is marked shared too.
+        let shared = span.shared.filter(|_| span.kind != Some(Kind::Client)).or(derived.map(|_| true));
+        for (key, flag) in [(SHARED, shared), (DEBUG, span.debug)] {
             if flag == Some(true) {
                 let key = self.b.intern(key);
                 self.b.push_attr(key, AttrValue::Bool(true));
@@ -428,16 +458,21 @@ impl Reader {
     }
 
     /// Pushes an endpoint's fields as `prefix`-named attributes (the service only for the remote one).
-    fn endpoint(&mut self, prefix: &str, e: &Endpoint, with_service: bool) {
-        let texts = [("serviceName", e.service.as_deref().filter(|_| with_service)), ("ipv4", e.ipv4.as_deref()), ("ipv6", e.ipv6.as_deref())];
-        for (field, value) in texts {
+    fn endpoint(&mut self, keys: [StrId; 4], e: &Endpoint, with_service: bool) {
+        let texts = [e.service.as_deref().filter(|_| with_service), e.ipv4.as_deref(), e.ipv6.as_deref()];
+        for (key, value) in keys.into_iter().zip(texts) {
             if let Some(value) = value {
-                self.b.push_attr_str(&format!("{prefix}{field}"), value);
+                let value = AttrValue::Str(self.b.intern(value));
+                self.b.push_attr(key, value);
             }
         }
         if let Some(port) = e.port {
-            let key = self.b.intern(&format!("{prefix}port"));
-            self.b.push_attr(key, AttrValue::Int(port));
+            self.b.push_attr(keys[3], AttrValue::Int(port));
         }
     }
+}
+
+/// The attribute keys of an endpoint's `serviceName`, `ipv4`, `ipv6` and `port`, interned.
+fn endpoint_keys(b: &mut TraceBuilder, prefix: &str) -> [StrId; 4] {
+    ["serviceName", "ipv4", "ipv6", "port"].map(|field| b.intern(&format!("{prefix}{field}")))
 }

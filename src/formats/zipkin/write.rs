@@ -148,7 +148,9 @@ impl Serialize for SpanOut<'_> {
             Status::Error => tags.push(("error", Cow::Borrowed(t.str(s.status_message)))),
             Status::Ok => {
                 tags.push((semconv::STATUS_CODE, Cow::Borrowed("OK")));
-                tags.push((semconv::STATUS_DESCRIPTION, Cow::Borrowed(t.str(s.status_message))));
+                if !s.status_message.is_empty() {
+                    tags.push((semconv::STATUS_DESCRIPTION, Cow::Borrowed(t.str(s.status_message))));
+                }
             }
             Status::Unset => {}
         }
