@@ -1,7 +1,13 @@
 //! Shared JSON plumbing for the importers: a fast parse that, only when it fails, parses again
 //! to find the JSON path of the problem, and deserializers for the value shapes formats share.
 
+use std::borrow::Cow;
+use std::fmt;
+
 use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
+
+use crate::model::{Nanos, SpanId, TraceId};
 
 use super::{FormatError, Place};
 
@@ -65,6 +71,156 @@ pub(crate) fn lines(bytes: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
         .enumerate()
         .map(|(i, line)| (i + 1, line))
         .filter(|(_, line)| line.iter().any(|b| !b.is_ascii_whitespace()))
+}
+
+/// A JSON string, borrowed from the input unless it had escapes.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub(crate) struct Text<'a>(pub Cow<'a, str>);
+
+impl std::ops::Deref for Text<'_> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::borrow::Borrow<str> for Text<'_> {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v.to_owned())))
+            }
+        }
+        de.deserialize_str(V)
+    }
+}
+
+/// A scalar JSON value (string, number or boolean), strings borrowed where possible.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Scalar<'a> {
+    /// A string.
+    Str(Cow<'a, str>),
+    /// A whole number that fits `i64`.
+    Int(i64),
+    /// A whole number above `i64::MAX`.
+    BigUint(u64),
+    /// A number with a fraction or exponent.
+    Float(f64),
+    /// `true` or `false`.
+    Bool(bool),
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Scalar<'a> {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Scalar<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string, number or boolean")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Scalar::Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Scalar::Str(Cow::Owned(v.to_owned())))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(Scalar::Int(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(i64::try_from(v).map_or(Scalar::BigUint(v), Scalar::Int))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                Ok(Scalar::Float(v))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+                Ok(Scalar::Bool(v))
+            }
+        }
+        de.deserialize_any(V)
+    }
+}
+
+/// `deserialize_with` for a required hex span id (1 to 16 digits, any case).
+pub(crate) fn span_id<'de, D: Deserializer<'de>>(de: D) -> Result<SpanId, D::Error> {
+    let text = Text::deserialize(de)?;
+    SpanId::from_hex(&text).map_err(|e| de::Error::custom(format!("expected a hex span id of 1 to 16 digits: {e}")))
+}
+
+/// `deserialize_with` for an optional hex span id: absent, `null`, `""` and all zeros mean none.
+pub(crate) fn opt_span_id<'de, D: Deserializer<'de>>(de: D) -> Result<Option<SpanId>, D::Error> {
+    let Some(text) = Option::<Text>::deserialize(de)? else { return Ok(None) };
+    if text.is_empty() || text.bytes().all(|b| b == b'0') {
+        return Ok(None);
+    }
+    SpanId::from_hex(&text)
+        .map(Some)
+        .map_err(|e| de::Error::custom(format!("expected a hex span id of 1 to 16 digits: {e}")))
+}
+
+/// `deserialize_with` for a hex trace id (1 to 32 digits, any case).
+pub(crate) fn trace_id<'de, D: Deserializer<'de>>(de: D) -> Result<TraceId, D::Error> {
+    let text = Text::deserialize(de)?;
+    TraceId::from_hex(&text).map_err(|e| de::Error::custom(format!("expected a hex trace id of 1 to 32 digits: {e}")))
+}
+
+/// `deserialize_with` for microseconds (since the epoch, or a duration) as nanoseconds: a
+/// non-negative integer, or a float that is converted to the nearest nanosecond.
+pub(crate) fn micros<'de, D: Deserializer<'de>>(de: D) -> Result<Nanos, D::Error> {
+    struct V;
+    impl Visitor<'_> for V {
+        type Value = Nanos;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a non-negative integer count of microseconds")
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Nanos, E> {
+            if v < 0 {
+                return Err(E::invalid_value(de::Unexpected::Signed(v), &self));
+            }
+            v.checked_mul(1_000).ok_or_else(|| E::custom(format!("{v} µs is past the year 2262")))
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Nanos, E> {
+            i64::try_from(v)
+                .ok()
+                .and_then(|v| v.checked_mul(1_000))
+                .ok_or_else(|| E::custom(format!("{v} µs is past the year 2262")))
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Nanos, E> {
+            let nanos = (v * 1_000.0).round();
+            if !(0.0..9.2e18).contains(&nanos) {
+                return Err(E::invalid_value(de::Unexpected::Float(v), &self));
+            }
+            Ok(nanos as Nanos)
+        }
+    }
+    de.deserialize_any(V)
+}
+
+/// `deserialize_with` for optional microseconds: absent or `null` is `None`.
+pub(crate) fn opt_micros<'de, D: Deserializer<'de>>(de: D) -> Result<Option<Nanos>, D::Error> {
+    #[derive(Deserialize)]
+    struct Micros(#[serde(deserialize_with = "micros")] Nanos);
+    Ok(Option::<Micros>::deserialize(de)?.map(|m| m.0))
+}
+
+/// Rounds absolute nanoseconds to the nearest microsecond, for writers of µs formats.
+pub(crate) fn to_micros(nanos: Nanos) -> i64 {
+    nanos.saturating_add(500).div_euclid(1_000)
 }
 
 #[cfg(test)]

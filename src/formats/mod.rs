@@ -12,7 +12,10 @@ mod error;
 pub mod jaeger;
 mod json;
 pub mod otlp;
+mod semconv;
 pub mod sentry;
+#[cfg(test)]
+mod testkit;
 pub mod zipkin;
 
 use std::fmt;

@@ -1,0 +1,36 @@
+//! Jaeger's query/UI JSON: `{"data":[{traceID, spans[], processes{}, warnings}], "errors":...}`,
+//! what `GET /api/traces/{id}` answers and what people save from the Jaeger UI.
+//!
+//! Mapping into the model (see `shared/reference/trace-formats.md` §3):
+//! - `operationName` → name; `processes[processID].serviceName` (or an embedded `process`) →
+//!   service; the process's tags → span attributes prefixed `process.`.
+//! - Parent: the first `CHILD_OF` reference. A span with only `FOLLOWS_FROM` references hangs
+//!   under the first of them (the async case: a queued task follows the request that queued it)
+//!   and the import notes it. Without references the legacy `parentSpanID` is used. When the
+//!   references are more than that one parent link, all of them are kept as JSON text in the
+//!   attribute [`REFERENCES`] so the writer can give them back.
+//! - `startTime`/`duration` µs → ns; tags keep their declared type (`string`, `bool`, `int64`,
+//!   `float64`, `binary` as base64 text; upper-case legacy names too; `int64` as number or string).
+//! - Status: `error=true` (bool or `"true"`) or `otel.status_code=ERROR` → error, with
+//!   `otel.status_description` as message; `otel.status_code=OK` → ok. `span.kind` → kind.
+//!   Those tags become model fields, not attributes; the writer writes them back.
+//! - Logs → events named by their `event` field (else `log`), other fields as event attributes.
+//! - Span and trace `warnings` (the query's adjusters' notes) → import notes, counted per text.
+//!
+//! The 16- and 32-digit spellings of one trace id are joined by the model's builder.
+
+mod read;
+mod write;
+
+#[cfg(test)]
+mod tests;
+
+pub use read::parse;
+pub use write::write;
+
+/// Attribute holding a span's references as Jaeger JSON when they are more than one `CHILD_OF`
+/// parent link (a `FOLLOWS_FROM` parent, extra links).
+pub const REFERENCES: &str = "jaeger.references";
+
+/// Prefix of attributes that came from the span's process tags.
+pub const PROCESS_PREFIX: &str = "process.";

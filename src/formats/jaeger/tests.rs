@@ -1,0 +1,200 @@
+//! Jaeger importer and writer tests, on the incident sample and the fixtures in
+//! `tests/fixtures/jaeger/`.
+
+use super::*;
+use crate::formats::testkit::{file, import_file, line_of, path_of, summary, value_text};
+use crate::formats::{Format, Place, import};
+use crate::model::{SpanKind, Status, Trace, Warning};
+
+const SAMPLE: &str = "sample-traces/incident-before.jaeger.json";
+
+fn by_name(trace: &Trace, name: &str) -> u32 {
+    (0..trace.len() as u32).find(|&i| trace.str(trace.span(i).name) == name).unwrap_or_else(|| panic!("no {name}"))
+}
+
+fn attr(trace: &Trace, idx: u32, key: &str) -> Option<String> {
+    trace.attrs(idx).iter().find(|a| trace.str(a.key) == key).map(|a| value_text(trace, a.value))
+}
+
+fn fixture_error(name: &str) -> crate::formats::FormatError {
+    match parse(&file(&format!("tests/fixtures/jaeger/{name}"))) {
+        Ok(_) => panic!("{name} was read without error"),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn the_incident_sample_tells_the_slack_story() {
+    let imported = import_file(SAMPLE);
+    assert_eq!(imported.format, Format::Jaeger);
+    assert_eq!(imported.traces.len(), 1);
+    let t = &imported.traces[0];
+    assert_eq!(t.len(), 7);
+
+    let root = t.roots()[0];
+    assert_eq!(t.roots().len(), 1);
+    let r = t.span(root);
+    assert_eq!(t.str(r.name), "POST /extensions/slack/action/");
+    assert_eq!((t.str(r.service), r.kind, t.str(r.op)), ("control", SpanKind::Server, "http.server"));
+    assert_eq!(r.duration(), 486_212_000);
+    assert_eq!(attr(t, root, "http.status_code").as_deref(), Some("Int(200)"));
+    assert_eq!(attr(t, root, "process.hostname").as_deref(), Some("Str(\"control-web-7d9f8c6b5-x2lqp\")"));
+    assert_eq!(attr(t, root, "span.kind"), None, "span.kind became the kind, not an attribute");
+
+    let producer = by_name(t, "apply_async/sentry.integrations.slack.tasks.open_modal");
+    assert_eq!((t.span(producer).kind, t.str(t.span(producer).op)), (SpanKind::Producer, "queue.publish"));
+    let task = by_name(t, "run/sentry.integrations.slack.tasks.open_modal");
+    let task_span = t.span(task);
+    assert_eq!(task_span.parent, Some(producer), "the FOLLOWS_FROM reference is the task's parent");
+    assert_eq!((t.str(task_span.service), task_span.kind), ("region", SpanKind::Consumer));
+    assert!(t.offset(task_span.start) > 2_500_000_000);
+    assert!(attr(t, task, REFERENCES).is_some_and(|r| r.contains("FOLLOWS_FROM")));
+    assert!(t.warnings().iter().any(|w| matches!(w, Warning::Import(n) if n.contains("FOLLOWS_FROM"))));
+    assert_eq!(attr(t, task, "celery.queue.wait_seconds").as_deref(), Some("Float(2.421)"));
+
+    let open = by_name(t, "POST https://slack.com/api/views.open");
+    let o = t.span(open);
+    assert_eq!(o.parent, Some(task));
+    assert!(t.offset(o.start) > 3_000_000_000, "views.open starts after the 3 s trigger_id expiry");
+    assert_eq!((o.status, t.str(o.status_message)), (Status::Error, "SlackApiError: expired_trigger_id"));
+    assert_eq!((o.kind, t.str(o.op)), (SpanKind::Client, "http.client"));
+    assert_eq!(attr(t, open, "slack.ok").as_deref(), Some("Bool(false)"));
+    assert_eq!(attr(t, open, "error"), None);
+    let events = t.events(open);
+    assert_eq!(events.len(), 2);
+    assert_eq!(t.str(events[0].name), "slack.api.response");
+    assert_eq!(t.offset(events[0].time), 3_361_020_000);
+    let fields: Vec<String> =
+        t.attrs_in(events[0].attrs).iter().map(|a| format!("{}={}", t.str(a.key), value_text(t, a.value))).collect();
+    assert_eq!(fields, ["slack.ok=Bool(false)", "slack.error=Str(\"expired_trigger_id\")"]);
+    assert_eq!(t.str(events[1].name), "exception");
+    assert_eq!(t.str(t.span(by_name(t, "SELECT sentry_integration")).op), "db");
+}
+
+#[test]
+fn quirks_unpadded_ids_legacy_parents_typed_tags_and_warnings() {
+    let imported = import_file("tests/fixtures/jaeger/quirks.json");
+    assert_eq!(imported.traces.len(), 2);
+    let t = &imported.traces[0];
+    assert_eq!(t.len(), 3, "the 16- and 32-digit trace ids are one trace");
+    let root = by_name(t, "GET /users");
+    let tags: Vec<String> = ["big", "bignum", "ratio", "cached", "blob"]
+        .iter()
+        .map(|k| attr(t, root, k).unwrap_or_else(|| panic!("no {k}")))
+        .collect();
+    assert_eq!(tags, ["Int(9007199254740993)", "Int(9007199254740995)", "Float(0.25)", "Bool(false)", "Str(\"AAEC\")"]);
+    assert_eq!(t.span(root).status, Status::Error, "error tag \"true\" as a string");
+    assert_eq!(attr(t, root, "process.hostname").as_deref(), Some("Str(\"api-1\")"));
+
+    let legacy = by_name(t, "legacy child");
+    assert_eq!(t.span(legacy).parent, Some(root), "parentSpanID links when there are no references");
+    assert_eq!(t.span(legacy).id.to_string(), "0000000000000abc");
+    assert_eq!(t.str(t.span(legacy).service), "worker", "embedded process");
+    assert_eq!(t.span(legacy).duration(), 0);
+
+    let notes: Vec<String> = t.warnings().iter().map(|w| w.to_string()).collect();
+    assert!(notes.iter().any(|n| n.contains("trace too big; truncated")), "{notes:?}");
+    assert!(
+        notes.iter().any(|n| n.contains("on 2 spans") && n.contains("clock skew adjustment disabled")),
+        "{notes:?}"
+    );
+    assert!(notes.iter().any(|n| n.contains("missing 1111111111111111")), "{notes:?}");
+
+    let cron = &imported.traces[1];
+    assert_eq!(cron.trace_id().to_string(), "0000000000000077");
+    assert_eq!(cron.span(0).status, Status::Ok);
+    let event = cron.events(0)[0];
+    assert_eq!((cron.str(event.name), cron.offset(event.time)), ("log", 500_000));
+}
+
+#[test]
+fn a_truncated_file_says_so_with_its_line() {
+    let err = fixture_error("truncated.json");
+    assert!(err.message.contains("truncated"), "{err:?}");
+    assert_eq!(line_of(&err), Some(4));
+}
+
+#[test]
+fn a_duration_given_as_a_string_is_refused_at_its_path() {
+    let err = fixture_error("string-duration.json");
+    assert_eq!(path_of(&err), "$.data[0].spans[0].duration");
+    assert_eq!(line_of(&err), Some(4));
+    assert!(
+        err.message.contains("invalid type: string \"250000\", expected a non-negative integer count of microseconds")
+    );
+}
+
+#[test]
+fn a_span_without_an_id_is_refused_at_its_path() {
+    let err = fixture_error("missing-span-id.json");
+    assert_eq!(path_of(&err), "$.data[0].spans[1]");
+    assert!(err.message.contains("missing field `spanID`"), "{err:?}");
+}
+
+#[test]
+fn a_negative_start_time_is_refused() {
+    let err = fixture_error("negative-start.json");
+    assert_eq!(path_of(&err), "$.data[0].spans[0].startTime");
+    assert!(err.message.contains("-1700000000000000") && err.message.contains("non-negative"), "{err:?}");
+}
+
+#[test]
+fn a_reference_with_a_bad_span_id_is_refused() {
+    let err = fixture_error("bad-span-id.json");
+    assert_eq!(path_of(&err), "$.data[0].spans[0].references[0].spanID");
+    assert!(err.message.contains("hex span id") && err.message.contains("\"xyz\""), "{err:?}");
+}
+
+#[test]
+fn a_tag_whose_value_does_not_match_its_type_is_refused() {
+    let err = fixture_error("bad-tag.json");
+    assert_eq!(path_of(&err), "$.data[0].spans[0].tags[0]");
+    assert!(err.message.contains("tag \"http.status_code\" is declared int64 but its value is \"two hundred\""));
+}
+
+#[test]
+fn a_process_id_not_in_processes_is_refused() {
+    let err = fixture_error("unknown-process.json");
+    assert_eq!(err.place, Place::Path("$.data[0].spans[0].processID".into()));
+    assert_eq!(err.message, "processID \"p2\" is not in the trace's processes (p1)");
+}
+
+#[test]
+fn query_errors_and_empty_answers_are_errors() {
+    let err = fixture_error("query-error.json");
+    assert_eq!(err.place, Place::Path("$.errors[0]".into()));
+    assert_eq!(err.message, "the Jaeger query failed: trace not found (code 404)");
+    let err = fixture_error("empty-data.json");
+    assert_eq!(err.place, Place::Path("$.data".into()));
+    assert!(err.message.contains("no traces"), "{err:?}");
+}
+
+#[test]
+fn a_reference_cycle_is_a_model_error_naming_the_spans() {
+    let path = "tests/fixtures/jaeger/cycle.json";
+    let err = import(path, &file(path)).unwrap_err();
+    assert_eq!((err.format, &err.error.place), (Some(Format::Jaeger), &Place::Whole));
+    let text = err.to_string();
+    assert!(text.contains("cycle") && text.contains("0000000000000002") && text.contains("0000000000000003"), "{text}");
+}
+
+fn round_trip(path: &str) {
+    let first = import_file(path).traces;
+    let mut out = Vec::new();
+    write(&first, &mut out).expect("write");
+    let again = import("written.json", &out).unwrap_or_else(|e| panic!("{e}\n{}", String::from_utf8_lossy(&out)));
+    assert_eq!(again.format, Format::Jaeger);
+    let before: Vec<Vec<String>> = first.iter().map(summary).collect();
+    let after: Vec<Vec<String>> = again.traces.iter().map(summary).collect();
+    assert_eq!(before, after);
+}
+
+#[test]
+fn the_writer_round_trips_the_incident_sample() {
+    round_trip(SAMPLE);
+}
+
+#[test]
+fn the_writer_round_trips_the_quirks() {
+    round_trip("tests/fixtures/jaeger/quirks.json");
+}

@@ -1,0 +1,478 @@
+//! Reading Zipkin v2 JSON into a [`TraceBuilder`]. See the module docs of [`super`].
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+
+use super::{DEBUG, LOCAL_ENDPOINT, REMOTE_ENDPOINT, SHARED, shared};
+use crate::formats::json::{self, Text};
+use crate::formats::semconv::{self, OpHints};
+use crate::formats::{FormatError, Place};
+use crate::model::{AttrValue, Event, Nanos, Range32, RawSpan, SpanId, SpanKind, Status, StrId, TraceBuilder, TraceId};
+
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
+const V1: &str = "Zipkin v1 JSON is not supported; export v2 (an array of spans with localEndpoint)";
+
+#[derive(Deserialize)]
+struct ZSpan<'a> {
+    #[serde(rename = "traceId", deserialize_with = "json::trace_id")]
+    trace_id: TraceId,
+    #[serde(deserialize_with = "json::span_id")]
+    id: SpanId,
+    #[serde(rename = "parentId", default, deserialize_with = "json::opt_span_id")]
+    parent_id: Option<SpanId>,
+    #[serde(borrow, default)]
+    name: Option<Text<'a>>,
+    #[serde(default)]
+    kind: Option<Kind>,
+    #[serde(default, deserialize_with = "json::opt_micros")]
+    timestamp: Option<Nanos>,
+    #[serde(default, deserialize_with = "json::opt_micros")]
+    duration: Option<Nanos>,
+    #[serde(rename = "localEndpoint", borrow, default)]
+    local: Option<Endpoint<'a>>,
+    #[serde(rename = "remoteEndpoint", borrow, default)]
+    remote: Option<Endpoint<'a>>,
+    #[serde(borrow, default)]
+    annotations: Option<Vec<Annotation<'a>>>,
+    #[serde(borrow, default)]
+    tags: Option<Tags<'a>>,
+    #[serde(default)]
+    debug: Option<bool>,
+    #[serde(default)]
+    shared: Option<bool>,
+    #[serde(rename = "binaryAnnotations", default, deserialize_with = "reject_v1")]
+    _binary_annotations: (),
+}
+
+/// Zipkin's span kinds.
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq, Debug)]
+enum Kind {
+    #[serde(rename = "CLIENT", alias = "client")]
+    Client,
+    #[serde(rename = "SERVER", alias = "server")]
+    Server,
+    #[serde(rename = "PRODUCER", alias = "producer")]
+    Producer,
+    #[serde(rename = "CONSUMER", alias = "consumer")]
+    Consumer,
+}
+
+impl Kind {
+    fn model(self) -> SpanKind {
+        match self {
+            Kind::Client => SpanKind::Client,
+            Kind::Server => SpanKind::Server,
+            Kind::Producer => SpanKind::Producer,
+            Kind::Consumer => SpanKind::Consumer,
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct Endpoint<'a> {
+    #[serde(rename = "serviceName", borrow, default)]
+    service: Option<Text<'a>>,
+    #[serde(borrow, default)]
+    ipv4: Option<Text<'a>>,
+    #[serde(borrow, default)]
+    ipv6: Option<Text<'a>>,
+    #[serde(default)]
+    port: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct Annotation<'a> {
+    #[serde(deserialize_with = "json::micros")]
+    timestamp: Nanos,
+    #[serde(borrow)]
+    value: Text<'a>,
+    #[serde(rename = "endpoint", default, deserialize_with = "reject_v1")]
+    _endpoint: (),
+}
+
+fn reject_v1<'de, D: Deserializer<'de>>(_: D) -> Result<(), D::Error> {
+    Err(de::Error::custom(V1))
+}
+
+/// Tags in file order (a JSON object of strings).
+#[derive(Default)]
+struct Tags<'a>(Vec<(Text<'a>, Text<'a>)>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Tags<'a> {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Tags<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object of string tags")
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Tags<'a>, M::Error> {
+                let mut tags = Vec::with_capacity(map.size_hint().unwrap_or(0));
+                while let Some(pair) = map.next_entry::<Text, Text>()? {
+                    tags.push(pair);
+                }
+                Ok(Tags(tags))
+            }
+        }
+        de.deserialize_map(V(std::marker::PhantomData))
+    }
+}
+
+/// Where a span was in the file: `$[i]` or `$[i][j]`.
+#[derive(Clone, Copy)]
+struct Loc(usize, Option<usize>);
+
+impl fmt::Display for Loc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.1 {
+            None => write!(f, "$[{}]", self.0),
+            Some(j) => write!(f, "$[{}][{j}]", self.0),
+        }
+    }
+}
+
+/// Reads Zipkin v2 JSON. Errors name the JSON path (and line and column when the JSON itself is wrong).
+pub fn parse(bytes: &[u8]) -> Result<TraceBuilder, FormatError> {
+    let mut spans: Vec<(ZSpan, Loc)> = match shape(bytes) {
+        Shape::Object => {
+            return Err(FormatError::new(
+                Place::At { line: 1, column: 1, path: "$".into() },
+                "Zipkin v2 JSON is an array of spans (or of arrays of spans); found an object",
+            ));
+        }
+        Shape::Traces => json::from_slice::<Vec<Vec<ZSpan>>>(bytes)?
+            .into_iter()
+            .enumerate()
+            .flat_map(|(i, trace)| trace.into_iter().enumerate().map(move |(j, s)| (s, Loc(i, Some(j)))))
+            .collect(),
+        Shape::Spans => {
+            json::from_slice::<Vec<ZSpan>>(bytes)?.into_iter().enumerate().map(|(i, s)| (s, Loc(i, None))).collect()
+        }
+    };
+    let merged = merge_parts(&mut spans);
+    let mut b = TraceBuilder::new();
+    let (local_keys, remote_keys) = (endpoint_keys(&mut b, LOCAL_ENDPOINT), endpoint_keys(&mut b, REMOTE_ENDPOINT));
+    let mut reader = Reader { b, without_duration: Tally::default(), local_keys, remote_keys };
+    let halves = pair_shared(&spans);
+    for (i, (span, loc)) in spans.iter().enumerate() {
+        if span.timestamp.is_none() {
+            return Err(FormatError::at_path(
+                loc.to_string(),
+                format!(
+                    "span {} of trace {} has no timestamp (nor has any other part of it), so it cannot be placed in time",
+                    span.id, span.trace_id
+                ),
+            ));
+        }
+        reader.span(span, *loc, &halves, i)?;
+    }
+    let mut pairs = Tally::default();
+    for (i, _) in halves.derived.iter().enumerate().filter(|(_, d)| d.is_some()) {
+        pairs.add(spans[i].0.id);
+    }
+    let b = &mut reader.b;
+    pairs.note(
+        b,
+        "server span(s) share their client's span id; each is shown as a child of its client, with a derived id",
+    );
+    merged.note(b, "span part(s) reported separately under one id were merged, as Zipkin does");
+    reader
+        .without_duration
+        .note(b, "span(s) have no duration; shown as instants at their timestamp, as Zipkin's UI does");
+    Ok(reader.b)
+}
+
+/// What the top level holds.
+enum Shape {
+    /// An array of spans (or anything else, for serde to complain about).
+    Spans,
+    /// An array of arrays of spans, as `/api/v2/traces` answers.
+    Traces,
+    /// An object, not an array.
+    Object,
+}
+
+fn shape(bytes: &[u8]) -> Shape {
+    let mut rest = bytes.iter().copied().filter(|b| !b.is_ascii_whitespace() && !matches!(b, 0xEF | 0xBB | 0xBF));
+    match (rest.next(), rest.next()) {
+        (Some(b'{'), _) => Shape::Object,
+        (Some(b'['), Some(b'[')) => Shape::Traces,
+        _ => Shape::Spans,
+    }
+}
+
+/// Whether a span is a server half of a shared span (Zipkin unsets `shared` on clients).
+fn is_shared(span: &ZSpan) -> bool {
+    span.shared == Some(true) && span.kind != Some(Kind::Client)
+}
+
+fn service<'s>(span: &'s ZSpan) -> Option<&'s str> {
+    span.local.as_ref().and_then(|e| e.service.as_deref())
+}
+
+/// Merges spans reported in several parts into their first part, as Zipkin's `mergeV2ById`
+/// does; returns which parts were merged away.
+fn merge_parts(spans: &mut Vec<(ZSpan, Loc)>) -> Tally {
+    let mut first: FastMap<(u64, SpanId, bool), usize> = FastMap::default();
+    let mut absorbed = vec![None; spans.len()];
+    for i in 0..spans.len() {
+        let key = (spans[i].0.trace_id.low64(), spans[i].0.id, is_shared(&spans[i].0));
+        match first.entry(key) {
+            Entry::Vacant(slot) => {
+                slot.insert(i);
+            }
+            Entry::Occupied(slot) => {
+                let into = *slot.get();
+                let compatible = match (service(&spans[into].0), service(&spans[i].0)) {
+                    (Some(a), Some(b)) => a == b,
+                    _ => true,
+                };
+                if compatible {
+                    absorbed[i] = Some(into);
+                }
+            }
+        }
+    }
+    let mut merged = Tally::default();
+    for (i, _) in absorbed.iter().enumerate().filter(|(_, a)| a.is_some()) {
+        merged.add(spans[i].0.id);
+    }
+    if merged.count == 0 {
+        return merged;
+    }
+    let mut kept: Vec<(ZSpan, Loc)> = Vec::with_capacity(spans.len() - merged.count);
+    let mut new_index = vec![usize::MAX; spans.len()];
+    for (i, (span, loc)) in std::mem::take(spans).into_iter().enumerate() {
+        match absorbed[i] {
+            None => {
+                new_index[i] = kept.len();
+                kept.push((span, loc));
+            }
+            // `into` comes before `i`, so it is already in `kept`.
+            Some(into) => merge(&mut kept[new_index[into]].0, span),
+        }
+    }
+    *spans = kept;
+    merged
+}
+
+/// How many spans something happened to, and the first of them, for an import note.
+#[derive(Default)]
+struct Tally {
+    count: usize,
+    example: Option<SpanId>,
+}
+
+impl Tally {
+    fn add(&mut self, id: SpanId) {
+        self.count += 1;
+        self.example.get_or_insert(id);
+    }
+
+    /// Notes `count what (e.g. example)` if anything was counted.
+    fn note(&self, b: &mut TraceBuilder, what: &str) {
+        if let Some(example) = self.example {
+            b.note(format!("{} {what} (e.g. {example})", self.count));
+        }
+    }
+}
+
+/// Fills what `into` lacks from `part`; joins annotations and tags (`part`'s tag values win).
+fn merge<'a>(into: &mut ZSpan<'a>, part: ZSpan<'a>) {
+    into.parent_id = into.parent_id.or(part.parent_id);
+    if into.name.as_deref().is_none_or(str::is_empty) {
+        into.name = part.name.or(into.name.take());
+    }
+    into.kind = into.kind.or(part.kind);
+    into.timestamp = into.timestamp.or(part.timestamp);
+    into.duration = into.duration.or(part.duration);
+    for (mine, theirs) in [(&mut into.local, part.local), (&mut into.remote, part.remote)] {
+        let Some(theirs) = theirs else { continue };
+        let mine = mine.get_or_insert_with(Endpoint::default);
+        mine.service = mine.service.take().or(theirs.service);
+        mine.ipv4 = mine.ipv4.take().or(theirs.ipv4);
+        mine.ipv6 = mine.ipv6.take().or(theirs.ipv6);
+        mine.port = mine.port.or(theirs.port);
+    }
+    into.annotations.get_or_insert_with(Vec::new).extend(part.annotations.into_iter().flatten());
+    let tags = &mut into.tags.get_or_insert_with(Tags::default).0;
+    for (key, value) in part.tags.into_iter().flat_map(|t| t.0) {
+        match tags.iter_mut().find(|(k, _)| *k == key) {
+            Some(slot) => slot.1 = value,
+            None => tags.push((key, value)),
+        }
+    }
+    into.debug = into.debug.or(part.debug);
+    into.shared = into.shared.or(part.shared);
+}
+
+/// The shared ids of the file: (trace, client id) → the server half's derived id and the
+/// services of both halves.
+struct Halves<'a> {
+    by_client: FastMap<(u64, SpanId), Half<'a>>,
+    /// For each span (by index), its derived id if it is a server half with a client twin.
+    derived: Vec<Option<SpanId>>,
+}
+
+struct Half<'a> {
+    id: SpanId,
+    server_service: Option<&'a str>,
+    client_service: Option<&'a str>,
+}
+
+/// Finds server halves that share their client's id and gives each a derived id.
+fn pair_shared<'a>(spans: &'a [(ZSpan<'a>, Loc)]) -> Halves<'a> {
+    let mut used: FastMap<(u64, SpanId), ()> = FastMap::default();
+    // The twin of an id: its first non-shared span, a CLIENT one if there is one.
+    let mut twin: FastMap<(u64, SpanId), usize> = FastMap::default();
+    for (i, (s, _)) in spans.iter().enumerate() {
+        let key = (s.trace_id.low64(), s.id);
+        used.insert(key, ());
+        if is_shared(s) {
+            continue;
+        }
+        let slot = twin.entry(key).or_insert(i);
+        if spans[*slot].0.kind != Some(Kind::Client) && s.kind == Some(Kind::Client) {
+            *slot = i;
+        }
+    }
+    let mut halves = Halves { by_client: FastMap::default(), derived: vec![None; spans.len()] };
+    for (i, (s, _)) in spans.iter().enumerate() {
+        let key = (s.trace_id.low64(), s.id);
+        let Some(&t) = twin.get(&key).filter(|&&t| t != i) else { continue };
+        let client = &spans[t].0;
+        let backfilled = client.kind == Some(Kind::Client) && s.kind == Some(Kind::Server);
+        if !is_shared(s) && !backfilled {
+            continue;
+        }
+        let mut id = s.id;
+        for candidate in shared::half_ids(s.id) {
+            id = candidate;
+            if !used.contains_key(&(key.0, candidate)) {
+                break;
+            }
+        }
+        used.insert((key.0, id), ());
+        halves.derived[i] = Some(id);
+        halves.by_client.entry(key).or_insert(Half { id, server_service: service(s), client_service: service(client) });
+    }
+    halves
+}
+
+struct Reader {
+    b: TraceBuilder,
+    without_duration: Tally,
+    local_keys: [StrId; 4],
+    remote_keys: [StrId; 4],
+}
+
+impl Reader {
+    fn span(&mut self, span: &ZSpan, loc: Loc, halves: &Halves, i: usize) -> Result<(), FormatError> {
+        let start = span.timestamp.unwrap_or_default();
+        let end = match span.duration {
+            Some(d) => start.checked_add(d),
+            None => {
+                self.without_duration.add(span.id);
+                Some(start)
+            }
+        };
+        let Some(end) = end else {
+            return Err(FormatError::at_path(format!("{loc}.duration"), "timestamp + duration is past the year 2262"));
+        };
+        let derived = halves.derived.get(i).copied().flatten();
+        let id = derived.unwrap_or(span.id);
+        let parent_id = match derived {
+            Some(_) => Some(span.id),
+            None => span.parent_id.map(|p| {
+                let own = service(span);
+                match halves.by_client.get(&(span.trace_id.low64(), p)) {
+                    Some(h) if !(own.is_some() && own == h.client_service && own != h.server_service) => h.id,
+                    _ => p,
+                }
+            }),
+        };
+        let mut raw = RawSpan::new(span.trace_id, id, parent_id, start, Some(end));
+        raw.name = self.b.intern(span.name.as_deref().unwrap_or(""));
+        raw.kind = span.kind.map_or(SpanKind::Unspecified, Kind::model);
+        raw.service = self.b.intern(service(span).unwrap_or(""));
+
+        let tags = span.tags.as_ref().map_or(&[][..], |t| &t.0[..]);
+        let find = |key: &str| tags.iter().find(|(k, _)| &**k == key).map(|(_, v)| &**v);
+        let code =
+            find(semconv::STATUS_CODE).filter(|c| c.eq_ignore_ascii_case("ok") || c.eq_ignore_ascii_case("error"));
+        let error = find("error");
+        let description = code.and(find(semconv::STATUS_DESCRIPTION));
+        (raw.status, raw.status_message) = match (error, code) {
+            (Some(message), _) => (Status::Error, self.b.intern(message)),
+            (None, Some(c)) if c.eq_ignore_ascii_case("error") => {
+                (Status::Error, self.b.intern(description.unwrap_or("")))
+            }
+            (None, Some(_)) => (Status::Ok, self.b.intern(description.unwrap_or(""))),
+            (None, None) => (Status::Unset, StrId::EMPTY),
+        };
+        let mut hints = OpHints::default();
+        let mark = self.b.attr_mark();
+        for (key, value) in tags {
+            let taken = match &**key {
+                "error" => true,
+                semconv::STATUS_CODE => code.is_some(),
+                semconv::STATUS_DESCRIPTION => description.is_some(),
+                _ => false,
+            };
+            if !taken {
+                hints.see(key);
+                self.b.push_attr_str(key, value);
+            }
+        }
+        let sentry_op = find(semconv::SENTRY_OP);
+        raw.op = self.b.intern(sentry_op.unwrap_or_else(|| semconv::derive_op(raw.kind, hints)));
+        if let Some(local) = &span.local {
+            self.endpoint(self.local_keys, local, false);
+        }
+        if let Some(remote) = &span.remote {
+            self.endpoint(self.remote_keys, remote, true);
+        }
+        // A server half Zipkin would backfill as shared is marked shared too.
+        let shared = span.shared.filter(|_| span.kind != Some(Kind::Client)).or(derived.map(|_| true));
+        for (key, flag) in [(SHARED, shared), (DEBUG, span.debug)] {
+            if flag == Some(true) {
+                let key = self.b.intern(key);
+                self.b.push_attr(key, AttrValue::Bool(true));
+            }
+        }
+        raw.attrs = self.b.attrs_since(mark);
+
+        let events = self.b.event_mark();
+        for a in span.annotations.iter().flatten() {
+            let name = self.b.intern(&a.value);
+            self.b.push_event(Event { time: a.timestamp, name, attrs: Range32::default() });
+        }
+        raw.events = self.b.events_since(events);
+        self.b.push_span(raw);
+        Ok(())
+    }
+
+    /// Pushes an endpoint's fields as `prefix`-named attributes (the service only for the remote one).
+    fn endpoint(&mut self, keys: [StrId; 4], e: &Endpoint, with_service: bool) {
+        let texts = [e.service.as_deref().filter(|_| with_service), e.ipv4.as_deref(), e.ipv6.as_deref()];
+        for (key, value) in keys.into_iter().zip(texts) {
+            if let Some(value) = value {
+                let value = AttrValue::Str(self.b.intern(value));
+                self.b.push_attr(key, value);
+            }
+        }
+        if let Some(port) = e.port {
+            self.b.push_attr(keys[3], AttrValue::Int(port));
+        }
+    }
+}
+
+/// The attribute keys of an endpoint's `serviceName`, `ipv4`, `ipv6` and `port`, interned.
+fn endpoint_keys(b: &mut TraceBuilder, prefix: &str) -> [StrId; 4] {
+    ["serviceName", "ipv4", "ipv6", "port"].map(|field| b.intern(&format!("{prefix}{field}")))
+}
