@@ -23,7 +23,7 @@ pub fn write(traces: &[Trace], out: &mut dyn Write) -> io::Result<()> {
     out.write_all(b"{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n")?;
     let mut first = true;
     for (service, pid) in &layout.services {
-        comma(&mut out, &mut first)?;
+        event_separator(&mut out, &mut first)?;
         write!(out, "{{\"ph\":\"M\",\"pid\":{pid},\"tid\":0,\"name\":\"process_name\",\"args\":{{\"name\":")?;
         serde_json::to_writer(&mut out, service)?;
         out.write_all(b"}}")?;
@@ -31,10 +31,10 @@ pub fn write(traces: &[Trace], out: &mut dyn Write) -> io::Result<()> {
     for (t, trace) in traces.iter().enumerate() {
         for (idx, span) in trace.spans().iter().enumerate() {
             let (pid, tid) = layout.place[t][idx];
-            comma(&mut out, &mut first)?;
+            event_separator(&mut out, &mut first)?;
             write_span(&mut out, trace, idx as SpanIdx, span, pid, tid)?;
             for event in trace.events(idx as SpanIdx) {
-                comma(&mut out, &mut first)?;
+                event_separator(&mut out, &mut first)?;
                 write!(out, "{{\"ph\":\"i\",\"s\":\"t\",\"pid\":{pid},\"tid\":{tid},\"ts\":")?;
                 write_micros(&mut out, event.time)?;
                 out.write_all(b",\"name\":")?;
@@ -108,20 +108,30 @@ fn write_arg(out: &mut impl Write, first: &mut bool, field: &str, value: &str) -
     Ok(())
 }
 
+/// Separates list items (events get [`event_separator`], args this).
 fn comma(out: &mut impl Write, first: &mut bool) -> io::Result<()> {
+    separator(out, first, b",")
+}
+
+/// Separates events: one per line.
+fn event_separator(out: &mut impl Write, first: &mut bool) -> io::Result<()> {
+    separator(out, first, b",\n")
+}
+
+fn separator(out: &mut impl Write, first: &mut bool, text: &[u8]) -> io::Result<()> {
     if !std::mem::take(first) {
-        out.write_all(b",")?;
+        out.write_all(text)?;
     }
     Ok(())
 }
 
-/// Nanoseconds as decimal microseconds, exact: `1500` → `1.5`, `2000` → `2`.
+/// Nanoseconds as decimal microseconds, exact: `1500` → `1.5`, `2000` → `2`, `1` → `0.001`.
 fn write_micros(out: &mut impl Write, ns: Nanos) -> io::Result<()> {
     let sign = if ns < 0 { "-" } else { "" };
     let abs = ns.unsigned_abs();
     match abs % 1000 {
         0 => write!(out, "{sign}{}", abs / 1000),
-        frac => write!(out, "{sign}{}.{frac:03}", abs / 1000),
+        frac => write!(out, "{sign}{}.{}", abs / 1000, format!("{frac:03}").trim_end_matches('0')),
     }
 }
 
