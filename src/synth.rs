@@ -134,8 +134,11 @@ const ROUTES: [(&str, &str); 6] = [
     ("GET", "/api/v1/teams/{id}/settings"),
     ("PUT", "/api/v1/users/{id}/preferences"),
 ];
-const SLACK_CALLS: [&str; 3] =
-    ["https://slack.com/api/views.open", "https://slack.com/api/views.update", "https://slack.com/api/chat.postMessage"];
+const SLACK_CALLS: [&str; 3] = [
+    "https://slack.com/api/views.open",
+    "https://slack.com/api/views.update",
+    "https://slack.com/api/chat.postMessage",
+];
 const STATEMENTS: [&str; 5] = [
     "SELECT * FROM users WHERE id = %s",
     "SELECT * FROM teams WHERE slack_team_id = %s",
@@ -148,11 +151,8 @@ const TASKS: [&str; 3] = ["tasks.process_interaction", "tasks.sync_user", "tasks
 const FUNCTIONS: [&str; 5] =
     ["verify_slack_signature", "load_user_context", "render_modal", "serialize_response", "check_permissions"];
 const STATUS_MESSAGES: [&str; 3] = ["internal_error", "deadline_exceeded", "unavailable"];
-const EXCEPTIONS: [(&str, &str); 3] = [
-    ("TimeoutError", "read timed out after 3000 ms"),
-    ("KeyError", "'view'"),
-    ("SlackApiError", "expired_trigger_id"),
-];
+const EXCEPTIONS: [(&str, &str); 3] =
+    [("TimeoutError", "read timed out after 3000 ms"), ("KeyError", "'view'"), ("SlackApiError", "expired_trigger_id")];
 const REGIONS: [&str; 3] = ["us-east-1", "eu-west-1", "ap-southeast-2"];
 
 /// One span being generated.
@@ -195,7 +195,17 @@ impl<'p> Generator<'p> {
         let depth = parent.map_or(0, |p| self.nodes[p as usize].depth + 1);
         let id = self.nodes.len() as u32;
         let concurrent = op != Op::QueueProcess && self.rng.chance(0.15);
-        self.nodes.push(Node { parent, depth, op, service, name, start: 0, micros: 0, concurrent, children: Vec::new() });
+        self.nodes.push(Node {
+            parent,
+            depth,
+            op,
+            service,
+            name,
+            start: 0,
+            micros: 0,
+            concurrent,
+            children: Vec::new(),
+        });
         if let Some(p) = parent {
             self.nodes[p as usize].children.push(id);
         }
@@ -314,8 +324,15 @@ impl<'p> Generator<'p> {
         let mut b = TraceBuilder::new();
         let mut ids = Rng(self.params.seed ^ 0x5EED_1D5);
         let trace_id = TraceId(((ids.next() as u128) << 64 | ids.next() as u128) | 1 << 127);
-        let span_ids: Vec<SpanId> =
-            (0..self.nodes.len()).map(|_| loop { if let Some(id) = SpanId::new(ids.next()) { break id } }).collect();
+        let span_ids: Vec<SpanId> = (0..self.nodes.len())
+            .map(|_| {
+                loop {
+                    if let Some(id) = SpanId::new(ids.next()) {
+                        break id;
+                    }
+                }
+            })
+            .collect();
         let nodes = std::mem::take(&mut self.nodes);
         for (i, node) in nodes.iter().enumerate() {
             let start = node.start as Nanos * 1000;
@@ -327,7 +344,8 @@ impl<'p> Generator<'p> {
             let events = b.event_mark();
             self.events(&mut b, node, failed, start, end);
             let events = b.events_since(events);
-            let mut raw = RawSpan::new(trace_id, span_ids[i], node.parent.map(|p| span_ids[p as usize]), start, Some(end));
+            let mut raw =
+                RawSpan::new(trace_id, span_ids[i], node.parent.map(|p| span_ids[p as usize]), start, Some(end));
             raw.name = b.intern(&node.name);
             raw.op = b.intern(node.op.name());
             raw.service = b.intern(SERVICES[node.service]);

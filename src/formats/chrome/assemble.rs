@@ -95,7 +95,8 @@ pub(super) fn assemble(parsed: &Parsed, builder: &mut TraceBuilder, thread_name_
             by_thread[rec.thread as usize].push(i as u32);
         }
     }
-    let mut asm = Assembler { parsed, slices: Vec::new(), order: Vec::new(), instants: Vec::new(), odd: Oddities::default() };
+    let mut asm =
+        Assembler { parsed, slices: Vec::new(), order: Vec::new(), instants: Vec::new(), odd: Oddities::default() };
     for recs in &mut by_thread {
         asm.thread(recs, builder);
     }
@@ -158,9 +159,7 @@ impl Assembler<'_> {
             }
             if let Some(&parent) = stack.last() {
                 let slice = &self.slices[s as usize];
-                if slice.nest_end() > self.slices[parent as usize].nest_end()
-                    && self.rec(slice.rec).explicit == NONE
-                {
+                if slice.nest_end() > self.slices[parent as usize].nest_end() && self.rec(slice.rec).explicit == NONE {
                     let index = self.rec(slice.rec).index;
                     self.odd.partial_overlap.add(index);
                 }
@@ -276,11 +275,13 @@ impl Assembler<'_> {
             let slice = &self.slices[s as usize];
             let ex = explicit(&self, s);
             let parent = (slice.parent != NONE).then(|| ids[slice.parent as usize]);
-            let id = ex.span_id.unwrap_or_else(|| loop {
-                next_id += 1;
-                let id = SpanId::new(next_id).expect("counts from 1");
-                if !taken.contains(&id) {
-                    break id;
+            let id = ex.span_id.unwrap_or_else(|| {
+                loop {
+                    next_id += 1;
+                    let id = SpanId::new(next_id).expect("counts from 1");
+                    if !taken.contains(&id) {
+                        break id;
+                    }
                 }
             });
             let trace_id = ex.trace_id.or(parent.map(|p| p.0)).unwrap_or(SYNTHETIC_TRACE_ID);

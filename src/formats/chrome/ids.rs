@@ -41,10 +41,10 @@ impl Explicit {
     pub fn set(&mut self, field: &str, text: &str, builder: &mut TraceBuilder) -> Result<(), String> {
         match field {
             "trace_id" => {
-                self.trace_id = Some(
-                    TraceId::from_hex(text)
-                        .map_err(|e| format!("expected a hex trace id in `tracedeck.trace_id`, found {text:?} ({e})"))?,
-                )
+                self.trace_id =
+                    Some(TraceId::from_hex(text).map_err(|e| {
+                        format!("expected a hex trace id in `tracedeck.trace_id`, found {text:?} ({e})")
+                    })?)
             }
             "span_id" => self.span_id = Some(span_id(field, text)?),
             "parent_id" => self.parent_id = Some(span_id(field, text)?),
@@ -85,8 +85,14 @@ fn status(text: &str) -> Result<Status, String> {
     }
 }
 
-const KINDS: [SpanKind; 6] =
-    [SpanKind::Unspecified, SpanKind::Internal, SpanKind::Server, SpanKind::Client, SpanKind::Producer, SpanKind::Consumer];
+const KINDS: [SpanKind; 6] = [
+    SpanKind::Unspecified,
+    SpanKind::Internal,
+    SpanKind::Server,
+    SpanKind::Client,
+    SpanKind::Producer,
+    SpanKind::Consumer,
+];
 
 fn kind(text: &str) -> Result<SpanKind, String> {
     KINDS.into_iter().find(|k| !text.is_empty() && k.as_str() == text).ok_or_else(|| {

@@ -43,7 +43,9 @@ pub fn parse(bytes: &[u8]) -> Result<TraceBuilder, FormatError> {
             closed.extend_from_slice(&bytes[..kept]);
             closed.push(b']');
             let mut builder = parse_complete(&closed).map_err(|e| cut_inside_event(e, &closed))?;
-            builder.note("the event array has no closing `]` (the trace was probably cut off); read up to the end of the file");
+            builder.note(
+                "the event array has no closing `]` (the trace was probably cut off); read up to the end of the file",
+            );
             Ok(builder)
         }
     }

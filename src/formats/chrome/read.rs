@@ -555,7 +555,11 @@ struct ArgsOut {
 
 impl ArgsOut {
     fn empty(builder: &TraceBuilder) -> Self {
-        ArgsOut { range: builder.attrs_since(builder.attr_mark()), has_thread_name: false, explicit: Explicit::default() }
+        ArgsOut {
+            range: builder.attrs_since(builder.attr_mark()),
+            has_thread_name: false,
+            explicit: Explicit::default(),
+        }
     }
 }
 
@@ -587,8 +591,7 @@ impl<'de> Visitor<'de> for ArgsSeed<'_> {
         let mut out = ArgsOut::empty(builder);
         while let Some(key) = map.next_key::<Text<'de>>()? {
             if let Some(field) = key.0.strip_prefix(ids::PREFIX) {
-                let value = map.next_value::<Text<'de>>()?;
-                out.explicit.set(field, &value.0, builder).map_err(de::Error::custom)?;
+                map.next_value_seed(ExplicitSeed { field, explicit: &mut out.explicit, builder: &mut *builder })?;
                 continue;
             }
             out.has_thread_name |= key.0 == "thread.name";
@@ -598,6 +601,22 @@ impl<'de> Visitor<'de> for ArgsSeed<'_> {
         }
         out.range = builder.attrs_since(mark);
         Ok(out)
+    }
+}
+
+/// One of tracedeck's own args, checked as it is read so an error names its key.
+struct ExplicitSeed<'f, 'b> {
+    field: &'f str,
+    explicit: &'b mut Explicit,
+    builder: &'b mut TraceBuilder,
+}
+
+impl<'de> DeserializeSeed<'de> for ExplicitSeed<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
+        let text = Text::deserialize(de)?;
+        self.explicit.set(self.field, &text.0, self.builder).map_err(de::Error::custom)
     }
 }
 

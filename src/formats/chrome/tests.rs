@@ -108,7 +108,10 @@ fn begin_and_end_merge_args_and_odd_pairs_are_noted() {
     let (_, never) = find(&t, "never");
     assert!(never.flags.contains(SpanFlags::OPEN));
     let notes = notes(&t);
-    assert!(notes.iter().any(|n| n.contains("1 `E` event(s) had no open `B`") && n.contains("$.traceEvents[2]")), "{notes:?}");
+    assert!(
+        notes.iter().any(|n| n.contains("1 `E` event(s) had no open `B`") && n.contains("$.traceEvents[2]")),
+        "{notes:?}"
+    );
     assert!(notes.iter().any(|n| n.contains("1 `B` event(s) have no matching `E`") && n.contains("$.traceEvents[3]")));
     assert!(t.warnings().contains(&Warning::OpenSpans { count: 1 }));
 }
@@ -141,7 +144,10 @@ fn a_child_ending_after_its_parent_still_nests_with_a_note() {
     );
     assert_eq!(names(&t), vec![(0, "parent"), (1, "child"), (2, "after")]);
     let notes = notes(&t);
-    assert!(notes.iter().any(|n| n.contains("1 slice(s) end after the slice they start in") && n.contains("[1]")), "{notes:?}");
+    assert!(
+        notes.iter().any(|n| n.contains("1 slice(s) end after the slice they start in") && n.contains("[1]")),
+        "{notes:?}"
+    );
 }
 
 #[test]
@@ -234,7 +240,11 @@ fn malformed_files_get_located_errors() {
         (r#"[{"ph":"XX","ts":1}]"#, "$[0].ph", "one phase letter"),
         (r#"{"displayTimeUnit":"ms"}"#, "$", "expected `traceEvents`"),
         (r#"[{"ph":"b","ts":1,"cat":"x"}]"#, "$[0]", "needs `id`"),
-        (r#"[{"ph":"X","ts":1,"dur":1,"args":{"tracedeck.span_id":"xyz"}}]"#, "$[0].args.tracedeck.span_id", "hex span id"),
+        (
+            r#"[{"ph":"X","ts":1,"dur":1,"args":{"tracedeck.span_id":"xyz"}}]"#,
+            "$[0].args.tracedeck.span_id",
+            "hex span id",
+        ),
     ];
     for (text, path, message) in cases {
         let err = error(text);
@@ -242,7 +252,8 @@ fn malformed_files_get_located_errors() {
         assert_eq!(path_of(&err), path, "{text}: {err:?}");
         assert!(matches!(err.place, Place::At { line: 1, .. }), "{text}: {err:?}");
     }
-    let err = error("{\"traceEvents\":[\n{\"ph\":\"X\",\"ts\":1,\"dur\":1},\n{\"ph\":\"X\",\"pid\":{},\"ts\":1,\"dur\":1}]}");
+    let err =
+        error("{\"traceEvents\":[\n{\"ph\":\"X\",\"ts\":1,\"dur\":1},\n{\"ph\":\"X\",\"pid\":{},\"ts\":1,\"dur\":1}]}");
     assert!(matches!(err.place, Place::At { line: 3, .. }), "{err:?}");
     assert_eq!(path_of(&err), "$.traceEvents[1].pid");
     assert!(err.message.contains("a process or thread id"), "{}", err.message);
@@ -348,4 +359,65 @@ fn written_threads_nest_perfectly_and_nesting_alone_finds_true_parents() {
         }
         assert!(nested > original.len() / 3, "seed {seed}: most same-service children share their parent's thread");
     }
+}
+
+#[test]
+fn the_worker_profile_sample_shows_the_expired_trigger() {
+    let bytes = include_bytes!("../../../sample-traces/worker-profile.chrome.json");
+    let imported = crate::formats::import("worker-profile.chrome.json", bytes).unwrap();
+    assert_eq!(imported.format, crate::formats::Format::Chrome);
+    let t = &imported.traces[0];
+    assert_eq!(
+        names(t),
+        vec![
+            (0, "kombu.drain_events"),
+            (1, "task.received tasks.process_interaction"),
+            (0, "tasks.process_interaction"),
+            (1, "verify_slack_signature"),
+            (1, "SELECT * FROM teams WHERE slack_team_id = %s"),
+            (1, "render_modal"),
+            (2, "jinja2.render modal/create_ticket.json"),
+            (1, "POST https://slack.com/api/views.open"),
+            (1, "INSERT INTO audit_log (actor, action) VALUES (%s, %s)"),
+            (0, "tasks.sync_user"),
+            (1, "GET user:{id}"),
+        ]
+    );
+    assert!(t.spans().iter().all(|s| t.str(s.service) == "celery-worker"));
+    let (task, span) = find(t, "tasks.process_interaction");
+    assert_eq!(span.duration(), 693_000_000);
+    assert!(matches!(attr(t, task, "celery.state"), Some(AttrValue::Str(v)) if t.str(v) == "FAILURE"));
+    assert!(matches!(attr(t, task, "thread.name"), Some(AttrValue::Str(v)) if t.str(v) == "ForkPoolWorker-1"));
+    let (open, _) = find(t, "POST https://slack.com/api/views.open");
+    assert_eq!(t.str(t.events(open)[0].name), "slack_api_error");
+    assert!(matches!(attr(t, open, "slack.error"), Some(AttrValue::Str(v)) if t.str(v) == "expired_trigger_id"));
+    assert_eq!(find(t, "task.received tasks.process_interaction").1.duration(), 28_250);
+    assert_eq!(
+        notes(t),
+        vec!["2 event(s) that are not slices or instants (counters, samples, flows, ...) were ignored: C ×2"]
+    );
+}
+
+#[test]
+fn a_cut_off_file_reads_with_its_open_slices_flagged() {
+    let bytes = include_bytes!("../../../tests/fixtures/chrome/cut-off-array.json");
+    let imported = crate::formats::import("cut-off-array.json", bytes).unwrap();
+    let t = &imported.traces[0];
+    assert_eq!(
+        names(t),
+        vec![
+            (0, "POST /slack/interactions"),
+            (1, "verify_slack_signature"),
+            (1, "celery.send_task tasks.process_interaction"),
+            (1, "serialize_response"),
+        ]
+    );
+    let open: Vec<&str> =
+        t.spans().iter().filter(|s| s.flags.contains(SpanFlags::OPEN)).map(|s| t.str(s.name)).collect();
+    assert_eq!(open, vec!["POST /slack/interactions", "serialize_response"]);
+    let notes = notes(t);
+    assert!(notes.iter().any(|n| n.contains("no closing `]`")), "{notes:?}");
+    assert!(notes.iter().any(|n| n.contains("2 `B` event(s) have no matching `E`")), "{notes:?}");
+    assert!(t.warnings().contains(&Warning::OpenSpans { count: 2 }));
+    assert_eq!(t.str(t.span(0).service), "pid 77");
 }

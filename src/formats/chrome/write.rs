@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::io::{self, Write};
 
-use crate::model::{AttrValue, Attr, Nanos, Span, SpanFlags, SpanIdx, Trace};
+use crate::model::{Attr, AttrValue, Nanos, Span, SpanFlags, SpanIdx, Trace};
 
 use super::ids::{PREFIX, status_word};
 
@@ -179,7 +179,8 @@ impl Layout {
                     let (parent_pid, parent_tid) = trace_place[p as usize];
                     let lane = parent_tid as usize - 1;
                     let depth = depth_on_lane[p as usize] as usize;
-                    (parent_pid == pid && fits_under(&pid_lanes[lane], depth, (t as u32, p), open)).then_some((lane, depth + 1))
+                    (parent_pid == pid && fits_under(&pid_lanes[lane], depth, (t as u32, p), open))
+                        .then_some((lane, depth + 1))
                 });
                 let (lane, depth) = under_parent.unwrap_or_else(|| {
                     let free = pid_lanes.iter().position(|lane| fits_under(lane, usize::MAX, (0, 0), open));
@@ -209,7 +210,12 @@ fn fits_under(lane: &[Open], depth: usize, parent: (u32, SpanIdx), span: Open) -
         lane
     } else {
         match lane.get(depth) {
-            Some(p) if p.id == parent && p.start <= span.start && span.start < p.nest_end && span.nest_end <= p.nest_end => {
+            Some(p)
+                if p.id == parent
+                    && p.start <= span.start
+                    && span.start < p.nest_end
+                    && span.nest_end <= p.nest_end =>
+            {
                 &lane[depth + 1..]
             }
             _ => return false,
@@ -217,9 +223,7 @@ fn fits_under(lane: &[Open], depth: usize, parent: (u32, SpanIdx), span: Open) -
     };
     // Entries above form a chain, each inside the one below: the lowest ends last, the top starts last.
     match (above.first(), above.last()) {
-        (Some(low), Some(top)) => {
-            low.nest_end <= span.start && (top.start < span.start || span.nest_end == span.start)
-        }
+        (Some(low), Some(top)) => low.nest_end <= span.start && (top.start < span.start || span.nest_end == span.start),
         _ => true,
     }
 }
