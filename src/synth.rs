@@ -322,7 +322,7 @@ impl<'p> Generator<'p> {
 
     fn into_builder(mut self) -> TraceBuilder {
         let mut b = TraceBuilder::new();
-        let mut ids = Rng(self.params.seed ^ 0x5EED_1D5);
+        let mut ids = Rng(self.params.seed ^ 0x05EE_D1D5);
         let trace_id = TraceId(((ids.next() as u128) << 64 | ids.next() as u128) | 1 << 127);
         let span_ids: Vec<SpanId> = (0..self.nodes.len())
             .map(|_| {

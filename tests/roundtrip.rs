@@ -33,6 +33,9 @@ fn fidelity(format: Format) -> Fidelity {
     }
 }
 
+/// Attributes as `(key, value as text)`, sorted.
+type AttrList = Vec<(String, String)>;
+
 /// One span as compared: everything the format keeps, in a canonical depth-first order.
 #[derive(Debug, PartialEq)]
 struct Row {
@@ -43,8 +46,8 @@ struct Row {
     service: String,
     ids: Option<(u64, Option<u64>)>,
     failed: Option<bool>,
-    attrs: Vec<(String, String)>,
-    events: Vec<(Nanos, String, Vec<(String, String)>)>,
+    attrs: AttrList,
+    events: Vec<(Nanos, String, AttrList)>,
 }
 
 fn value_text(trace: &Trace, value: AttrValue, typed: bool) -> String {
@@ -61,7 +64,7 @@ fn value_text(trace: &Trace, value: AttrValue, typed: bool) -> String {
 }
 
 fn rows(trace: &Trace, fidelity: &Fidelity) -> Vec<Row> {
-    let attrs = |range| -> Vec<(String, String)> {
+    let attrs = |range| -> AttrList {
         let mut list: Vec<_> = trace
             .attrs_in(range)
             .iter()

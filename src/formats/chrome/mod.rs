@@ -16,8 +16,8 @@
 //!   the span zero-length with a warning;
 //! - counters, samples, flows and other phases are skipped, counted in one note.
 //!
-//! Parents and ids come from nesting (see [`assemble`]) unless the file carries tracedeck's
-//! own id args (see [`ids`]), which the writer adds so traces that cross threads and services
+//! Parents and ids come from nesting (see the `assemble` module) unless the file carries tracedeck's
+//! own id args (see the `ids` module), which the writer adds so traces that cross threads and services
 //! keep their tree. A bare array may lack its closing `]` (a trace cut off when its process
 //! died): that is read, with a note.
 

@@ -36,7 +36,7 @@ fn find<'t>(t: &'t Trace, name: &str) -> (u32, &'t crate::model::Span) {
     (i as u32, t.span(i as u32))
 }
 
-fn attr<'t>(t: &'t Trace, idx: u32, key: &str) -> Option<AttrValue> {
+fn attr(t: &Trace, idx: u32, key: &str) -> Option<AttrValue> {
     t.attrs(idx).iter().find(|a| t.str(a.key) == key).map(|a| a.value)
 }
 
@@ -305,7 +305,8 @@ fn written_traces_read_back_with_ids_status_and_events() {
     assert!(text.contains("\"dur\":1500.5,"), "sub-µs times are written exactly: {text}");
     assert_eq!(text.lines().count(), 2 + 3 + 4 + 1, "one event per line");
     let back = read(&text);
-    let summary = |t: &Trace| -> Vec<(u64, Option<u64>, u32, Nanos, Nanos, String, String)> {
+    type Summary = (u64, Option<u64>, u32, Nanos, Nanos, String, String);
+    let summary = |t: &Trace| -> Vec<Summary> {
         t.spans()
             .iter()
             .map(|s| {
