@@ -6,5 +6,6 @@
 
 pub mod formats;
 pub mod model;
+pub mod synth;
 #[cfg(feature = "gui")]
 pub mod ui;

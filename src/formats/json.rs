@@ -3,9 +3,10 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::marker::PhantomData;
 
 use serde::Deserialize;
-use serde::de::{self, Deserializer, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, Visitor};
 
 use crate::model::{Nanos, SpanId, TraceId};
 
@@ -13,19 +14,36 @@ use super::{FormatError, Place};
 
 /// Deserializes `bytes` as `T`. Errors carry line, column and JSON path.
 pub(crate) fn from_slice<'de, T: Deserialize<'de>>(bytes: &'de [u8]) -> Result<T, FormatError> {
-    serde_json::from_slice(bytes).map_err(|_| located_error::<T>(bytes, 0))
+    serde_json::from_slice(bytes).map_err(|_| located_error(bytes, PhantomData::<T>, 0))
+}
+
+/// Like [`from_slice`] for a stateful [`DeserializeSeed`] (an importer that interns and pushes
+/// while it reads, instead of collecting a document first). On failure, `retry`, a seed with
+/// fresh state, reads the input again to locate the problem.
+pub(crate) fn from_slice_seed<'de, S, R>(bytes: &'de [u8], seed: S, retry: R) -> Result<S::Value, FormatError>
+where
+    S: DeserializeSeed<'de>,
+    R: DeserializeSeed<'de>,
+{
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    match seed.deserialize(&mut de).and_then(|value| de.end().map(|()| value)) {
+        Ok(value) => Ok(value),
+        Err(_) => Err(located_error(bytes, retry, 0)),
+    }
 }
 
 /// Like [`from_slice`] for one line of a JSON-lines file: `first_line` is the line number
 /// (from 1) of `bytes`' first line within the file.
 pub(crate) fn from_line<'de, T: Deserialize<'de>>(bytes: &'de [u8], first_line: usize) -> Result<T, FormatError> {
-    serde_json::from_slice(bytes).map_err(|_| located_error::<T>(bytes, first_line.saturating_sub(1)))
+    serde_json::from_slice(bytes).map_err(|_| located_error(bytes, PhantomData::<T>, first_line.saturating_sub(1)))
 }
 
 /// The slow path: parse again, tracking the path, to say where the first problem is.
-fn located_error<'de, T: Deserialize<'de>>(bytes: &'de [u8], line_offset: usize) -> FormatError {
+fn located_error<'de, S: DeserializeSeed<'de>>(bytes: &'de [u8], seed: S, line_offset: usize) -> FormatError {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let err = match serde_path_to_error::deserialize::<_, T>(&mut de) {
+    let mut track = serde_path_to_error::Track::new();
+    let result = seed.deserialize(serde_path_to_error::Deserializer::new(&mut de, &mut track));
+    let err = match result.map_err(|e| serde_path_to_error::Error::new(track.path(), e)) {
         Ok(_) => match de.end() {
             Err(inner) => return place_of(&inner, String::new(), line_offset),
             Ok(()) => return FormatError::new(Place::Whole, "the JSON could not be read"),

@@ -182,6 +182,11 @@ impl TraceBuilder {
         &self.attrs
     }
 
+    /// The attributes already pushed, to amend (an importer filling in a value it learns later).
+    pub fn attrs_mut(&mut self) -> &mut [Attr] {
+        &mut self.attrs
+    }
+
     /// Where the next event will go; pass it to [`events_since`](Self::events_since).
     pub fn event_mark(&self) -> u32 {
         self.events.len() as u32

@@ -1,0 +1,101 @@
+//! Chrome's Trace Event Format (chrome://tracing, Perfetto, speedscope): read and write.
+//!
+//! The format has no span ids: a file is a list of events on (pid, tid) threads, and spans are
+//! slices that nest by time on their thread. Reading maps:
+//! - `X` (complete) and `B`/`E` pairs (per-thread stack; `E` closes the latest `B`, args merge
+//!   with `E` winning) to spans; a `B` never ended stays open, an `E` with no `B` is ignored,
+//!   both with a note;
+//! - `i`/`I` instants to events on the innermost slice around them on their thread, or to a
+//!   zero-length span when none is;
+//! - nestable async `b`/`e` pairs, matched by category, id and scope, to spans on their own
+//!   track (`n` instants to events on them);
+//! - `M` metadata `process_name` to the service (else `pid N`), `thread_name` to the
+//!   attribute `thread.name`;
+//! - `name` to name, `cat` to op, `args` to typed attributes; `ts`/`dur` (microseconds,
+//!   fractions allowed) to integer nanoseconds; a negative `dur` is kept, and the builder makes
+//!   the span zero-length with a warning;
+//! - counters, samples, flows and other phases are skipped, counted in one note.
+//!
+//! Parents and ids come from nesting (see the `assemble` module) unless the file carries tracedeck's
+//! own id args (see the `ids` module), which the writer adds so traces that cross threads and services
+//! keep their tree. A bare array may lack its closing `]` (a trace cut off when its process
+//! died): that is read, with a note.
+
+mod assemble;
+mod ids;
+mod read;
+mod write;
+
+use crate::model::TraceBuilder;
+
+use super::{FormatError, Place, json};
+
+pub use assemble::SYNTHETIC_TRACE_ID;
+pub use write::write;
+
+/// Reads a Chrome trace: `{"traceEvents": [...]}` or a bare array of events.
+pub fn parse(bytes: &[u8]) -> Result<TraceBuilder, FormatError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    match unclosed_array(bytes) {
+        None => parse_complete(bytes),
+        Some(kept) => {
+            let mut closed = Vec::with_capacity(kept + 1);
+            closed.extend_from_slice(&bytes[..kept]);
+            closed.push(b']');
+            let mut builder = parse_complete(&closed).map_err(|e| cut_inside_event(e, &closed))?;
+            builder.note(
+                "the event array has no closing `]` (the trace was probably cut off); read up to the end of the file",
+            );
+            Ok(builder)
+        }
+    }
+}
+
+fn parse_complete(bytes: &[u8]) -> Result<TraceBuilder, FormatError> {
+    let mut builder = TraceBuilder::new();
+    let mut state = read::State::new(&mut builder);
+    let mut scratch_builder = TraceBuilder::new();
+    let mut scratch = read::State::new(&mut scratch_builder);
+    json::from_slice_seed(bytes, read::DocSeed(&mut state), read::DocSeed(&mut scratch))?;
+    let key = state.thread_name_key();
+    let parsed = state.finish();
+    assemble::assemble(&parsed, &mut builder, key);
+    Ok(builder)
+}
+
+/// For a bare array without its closing `]`: how many bytes to keep before adding one
+/// (trailing white space and a trailing comma dropped). `None` for anything else.
+fn unclosed_array(bytes: &[u8]) -> Option<usize> {
+    let first = bytes.iter().position(|b| !b.is_ascii_whitespace())?;
+    if bytes[first] != b'[' {
+        return None;
+    }
+    let mut end = bytes.iter().rposition(|b| !b.is_ascii_whitespace())? + 1;
+    if bytes[end - 1] == b']' {
+        return None;
+    }
+    if bytes[end - 1] == b',' {
+        end -= 1;
+    }
+    Some(end)
+}
+
+/// An error at the `]` added to close the array means the file stops inside an event.
+fn cut_inside_event(err: FormatError, closed: &[u8]) -> FormatError {
+    let last_line = closed.iter().filter(|&&b| b == b'\n').count() + 1;
+    let bracket_column = closed.len() - closed.iter().rposition(|&b| b == b'\n').map_or(0, |at| at + 1);
+    match &err.place {
+        Place::At { line, column, .. } if *line == last_line && *column >= bracket_column => FormatError::new(
+            err.place.clone(),
+            format!(
+                "the file ends inside an event ({}); a bare array may leave out its closing `]`, \
+                 but not half an event: is the file truncated?",
+                err.message
+            ),
+        ),
+        _ => err,
+    }
+}
+
+#[cfg(test)]
+mod tests;

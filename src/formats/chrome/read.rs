@@ -1,0 +1,667 @@
+//! The streaming pass over the JSON: one small [`Record`] per event that can become a span,
+//! strings interned and `args` pushed into the builder as they are read, so no event objects
+//! or value trees are kept. Metadata (`M`) is folded into process and thread names here.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::collections::HashMap;
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use crate::model::{AttrValue, Nanos, Range32, StrId, TraceBuilder};
+
+use super::ids::{self, Explicit};
+
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
+/// A process or thread id: a number, or a string from a hand-written generator.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub(super) enum ProcKey {
+    Num(i64),
+    Str(StrId),
+}
+
+/// An async id (`id`, `id2.local`, `id2.global`): a number (or `"0x1a"`-style hex), or other text.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+enum IdKey {
+    Num(u64),
+    Str(StrId),
+}
+
+/// What matches a nestable async `b` with its `e`: category, id and scope, plus the process
+/// for process-local ids (`id2.local`).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+struct AsyncKey {
+    pid: Option<ProcKey>,
+    cat: StrId,
+    id: IdKey,
+    scope: StrId,
+}
+
+/// "No index" in the `u32` index fields below.
+pub(super) const NONE: u32 = u32::MAX;
+
+/// One event that can become (part of) a span: `X`, `B`, `E`, `i`/`I`, `b`, `e`, `n`.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Record {
+    /// Position in the file's event list, for messages and for ordering ties.
+    pub index: u32,
+    /// Phase letter.
+    pub ph: u8,
+    /// `ts`, in nanoseconds.
+    pub ts: Nanos,
+    /// `dur`, in nanoseconds (`X` only; may be negative as written).
+    pub dur: Nanos,
+    pub name: StrId,
+    pub cat: StrId,
+    /// Index into [`Parsed::threads`].
+    pub thread: u32,
+    /// Index into [`Parsed::async_tracks`] for `b`/`e`/`n`, else [`NONE`].
+    pub track: u32,
+    /// The event's `args` as attributes; when `slot` is set the last one is a `thread.name`
+    /// placeholder, filled in (or cut off) once thread names are known.
+    pub args: Range32,
+    pub slot: bool,
+    /// Index into [`Parsed::explicit`] when the event carries tracedeck's own id args.
+    pub explicit: u32,
+}
+
+/// Everything the streaming pass collected.
+pub(super) struct Parsed {
+    pub records: Vec<Record>,
+    pub explicit: Vec<Explicit>,
+    /// `(pid, tid)` of each thread, in order of first appearance.
+    pub threads: Vec<(ProcKey, ProcKey)>,
+    /// Thread names from `thread_name` metadata, by thread.
+    pub thread_names: Vec<Option<StrId>>,
+    /// Process names from `process_name` metadata.
+    pub process_names: FastMap<ProcKey, StrId>,
+    /// Number of distinct async tracks (`b`/`e` keys).
+    pub async_tracks: u32,
+    /// Events of phases tracedeck does not show, counted by phase letter.
+    pub ignored: BTreeMap<char, usize>,
+}
+
+/// The reader's state while the JSON streams past.
+pub(super) struct State<'b> {
+    pub builder: &'b mut TraceBuilder,
+    parsed: Parsed,
+    thread_index: FastMap<(ProcKey, ProcKey), u32>,
+    track_index: FastMap<AsyncKey, u32>,
+    next_index: u32,
+    keys: Keys,
+}
+
+/// Strings the reader compares against, interned once.
+struct Keys {
+    name: StrId,
+    thread_name_attr: StrId,
+    process_name: StrId,
+    thread_name: StrId,
+}
+
+impl<'b> State<'b> {
+    pub fn new(builder: &'b mut TraceBuilder) -> Self {
+        let keys = Keys {
+            name: builder.intern("name"),
+            thread_name_attr: builder.intern("thread.name"),
+            process_name: builder.intern("process_name"),
+            thread_name: builder.intern("thread_name"),
+        };
+        State {
+            builder,
+            parsed: Parsed {
+                records: Vec::new(),
+                explicit: Vec::new(),
+                threads: Vec::new(),
+                thread_names: Vec::new(),
+                process_names: FastMap::default(),
+                async_tracks: 0,
+                ignored: BTreeMap::new(),
+            },
+            thread_index: FastMap::default(),
+            track_index: FastMap::default(),
+            next_index: 0,
+            keys,
+        }
+    }
+
+    pub fn finish(self) -> Parsed {
+        self.parsed
+    }
+
+    /// The key under which `thread.name` attributes are stored.
+    pub fn thread_name_key(&self) -> StrId {
+        self.keys.thread_name_attr
+    }
+
+    fn thread(&mut self, pid: ProcKey, tid: ProcKey) -> u32 {
+        let parsed = &mut self.parsed;
+        *self.thread_index.entry((pid, tid)).or_insert_with(|| {
+            parsed.threads.push((pid, tid));
+            parsed.thread_names.push(None);
+            parsed.threads.len() as u32 - 1
+        })
+    }
+
+    fn track(&mut self, key: AsyncKey) -> u32 {
+        let parsed = &mut self.parsed;
+        *self.track_index.entry(key).or_insert_with(|| {
+            parsed.async_tracks += 1;
+            parsed.async_tracks - 1
+        })
+    }
+}
+
+/// The whole document: `{"traceEvents": [...], ...}` or a bare array of events.
+pub(super) struct DocSeed<'s, 'b>(pub &'s mut State<'b>);
+
+impl<'de> DeserializeSeed<'de> for DocSeed<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
+        de.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for DocSeed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a Chrome trace: an object with `traceEvents`, or an array of events")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut found = false;
+        while let Some(key) = map.next_key::<Text<'de>>()? {
+            if key.0 == "traceEvents" {
+                map.next_value_seed(EventsSeed(&mut *self.0))?;
+                found = true;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        if !found {
+            return Err(de::Error::custom("expected `traceEvents`, the list of trace events, in the top-level object"));
+        }
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+        EventsSeed(self.0).visit_seq(seq)
+    }
+}
+
+/// The list of events.
+struct EventsSeed<'s, 'b>(&'s mut State<'b>);
+
+impl<'de> DeserializeSeed<'de> for EventsSeed<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
+        de.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for EventsSeed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a list of trace events")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(EventSeed(&mut *self.0))?.is_some() {
+            self.0.next_index += 1;
+        }
+        Ok(())
+    }
+}
+
+/// The event fields tracedeck reads; the rest are skipped.
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "lowercase")]
+enum Field {
+    Name,
+    Cat,
+    Ph,
+    Ts,
+    Dur,
+    Pid,
+    Tid,
+    Id,
+    Id2,
+    Scope,
+    Args,
+    #[serde(other)]
+    Other,
+}
+
+/// One event.
+struct EventSeed<'s, 'b>(&'s mut State<'b>);
+
+impl<'de> DeserializeSeed<'de> for EventSeed<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
+        de.deserialize_map(self)
+    }
+}
+
+/// Phases kept as records.
+const SPAN_PHASES: &[u8] = b"XBEiIben";
+/// Phases that may become a span and so get a `thread.name` slot after their args.
+const SLOT_PHASES: &[u8] = b"XBiIb";
+
+impl<'de> Visitor<'de> for EventSeed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a trace event (an object with `ph`, `ts`, `name`, ...)")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let state = self.0;
+        let (mut ph, mut ts, mut dur) = (None, None, None);
+        let (mut name, mut cat, mut scope) = (StrId::EMPTY, StrId::EMPTY, StrId::EMPTY);
+        let (mut pid, mut tid, mut id, mut id2) = (None, None, None, None);
+        let mut args: Option<ArgsOut> = None;
+        while let Some(field) = map.next_key::<Field>()? {
+            match field {
+                Field::Ph => ph = Some(map.next_value::<Phase>()?.0),
+                Field::Ts => ts = Some(map.next_value::<Micros>()?.0),
+                Field::Dur => dur = Some(map.next_value::<Micros>()?.0),
+                Field::Name => name = intern_opt(state.builder, map.next_value::<Option<Text<'de>>>()?),
+                Field::Cat => cat = intern_opt(state.builder, map.next_value::<Option<Text<'de>>>()?),
+                Field::Scope => scope = intern_opt(state.builder, map.next_value::<Option<Text<'de>>>()?),
+                Field::Pid => pid = Some(map.next_value::<ProcText<'de>>()?),
+                Field::Tid => tid = Some(map.next_value::<ProcText<'de>>()?),
+                Field::Id => id = Some(map.next_value::<IdText<'de>>()?),
+                Field::Id2 => id2 = Some(map.next_value::<Id2<'de>>()?),
+                // Args of events tracedeck ignores are skipped unread when `ph` came first.
+                Field::Args if ph.is_some_and(|p| !SPAN_PHASES.contains(&p) && p != b'M') => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+                Field::Args => args = Some(map.next_value_seed(ArgsSeed(&mut *state.builder))?),
+                Field::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        let Some(ph) = ph else {
+            return Err(de::Error::custom("an event needs `ph`, its phase letter (X, B, E, i, b, e, M, ...)"));
+        };
+        let pid = pid.map_or(ProcKey::Num(0), |p| p.intern(state.builder));
+        let tid = tid.map_or(ProcKey::Num(0), |t| t.intern(state.builder));
+        if ph == b'M' {
+            let value = args.and_then(|a| metadata_name(state, a.range));
+            if let Some(value) = value {
+                if name == state.keys.process_name {
+                    state.parsed.process_names.insert(pid, value);
+                } else if name == state.keys.thread_name {
+                    let thread = state.thread(pid, tid) as usize;
+                    state.parsed.thread_names[thread] = Some(value);
+                }
+            }
+            return Ok(());
+        }
+        if !SPAN_PHASES.contains(&ph) {
+            *state.parsed.ignored.entry(ph as char).or_default() += 1;
+            return Ok(());
+        }
+        let Some(ts) = ts else {
+            return Err(de::Error::custom(format!("a `{}` event needs `ts`, its time in microseconds", ph as char)));
+        };
+        if ph == b'X' && dur.is_none() {
+            return Err(de::Error::custom("a complete (`X`) event needs `dur`, its duration in microseconds"));
+        }
+        let track = if b"ben".contains(&ph) {
+            let (id, local) = match (id, id2) {
+                (Some(id), _) => (id, false),
+                (None, Some(Id2 { local: Some(id), .. })) => (id, true),
+                (None, Some(Id2 { global: Some(id), .. })) => (id, false),
+                _ => {
+                    return Err(de::Error::custom(format!(
+                        "an async `{}` event needs `id` (or `id2` with `local` or `global`) to match it with its pair",
+                        ph as char
+                    )));
+                }
+            };
+            let id = id.intern(state.builder);
+            state.track(AsyncKey { pid: local.then_some(pid), cat, id, scope })
+        } else {
+            NONE
+        };
+        let mut args = args.unwrap_or_else(|| ArgsOut::empty(state.builder));
+        let slot = SLOT_PHASES.contains(&ph) && !args.has_thread_name;
+        if slot {
+            // A placeholder right after the args keeps the span's attributes contiguous.
+            state.builder.push_attr(state.keys.thread_name_attr, AttrValue::Str(StrId::EMPTY));
+            args.range.len += 1;
+        }
+        let explicit = if args.explicit.is_empty() {
+            NONE
+        } else {
+            state.parsed.explicit.push(args.explicit);
+            state.parsed.explicit.len() as u32 - 1
+        };
+        let thread = state.thread(pid, tid);
+        state.parsed.records.push(Record {
+            index: state.next_index,
+            ph,
+            ts,
+            dur: dur.unwrap_or(0),
+            name,
+            cat,
+            thread,
+            track,
+            args: args.range,
+            slot,
+            explicit,
+        });
+        Ok(())
+    }
+}
+
+/// The `name` arg of a metadata event.
+fn metadata_name(state: &State, range: Range32) -> Option<StrId> {
+    state.builder.attrs()[range.as_range()].iter().find_map(|a| match a.value {
+        AttrValue::Str(v) if a.key == state.keys.name => Some(v),
+        _ => None,
+    })
+}
+
+fn intern_opt(builder: &mut TraceBuilder, text: Option<Text>) -> StrId {
+    text.map_or(StrId::EMPTY, |t| builder.intern(&t.0))
+}
+
+/// A string, borrowed from the input unless it had escapes.
+pub(super) struct Text<'de>(pub Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Text<'de> {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(v.to_owned())))
+            }
+        }
+        de.deserialize_str(V)
+    }
+}
+
+/// `ph`: one letter.
+struct Phase(u8);
+
+impl<'de> Deserialize<'de> for Phase {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        let text = Text::deserialize(de)?;
+        match text.0.as_bytes() {
+            [letter] => Ok(Phase(*letter)),
+            _ => Err(de::Error::custom(format!(
+                "expected `ph` to be one phase letter (X, B, E, i, b, e, M, ...), found {:?}",
+                text.0
+            ))),
+        }
+    }
+}
+
+/// A time in microseconds (`ts`, `dur`), fractions allowed, read as integer nanoseconds.
+/// Whole numbers convert exactly; fractions to the nearest nanosecond `f64` can hold.
+struct Micros(Nanos);
+
+impl<'de> Deserialize<'de> for Micros {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Micros;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a number of microseconds")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Micros, E> {
+                v.checked_mul(1000).map(Micros).ok_or_else(|| out_of_range(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Micros, E> {
+                i64::try_from(v).map_err(|_| out_of_range(v)).and_then(|v| self.visit_i64(v))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Micros, E> {
+                // Split off the whole microseconds so the fraction keeps f64's full precision.
+                const LIMIT: f64 = (i64::MAX / 1000 - 1) as f64;
+                if !v.is_finite() || v.abs() >= LIMIT {
+                    return Err(out_of_range(v));
+                }
+                let whole = v.trunc();
+                Ok(Micros(whole as i64 * 1000 + ((v - whole) * 1000.0).round() as i64))
+            }
+        }
+        de.deserialize_any(V)
+    }
+}
+
+fn out_of_range<E: de::Error>(v: impl fmt::Display) -> E {
+    E::custom(format!("{v} microseconds is out of range (at most about 292 years either side of 1970)"))
+}
+
+/// `pid`/`tid` as read: a whole number or a string.
+enum ProcText<'de> {
+    Num(i64),
+    Str(Cow<'de, str>),
+}
+
+impl ProcText<'_> {
+    fn intern(self, builder: &mut TraceBuilder) -> ProcKey {
+        match self {
+            ProcText::Num(n) => ProcKey::Num(n),
+            ProcText::Str(s) => ProcKey::Str(builder.intern(&s)),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ProcText<'de> {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ProcText<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a process or thread id (a whole number or a string)")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<ProcText<'de>, E> {
+                Ok(ProcText::Num(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<ProcText<'de>, E> {
+                i64::try_from(v).map(ProcText::Num).or_else(|_| Ok(ProcText::Str(Cow::Owned(v.to_string()))))
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<ProcText<'de>, E> {
+                Ok(ProcText::Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ProcText<'de>, E> {
+                Ok(ProcText::Str(Cow::Owned(v.to_owned())))
+            }
+        }
+        de.deserialize_any(V)
+    }
+}
+
+/// An async id as read: a number, or a string (hex `"0x1a"` is read as its number).
+enum IdText<'de> {
+    Num(u64),
+    Str(Cow<'de, str>),
+}
+
+impl IdText<'_> {
+    fn intern(self, builder: &mut TraceBuilder) -> IdKey {
+        match self {
+            IdText::Num(n) => IdKey::Num(n),
+            IdText::Str(s) => {
+                let hex = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X"));
+                match hex.and_then(|h| u64::from_str_radix(h, 16).ok()) {
+                    Some(n) => IdKey::Num(n),
+                    None => IdKey::Str(builder.intern(&s)),
+                }
+            }
+        }
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for IdText<'a> {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = IdText<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an async id (a number or a string such as \"0x1f\")")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<IdText<'a>, E> {
+                Ok(IdText::Num(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<IdText<'a>, E> {
+                Ok(IdText::Num(v as u64))
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<IdText<'a>, E> {
+                Ok(IdText::Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<IdText<'a>, E> {
+                Ok(IdText::Str(Cow::Owned(v.to_owned())))
+            }
+        }
+        de.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+/// `id2`: `{"local": id}` or `{"global": id}`.
+#[derive(Deserialize)]
+struct Id2<'a> {
+    #[serde(borrow)]
+    local: Option<IdText<'a>>,
+    #[serde(borrow)]
+    global: Option<IdText<'a>>,
+}
+
+/// What reading `args` produced.
+struct ArgsOut {
+    range: Range32,
+    has_thread_name: bool,
+    explicit: Explicit,
+}
+
+impl ArgsOut {
+    fn empty(builder: &TraceBuilder) -> Self {
+        ArgsOut {
+            range: builder.attrs_since(builder.attr_mark()),
+            has_thread_name: false,
+            explicit: Explicit::default(),
+        }
+    }
+}
+
+/// `args`: pushed as typed attributes, except tracedeck's own `tracedeck.*` keys (see [`ids`]).
+struct ArgsSeed<'b>(&'b mut TraceBuilder);
+
+impl<'de> DeserializeSeed<'de> for ArgsSeed<'_> {
+    type Value = ArgsOut;
+
+    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<ArgsOut, D::Error> {
+        de.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ArgsSeed<'_> {
+    type Value = ArgsOut;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("`args` as an object")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<ArgsOut, E> {
+        Ok(ArgsOut::empty(self.0))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ArgsOut, A::Error> {
+        let builder = self.0;
+        let mark = builder.attr_mark();
+        let mut out = ArgsOut::empty(builder);
+        while let Some(key) = map.next_key::<Text<'de>>()? {
+            if let Some(field) = key.0.strip_prefix(ids::PREFIX) {
+                map.next_value_seed(ExplicitSeed { field, explicit: &mut out.explicit, builder: &mut *builder })?;
+                continue;
+            }
+            out.has_thread_name |= key.0 == "thread.name";
+            let value = map.next_value_seed(ValueSeed(&mut *builder))?;
+            let key = builder.intern(&key.0);
+            builder.push_attr(key, value);
+        }
+        out.range = builder.attrs_since(mark);
+        Ok(out)
+    }
+}
+
+/// One of tracedeck's own args, checked as it is read so an error names its key.
+struct ExplicitSeed<'f, 'b> {
+    field: &'f str,
+    explicit: &'b mut Explicit,
+    builder: &'b mut TraceBuilder,
+}
+
+impl<'de> DeserializeSeed<'de> for ExplicitSeed<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
+        let text = Text::deserialize(de)?;
+        self.explicit.set(self.field, &text.0, self.builder).map_err(de::Error::custom)
+    }
+}
+
+/// One arg value: text, whole number, float or bool; arrays, maps and `null` as JSON text.
+struct ValueSeed<'b>(&'b mut TraceBuilder);
+
+impl<'de> DeserializeSeed<'de> for ValueSeed<'_> {
+    type Value = AttrValue;
+
+    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<AttrValue, D::Error> {
+        de.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ValueSeed<'_> {
+    type Value = AttrValue;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an arg value")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<AttrValue, E> {
+        Ok(AttrValue::Str(self.0.intern(v)))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<AttrValue, E> {
+        Ok(AttrValue::Int(v))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<AttrValue, E> {
+        // Past i64, keep the exact digits as text rather than round to a float.
+        Ok(i64::try_from(v).map_or_else(|_| AttrValue::Str(self.0.intern(&v.to_string())), AttrValue::Int))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<AttrValue, E> {
+        Ok(AttrValue::Float(v))
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<AttrValue, E> {
+        Ok(AttrValue::Bool(v))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<AttrValue, E> {
+        Ok(AttrValue::Str(self.0.intern("null")))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<AttrValue, A::Error> {
+        let value = serde_json::Value::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
+        Ok(AttrValue::Str(self.0.intern(&value.to_string())))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<AttrValue, A::Error> {
+        let value = serde_json::Value::deserialize(de::value::MapAccessDeserializer::new(map))?;
+        Ok(AttrValue::Str(self.0.intern(&value.to_string())))
+    }
+}
