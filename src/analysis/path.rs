@@ -362,7 +362,14 @@ mod tests {
         use SegmentKind::{Own, Wait};
         assert_eq!(
             pieces(&t, &path),
-            vec![(1, 0, 100, Own), (2, 100, 120, Own), (2, 120, 2900, Wait), (3, 2900, 2950, Own), (4, 2950, 3000, Own), (3, 3000, 3200, Own)]
+            vec![
+                (1, 0, 100, Own),
+                (2, 100, 120, Own),
+                (2, 120, 2900, Wait),
+                (3, 2900, 2950, Own),
+                (4, 2950, 3000, Own),
+                (3, 3000, 3200, Own)
+            ]
         );
         assert!(path.complete);
         let wait = path.gaps[0];
@@ -372,7 +379,10 @@ mod tests {
         assert_eq!((path.gaps[1].start / MS, path.gaps[1].end / MS), (3000, 3200));
         assert_eq!(id(&t, path.gaps[1].after), Some(5));
         let publish = idx(&t, 2);
-        assert!(!path.gaps.iter().any(|g| g.parent == publish && g.kind == Own), "the publish span's own work is no gap");
+        assert!(
+            !path.gaps.iter().any(|g| g.parent == publish && g.kind == Own),
+            "the publish span's own work is no gap"
+        );
         let totals = path.totals();
         assert_eq!((t.span(totals[0].0).id.get(), totals[0].1, totals[0].2 / MS), (2, Wait, 2780));
         assert_eq!((t.span(totals[1].0).id.get(), totals[1].2 / MS), (3, 250), "own time summed over pieces");
@@ -388,7 +398,10 @@ mod tests {
         ]);
         let root = idx(&t, 1);
         let path = CriticalPath::to(&t, root, 50 * MS, root, 0);
-        assert_eq!(pieces(&t, &path), vec![(1, 0, 5, SegmentKind::Own), (3, 5, 8, SegmentKind::Own), (1, 8, 50, SegmentKind::Own)]);
+        assert_eq!(
+            pieces(&t, &path),
+            vec![(1, 0, 5, SegmentKind::Own), (3, 5, 8, SegmentKind::Own), (1, 8, 50, SegmentKind::Own)]
+        );
         // 8..10 nobody ran; from 10 child 2 did.
         assert_eq!(path.gaps.iter().map(|g| (g.start / MS, g.end / MS)).collect::<Vec<_>>(), vec![(0, 5), (8, 10)]);
         // A clock starting later cuts the path.
@@ -400,7 +413,11 @@ mod tests {
 
     #[test]
     fn a_span_outside_the_clock_span_gives_an_incomplete_path() {
-        let t = build(&[TestSpan::new(1, None, 0, 100), TestSpan::new(2, Some(1), 10, 20), TestSpan::new(9, Some(77), 50, 60)]);
+        let t = build(&[
+            TestSpan::new(1, None, 0, 100),
+            TestSpan::new(2, Some(1), 10, 20),
+            TestSpan::new(9, Some(77), 50, 60),
+        ]);
         let path = CriticalPath::to(&t, idx(&t, 9), 60 * MS, idx(&t, 1), 0);
         assert_eq!(pieces(&t, &path), vec![(9, 50, 60, SegmentKind::Own)]);
         assert!(!path.complete);
@@ -446,8 +463,9 @@ mod tests {
         assert_eq!(self_times(&t)[0], 2 * n as Nanos * MS);
 
         let depth = 100_000u64;
-        let chain: Vec<TestSpan> =
-            (1..=depth).map(|i| TestSpan::new(i, (i > 1).then(|| i - 1), i as Nanos, 3 * depth as Nanos - i as Nanos)).collect();
+        let chain: Vec<TestSpan> = (1..=depth)
+            .map(|i| TestSpan::new(i, (i > 1).then(|| i - 1), i as Nanos, 3 * depth as Nanos - i as Nanos))
+            .collect();
         let t = build(&chain);
         let leaf = idx(&t, depth);
         let path = CriticalPath::to(&t, leaf, t.span(leaf).end, 0, t.span(0).start);

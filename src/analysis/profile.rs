@@ -161,8 +161,15 @@ mod tests {
 
     #[test]
     fn every_built_in_profile_has_its_documented_limit_and_a_source() {
-        let expected =
-            [("slack", 3), ("discord", 3), ("zoom", 3), ("teams", 5), ("github", 10), ("twilio", 15), ("google-chat", 30)];
+        let expected = [
+            ("slack", 3),
+            ("discord", 3),
+            ("zoom", 3),
+            ("teams", 5),
+            ("github", 10),
+            ("twilio", 15),
+            ("google-chat", 30),
+        ];
         assert_eq!(Profile::names().collect::<Vec<_>>(), expected.iter().map(|e| e.0).collect::<Vec<_>>());
         for (name, seconds) in expected {
             let p = Profile::built_in(name).unwrap();

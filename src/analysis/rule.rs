@@ -178,7 +178,10 @@ impl Condition {
             Field::Service => self.matches_str(trace.str(span.service)),
             Field::Text => {
                 self.matches_str(trace.str(span.name))
-                    || trace.attrs(idx).iter().any(|a| matches!(a.value, AttrValue::Str(v) if self.matches_str(trace.str(v))))
+                    || trace
+                        .attrs(idx)
+                        .iter()
+                        .any(|a| matches!(a.value, AttrValue::Str(v) if self.matches_str(trace.str(v))))
             }
             Field::Attr(key) => {
                 trace.attrs(idx).iter().filter(|a| trace.str(a.key) == key).any(|a| self.matches_value(trace, a.value))
@@ -219,7 +222,10 @@ mod tests {
         assert!(!rule.alternatives[0][1].exact);
         assert_eq!(rule.at(), Some(Edge::Start));
         assert_eq!(rule.to_string(), "op=http.client , name~views.open|views.push ; text~slack,at=start");
-        assert_eq!(Rule::parse("attr.http.status_code=500").unwrap().alternatives[0][0].field, Field::Attr("http.status_code".into()));
+        assert_eq!(
+            Rule::parse("attr.http.status_code=500").unwrap().alternatives[0][0].field,
+            Field::Attr("http.status_code".into())
+        );
     }
 
     #[test]
@@ -250,7 +256,10 @@ mod tests {
         let trace = build(&[
             TestSpan::new(1, None, 0, 100).name("POST /slack/interactions").op("http.server").service("front"),
             TestSpan::new(2, Some(1), 10, 20).name("POST https://slack.com/api/Views.Open").op("http.client"),
-            TestSpan::new(3, Some(1), 5, 30).name("POST").op("http.client").attr("url.full", "https://slack.com/api/views.push"),
+            TestSpan::new(3, Some(1), 5, 30)
+                .name("POST")
+                .op("http.client")
+                .attr("url.full", "https://slack.com/api/views.push"),
             TestSpan::new(4, Some(1), 40, 50).name("SELECT 1").op("db").int_attr("rows", 500),
         ]);
         let check = |rule: &str, id| Rule::parse(rule).unwrap().matches(&trace, idx(&trace, id));

@@ -95,8 +95,7 @@ pub(crate) fn build(spans: &[TestSpan]) -> Trace {
             }
         }
         let sid = |v: u64| SpanId::new(v).expect("test span ids are not zero");
-        let mut raw =
-            RawSpan::new(TraceId(7), sid(s.id), s.parent.map(sid), s.start_ms * MS, s.end_ms.map(|e| e * MS));
+        let mut raw = RawSpan::new(TraceId(7), sid(s.id), s.parent.map(sid), s.start_ms * MS, s.end_ms.map(|e| e * MS));
         raw.name = b.intern(s.name);
         raw.op = b.intern(s.op);
         raw.service = b.intern(s.service);
@@ -113,4 +112,22 @@ pub(crate) fn build(spans: &[TestSpan]) -> Trace {
 /// The index of the span with this id.
 pub(crate) fn idx(trace: &Trace, id: u64) -> crate::model::SpanIdx {
     trace.find(SpanId::new(id).expect("test span ids are not zero")).expect("the span is in the trace")
+}
+
+/// The incident: the front acks at 500 ms after publishing a task; the worker picks it up
+/// at 2.9 s and calls views.open at 3.2 s, which fails with expired_trigger_id.
+pub(crate) fn incident() -> Trace {
+    build(&[
+        TestSpan::new(1, None, 0, 500).name("POST /slack/interactions").op("http.server").service("front"),
+        TestSpan::new(2, Some(1), 20, 40).name("SELECT user").op("db").service("front"),
+        TestSpan::new(3, Some(1), 100, 120).name("open_modal").op("queue.publish").service("front"),
+        TestSpan::new(4, Some(3), 2900, 3600).name("open_modal").op("queue.process").service("worker"),
+        TestSpan::new(5, Some(4), 2950, 3150).name("SELECT ticket").op("db").service("worker"),
+        TestSpan::new(6, Some(4), 3200, 3500)
+            .name("POST https://slack.com/api/views.open")
+            .op("http.client")
+            .service("worker")
+            .error("internal_error")
+            .attr("slack.error", "expired_trigger_id"),
+    ])
 }

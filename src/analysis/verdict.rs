@@ -335,28 +335,10 @@ fn describe_error(trace: &Trace, idx: SpanIdx) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::testing::{MS, TestSpan, build, idx};
+    use crate::analysis::testing::{MS, TestSpan, build, idx, incident};
 
     fn slack() -> Profile {
         Profile::built_in("slack").unwrap()
-    }
-
-    /// The incident: the front acks at 500 ms after publishing a task; the worker picks it up
-    /// at 2.9 s and calls views.open at 3.2 s, which fails with expired_trigger_id.
-    fn incident() -> Trace {
-        build(&[
-            TestSpan::new(1, None, 0, 500).name("POST /slack/interactions").op("http.server").service("front"),
-            TestSpan::new(2, Some(1), 20, 40).name("SELECT user").op("db").service("front"),
-            TestSpan::new(3, Some(1), 100, 120).name("open_modal").op("queue.publish").service("front"),
-            TestSpan::new(4, Some(3), 2900, 3600).name("open_modal").op("queue.process").service("worker"),
-            TestSpan::new(5, Some(4), 2950, 3150).name("SELECT ticket").op("db").service("worker"),
-            TestSpan::new(6, Some(4), 3200, 3500)
-                .name("POST https://slack.com/api/views.open")
-                .op("http.client")
-                .service("worker")
-                .error("internal_error")
-                .attr("slack.error", "expired_trigger_id"),
-        ])
     }
 
     #[test]

@@ -74,7 +74,7 @@ pub struct CheckArgs {
 pub enum Format {
     /// For people.
     Text,
-    /// One JSON document for scripts; see [`check`] for its shape.
+    /// One JSON document for scripts: `{profile, traces, errors}`, every time as `{ms, ns}`.
     Json,
 }
 
@@ -152,7 +152,8 @@ mod tests {
         assert_eq!(profile.checks.len(), 1);
         assert_eq!(profile.checks[0].target.as_ref().unwrap().to_string(), "op=http.client,at=start");
 
-        let cli = parse(&["check", "t.json", "--profile", "github", "--format", "json", "--clock", "op=queue"]).unwrap();
+        let cli =
+            parse(&["check", "t.json", "--profile", "github", "--format", "json", "--clock", "op=queue"]).unwrap();
         let Some(Command::Check(args)) = cli.command else { panic!("expected check") };
         let profile = args.profile();
         assert_eq!((profile.name.as_str(), profile.limit, args.format), ("github", 10_000_000_000, Format::Json));

@@ -226,7 +226,12 @@ impl TraceReport {
                 .path
                 .segments
                 .iter()
-                .map(|s| Piece { span: span(s.span), kind: s.kind, start: Time(s.start - origin), end: Time(s.end - origin) })
+                .map(|s| Piece {
+                    span: span(s.span),
+                    kind: s.kind,
+                    start: Time(s.start - origin),
+                    end: Time(s.end - origin),
+                })
                 .collect(),
             critical_path_complete: verdict.path.complete,
             gaps: verdict
@@ -255,7 +260,11 @@ impl TraceReport {
 
     /// Writes the report for people.
     pub(crate) fn write_text(&self, out: &mut dyn Write) -> io::Result<()> {
-        writeln!(out, "{}: trace {} {:?} ({} spans, {})", self.file, self.trace_id, self.root, self.spans, self.format)?;
+        writeln!(
+            out,
+            "{}: trace {} {:?} ({} spans, {})",
+            self.file, self.trace_id, self.root, self.spans, self.format
+        )?;
         let word = match self.outcome {
             Outcome::Pass => "PASS",
             Outcome::Miss => "MISS",
@@ -357,4 +366,85 @@ impl TraceReport {
 fn describe(span: &SpanRef) -> String {
     let detail: Vec<&str> = [span.op.as_str(), span.service.as_str()].into_iter().filter(|s| !s.is_empty()).collect();
     if detail.is_empty() { format!("{:?}", span.name) } else { format!("{:?} ({})", span.name, detail.join(", ")) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::testing::incident;
+    use crate::analysis::{Profile, analyze};
+
+    fn incident_report() -> TraceReport {
+        let trace = incident();
+        let verdict = analyze(&trace, &Profile::built_in("slack").unwrap());
+        TraceReport::new("incident.json", Format::Sentry, &trace, &verdict)
+    }
+
+    #[test]
+    fn text_names_the_failing_call_its_error_and_the_queue_wait() {
+        let mut out = Vec::new();
+        incident_report().write_text(&mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let expected = [
+            "incident.json: trace 0000000000000007 \"POST /slack/interactions\" (6 spans, Sentry JSON)",
+            "  MISS  views.open sent at 3.20 s — missed the 3 s deadline by 200.0 ms",
+            "  deadline: 3 s (slack) from the start of \"POST /slack/interactions\" (http.server, front)",
+            "    pass  ack: \"POST /slack/interactions\" (http.server, front) at 500.0 ms, 2.50 s to spare",
+            "    MISS  views.open sent: \"POST https://slack.com/api/views.open\" (http.client, worker) at 3.20 s, \
+             200.0 ms late — error: internal_error; expired_trigger_id",
+            "        2.78 s  waiting after \"open_modal\" (queue.publish, front) ended",
+            "      100.0 ms  \"open_modal\" (queue.process, worker), running at the deadline",
+            "(waiting 2.78 s)",
+            "        2.78 s  120.0 ms–2.90 s after \"open_modal\" (queue.publish, front) ended, before \"open_modal\" \
+             (queue.process, worker) started",
+        ];
+        for line in expected {
+            assert!(text.contains(line), "missing {line:?} in\n{text}");
+        }
+    }
+
+    #[test]
+    fn json_has_stable_fields_in_ms_and_ns() {
+        let value = serde_json::to_value(incident_report()).unwrap();
+        assert_eq!(value["outcome"], "miss");
+        assert_eq!(value["response"]["ms"], 3200.0);
+        assert_eq!(value["response"]["ns"], 3_200_000_000i64);
+        assert_eq!(value["margin"]["ms"], -200.0);
+        let trigger = &value["checks"][1];
+        assert_eq!(trigger["name"], "trigger_id");
+        assert_eq!(trigger["passed"], false);
+        assert_eq!(trigger["edge"], "start");
+        assert_eq!(trigger["span"]["name"], "POST https://slack.com/api/views.open");
+        assert_eq!(trigger["span"]["id"], "0000000000000006");
+        assert_eq!(trigger["error"], "internal_error; expired_trigger_id");
+        assert_eq!(value["gaps"][0]["kind"], "wait");
+        assert_eq!(value["gaps"][0]["duration"]["ns"], 2_780_000_000i64);
+        assert_eq!(value["worst"][0]["span"]["op"], "queue.publish");
+        assert_eq!(value["crossing_count"], 2);
+        assert_eq!(value["critical_path"].as_array().unwrap().len(), 8);
+        assert_eq!(value["critical_path_complete"], true);
+    }
+
+    #[test]
+    fn long_paths_show_their_latest_pieces() {
+        let mut report = incident_report();
+        let piece = |i: Nanos| Piece {
+            span: SpanRef {
+                id: String::new(),
+                name: format!("s{i}"),
+                op: String::new(),
+                service: String::new(),
+                start: Time(0),
+                end: Time(0),
+                error: false,
+            },
+            kind: SegmentKind::Own,
+            start: Time(i),
+            end: Time(i + 1),
+        };
+        report.critical_path = (0..20).map(piece).collect();
+        let text = report.compact_path();
+        assert!(text.starts_with("… 8 earlier pieces › \"s8\""), "{text}");
+        assert!(text.ends_with("\"s19\" 19 ns–20 ns"), "{text}");
+    }
 }
