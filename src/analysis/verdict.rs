@@ -474,6 +474,16 @@ mod tests {
     }
 
     #[test]
+    fn verdicts_serialize_without_the_per_span_table() {
+        let v = analyze(&incident(), &slack());
+        let json = serde_json::to_value(&v).unwrap();
+        assert_eq!(json["outcome"], "miss");
+        assert_eq!(json["checks"][1]["rule"], crate::analysis::SLACK_TRIGGER_RULE);
+        assert_eq!(json["path"]["segments"][4]["kind"], "wait");
+        assert!(json.get("self_time").is_none());
+    }
+
+    #[test]
     fn limits_read_as_people_say_them() {
         assert_eq!(format_limit(3_000_000_000), "3 s");
         assert_eq!(format_limit(2_500_000_000), "2500 ms");

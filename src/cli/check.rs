@@ -26,6 +26,12 @@ pub fn check(args: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Stat
     let profile = args.profile();
     let mut report = Report::new(&profile);
     let mut status = Status::Met;
+    if args.format == Format::Text {
+        if let Err(e) = report.write_text_header(out) {
+            let _ = writeln!(err, "tracedeck: cannot write the results: {e}");
+            return Status::BadInput;
+        }
+    }
     for path in &args.files {
         let file = path.display().to_string();
         let imported = match load(&file, path) {

@@ -76,6 +76,19 @@ impl Report {
             errors: Vec::new(),
         }
     }
+
+    /// The line text output starts with: the deadline and where it comes from.
+    pub(crate) fn write_text_header(&self, out: &mut dyn Write) -> io::Result<()> {
+        let p = &self.profile;
+        writeln!(out, "deadline {} ({}): {}", format_limit(p.limit.0), p.name, p.source)?;
+        for check in &p.checks {
+            writeln!(out, "  check {check}")?;
+        }
+        if let Some(clock) = &p.clock {
+            writeln!(out, "  clock starts at the first span matching `{clock}`")?;
+        }
+        writeln!(out)
+    }
 }
 
 /// One span, named.
@@ -423,6 +436,19 @@ mod tests {
         assert_eq!(value["crossing_count"], 2);
         assert_eq!(value["critical_path"].as_array().unwrap().len(), 8);
         assert_eq!(value["critical_path_complete"], true);
+    }
+
+    #[test]
+    fn the_header_says_where_the_deadline_comes_from() {
+        let mut out = Vec::new();
+        Report::new(&Profile::built_in("slack").unwrap()).write_text_header(&mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.starts_with("deadline 3 s (slack): Slack: interactions must be acknowledged within 3 s"),
+            "{text}"
+        );
+        assert!(text.contains("  check ack: end of the span the clock starts at\n"), "{text}");
+        assert!(text.contains("  check views.open sent: first span matching `op=http.client,"), "{text}");
     }
 
     #[test]
