@@ -1,6 +1,6 @@
 //! `tracedeck check`: read trace files, judge every trace, print, and say by the exit status.
 
-use std::io::Write;
+use std::io::{self, Write};
 use std::path::Path;
 
 use super::report::{FileError, Report, TraceReport};
@@ -23,21 +23,25 @@ pub enum Status {
 /// Runs `check`: results to `out` (text, or one JSON document `{profile, traces, errors}` with
 /// every time as `{ms, ns}` from the clock's start), problems also to `err`.
 pub fn check(args: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Status {
+    check_files(args, out, err).unwrap_or_else(|e| {
+        let _ = writeln!(err, "tracedeck: cannot write the results: {e}");
+        Status::BadInput
+    })
+}
+
+fn check_files(args: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<Status> {
     let profile = args.profile();
     let mut report = Report::new(&profile);
     let mut status = Status::Met;
     if args.format == Format::Text {
-        if let Err(e) = report.write_text_header(out) {
-            let _ = writeln!(err, "tracedeck: cannot write the results: {e}");
-            return Status::BadInput;
-        }
+        report.write_text_header(out)?;
     }
     for path in &args.files {
         let file = path.display().to_string();
         let imported = match load(&file, path) {
             Ok(imported) => imported,
             Err(message) => {
-                let _ = writeln!(err, "tracedeck: {message}");
+                writeln!(err, "tracedeck: {message}")?;
                 report.errors.push(FileError { file, message });
                 status = Status::BadInput;
                 continue;
@@ -49,30 +53,22 @@ pub fn check(args: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Stat
                 Outcome::Pass => Status::Met,
                 Outcome::Miss => Status::Missed,
                 Outcome::Undecided => {
-                    let _ = writeln!(err, "tracedeck: {file}: trace {} {}", trace.trace_id(), verdict.headline());
+                    writeln!(err, "tracedeck: {file}: trace {} {}", trace.trace_id(), verdict.headline())?;
                     Status::BadInput
                 }
             });
             let entry = TraceReport::new(&file, imported.format, trace, &verdict);
             match args.format {
-                Format::Text => {
-                    if let Err(e) = entry.write_text(out) {
-                        let _ = writeln!(err, "tracedeck: cannot write the results: {e}");
-                        return Status::BadInput;
-                    }
-                }
+                Format::Text => entry.write_text(out)?,
                 Format::Json => report.traces.push(entry),
             }
         }
     }
     if args.format == Format::Json {
-        let written = serde_json::to_writer_pretty(&mut *out, &report).map_err(std::io::Error::from);
-        if let Err(e) = written.and_then(|()| writeln!(out)) {
-            let _ = writeln!(err, "tracedeck: cannot write the results: {e}");
-            return Status::BadInput;
-        }
+        serde_json::to_writer_pretty(&mut *out, &report)?;
+        writeln!(out)?;
     }
-    status
+    Ok(status)
 }
 
 /// Reads and imports one file; the message names the file.
