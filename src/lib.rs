@@ -4,6 +4,8 @@
 //! [`formats`] (bytes to model), [`analysis`] (model to verdicts), then the network parts and
 //! the GUI. The `tracedeck` binary is a thin command line over this library.
 
+pub mod analysis;
+pub mod cli;
 pub mod formats;
 pub mod model;
 pub mod synth;

@@ -1,6 +1,7 @@
 //! The `tracedeck` command line. Thin: parses arguments and calls the library.
 
-fn main() {
-    eprintln!("tracedeck: not built yet");
-    std::process::exit(2);
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    tracedeck::cli::run(tracedeck::cli::Cli::parse())
 }

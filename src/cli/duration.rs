@@ -1,0 +1,84 @@
+//! Durations as people type them: `3s`, `2500ms`, `1.5s`, `500us`.
+//!
+//! Written here rather than taken from `humantime`, which does not accept fractions (`1.5s`)
+//! that deadlines often have. Exact: the number is read as decimal text, not as a float.
+
+use crate::model::Nanos;
+
+/// Parses a number (optionally with a fraction) and a unit: `ns`, `us`/`µs`, `ms`, `s`, `m`/`min`.
+pub fn parse_duration(text: &str) -> Result<Nanos, String> {
+    let trimmed = text.trim();
+    let expected = "expected a number and a unit, such as 3s, 2500ms, 1.5s or 500us";
+    let split = trimmed.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(trimmed.len());
+    let (number, unit) = trimmed.split_at(split);
+    let unit_nanos: i128 = match unit.trim() {
+        "ns" => 1,
+        "us" | "µs" => 1_000,
+        "ms" => 1_000_000,
+        "s" => 1_000_000_000,
+        "m" | "min" => 60_000_000_000,
+        "" if !number.is_empty() => return Err(format!("{text:?} has no unit; {expected}")),
+        _ => return Err(format!("{text:?} is not a duration; {expected}")),
+    };
+    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+    if (whole.is_empty() && fraction.is_empty()) || fraction.contains('.') {
+        return Err(format!("{text:?} is not a duration; {expected}"));
+    }
+    let too_long = || format!("{text:?} is too long a duration");
+    // 18 fraction digits are far below a nanosecond for every unit and keep the product in range.
+    let fraction = &fraction[..fraction.len().min(18)];
+    let whole: i128 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| too_long())? };
+    let scale = 10i128.pow(fraction.len() as u32);
+    let parts: i128 = if fraction.is_empty() { 0 } else { fraction.parse().map_err(|_| too_long())? };
+    if parts * unit_nanos % scale != 0 {
+        return Err(format!("{text:?} is finer than a nanosecond"));
+    }
+    let total = whole.checked_mul(unit_nanos).and_then(|w| w.checked_add(parts * unit_nanos / scale));
+    total.and_then(|t| Nanos::try_from(t).ok()).ok_or_else(too_long)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_units_and_fractions_exactly() {
+        let cases = [
+            ("3s", 3_000_000_000),
+            ("2500ms", 2_500_000_000),
+            ("1.5s", 1_500_000_000),
+            ("500us", 500_000),
+            ("500µs", 500_000),
+            ("250ns", 250),
+            ("2m", 120_000_000_000),
+            ("1min", 60_000_000_000),
+            (" 0.001s ", 1_000_000),
+            (".5s", 500_000_000),
+            ("3 s", 3_000_000_000),
+            ("2.s", 2_000_000_000),
+        ];
+        for (text, nanos) in cases {
+            assert_eq!(parse_duration(text), Ok(nanos), "{text}");
+        }
+    }
+
+    #[test]
+    fn rejects_what_is_not_a_duration() {
+        let cases = [
+            ("banana", "not a duration"),
+            ("3", "has no unit"),
+            ("3h", "not a duration"),
+            ("", "not a duration"),
+            ("s", "not a duration"),
+            ("1.2.3s", "not a duration"),
+            ("-3s", "not a duration"),
+            ("1.5ns", "finer than a nanosecond"),
+            ("99999999999999999999s", "too long"),
+            ("999999999999999999999999999999999999999999s", "too long"),
+        ];
+        for (text, expected) in cases {
+            let err = parse_duration(text).unwrap_err();
+            assert!(err.contains(expected), "{text:?} → {err}");
+        }
+    }
+}
