@@ -100,10 +100,8 @@ fn bad_flag_values_are_bad_input() {
 }
 
 #[test]
-fn without_a_subcommand_the_window_is_not_built_in_yet() {
-    for args in [vec![], vec!["trace.json", "--span", "00ab"]] {
-        let out = tracedeck(&args);
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
-        assert!(text(&out.stderr).contains("the GUI is not built in yet"), "{args:?}");
-    }
+fn a_bad_span_id_for_the_window_is_refused_before_any_window_opens() {
+    let out = tracedeck(&["trace.json", "--span", "not-hex"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("not-hex"), "{}", text(&out.stderr));
 }

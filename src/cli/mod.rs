@@ -116,11 +116,25 @@ pub fn run(cli: Cli) -> ExitCode {
             let status = check(&args, &mut std::io::stdout().lock(), &mut std::io::stderr().lock());
             ExitCode::from(status as u8)
         }
-        None => {
-            eprintln!("tracedeck: the GUI is not built in yet; use `tracedeck check FILE...`");
+        None => open_window(cli.files, cli.span),
+    }
+}
+
+#[cfg(feature = "gui")]
+fn open_window(files: Vec<std::path::PathBuf>, span: Option<SpanId>) -> ExitCode {
+    match crate::ui::run(files, span) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("tracedeck: {e:#}");
             ExitCode::from(Status::BadInput as u8)
         }
     }
+}
+
+#[cfg(not(feature = "gui"))]
+fn open_window(_files: Vec<std::path::PathBuf>, _span: Option<SpanId>) -> ExitCode {
+    eprintln!("tracedeck: this build has no window (built without the `gui` feature); use `tracedeck check FILE...`");
+    ExitCode::from(Status::BadInput as u8)
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, channel};
 
-use egui::{Align, Color32, Layout, RichText, Ui};
+use egui::{Color32, RichText, Ui};
 
 use super::details::{self, DetailsAction};
 use super::loader::{INCIDENT_AFTER, INCIDENT_BEFORE, LoadedFile, Loading, Source};
@@ -43,9 +43,8 @@ pub struct TraceView {
 }
 
 impl TraceView {
-    /// A fresh view of `trace` under `profile`.
-    pub fn new(trace: Arc<Trace>, profile: &str) -> Self {
-        let overlay = super::overlay::for_trace(&trace, profile);
+    /// A fresh view of `trace` with its deadline overlay.
+    pub fn new(trace: Arc<Trace>, overlay: Overlay) -> Self {
         let waterfall = Waterfall::new(&trace, &overlay);
         TraceView { trace, overlay, waterfall, search: Search::default() }
     }
@@ -177,7 +176,9 @@ impl App {
                     self.settings.remember(path.clone());
                 }
                 let repaint_ctx = ctx.clone();
-                let loading = Loading::start(source.clone(), move || repaint_ctx.request_repaint());
+                let loading = Loading::start(source.clone(), self.settings.profile.clone(), move || {
+                    repaint_ctx.request_repaint()
+                });
                 self.tabs.push(Tab { title: source.name(), content: TabContent::Loading(loading) });
                 self.active = self.tabs.len() - 1;
             }
@@ -223,7 +224,7 @@ impl App {
             tab.content = match result {
                 Ok(file) if !file.traces.is_empty() => {
                     let file = Arc::new(file);
-                    let mut view = TraceView::new(Arc::clone(&file.traces[0]), &self.settings.profile);
+                    let mut view = TraceView::new(Arc::clone(&file.traces[0]), file.overlay.clone());
                     view.waterfall.show_critical = self.settings.show_critical;
                     if let Some(id) = self.open_at_span.take() {
                         match view.trace.find(id) {
@@ -250,7 +251,9 @@ impl App {
     }
 
     fn take_dropped_files(&mut self, ctx: &egui::Context) {
-        let dropped: Vec<PathBuf> = ctx.input(|i| i.raw.dropped_files.iter().filter_map(|f| f.path().map(|p| p.to_path_buf())).collect());
+        let dropped: Vec<PathBuf> = ctx.input(|i| {
+            i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).filter(|p| !p.as_os_str().is_empty()).collect()
+        });
         self.actions.extend(dropped.into_iter().map(|p| Action::Open(Source::File(p))));
     }
 
@@ -261,7 +264,13 @@ impl App {
         let painter = ctx.layer_painter(egui::LayerId::new(egui::Order::Foreground, egui::Id::NULL.with("drop")));
         let rect = ctx.content_rect();
         painter.rect_filled(rect, 0.0, Color32::from_black_alpha(160));
-        painter.text(rect.center(), egui::Align2::CENTER_CENTER, "Drop trace files to open them", egui::FontId::proportional(24.0), Color32::WHITE);
+        painter.text(
+            rect.center(),
+            egui::Align2::CENTER_CENTER,
+            "Drop trace files to open them",
+            egui::FontId::proportional(24.0),
+            Color32::WHITE,
+        );
     }
 
     fn update_title(&mut self, ctx: &egui::Context) {
@@ -338,10 +347,14 @@ impl App {
                 }
             });
             ui.separator();
-            ui.label("Deadline profile:");
             let current = self.settings.profile.clone();
-            egui::ComboBox::from_id_salt("profile").selected_text(&current).show_ui(ui, |ui| {
-                let _ = ui;
+            egui::ComboBox::from_label("Deadline profile").selected_text(&current).show_ui(ui, |ui| {
+                for profile in crate::analysis::Profile::names().filter_map(crate::analysis::Profile::built_in) {
+                    let label = format!("{} — {}", profile.name, format_duration(profile.limit));
+                    if ui.selectable_label(profile.name == current, label).on_hover_text(&profile.source).clicked() {
+                        self.actions.push(Action::SetProfile(profile.name.clone()));
+                    }
+                }
             });
         });
     }
@@ -350,7 +363,11 @@ impl App {
         ui.horizontal_wrapped(|ui| {
             for (i, tab) in self.tabs.iter().enumerate() {
                 let failed = matches!(tab.content, TabContent::Failed(_));
-                let text = if failed { RichText::new(format!("⚠ {}", tab.title)).color(theme::MISS) } else { RichText::new(&tab.title) };
+                let text = if failed {
+                    RichText::new(format!("{} (failed)", tab.title)).color(theme::MISS)
+                } else {
+                    RichText::new(&tab.title)
+                };
                 if ui.selectable_label(i == self.active, text).clicked() {
                     self.active = i;
                 }
@@ -402,38 +419,51 @@ fn trace_screen(ui: &mut Ui, settings: &Settings, file: &LoadedFile, index: &mut
     egui::Panel::top("verdict").show(ui, |ui| {
         let overlay = &view.overlay;
         if !overlay.banner.is_empty() {
-            let (color, mark) = if overlay.passed { (theme::PASS, "✔") } else { (theme::MISS, "✘") };
+            let (color, mark) = if overlay.passed { (theme::PASS, "PASS:") } else { (theme::MISS, "MISS:") };
             ui.label(RichText::new(format!("{mark} {}", overlay.banner)).color(color).size(17.0).strong());
         }
         ui.horizontal(|ui| {
             if file.traces.len() > 1 {
-                egui::ComboBox::from_id_salt("trace-choice")
+                egui::ComboBox::from_label("Trace in this file")
                     .selected_text(format!("trace {} of {}", *index + 1, file.traces.len()))
                     .show_ui(ui, |ui| {
                         for (i, t) in file.traces.iter().enumerate() {
                             let root = t.roots().first().map(|&r| t.str(t.span(r).name)).unwrap_or("");
-                            if ui.selectable_label(i == *index, format!("{} {root}", t.trace_id())).clicked() && i != *index {
+                            if ui.selectable_label(i == *index, format!("{} {root}", t.trace_id())).clicked()
+                                && i != *index
+                            {
                                 *index = i;
                                 let show_critical = view.waterfall.show_critical;
-                                *view = TraceView::new(Arc::clone(t), &settings.profile);
+                                *view = TraceView::new(Arc::clone(t), super::overlay::for_trace(t, &settings.profile));
                                 view.waterfall.show_critical = show_critical;
                             }
                         }
                     });
             }
             let trace = &view.trace;
-            ui.label(RichText::new(format!("{} · {} spans · {} · trace {}", file.format, trace.len(), format_duration(trace.duration()), trace.trace_id())).weak());
+            ui.label(
+                RichText::new(format!(
+                    "{} · {} spans · {} · trace {}",
+                    file.format,
+                    trace.len(),
+                    format_duration(trace.duration()),
+                    trace.trace_id()
+                ))
+                .weak(),
+            );
         });
         toolbar(ui, view);
         let warnings = view.trace.warnings();
         if !warnings.is_empty() {
-            egui::CollapsingHeader::new(RichText::new(format!("⚠ {} warning(s) about this trace", warnings.len())).color(theme::GAP))
-                .id_salt("warnings")
-                .show(ui, |ui| {
-                    for w in warnings {
-                        ui.label(w.to_string());
-                    }
-                });
+            egui::CollapsingHeader::new(
+                RichText::new(format!("{} warning(s) about this trace", warnings.len())).color(theme::GAP),
+            )
+            .id_salt("warnings")
+            .show(ui, |ui| {
+                for w in warnings {
+                    ui.label(w.to_string());
+                }
+            });
         }
     });
     if settings.show_details {
@@ -459,7 +489,14 @@ fn trace_screen(ui: &mut Ui, settings: &Settings, file: &LoadedFile, index: &mut
 fn toolbar(ui: &mut Ui, view: &mut TraceView) {
     ui.horizontal(|ui| {
         let TraceView { trace, waterfall, search, .. } = view;
-        let response = ui.add(egui::TextEdit::singleline(&mut search.query).hint_text("Search spans (Enter: next)").desired_width(220.0));
+        let label = ui.label("Search spans");
+        let response = ui
+            .add(
+                egui::TextEdit::singleline(&mut search.query)
+                    .hint_text("name, op, service, attribute, id")
+                    .desired_width(220.0),
+            )
+            .labelled_by(label.id);
         search.refresh(trace);
         let enter = response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
         let backwards = ui.input(|i| i.modifiers.shift);
@@ -467,10 +504,10 @@ fn toolbar(ui: &mut Ui, view: &mut TraceView) {
             response.request_focus();
         }
         let mut step = enter.then_some(!backwards);
-        if ui.small_button("▲").on_hover_text("Previous match (shift+Enter)").clicked() {
+        if ui.small_button("Previous match").on_hover_text("shift+Enter").clicked() {
             step = Some(false);
         }
-        if ui.small_button("▼").on_hover_text("Next match (Enter)").clicked() {
+        if ui.small_button("Next match").on_hover_text("Enter").clicked() {
             step = Some(true);
         }
         if let Some(forward) = step
@@ -504,20 +541,6 @@ fn toolbar(ui: &mut Ui, view: &mut TraceView) {
             }
             if ui.button("Expand all").clicked() {
                 waterfall.expand_all();
-            }
-        });
-        let hidden = waterfall.hidden();
-        ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-            if hidden.collapsed + hidden.filtered > 0 {
-                ui.label(
-                    RichText::new(format!(
-                        "{} spans not shown: {} in collapsed subtrees, {} filtered",
-                        hidden.collapsed + hidden.filtered,
-                        hidden.collapsed,
-                        hidden.filtered
-                    ))
-                    .color(theme::GAP),
-                );
             }
         });
     });

@@ -16,7 +16,7 @@ pub enum DetailsAction {
     ZoomTo(SpanIdx),
 }
 
-/// Draws the details of span `idx`; `self_time` is its time not covered by children.
+/// Draws the details of span `idx`.
 pub fn show(ui: &mut Ui, trace: &Trace, overlay: &Overlay, idx: SpanIdx) -> Option<DetailsAction> {
     let span = trace.span(idx);
     let mut action = None;
@@ -31,6 +31,8 @@ pub fn show(ui: &mut Ui, trace: &Trace, overlay: &Overlay, idx: SpanIdx) -> Opti
     });
     if overlay.is_crossing(idx) {
         ui.colored_label(theme::MISS, "Crosses the deadline");
+    } else if overlay.is_after(idx) {
+        ui.colored_label(theme::MISS, "Starts after the deadline");
     }
     if overlay.culprit == Some(idx) {
         ui.colored_label(theme::MISS, "The verdict hangs on this span");
@@ -42,7 +44,7 @@ pub fn show(ui: &mut Ui, trace: &Trace, overlay: &Overlay, idx: SpanIdx) -> Opti
                 ui.label(RichText::new(key).weak());
                 ui.horizontal(|ui| {
                     ui.add(egui::Label::new(RichText::new(&value).monospace()).wrap());
-                    if !value.is_empty() && ui.small_button("⎘").on_hover_text("Copy").clicked() {
+                    if !value.is_empty() && ui.small_button("copy").on_hover_text("Copy to the clipboard").clicked() {
                         ui.ctx().copy_text(value.clone());
                     }
                 });
@@ -59,7 +61,9 @@ pub fn show(ui: &mut Ui, trace: &Trace, overlay: &Overlay, idx: SpanIdx) -> Opti
             field(ui, "trace id", span.trace_id.to_string());
             field(ui, "start", format!("+{}", format_duration(trace.offset(span.start))));
             field(ui, "duration", format_duration(span.duration()));
-            field(ui, "self time", format_duration(self_time(trace, idx)));
+            if let Some(&own) = overlay.self_time.get(idx as usize) {
+                field(ui, "self time", format_duration(own));
+            }
             let status = match span.status {
                 crate::model::Status::Unset => "unset",
                 crate::model::Status::Ok => "ok",
@@ -79,7 +83,7 @@ pub fn show(ui: &mut Ui, trace: &Trace, overlay: &Overlay, idx: SpanIdx) -> Opti
                     let value = attr_text(trace, attr.value);
                     ui.horizontal(|ui| {
                         ui.add(egui::Label::new(RichText::new(&value).monospace()).wrap());
-                        if ui.small_button("⎘").on_hover_text("Copy").clicked() {
+                        if ui.small_button("copy").on_hover_text("Copy to the clipboard").clicked() {
                             ui.ctx().copy_text(value.clone());
                         }
                     });
@@ -94,7 +98,10 @@ pub fn show(ui: &mut Ui, trace: &Trace, overlay: &Overlay, idx: SpanIdx) -> Opti
             for event in events {
                 ui.label(format!("+{}  {}", format_duration(trace.offset(event.time)), trace.str(event.name)));
                 for attr in trace.attrs_in(event.attrs) {
-                    ui.label(RichText::new(format!("    {} = {}", trace.str(attr.key), attr_text(trace, attr.value))).monospace());
+                    ui.label(
+                        RichText::new(format!("    {} = {}", trace.str(attr.key), attr_text(trace, attr.value)))
+                            .monospace(),
+                    );
                 }
             }
         }
@@ -118,26 +125,4 @@ pub fn attr_text(trace: &Trace, value: AttrValue) -> String {
         AttrValue::Float(f) => f.to_string(),
         AttrValue::Bool(b) => b.to_string(),
     }
-}
-
-/// A span's duration minus the union of its children's time inside it.
-fn self_time(trace: &Trace, idx: SpanIdx) -> i64 {
-    let span = trace.span(idx);
-    let mut intervals: Vec<(i64, i64)> = trace
-        .children(idx)
-        .map(|c| trace.span(c))
-        .map(|c| (c.start.max(span.start), c.end.min(span.end)))
-        .filter(|(a, b)| b > a)
-        .collect();
-    intervals.sort_unstable();
-    let mut covered = 0;
-    let mut reach = span.start;
-    for (a, b) in intervals {
-        let a = a.max(reach);
-        if b > a {
-            covered += b - a;
-            reach = b;
-        }
-    }
-    span.duration() - covered
 }

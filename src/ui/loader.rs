@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, TryRecvError, channel};
 
+use super::overlay::Overlay;
 use crate::formats::{self, Format};
 use crate::model::Trace;
 
@@ -27,7 +28,9 @@ impl Source {
     /// The name shown in tabs and errors.
     pub fn name(&self) -> String {
         match self {
-            Source::File(path) => path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned()),
+            Source::File(path) => {
+                path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+            }
             Source::Bundled { name, .. } => (*name).to_owned(),
         }
     }
@@ -42,11 +45,15 @@ impl Source {
 }
 
 /// The incident trace before the fix, built in so the start screen can always open it.
-pub const INCIDENT_BEFORE: Source =
-    Source::Bundled { name: "incident-before.sentry.json", bytes: include_bytes!("../../sample-traces/incident-before.sentry.json") };
+pub const INCIDENT_BEFORE: Source = Source::Bundled {
+    name: "incident-before.sentry.json",
+    bytes: include_bytes!("../../sample-traces/incident-before.sentry.json"),
+};
 /// The incident trace after the fix.
-pub const INCIDENT_AFTER: Source =
-    Source::Bundled { name: "incident-after.sentry.json", bytes: include_bytes!("../../sample-traces/incident-after.sentry.json") };
+pub const INCIDENT_AFTER: Source = Source::Bundled {
+    name: "incident-after.sentry.json",
+    bytes: include_bytes!("../../sample-traces/incident-after.sentry.json"),
+};
 
 /// What a finished load produced.
 #[derive(Debug)]
@@ -57,6 +64,8 @@ pub struct LoadedFile {
     pub format: Format,
     /// Its traces, by start time.
     pub traces: Vec<Arc<Trace>>,
+    /// The first trace's deadline overlay, computed on the worker.
+    pub overlay: Overlay,
 }
 
 enum Message {
@@ -78,7 +87,7 @@ pub struct Loading {
 
 impl Loading {
     /// Starts loading `source` on a worker thread; `repaint` is called when there is news.
-    pub fn start(source: Source, repaint: impl Fn() + Send + 'static) -> Self {
+    pub fn start(source: Source, profile: String, repaint: impl Fn() + Send + 'static) -> Self {
         let (tx, rx) = channel();
         let cancel = Arc::new(AtomicBool::new(false));
         let worker_cancel = Arc::clone(&cancel);
@@ -90,7 +99,7 @@ impl Loading {
                     let _ = tx.send(Message::Progress(fraction, phase));
                     repaint();
                 };
-                let result = load(&worker_source, &worker_cancel, progress);
+                let result = load(&worker_source, &profile, &worker_cancel, progress);
                 if !worker_cancel.load(Ordering::Relaxed) {
                     let _ = tx.send(Message::Done(result));
                     repaint();
@@ -123,8 +132,14 @@ impl Loading {
     }
 }
 
-/// Reads, parses and builds, reporting progress; checks `cancel` between steps.
-pub fn load(source: &Source, cancel: &AtomicBool, progress: impl Fn(f32, &'static str)) -> Result<LoadedFile, String> {
+/// Reads, parses, builds and analyses (under deadline profile `profile`), reporting progress;
+/// checks `cancel` between steps.
+pub fn load(
+    source: &Source,
+    profile: &str,
+    cancel: &AtomicBool,
+    progress: impl Fn(f32, &'static str),
+) -> Result<LoadedFile, String> {
     let name = source.display();
     let parse = |bytes: &[u8]| {
         progress(0.5, "parsing");
@@ -140,10 +155,17 @@ pub fn load(source: &Source, cancel: &AtomicBool, progress: impl Fn(f32, &'stati
     }
     progress(0.85, "building the tree");
     let imported = formats::finish(&name, format, builder).map_err(|e| e.to_string())?;
-    Ok(LoadedFile { source: source.clone(), format, traces: imported.traces.into_iter().map(Arc::new).collect() })
+    progress(0.95, "checking the deadline");
+    let traces: Vec<Arc<Trace>> = imported.traces.into_iter().map(Arc::new).collect();
+    let overlay = super::overlay::for_trace(&traces[0], profile);
+    Ok(LoadedFile { source: source.clone(), format, traces, overlay })
 }
 
-fn read_with_progress(path: &PathBuf, cancel: &AtomicBool, progress: &impl Fn(f32, &'static str)) -> std::io::Result<Vec<u8>> {
+fn read_with_progress(
+    path: &PathBuf,
+    cancel: &AtomicBool,
+    progress: &impl Fn(f32, &'static str),
+) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
     let mut file = std::fs::File::open(path)?;
     let len = file.metadata()?.len() as usize;

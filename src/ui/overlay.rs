@@ -2,6 +2,7 @@
 //! frame): the deadline and clock start, the spans crossing the deadline, the critical path,
 //! uninstrumented gaps and the verdict banner.
 
+use crate::analysis::{Outcome, Profile, Verdict, analyze};
 use crate::model::{Nanos, SpanIdx, Trace};
 
 /// An interval where nothing was instrumented, shown before the span that ends it.
@@ -26,8 +27,10 @@ pub struct Overlay {
     pub banner: String,
     /// Whether the trace met its deadline.
     pub passed: bool,
-    /// Spans that run across or past the deadline.
+    /// Spans running when the deadline passed.
     pub crossing: Vec<bool>,
+    /// Spans that started after the deadline.
+    pub after: Vec<bool>,
     /// Spans on the critical path.
     pub critical: Vec<bool>,
     /// The span the verdict hangs on (the late `views.open`, the response).
@@ -36,17 +39,34 @@ pub struct Overlay {
     pub gaps: Vec<GapMark>,
     /// How many spans are on the critical path.
     pub critical_len: usize,
+    /// Each span's self time (its duration less its children's), by index.
+    pub self_time: Vec<Nanos>,
 }
 
 impl Overlay {
     /// An overlay that highlights nothing, for a trace of `len` spans.
     pub fn empty(len: usize) -> Self {
-        Overlay { crossing: vec![false; len], critical: vec![false; len], ..Overlay::default() }
+        Overlay {
+            crossing: vec![false; len],
+            after: vec![false; len],
+            critical: vec![false; len],
+            ..Overlay::default()
+        }
     }
 
-    /// Whether span `idx` crosses the deadline.
+    /// Whether span `idx` was running when the deadline passed.
     pub fn is_crossing(&self, idx: SpanIdx) -> bool {
         self.crossing.get(idx as usize).copied().unwrap_or(false)
+    }
+
+    /// Whether span `idx` started after the deadline.
+    pub fn is_after(&self, idx: SpanIdx) -> bool {
+        self.after.get(idx as usize).copied().unwrap_or(false)
+    }
+
+    /// Whether span `idx` ran past the deadline (crossing it or starting after it).
+    pub fn is_late(&self, idx: SpanIdx) -> bool {
+        self.is_crossing(idx) || self.is_after(idx)
     }
 
     /// Whether span `idx` is on the critical path.
@@ -71,7 +91,39 @@ impl Overlay {
     }
 }
 
-/// TEMPORARY
-pub fn for_trace(trace: &Trace, _profile: &str) -> Overlay {
-    Overlay::empty(trace.len())
+/// The overlay for `trace` under the named deadline profile (Slack's when the name is unknown).
+/// O(spans log spans): run it off the UI thread for big traces.
+pub fn for_trace(trace: &Trace, profile: &str) -> Overlay {
+    let profile =
+        Profile::built_in(profile).or_else(|| Profile::built_in("slack")).expect("the slack profile is built in");
+    from_verdict(trace, &analyze(trace, &profile))
+}
+
+/// Gaps shorter than this share of the trace are not drawn (they would be invisible anyway).
+const GAP_MIN_SHARE: f64 = 0.01;
+
+/// The overlay that draws a verdict.
+pub fn from_verdict(trace: &Trace, verdict: &Verdict) -> Overlay {
+    let offset = |t: Nanos| trace.offset(t);
+    let critical: Vec<SpanIdx> = verdict.path.segments.iter().map(|s| s.span).collect();
+    let min_gap = (trace.duration() as f64 * GAP_MIN_SHARE) as Nanos;
+    Overlay {
+        clock_start: verdict.clock.map(|c| offset(c.time)),
+        deadline: verdict.deadline.map(offset),
+        banner: verdict.headline(),
+        passed: verdict.outcome == Outcome::Pass,
+        crossing: Overlay::flags(trace, verdict.crossing.iter().copied()),
+        after: Overlay::flags(trace, verdict.after_deadline.iter().copied()),
+        critical_len: critical.len(),
+        critical: Overlay::flags(trace, critical),
+        self_time: verdict.self_time.clone(),
+        culprit: (verdict.outcome == Outcome::Miss).then(|| verdict.response_hit().map(|h| h.span)).flatten(),
+        gaps: verdict
+            .path
+            .gaps
+            .iter()
+            .filter(|g| g.duration() > min_gap)
+            .map(|g| GapMark { before: g.after.unwrap_or(g.parent), start: offset(g.start), end: offset(g.end) })
+            .collect(),
+    }
 }

@@ -82,8 +82,16 @@ mod tests {
 
     fn trace() -> Trace {
         let mut b = TraceBuilder::new();
-        for (id, name, url) in [(1, "POST /slack/action", ""), (2, "views.open", "https://slack.com/api/views.open"), (3, "db", "")] {
-            let mut raw = RawSpan::new(TraceId(1), SpanId::new(id).unwrap(), (id > 1).then(|| SpanId::new(1).unwrap()), id as i64, Some(10));
+        for (id, name, url) in
+            [(1, "POST /slack/action", ""), (2, "views.open", "https://slack.com/api/views.open"), (3, "db", "")]
+        {
+            let mut raw = RawSpan::new(
+                TraceId(1),
+                SpanId::new(id).unwrap(),
+                (id > 1).then(|| SpanId::new(1).unwrap()),
+                id as i64,
+                Some(10),
+            );
             raw.name = b.intern(name);
             let mark = b.attr_mark();
             if !url.is_empty() {

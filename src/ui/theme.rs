@@ -1,7 +1,6 @@
 //! Colours with a meaning: the deadline's, the gaps', and one colour per service.
 
 use egui::Color32;
-use egui::ecolor::Hsva;
 
 use crate::model::{StrId, Trace};
 
@@ -16,14 +15,26 @@ pub const GAP: Color32 = Color32::from_rgb(0xd6, 0x9e, 0x2e);
 /// Search matches.
 pub const MATCH: Color32 = Color32::from_rgb(0xf5, 0xd0, 0x3b);
 
-/// A stable colour for a service: neighbouring string ids get well-separated hues; spans
-/// with no service are grey.
-pub fn service_color(service: StrId) -> Color32 {
-    if service.is_empty() {
-        return Color32::from_gray(140);
+/// Well-separated colours for services, in the order of [`services`].
+const PALETTE: [Color32; 10] = [
+    Color32::from_rgb(0x4e, 0x8e, 0xd8),
+    Color32::from_rgb(0xb0, 0x7a, 0xd9),
+    Color32::from_rgb(0x3f, 0xaf, 0x9a),
+    Color32::from_rgb(0xd9, 0x8a, 0x3d),
+    Color32::from_rgb(0xd1, 0x6b, 0xa5),
+    Color32::from_rgb(0x7f, 0xa8, 0x3a),
+    Color32::from_rgb(0x5b, 0xb5, 0xd6),
+    Color32::from_rgb(0xa9, 0x8d, 0x5b),
+    Color32::from_rgb(0x8c, 0x8f, 0xe0),
+    Color32::from_rgb(0xc9, 0x6f, 0x5d),
+];
+
+/// The colour of the `rank`-th service of a trace (by span count); spans with no service are grey.
+pub fn service_color(rank: Option<usize>) -> Color32 {
+    match rank {
+        Some(rank) => PALETTE[rank % PALETTE.len()],
+        None => Color32::from_gray(140),
     }
-    let hue = (service.index() as f32 * 0.618_034 + 0.55).fract();
-    Hsva::new(hue, 0.55, 0.78, 1.0).into()
 }
 
 /// The trace's services, most spans first. O(spans): call once per trace.

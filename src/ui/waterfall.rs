@@ -126,7 +126,7 @@ impl Waterfall {
             min_duration: 0,
             critical_only: false,
             show_critical: true,
-            name_width: 280.0,
+            name_width: 380.0,
             range_drag: None,
             density,
             error_density,
@@ -155,7 +155,7 @@ impl Waterfall {
         while i < spans.len() {
             let span = &spans[i];
             let end = span.subtree_end as usize;
-            let keep_anyway = overlay.is_critical(i as SpanIdx) || overlay.is_crossing(i as SpanIdx);
+            let keep_anyway = overlay.is_critical(i as SpanIdx) || overlay.is_late(i as SpanIdx);
             if span.duration() < self.min_duration && !keep_anyway {
                 hidden.filtered += end - i;
                 i = end;
@@ -251,6 +251,20 @@ impl Waterfall {
     /// Draws the overview, the axis and the rows, and handles their input.
     pub fn show(&mut self, ui: &mut Ui, trace: &Trace, overlay: &Overlay, matches: &[bool]) {
         let id = ui.scope_id().with("waterfall");
+        self.rows(trace, overlay);
+        let hidden = self.hidden;
+        if hidden.collapsed + hidden.filtered > 0 {
+            ui.label(
+                egui::RichText::new(format!(
+                    "{} of {} spans not shown: {} in collapsed subtrees, {} filtered out",
+                    hidden.collapsed + hidden.filtered,
+                    trace.len(),
+                    hidden.collapsed,
+                    hidden.filtered
+                ))
+                .color(theme::GAP),
+            );
+        }
         let full = ui.available_rect_before_wrap();
         let bars_left = full.left() + self.name_width;
         let bars_x = egui::Rangef::new(bars_left, full.right() - 8.0);
@@ -265,7 +279,7 @@ impl Waterfall {
         self.legend(ui, Rect::from_x_y_ranges(full.left()..=bars_left - 8.0, axis_row.y_range()), trace);
 
         self.keyboard(ui, full);
-        self.rows(trace, overlay);
+        self.name_column_handle(ui, id, full);
         let scroll_offset = self.scroll_to.take().and_then(|target| {
             let row = self.rows.iter().position(|&r| r == target)?;
             Some((row as f32 * ROW_HEIGHT - 3.0 * ROW_HEIGHT).max(0.0))
@@ -278,8 +292,8 @@ impl Waterfall {
         ui.spacing_mut().item_spacing.y = 0.0;
         area.show_rows(ui, ROW_HEIGHT, rows.len(), |ui, range| {
             let first = range.start;
-            let (rect, _) =
-                ui.allocate_exact_size(Vec2::new(ui.available_width(), range.len() as f32 * ROW_HEIGHT), Sense::hover());
+            let (rect, _) = ui
+                .allocate_exact_size(Vec2::new(ui.available_width(), range.len() as f32 * ROW_HEIGHT), Sense::hover());
             let bars = Rect::from_x_y_ranges(bars_x, rect.y_range());
             let pan = ui.interact(bars, id.with("pan"), Sense::drag());
             if pan.dragged() {
@@ -312,7 +326,7 @@ impl Waterfall {
         let name = trace.str(span.name);
         let painter = ui.painter();
         let visuals = ui.visuals();
-        let crossing = overlay.is_crossing(idx);
+        let late = overlay.is_late(idx);
         let critical = self.show_critical && overlay.is_critical(idx);
         let is_match = matches.get(idx as usize).copied().unwrap_or(false);
 
@@ -320,8 +334,10 @@ impl Waterfall {
         let duration = format_duration(span.duration());
         response.widget_info(|| {
             let mut label = format!("{name} {duration}");
-            if crossing {
+            if overlay.is_crossing(idx) {
                 label.push_str(", crosses the deadline");
+            } else if overlay.is_after(idx) {
+                label.push_str(", starts after the deadline");
             }
             if span.is_error() {
                 label.push_str(", error");
@@ -367,14 +383,14 @@ impl Waterfall {
                 self.toggle(idx);
             }
             let arrow = if collapsed { "▶" } else { "▼" };
-            painter.text(toggle.center(), Align2::CENTER_CENTER, arrow, FontId::proportional(9.0), visuals.text_color());
+            painter.text(toggle.center(), Align2::CENTER_CENTER, arrow, FontId::monospace(9.0), visuals.text_color());
         }
         x += 14.0;
-        let color = theme::service_color(span.service);
+        let color = self.service_color(span.service);
         painter.circle_filled(Pos2::new(x + 3.0, row.center().y), 3.5, color);
         x += 10.0;
         let name_clip = Rect::from_x_y_ranges(x..=bars_x.min - 8.0, row.y_range());
-        let name_color = if crossing || span.is_error() { theme::MISS } else { visuals.text_color() };
+        let name_color = if late || span.is_error() { theme::MISS } else { visuals.text_color() };
         painter.with_clip_rect(name_clip).text(
             Pos2::new(x, row.center().y),
             Align2::LEFT_CENTER,
@@ -404,13 +420,22 @@ impl Waterfall {
                 Color32::WHITE,
             );
         }
-        if crossing || span.is_error() {
-            bar_painter.rect_stroke(bar.expand(1.0), CornerRadius::same(2), Stroke::new(2.0, theme::MISS), StrokeKind::Outside);
-        } else if critical {
-            bar_painter.rect_stroke(bar, CornerRadius::same(2), Stroke::new(1.5, visuals.strong_text_color()), StrokeKind::Outside);
+        if late || span.is_error() {
+            bar_painter.rect_stroke(
+                bar.expand(1.0),
+                CornerRadius::same(2),
+                Stroke::new(2.0, theme::MISS),
+                StrokeKind::Outside,
+            );
         }
         if overlay.culprit == Some(idx) {
-            bar_painter.text(Pos2::new(x0 - 3.0, row.center().y), Align2::RIGHT_CENTER, "⚠", FontId::proportional(13.0), theme::MISS);
+            bar_painter.text(
+                Pos2::new(x0 - 3.0, row.center().y),
+                Align2::RIGHT_CENTER,
+                "!",
+                FontId::proportional(14.0),
+                theme::MISS,
+            );
         }
 
         // Gaps before this span where nothing was instrumented.
@@ -425,17 +450,31 @@ impl Waterfall {
                 3.0,
             ));
             let label = format!("uninstrumented {}", format_duration(gap.end - gap.start));
-            bar_painter.text(Pos2::new((gx0 + gx1) / 2.0, row.top()), Align2::CENTER_TOP, label, FontId::proportional(10.0), theme::GAP);
+            bar_painter.text(
+                Pos2::new((gx0 + gx1) / 2.0, row.top()),
+                Align2::CENTER_TOP,
+                label,
+                FontId::proportional(10.0),
+                theme::GAP,
+            );
         }
 
         // Label: inside the bar when it fits, else to its right.
         let label = format!("{name}  {duration}");
         let galley = painter.layout_no_wrap(label, FontId::proportional(11.5), Color32::WHITE);
         if galley.size().x + 8.0 < bar.width() {
-            bar_painter.galley(Pos2::new(bar.left() + 4.0, row.center().y - galley.size().y / 2.0), galley, Color32::WHITE);
+            bar_painter.galley(
+                Pos2::new(bar.left() + 4.0, row.center().y - galley.size().y / 2.0),
+                galley,
+                Color32::WHITE,
+            );
         } else {
             let galley = painter.layout_no_wrap(duration, FontId::proportional(11.5), visuals.weak_text_color());
-            bar_painter.galley(Pos2::new(bar.right() + 4.0, row.center().y - galley.size().y / 2.0), galley, Color32::WHITE);
+            bar_painter.galley(
+                Pos2::new(bar.right() + 4.0, row.center().y - galley.size().y / 2.0),
+                galley,
+                Color32::WHITE,
+            );
         }
     }
 
@@ -463,7 +502,13 @@ impl Waterfall {
         for tick in axis::ticks(self.window.start, self.window.end, rect.width(), 90.0) {
             let x = self.window.x(rect, tick.at);
             painter.vline(x, rect.bottom() - 5.0..=rect.bottom(), visuals.widgets.noninteractive.fg_stroke);
-            painter.text(Pos2::new(x + 2.0, rect.top() + 2.0), Align2::LEFT_TOP, tick.label, FontId::monospace(10.5), visuals.weak_text_color());
+            painter.text(
+                Pos2::new(x + 2.0, rect.top() + 2.0),
+                Align2::LEFT_TOP,
+                tick.label,
+                FontId::monospace(10.5),
+                visuals.weak_text_color(),
+            );
         }
         if let Some(deadline) = overlay.deadline {
             let x = self.window.x(rect, deadline as f64);
@@ -500,14 +545,29 @@ impl Waterfall {
         }
     }
 
+    /// The colour of a service: its rank in this trace, so the few services a trace has get
+    /// clearly different colours.
+    fn service_color(&self, service: StrId) -> Color32 {
+        if service.is_empty() {
+            return theme::service_color(None);
+        }
+        theme::service_color(self.services.iter().position(|&s| s == service))
+    }
+
     fn legend(&self, ui: &Ui, rect: Rect, trace: &Trace) {
         let painter = ui.painter().with_clip_rect(rect);
         let mut x = rect.left() + 4.0;
         for &service in self.services.iter().take(8) {
             let text = trace.str(service);
             let text = if text.is_empty() { "(no service)" } else { text };
-            painter.circle_filled(Pos2::new(x + 4.0, rect.center().y), 4.0, theme::service_color(service));
-            let r = painter.text(Pos2::new(x + 11.0, rect.center().y), Align2::LEFT_CENTER, text, FontId::proportional(11.0), ui.visuals().text_color());
+            painter.circle_filled(Pos2::new(x + 4.0, rect.center().y), 4.0, self.service_color(service));
+            let r = painter.text(
+                Pos2::new(x + 11.0, rect.center().y),
+                Align2::LEFT_CENTER,
+                text,
+                FontId::proportional(11.0),
+                ui.visuals().text_color(),
+            );
             x = r.right() + 10.0;
         }
     }
@@ -527,14 +587,20 @@ impl Waterfall {
             let x0 = whole.x(rect, b as f64 * bucket_ns);
             let x1 = whole.x(rect, (b + 1) as f64 * bucket_ns).max(x0 + 1.0);
             let h = (count as f32 / peak).sqrt() * (rect.height() - 4.0);
-            let color = if errors > 0 { theme::MISS } else { visuals.widgets.inactive.fg_stroke.color.gamma_multiply(0.7) };
-            painter.rect_filled(Rect::from_x_y_ranges(x0..=x1, rect.bottom() - 2.0 - h..=rect.bottom() - 2.0), 0.0, color);
+            let color =
+                if errors > 0 { theme::MISS } else { visuals.widgets.inactive.fg_stroke.color.gamma_multiply(0.7) };
+            painter.rect_filled(
+                Rect::from_x_y_ranges(x0..=x1, rect.bottom() - 2.0 - h..=rect.bottom() - 2.0),
+                0.0,
+                color,
+            );
         }
         if let Some(deadline) = overlay.deadline {
             painter.vline(whole.x(rect, deadline as f64), rect.y_range(), Stroke::new(1.5, theme::MISS));
         }
         let view = Rect::from_x_y_ranges(
-            whole.x(rect, self.window.start).max(rect.left())..=whole.x(rect, self.window.end).min(rect.right()).max(rect.left() + 3.0),
+            whole.x(rect, self.window.start).max(rect.left())
+                ..=whole.x(rect, self.window.end).min(rect.right()).max(rect.left() + 3.0),
             rect.y_range(),
         );
         painter.rect_filled(view, 2.0, visuals.selection.bg_fill.gamma_multiply(0.25));
@@ -549,6 +615,21 @@ impl Waterfall {
             let width = self.window.width();
             self.window = TimeWindow { start: center - width / 2.0, end: center + width / 2.0 };
         }
+    }
+
+    /// The divider between names and bars can be dragged.
+    fn name_column_handle(&mut self, ui: &Ui, id: Id, area: Rect) {
+        let x = area.left() + self.name_width - 4.0;
+        let handle = Rect::from_x_y_ranges(x - 3.0..=x + 3.0, area.y_range());
+        let response = ui.interact(handle, id.with("name-divider"), Sense::drag());
+        response.widget_info(|| egui::WidgetInfo::labeled(Role::Splitter, true, "Name column width"));
+        if response.hovered() || response.dragged() {
+            ui.ctx().set_cursor_icon(egui::CursorIcon::ResizeHorizontal);
+        }
+        if response.dragged() {
+            self.name_width = (self.name_width + response.drag_delta().x).clamp(120.0, area.width() * 0.8);
+        }
+        ui.painter().vline(x, area.y_range(), ui.visuals().widgets.noninteractive.bg_stroke);
     }
 
     /// Zoom and pan from the keyboard (W/S/A/D) and the wheel (ctrl: zoom, shift: pan).
@@ -596,7 +677,8 @@ fn minimap_density(trace: &Trace) -> (Vec<u32>, Vec<u32>) {
     let total = trace.duration().max(1) as f64;
     let mut starts = vec![0i64; MINIMAP_BUCKETS + 1];
     let mut errors = vec![0u32; MINIMAP_BUCKETS];
-    let bucket = |t: Nanos| ((trace.offset(t) as f64 / total * MINIMAP_BUCKETS as f64) as usize).min(MINIMAP_BUCKETS - 1);
+    let bucket =
+        |t: Nanos| ((trace.offset(t) as f64 / total * MINIMAP_BUCKETS as f64) as usize).min(MINIMAP_BUCKETS - 1);
     for span in trace.spans() {
         let (b0, b1) = (bucket(span.start), bucket(span.end));
         starts[b0] += 1;
