@@ -2,6 +2,7 @@
 //! to find the JSON path of the problem, and deserializers for the value shapes formats share.
 
 use serde::Deserialize;
+use serde::de::DeserializeSeed;
 
 use super::{FormatError, Place};
 
@@ -18,15 +19,30 @@ pub(crate) fn from_line<'de, T: Deserialize<'de>>(bytes: &'de [u8], first_line: 
 
 /// The slow path: parse again, tracking the path, to say where the first problem is.
 fn located_error<'de, T: Deserialize<'de>>(bytes: &'de [u8], line_offset: usize) -> FormatError {
+    located_seed_error(bytes, line_offset + 1, std::marker::PhantomData::<T>)
+}
+
+/// The slow path for importers that deserialize with a [`DeserializeSeed`] (to intern as they
+/// go): after their fast parse of `bytes` failed, parse again with a fresh `seed`, tracking the
+/// path, to say where the first problem is. `first_line` is the file line (from 1) of `bytes`'
+/// first line.
+pub(crate) fn located_seed_error<'de, S: DeserializeSeed<'de>>(
+    bytes: &'de [u8],
+    first_line: usize,
+    seed: S,
+) -> FormatError {
+    let line_offset = first_line.saturating_sub(1);
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let err = match serde_path_to_error::deserialize::<_, T>(&mut de) {
+    let mut track = serde_path_to_error::Track::new();
+    let result = seed.deserialize(serde_path_to_error::Deserializer::new(&mut de, &mut track));
+    let err = match result {
         Ok(_) => match de.end() {
             Err(inner) => return place_of(&inner, String::new(), line_offset),
             Ok(()) => return FormatError::new(Place::Whole, "the JSON could not be read"),
         },
         Err(err) => err,
     };
-    place_of(err.inner(), json_path(err.path()), line_offset)
+    place_of(&err, json_path(&track.path()), line_offset)
 }
 
 fn place_of(inner: &serde_json::Error, path: String, line_offset: usize) -> FormatError {
