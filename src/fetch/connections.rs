@@ -1,0 +1,172 @@
+//! Saved connections and where tokens come from.
+//!
+//! A [`Connection`] (name, back-end, base URL, organization) is plain settings and may be
+//! saved anywhere; it never holds a token. Tokens come from the environment
+//! (`TRACEDECK_TOKEN_<NAME>`, or `SENTRY_AUTH_TOKEN` for Sentry) or from the OS keychain (the
+//! `keyring` crate: macOS Keychain, Windows Credential Manager, the Secret Service on Linux).
+//! Where no keychain service runs (headless machines, CI) lookups say so and the environment
+//! is the only source. tracedeck never writes a token to a file itself.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Backend, Target, Token};
+
+/// The keychain service name tracedeck's entries are filed under.
+const KEYCHAIN_SERVICE: &str = "tracedeck";
+
+/// A saved back-end: everything needed to fetch except the token.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct Connection {
+    /// What the user calls it ("prod sentry"); also names its token's environment variable
+    /// and keychain entry.
+    pub name: String,
+    /// The back-end.
+    pub backend: Backend,
+    /// Base URL.
+    pub base: String,
+    /// Sentry organization slug.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org: Option<String>,
+}
+
+impl Connection {
+    /// A target for `trace` (id or URL) on this connection.
+    pub fn target(&self, trace: &str) -> Target {
+        Target { backend: self.backend, base: Some(self.base.clone()), org: self.org.clone(), trace: trace.to_owned() }
+    }
+
+    /// The environment variable holding this connection's token: `TRACEDECK_TOKEN_` and the
+    /// name in upper case, other characters than letters and digits as `_`.
+    pub fn token_variable(&self) -> String {
+        token_variable(&self.name)
+    }
+}
+
+fn token_variable(name: &str) -> String {
+    let name: String =
+        name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' }).collect();
+    format!("TRACEDECK_TOKEN_{name}")
+}
+
+/// The saved connections, as one serde value (the GUI keeps it in its settings).
+#[derive(Clone, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Connections {
+    /// In the user's order.
+    pub list: Vec<Connection>,
+}
+
+impl Connections {
+    /// The connection called `name` (case-insensitive).
+    pub fn get(&self, name: &str) -> Option<&Connection> {
+        self.list.iter().find(|c| c.name.eq_ignore_ascii_case(name))
+    }
+
+    /// Adds or replaces the connection of the same name.
+    pub fn upsert(&mut self, connection: Connection) {
+        match self.list.iter_mut().find(|c| c.name.eq_ignore_ascii_case(&connection.name)) {
+            Some(slot) => *slot = connection,
+            None => self.list.push(connection),
+        }
+    }
+}
+
+/// Where a token was found, or why none was.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum TokenSource {
+    /// In this environment variable.
+    Env(String),
+    /// In the OS keychain.
+    Keychain,
+    /// Nowhere; the text says where tracedeck looked and, when the keychain could not be
+    /// used, why.
+    None(String),
+}
+
+/// Looks for the token of a connection named `name` (or of `backend` when unnamed): the
+/// environment first (`TRACEDECK_TOKEN_<NAME>`, then `SENTRY_AUTH_TOKEN` for Sentry), then the
+/// keychain. `env` reads a variable (pass `|k| std::env::var(k).ok()`), so tests need not touch
+/// the process environment.
+pub fn find_token(
+    backend: Backend,
+    name: Option<&str>,
+    env: impl Fn(&str) -> Option<String>,
+) -> (Option<Token>, TokenSource) {
+    let mut variables = vec![token_variable(name.unwrap_or(backend.name()))];
+    if backend == Backend::Sentry {
+        variables.push("SENTRY_AUTH_TOKEN".to_owned());
+    }
+    for variable in &variables {
+        if let Some(token) = env(variable).as_deref().and_then(Token::new) {
+            return (Some(token), TokenSource::Env(variable.clone()));
+        }
+    }
+    let looked = format!("no token in {}", variables.join(" or "));
+    match keychain_entry(name.unwrap_or(backend.name())).and_then(|entry| entry.get_password()) {
+        Ok(secret) => match Token::new(&secret) {
+            Some(token) => (Some(token), TokenSource::Keychain),
+            None => (None, TokenSource::None(format!("{looked}; the keychain entry is empty"))),
+        },
+        Err(keyring::Error::NoEntry) => (None, TokenSource::None(format!("{looked} nor in the keychain"))),
+        Err(e) => (None, TokenSource::None(format!("{looked}; the OS keychain is not available ({e})"))),
+    }
+}
+
+/// Saves a token in the OS keychain under the connection's name. Fails with a sentence when no
+/// keychain service is available; the token is then kept in memory only.
+pub fn save_token_in_keychain(name: &str, token: &Token) -> Result<(), String> {
+    keychain_entry(name)
+        .and_then(|entry| entry.set_password(token.expose()))
+        .map_err(|e| format!("the token could not be saved in the OS keychain ({e}); it is kept for this session only"))
+}
+
+fn keychain_entry(name: &str) -> keyring::Result<keyring::Entry> {
+    keyring::Entry::new(KEYCHAIN_SERVICE, name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connections_serialize_without_tokens_and_find_by_name() {
+        let mut connections = Connections::default();
+        connections.upsert(Connection {
+            name: "prod sentry".into(),
+            backend: Backend::Sentry,
+            base: "https://sentry.example.com".into(),
+            org: Some("acme".into()),
+        });
+        connections.upsert(Connection { name: "Prod Sentry".into(), backend: Backend::Sentry, base: "x".into(), org: None });
+        assert_eq!(connections.list.len(), 1, "same name replaces");
+        let json = serde_json::to_string(&connections).unwrap();
+        assert_eq!(json, r#"{"list":[{"name":"Prod Sentry","backend":"sentry","base":"x"}]}"#);
+        let back: Connections = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, connections);
+        assert_eq!(back.get("prod SENTRY").unwrap().token_variable(), "TRACEDECK_TOKEN_PROD_SENTRY");
+    }
+
+    #[test]
+    fn tokens_come_from_the_environment_first() {
+        let env = |key: &str| match key {
+            "TRACEDECK_TOKEN_LOCAL_JAEGER" => Some("tok-jaeger".to_owned()),
+            "SENTRY_AUTH_TOKEN" => Some("sntrys_x".to_owned()),
+            _ => None,
+        };
+        let (token, source) = find_token(Backend::Jaeger, Some("local-jaeger"), env);
+        assert_eq!((token.unwrap().expose(), source), ("tok-jaeger", TokenSource::Env("TRACEDECK_TOKEN_LOCAL_JAEGER".into())));
+        let (token, source) = find_token(Backend::Sentry, None, env);
+        assert_eq!((token.unwrap().expose(), source), ("sntrys_x", TokenSource::Env("SENTRY_AUTH_TOKEN".into())));
+    }
+
+    #[test]
+    fn without_a_token_the_answer_says_where_it_looked() {
+        // On a machine with a keychain this may find nothing or fail; either way it must not
+        // panic and must name the variables it read.
+        let (token, source) = find_token(Backend::Zipkin, Some("tracedeck test none"), |_| None);
+        if token.is_none() {
+            let TokenSource::None(why) = source else { panic!("expected no source, got {source:?}") };
+            assert!(why.contains("TRACEDECK_TOKEN_TRACEDECK_TEST_NONE"), "{why}");
+        }
+    }
+}
