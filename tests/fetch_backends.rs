@@ -70,7 +70,7 @@ async fn each_backend_fetches_and_reads_its_trace() {
 
 #[tokio::test]
 async fn refused_tokens_missing_traces_and_foreign_answers_are_plain_errors() {
-    let cases: [(Reply, ErrorKind, &str); 5] = [
+    let failures: [(Reply, ErrorKind, &str); 5] = [
         (Reply::status(401, r#"{"detail":"Invalid token"}"#), ErrorKind::Auth, "token is missing or not valid; it said: {\"detail\":\"Invalid token\"}"),
         (Reply::status(403, ""), ErrorKind::Auth, "403 Forbidden"),
         (Reply::status(404, ""), ErrorKind::NotFound, "has no trace"),
@@ -78,7 +78,7 @@ async fn refused_tokens_missing_traces_and_foreign_answers_are_plain_errors() {
         (Reply::status(400, "bad request"), ErrorKind::Status, "400 Bad Request"),
     ];
     for (backend, id, _, _) in cases() {
-        for (reply, kind, text) in cases.clone() {
+        for (reply, kind, text) in failures.clone() {
             // Sentry falls back to its legacy endpoint on 404; that 404s too (script ran out).
             let fake = Fake::start(vec![reply]).await;
             let (result, _) = run(&fake, backend, id, &quick_config()).await;
@@ -169,8 +169,8 @@ async fn tls_and_refused_connections_name_the_host() {
     // A plain-HTTP server asked for TLS.
     let fake = Fake::start(vec![Reply::ok("[]")]).await;
     let https = format!("https://{}", fake.addr);
-    let request = request(Backend::Jaeger, &https, None, JAEGER_ID);
-    let error = fetch(&request, &Config { retries: 0, ..quick_config() }, &|_| {}).await.unwrap_err();
+    let tls = request(Backend::Jaeger, &https, None, JAEGER_ID);
+    let error = fetch(&tls, &Config { retries: 0, ..quick_config() }, &|_| {}).await.unwrap_err();
     assert_eq!(error.kind, ErrorKind::Tls, "{error}");
     assert!(error.message.contains("127.0.0.1") && error.message.contains("TLS"), "{error}");
 

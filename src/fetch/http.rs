@@ -149,7 +149,7 @@ fn classify(error: &reqwest::Error, url: &Url, timeout: Duration) -> FetchError 
     let is_tls = chain.iter().any(|text| {
         let text = text.to_ascii_lowercase();
         text.contains("tls") || text.contains("certificate") || text.contains("handshake") || text.contains("ssl")
-    }) || has_source::<rustls::Error>(error);
+    }) || causes(error).iter().any(|e| e.is::<rustls::Error>());
     let is_dns = chain.iter().any(|text| text.contains("dns error") || text.contains("failed to lookup address"));
     if error.is_timeout() {
         FetchError::new(
@@ -175,25 +175,23 @@ fn classify(error: &reqwest::Error, url: &Url, timeout: Duration) -> FetchError 
     }
 }
 
-fn chain_text(error: &(dyn std::error::Error + 'static)) -> Vec<String> {
-    let mut texts = Vec::new();
+/// The error and its causes, outermost first. `io::Error`'s own `source` skips the error it
+/// wraps (where rustls puts its handshake errors), so it is looked into directly.
+fn causes<'e>(error: &'e (dyn std::error::Error + 'static)) -> Vec<&'e (dyn std::error::Error + 'static)> {
+    let mut causes = Vec::new();
     let mut next = Some(error);
     while let Some(e) = next {
-        texts.push(e.to_string());
-        next = e.source();
+        causes.push(e);
+        next = match e.downcast_ref::<std::io::Error>() {
+            Some(io) => io.get_ref().map(|inner| inner as &(dyn std::error::Error + 'static)),
+            None => e.source(),
+        };
     }
-    texts
+    causes
 }
 
-fn has_source<E: std::error::Error + 'static>(error: &(dyn std::error::Error + 'static)) -> bool {
-    let mut next = Some(error);
-    while let Some(e) = next {
-        if e.is::<E>() {
-            return true;
-        }
-        next = e.source();
-    }
-    false
+fn chain_text(error: &(dyn std::error::Error + 'static)) -> Vec<String> {
+    causes(error).iter().map(|e| e.to_string()).collect()
 }
 
 /// The deepest cause's message: the one that says what happened.

@@ -5,9 +5,12 @@
 
 use url::Url;
 
-use super::http::Http;
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+
+use super::http::{Http, origin};
 use super::target::{Id, Resolved};
-use super::{Backend, FetchError};
+use super::{Backend, ErrorKind, FetchError};
 use crate::model::TraceBuilder;
 
 /// The API path of a trace, relative to the base URL.
@@ -40,8 +43,40 @@ pub(super) async fn fetch(
     };
     let url = endpoint(&target.base, &path(backend, id));
     let body = http.get(&url, "application/json", &format!("trace {id}")).await?;
+    if is_empty_answer(&body) {
+        return Err(FetchError::new(
+            ErrorKind::NotFound,
+            format!("{} at {} has no trace {id} (it answered an empty list)", backend.name(), origin(&target.base)),
+        ));
+    }
     let builder = super::import(backend, &target.base, &body)?;
     Ok((body, builder, id.clone()))
+}
+
+/// The lists that hold a trace in these back-ends' answers.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Listing {
+    /// Zipkin: the spans.
+    Spans(Vec<IgnoredAny>),
+    /// Jaeger `data`, Tempo `batches` (or `resourceSpans`).
+    Wrapped {
+        data: Option<Vec<IgnoredAny>>,
+        batches: Option<Vec<IgnoredAny>>,
+        #[serde(rename = "resourceSpans")]
+        resource_spans: Option<Vec<IgnoredAny>>,
+    },
+}
+
+/// An answer that is well formed but holds nothing: how some stores say "no such trace".
+fn is_empty_answer(body: &[u8]) -> bool {
+    match serde_json::from_slice::<Listing>(body) {
+        Ok(Listing::Spans(spans)) => spans.is_empty(),
+        Ok(Listing::Wrapped { data, batches, resource_spans }) => {
+            [data, batches, resource_spans].iter().all(|list| list.as_ref().is_none_or(Vec::is_empty))
+        }
+        Err(_) => false,
+    }
 }
 
 #[cfg(test)]
@@ -57,5 +92,15 @@ mod tests {
         );
         let base = Url::parse("http://zipkin:9411").unwrap();
         assert_eq!(endpoint(&base, &path(Backend::Zipkin, "ab")).as_str(), "http://zipkin:9411/api/v2/trace/ab");
+    }
+
+    #[test]
+    fn empty_answers_are_told_apart_from_traces() {
+        for empty in ["[]", r#"{"data":[],"total":0}"#, r#"{"batches":[]}"#, "{}"] {
+            assert!(is_empty_answer(empty.as_bytes()), "{empty}");
+        }
+        for full in [r#"[{"traceId":"a"}]"#, r#"{"data":[{}]}"#, r#"{"batches":[{}]}"#, "<html>", "3"] {
+            assert!(!is_empty_answer(full.as_bytes()), "{full}");
+        }
     }
 }
