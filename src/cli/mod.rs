@@ -7,6 +7,7 @@
 
 mod check;
 mod duration;
+mod fetch;
 mod report;
 
 use std::path::PathBuf;
@@ -16,6 +17,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub use check::{Status, check};
 pub use duration::parse_duration;
+pub use fetch::fetch;
 
 use crate::analysis::{Profile, Rule};
 use crate::model::{Nanos, SpanId};
@@ -41,6 +43,46 @@ pub enum Command {
     /// Judge traces against a platform's deadline. Exit status: 0 when every trace met it,
     /// 1 when any missed it, 2 when a trace could not be read or judged.
     Check(CheckArgs),
+    /// Fetch a trace by id (or by its URL) from Sentry, Jaeger, Tempo or Zipkin; save it with
+    /// -o, or print one line per trace. Tokens come from TRACEDECK_TOKEN_<NAME>,
+    /// SENTRY_AUTH_TOKEN or the OS keychain, never from the command line.
+    Fetch(FetchArgs),
+}
+
+/// Arguments of `tracedeck fetch`.
+#[derive(Args, Debug)]
+pub struct FetchArgs {
+    /// The back-end.
+    #[arg(long, value_enum, value_name = "BACKEND")]
+    pub from: crate::fetch::Backend,
+    /// Its base URL (http://localhost:16686, https://sentry.example.com). Optional for
+    /// sentry.io and when TRACE is a URL.
+    #[arg(long, value_name = "BASE")]
+    pub url: Option<String>,
+    /// Sentry organization slug (optional when TRACE is a Sentry URL that names it).
+    #[arg(long, value_name = "ORG")]
+    pub org: Option<String>,
+    /// The trace id, or a trace's URL (a Sentry trace or event page, a Jaeger or Zipkin trace page).
+    #[arg(value_name = "TRACE_ID_OR_URL")]
+    pub trace: String,
+    /// Save the answer, as the back-end sent it, to this file.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Replace FILE if it exists.
+    #[arg(long)]
+    pub force: bool,
+    /// Names the token to use: TRACEDECK_TOKEN_<NAME> or the keychain entry NAME.
+    #[arg(long, value_name = "NAME")]
+    pub connection: Option<String>,
+    /// Limit for each request: 30s, 500ms.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_deadline)]
+    pub timeout: Nanos,
+    /// How many times to retry 429, 5xx, timeouts and refused connections.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub retries: u32,
+    /// The platform whose deadline the summary line judges against.
+    #[arg(long, value_name = "NAME", default_value = Profile::DEFAULT, value_parser = parse_profile)]
+    pub profile: Profile,
 }
 
 /// Arguments of `tracedeck check`.
@@ -114,6 +156,10 @@ pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Some(Command::Check(args)) => {
             let status = check(&args, &mut std::io::stdout().lock(), &mut std::io::stderr().lock());
+            ExitCode::from(status as u8)
+        }
+        Some(Command::Fetch(args)) => {
+            let status = fetch(&args, &mut std::io::stdout().lock(), &mut std::io::stderr().lock());
             ExitCode::from(status as u8)
         }
         None => open_window(cli.files, cli.span),
