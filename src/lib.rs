@@ -9,6 +9,7 @@ pub mod cli;
 pub mod fetch;
 pub mod formats;
 pub mod model;
+pub mod receiver;
 pub mod synth;
 #[cfg(feature = "gui")]
 pub mod ui;
