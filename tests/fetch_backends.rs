@@ -19,7 +19,12 @@ const SENTRY_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 /// Each back-end with a trace id, its real-API-shaped answer and the path it must ask for.
 fn cases() -> Vec<(Backend, &'static str, Vec<u8>, String)> {
     vec![
-        (Backend::Jaeger, JAEGER_ID, file("sample-traces/incident-before.jaeger.json"), format!("/api/traces/{JAEGER_ID}")),
+        (
+            Backend::Jaeger,
+            JAEGER_ID,
+            file("sample-traces/incident-before.jaeger.json"),
+            format!("/api/traces/{JAEGER_ID}"),
+        ),
         (Backend::Tempo, TEMPO_ID, file("tests/fixtures/otlp/tempo.json"), format!("/api/traces/{TEMPO_ID}")),
         (Backend::Zipkin, ZIPKIN_ID, file("sample-traces/checkout.zipkin.json"), format!("/api/v2/trace/{ZIPKIN_ID}")),
         (
@@ -71,7 +76,11 @@ async fn each_backend_fetches_and_reads_its_trace() {
 #[tokio::test]
 async fn refused_tokens_missing_traces_and_foreign_answers_are_plain_errors() {
     let failures: [(Reply, ErrorKind, &str); 5] = [
-        (Reply::status(401, r#"{"detail":"Invalid token"}"#), ErrorKind::Auth, "token is missing or not valid; it said: {\"detail\":\"Invalid token\"}"),
+        (
+            Reply::status(401, r#"{"detail":"Invalid token"}"#),
+            ErrorKind::Auth,
+            "token is missing or not valid; it said: {\"detail\":\"Invalid token\"}",
+        ),
         (Reply::status(403, ""), ErrorKind::Auth, "403 Forbidden"),
         (Reply::status(404, ""), ErrorKind::NotFound, "has no trace"),
         (Reply::ok("<html><body>Grafana</body></html>"), ErrorKind::NotATrace, "answered something that is not a"),
@@ -89,7 +98,13 @@ async fn refused_tokens_missing_traces_and_foreign_answers_are_plain_errors() {
             assert!(!error.message.contains("test-token-123"), "never shows the token");
             if kind == ErrorKind::NotATrace {
                 let name = backend.name();
-                assert!(error.message.starts_with(&format!("{name} at {} answered something that is not a {name} trace: ", fake.base())), "{error}");
+                assert!(
+                    error.message.starts_with(&format!(
+                        "{name} at {} answered something that is not a {name} trace: ",
+                        fake.base()
+                    )),
+                    "{error}"
+                );
             }
         }
     }
@@ -109,8 +124,10 @@ async fn server_errors_and_rate_limits_are_retried() {
     assert!(result.is_ok(), "{result:?}");
     assert_eq!(fake.seen().len(), 3);
     assert!(started.elapsed() >= Duration::from_secs(1), "honours Retry-After");
-    let waits: Vec<Duration> =
-        progress.iter().filter_map(|p| if let Progress::Retrying { wait, .. } = p { Some(*wait) } else { None }).collect();
+    let waits: Vec<Duration> = progress
+        .iter()
+        .filter_map(|p| if let Progress::Retrying { wait, .. } = p { Some(*wait) } else { None })
+        .collect();
     assert_eq!(waits, [Duration::from_millis(10), Duration::from_secs(1)]);
     assert!(progress.contains(&Progress::Requesting { url: format!("{}/api/traces/{id}", fake.base()), attempt: 3 }));
 }
@@ -130,7 +147,9 @@ async fn retry_after_is_capped_and_retries_run_out() {
     assert_eq!(error.kind, ErrorKind::Status);
     assert!(error.message.contains("503 Service Unavailable") && error.message.contains("still down"), "{error}");
     assert!(started.elapsed() < Duration::from_secs(2));
-    assert!(progress.iter().any(|p| matches!(p, Progress::Retrying { wait, .. } if *wait == Duration::from_millis(50))));
+    assert!(
+        progress.iter().any(|p| matches!(p, Progress::Retrying { wait, .. } if *wait == Duration::from_millis(50)))
+    );
 }
 
 #[tokio::test]

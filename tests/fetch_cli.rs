@@ -56,7 +56,8 @@ async fn saves_the_answer_and_never_overwrites_without_force() {
 
 #[tokio::test]
 async fn without_a_file_it_prints_one_line_and_errors_never_show_the_token() {
-    let fake = Fake::start(vec![Reply::ok(file("sample-traces/incident-before.jaeger.json")), Reply::status(401, "")]).await;
+    let fake =
+        Fake::start(vec![Reply::ok(file("sample-traces/incident-before.jaeger.json")), Reply::status(401, "")]).await;
     let run = tracedeck(args(&fake, &[])).await;
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));

@@ -14,7 +14,9 @@ async fn old_servers_get_the_legacy_path_and_events_are_stitched() {
         r#"{{"transactions":[{{"event_id":"9f2e1d0c8b7a46e5a4b3c2d1e0f9a8b7","span_id":"1000000000000001","transaction":"/api/0/organizations/x/issues/","project_slug":"api","project_id":1,"parent_span_id":null,"generation":0,"timestamp":1795098600.512345,"start_timestamp":1795098600.012345,"errors":[],"performance_issues":[],"children":[]}}],"orphan_errors":[]}}"#
     );
     let event = file("tests/fixtures/sentry/event-details-api.json");
-    let fake = Fake::start(vec![Reply::status(404, r#"{"detail":"Not found"}"#), Reply::ok(legacy), Reply::ok(event.clone())]).await;
+    let fake =
+        Fake::start(vec![Reply::status(404, r#"{"detail":"Not found"}"#), Reply::ok(legacy), Reply::ok(event.clone())])
+            .await;
     let steps = std::sync::Mutex::new(Vec::new());
     let fetched = fetch(&request(Backend::Sentry, &fake.base(), Some("acme"), trace), &quick_config(), &|p| {
         if let Progress::Step { .. } = p {
@@ -47,10 +49,8 @@ async fn a_pasted_event_url_finds_its_trace() {
     );
     let fake = Fake::start(vec![Reply::ok(lookup), Reply::ok(file("tests/fixtures/sentry/trace-endpoint.json"))]).await;
     let page = format!("{}/organizations/acme/issues/123/events/{event}/?statsPeriod=7d&query=x", fake.base());
-    let request = Request {
-        target: Target { backend: Backend::Sentry, base: None, org: None, trace: page },
-        token: None,
-    };
+    let request =
+        Request { target: Target { backend: Backend::Sentry, base: None, org: None, trace: page }, token: None };
     let fetched = fetch(&request, &quick_config(), &|_| {}).await.unwrap();
     assert_eq!(fetched.traces[0].trace_id(), TraceId::from_hex(trace).unwrap());
     let seen = fake.seen();

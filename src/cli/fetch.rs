@@ -61,7 +61,9 @@ fn run(args: &FetchArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<(),
         let _ = writeln!(err, "tracedeck: {note}");
     }
     match &args.output {
-        Some(path) => save(path, &fetched.body, args.force).map_err(|e| format!("{}: cannot write: {e}", path.display()))?,
+        Some(path) => {
+            save(path, &fetched.body, args.force).map_err(|e| format!("{}: cannot write: {e}", path.display()))?
+        }
         None => {
             for trace in &fetched.traces {
                 let verdict = analyze(trace, &args.profile);

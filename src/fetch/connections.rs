@@ -137,7 +137,12 @@ mod tests {
             base: "https://sentry.example.com".into(),
             org: Some("acme".into()),
         });
-        connections.upsert(Connection { name: "Prod Sentry".into(), backend: Backend::Sentry, base: "x".into(), org: None });
+        connections.upsert(Connection {
+            name: "Prod Sentry".into(),
+            backend: Backend::Sentry,
+            base: "x".into(),
+            org: None,
+        });
         assert_eq!(connections.list.len(), 1, "same name replaces");
         let json = serde_json::to_string(&connections).unwrap();
         assert_eq!(json, r#"{"list":[{"name":"Prod Sentry","backend":"sentry","base":"x"}]}"#);
@@ -154,7 +159,10 @@ mod tests {
             _ => None,
         };
         let (token, source) = find_token(Backend::Jaeger, Some("local-jaeger"), env);
-        assert_eq!((token.unwrap().expose(), source), ("tok-jaeger", TokenSource::Env("TRACEDECK_TOKEN_LOCAL_JAEGER".into())));
+        assert_eq!(
+            (token.unwrap().expose(), source),
+            ("tok-jaeger", TokenSource::Env("TRACEDECK_TOKEN_LOCAL_JAEGER".into()))
+        );
         let (token, source) = find_token(Backend::Sentry, None, env);
         assert_eq!((token.unwrap().expose(), source), ("sntrys_x", TokenSource::Env("SENTRY_AUTH_TOKEN".into())));
     }

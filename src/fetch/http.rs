@@ -157,7 +157,10 @@ fn classify(error: &reqwest::Error, url: &Url, timeout: Duration) -> FetchError 
             format!("{} did not answer within {:.1} s (timeout)", origin(url), timeout.as_secs_f64()),
         )
     } else if is_dns {
-        FetchError::new(ErrorKind::Dns, format!("cannot find the host {host} (DNS lookup failed: {detail}); check the URL"))
+        FetchError::new(
+            ErrorKind::Dns,
+            format!("cannot find the host {host} (DNS lookup failed: {detail}); check the URL"),
+        )
     } else if is_tls {
         FetchError::new(
             ErrorKind::Tls,

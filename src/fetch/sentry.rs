@@ -73,7 +73,10 @@ fn with_trace_id(base: &Url, body: Vec<u8>, trace_id: &str, what: &str) -> Resul
 fn not_found(base: &Url, what: &str) -> FetchError {
     FetchError::new(
         ErrorKind::NotFound,
-        format!("Sentry at {} has no {what} (is the id right, and is the trace within Sentry's retention?)", origin(base)),
+        format!(
+            "Sentry at {} has no {what} (is the id right, and is the trace within Sentry's retention?)",
+            origin(base)
+        ),
     )
 }
 
@@ -104,14 +107,12 @@ async fn trace_of_event(http: &Http<'_>, base: &Url, org: &str, event: &str) -> 
     let lookup: EventLookup = serde_json::from_slice(&body).map_err(|e| {
         super::not_a_trace(Backend::Sentry, base, format!("the event lookup's answer cannot be read: {e}"))
     })?;
-    lookup
-        .event
-        .and_then(|e| e.contexts)
-        .and_then(|c| c.trace)
-        .and_then(|t| t.trace_id)
-        .ok_or_else(|| {
-            FetchError::new(ErrorKind::NotFound, format!("Sentry event {event} is not part of a trace (it has no trace context)"))
-        })
+    lookup.event.and_then(|e| e.contexts).and_then(|c| c.trace).and_then(|t| t.trace_id).ok_or_else(|| {
+        FetchError::new(
+            ErrorKind::NotFound,
+            format!("Sentry event {event} is not part of a trace (it has no trace context)"),
+        )
+    })
 }
 
 /// A node of the legacy `events-trace` answer: a transaction, its project and its children.

@@ -51,11 +51,8 @@ impl Target {
         if text.is_empty() {
             return Err(FetchError::input(format!("give the id of the {name} trace to fetch, or its URL")));
         }
-        let pasted = if text.starts_with("http://") || text.starts_with("https://") {
-            Some(parse_url(text)?)
-        } else {
-            None
-        };
+        let pasted =
+            if text.starts_with("http://") || text.starts_with("https://") { Some(parse_url(text)?) } else { None };
         let base = match (&self.base, &pasted) {
             (Some(base), _) if !base.trim().is_empty() => parse_url(base.trim())?,
             (_, Some(url)) => origin_of(url)?,
@@ -198,9 +195,12 @@ mod tests {
 
     #[test]
     fn sentry_urls_name_host_org_and_ids() {
-        let r = resolve(Backend::Sentry, None, None, &format!("https://acme.sentry.io/performance/trace/{ID}/"))
-            .unwrap();
-        assert_eq!((r.base.as_str(), r.org.as_deref(), r.id), ("https://acme.sentry.io/", Some("acme"), Id::Trace(ID.into())));
+        let r =
+            resolve(Backend::Sentry, None, None, &format!("https://acme.sentry.io/performance/trace/{ID}/")).unwrap();
+        assert_eq!(
+            (r.base.as_str(), r.org.as_deref(), r.id),
+            ("https://acme.sentry.io/", Some("acme"), Id::Trace(ID.into()))
+        );
 
         let r = resolve(
             Backend::Sentry,
@@ -251,7 +251,10 @@ mod tests {
             (resolve(Backend::Jaeger, Some("localhost:16686"), None, ID), "not an http:// or https:// URL"),
             (resolve(Backend::Jaeger, Some("jaeger"), None, ID), "start it with http://"),
             (resolve(Backend::Tempo, Some("http://t"), None, "  "), "give the id"),
-            (resolve(Backend::Sentry, None, None, "https://acme.sentry.io/issues/"), "not a Sentry trace or event page"),
+            (
+                resolve(Backend::Sentry, None, None, "https://acme.sentry.io/issues/"),
+                "not a Sentry trace or event page",
+            ),
             (resolve(Backend::Jaeger, None, None, "http://j/search"), "holds no Jaeger trace id"),
         ];
         for (result, expected) in cases {

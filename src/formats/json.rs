@@ -42,7 +42,11 @@ pub(crate) fn from_line<'de, T: Deserialize<'de>>(bytes: &'de [u8], first_line: 
 /// go): after their fast parse of `bytes` failed, parse again with a fresh `seed`, tracking the
 /// path, to say where the first problem is. `first_line` is the file line (from 1) of `bytes`'
 /// first line.
-pub(crate) fn located_seed_error<'de, S: DeserializeSeed<'de>>(bytes: &'de [u8], first_line: usize, seed: S) -> FormatError {
+pub(crate) fn located_seed_error<'de, S: DeserializeSeed<'de>>(
+    bytes: &'de [u8],
+    first_line: usize,
+    seed: S,
+) -> FormatError {
     located_error(bytes, seed, first_line.saturating_sub(1))
 }
 

@@ -149,14 +149,17 @@ async fn export(State(store): State<Arc<Store>>, headers: HeaderMap, bytes: Byte
         kind
     });
     match result {
-        Ok(kind) => (StatusCode::OK, [(header::CONTENT_TYPE, kind.content_type())], kind.empty_response()).into_response(),
+        Ok(kind) => {
+            (StatusCode::OK, [(header::CONTENT_TYPE, kind.content_type())], kind.empty_response()).into_response()
+        }
         Err(error) => {
             let status = match error {
                 BodyError::UnsupportedType(_) | BodyError::UnsupportedEncoding(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 BodyError::Bad { .. } => StatusCode::BAD_REQUEST,
             };
             let kind = error.encoding().unwrap_or(Encoding::Json);
-            (status, [(header::CONTENT_TYPE, kind.content_type())], kind.status_body(&error.to_string())).into_response()
+            (status, [(header::CONTENT_TYPE, kind.content_type())], kind.status_body(&error.to_string()))
+                .into_response()
         }
     }
 }

@@ -12,7 +12,9 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 use super::op::{SENTRY_OP, derive_op};
 use super::scalars::{KindSeed, NanosSeed, SpanIdSeed, StatusCodeSeed, TraceIdSeed};
 use super::values::{InternSeed, KeyValueSeed, PlainPair, object_of};
-use crate::model::{Attr, AttrValue, Event, Nanos, RawEvent, RawSpan, SpanId, SpanKind, Status, StrId, TraceBuilder, TraceId};
+use crate::model::{
+    Attr, AttrValue, Event, Nanos, RawEvent, RawSpan, SpanId, SpanKind, Status, StrId, TraceBuilder, TraceId,
+};
 
 /// Strings the reader compares attribute keys and event names with, interned once.
 struct Known {
@@ -229,11 +231,7 @@ struct ResourceSpans;
 #[serde(field_identifier, rename_all = "camelCase")]
 enum ResourceSpansKey {
     Resource,
-    #[serde(
-        alias = "scope_spans",
-        alias = "instrumentationLibrarySpans",
-        alias = "instrumentation_library_spans"
-    )]
+    #[serde(alias = "scope_spans", alias = "instrumentationLibrarySpans", alias = "instrumentation_library_spans")]
     ScopeSpans,
     #[serde(other)]
     Other,

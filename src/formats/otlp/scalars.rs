@@ -278,7 +278,11 @@ impl<'de> DeserializeSeed<'de> for StatusCodeSeed {
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Status, D::Error> {
         d.deserialize_any(EnumVisitor {
             what: "a status code",
-            values: &[("STATUS_CODE_UNSET", Status::Unset), ("STATUS_CODE_OK", Status::Ok), ("STATUS_CODE_ERROR", Status::Error)],
+            values: &[
+                ("STATUS_CODE_UNSET", Status::Unset),
+                ("STATUS_CODE_OK", Status::Ok),
+                ("STATUS_CODE_ERROR", Status::Error),
+            ],
         })
     }
 }
