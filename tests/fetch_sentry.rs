@@ -10,9 +10,7 @@ use tracedeck::model::TraceId;
 #[tokio::test]
 async fn old_servers_get_the_legacy_path_and_events_are_stitched() {
     let trace = "abcdefabcdefabcdefabcdefabcdef01";
-    let legacy = format!(
-        r#"{{"transactions":[{{"event_id":"9f2e1d0c8b7a46e5a4b3c2d1e0f9a8b7","span_id":"1000000000000001","transaction":"/api/0/organizations/x/issues/","project_slug":"api","project_id":1,"parent_span_id":null,"generation":0,"timestamp":1795098600.512345,"start_timestamp":1795098600.012345,"errors":[],"performance_issues":[],"children":[]}}],"orphan_errors":[]}}"#
-    );
+    let legacy = r#"{"transactions":[{"event_id":"9f2e1d0c8b7a46e5a4b3c2d1e0f9a8b7","span_id":"1000000000000001","transaction":"/api/0/organizations/x/issues/","project_slug":"api","project_id":1,"parent_span_id":null,"generation":0,"timestamp":1795098600.512345,"start_timestamp":1795098600.012345,"errors":[],"performance_issues":[],"children":[]}],"orphan_errors":[]}"#;
     let event = file("tests/fixtures/sentry/event-details-api.json");
     let fake =
         Fake::start(vec![Reply::status(404, r#"{"detail":"Not found"}"#), Reply::ok(legacy), Reply::ok(event.clone())])
