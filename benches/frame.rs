@@ -66,7 +66,12 @@ fn main() {
                     tessellation.push(tessellated);
                 }
             }
-            println!("{spans:>9}  {:<10} {:>24}  {:>24}", format!("{scenario:?}"), stats(&mut layout), stats(&mut tessellation));
+            println!(
+                "{spans:>9}  {:<10} {:>24}  {:>24}",
+                format!("{scenario:?}"),
+                stats(&mut layout),
+                stats(&mut tessellation)
+            );
         }
     }
 }

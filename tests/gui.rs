@@ -108,3 +108,41 @@ fn the_fixed_trace_meets_the_deadline() {
     wait_for(&mut h, "the verdict banner", |h| shows(h, "MISS:") || shows(h, "PASS:"));
     assert!(shows(&h, "met the 3"), "the banner says it met the deadline");
 }
+
+#[test]
+fn the_span_table_groups_spans_and_a_click_selects_them_in_the_waterfall() {
+    let mut h = open_incident();
+    h.get_by_label("View").click();
+    h.run_steps(2);
+    h.get_by_label("Span table").click();
+    h.run_steps(3);
+    assert!(shows(&h, "groups of spans by op and name"));
+    h.query_all_by_label_contains("http.client  POST https://slack.com/api/views.open")
+        .next()
+        .expect("a row for views.open")
+        .click();
+    h.run_steps(3);
+    assert!(shows(&h, "durations of POST https://slack.com/api/views.open"), "the histogram names the group");
+    assert!(shows(&h, "Show in tree"), "the group's first span is selected");
+}
+
+#[test]
+fn before_and_after_compare_on_one_axis_with_both_verdicts() {
+    let mut h = open_incident();
+    h.get_by_label("File").click();
+    h.run_steps(2);
+    h.get_by_label("Open the fixed trace").click();
+    h.run_steps(2);
+    wait_for(&mut h, "the fixed trace", |h| shows(h, "PASS:"));
+    h.get_by_label("incident-before.sentry.json").click();
+    h.run_steps(2);
+    h.get_by_label("Compare with").click();
+    h.run_steps(2);
+    h.query_all_by_label("incident-after.sentry.json").last().expect("the other tab is offered").click();
+    h.run_steps(3);
+    assert!(shows(&h, "MISS:") && shows(&h, "PASS:"), "both verdicts are shown");
+    assert!(shows(&h, "Compared with trace"));
+    h.get_by_label("Stop comparing").click();
+    h.run_steps(2);
+    assert!(!shows(&h, "PASS:"));
+}
