@@ -146,3 +146,27 @@ fn before_and_after_compare_on_one_axis_with_both_verdicts() {
     h.run_steps(2);
     assert!(!shows(&h, "PASS:"));
 }
+
+#[test]
+fn clock_skew_can_be_adjusted_and_the_moved_spans_are_listed() {
+    let dir = std::env::temp_dir().join(format!("tracedeck-gui-skew-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("skewed.zipkin.json");
+    std::fs::write(
+        &file,
+        br#"[{"traceId":"463ac35c9f6413ad","id":"a2fb4a1d1a96d312","name":"get /users","timestamp":1700000000100000,"duration":250000,"localEndpoint":{"serviceName":"web"}},
+             {"traceId":"463ac35c9f6413ad","id":"b2fb4a1d1a96d313","parentId":"a2fb4a1d1a96d312","name":"select users","timestamp":1700000000050000,"duration":20000,"localEndpoint":{"serviceName":"db"}}]"#,
+    )
+    .unwrap();
+    let mut h = harness(vec![file]);
+    wait_for(&mut h, "the trace", |h| shows(h, "spans not shown") || shows(h, "select users"));
+    h.get_by_label_contains("warning(s) about this trace").click();
+    h.run_steps(3);
+    assert!(shows(&h, "start before their parent"), "the skew is a visible warning");
+    h.get_by_label_contains("Adjust for clock skew").click();
+    h.run_steps(3);
+    assert!(shows(&h, "1 span(s) moved by the skew adjustment"));
+    h.get_by_label_contains("Adjust for clock skew").click();
+    h.run_steps(3);
+    assert!(!shows(&h, "moved by the skew adjustment"), "back to raw times");
+}

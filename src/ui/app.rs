@@ -15,7 +15,7 @@ use super::settings::{Settings, ThemeChoice};
 use super::span_table::SpanTable;
 use super::theme;
 use super::waterfall::Waterfall;
-use crate::model::{SpanId, Trace, format_duration};
+use crate::model::{SkewShift, SpanId, Trace, format_duration};
 
 /// Something the user asked for, carried out at the end of the frame.
 #[derive(Debug)]
@@ -52,13 +52,54 @@ pub struct TraceView {
     pub table: Option<SpanTable>,
     /// Which spans the table's selected group highlights.
     table_flags: Vec<bool>,
+    /// The trace as recorded, while `trace` shows it adjusted for clock skew.
+    raw: Option<Arc<Trace>>,
+    /// The spans the skew adjustment moved.
+    moved: Vec<SkewShift>,
 }
 
 impl TraceView {
     /// A fresh view of `trace` with its deadline overlay.
     pub fn new(trace: Arc<Trace>, overlay: Overlay) -> Self {
         let waterfall = Waterfall::new(&trace, &overlay);
-        TraceView { trace, overlay, waterfall, search: Search::default(), table: None, table_flags: Vec::new() }
+        TraceView {
+            trace,
+            overlay,
+            waterfall,
+            search: Search::default(),
+            table: None,
+            table_flags: Vec::new(),
+            raw: None,
+            moved: Vec::new(),
+        }
+    }
+
+    /// Switches between raw times and times adjusted for clock skew (children pulled inside
+    /// their parents), re-judging the trace under `profile`.
+    pub fn set_skew_adjusted(&mut self, adjusted: bool, profile: &str) {
+        if adjusted == self.raw.is_some() {
+            return;
+        }
+        let (trace, raw, moved) = match self.raw.take() {
+            Some(raw) => (raw, None, Vec::new()),
+            None => {
+                let (adjusted, moved) = self.trace.skew_adjusted();
+                (Arc::new(adjusted), Some(Arc::clone(&self.trace)), moved)
+            }
+        };
+        let window = self.waterfall.window;
+        let show_critical = self.waterfall.show_critical;
+        *self = TraceView::new(Arc::clone(&trace), super::overlay::for_trace(&trace, profile));
+        self.waterfall.window = window;
+        self.waterfall.show_critical = show_critical;
+        self.raw = raw;
+        self.moved = moved;
+    }
+
+    /// Whether the trace has clock skew to adjust (in its raw form).
+    pub fn has_skew(&self) -> bool {
+        let raw = self.raw.as_ref().unwrap_or(&self.trace);
+        raw.warnings().iter().any(|w| matches!(w, crate::model::Warning::ClockSkew { .. }))
     }
 }
 
@@ -506,6 +547,31 @@ fn trace_screen(
             }
         });
         toolbar(ui, view);
+        if view.has_skew() {
+            let mut adjusted = view.raw.is_some();
+            if ui.checkbox(&mut adjusted, "Adjust for clock skew (pull children inside their parents)").changed() {
+                view.set_skew_adjusted(adjusted, &settings.profile);
+            }
+            if !view.moved.is_empty() {
+                egui::CollapsingHeader::new(
+                    RichText::new(format!("{} span(s) moved by the skew adjustment", view.moved.len()))
+                        .color(theme::GAP),
+                )
+                .id_salt("moved")
+                .show(ui, |ui| {
+                    for shift in view.moved.iter().take(200) {
+                        ui.label(format!(
+                            "{}  moved {} later",
+                            view.trace.str(view.trace.span(shift.span).name),
+                            format_duration(shift.by)
+                        ));
+                    }
+                    if view.moved.len() > 200 {
+                        ui.label(format!("… and {} more", view.moved.len() - 200));
+                    }
+                });
+            }
+        }
         let warnings = view.trace.warnings();
         if !warnings.is_empty() {
             egui::CollapsingHeader::new(
@@ -649,6 +715,8 @@ fn help_window(ctx: &egui::Context, open: &mut bool) {
                 ("Drag on the time axis", "zoom to that range"),
                 ("Drag on the overview", "move the visible window"),
                 ("Double-click a span", "zoom to it"),
+                ("Double-click the time axis", "place a marker"),
+                ("Right-click the time axis", "remove the nearest marker"),
                 ("Enter / Shift+Enter", "next / previous search match"),
                 ("F1", "this help"),
             ] {

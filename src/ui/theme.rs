@@ -12,6 +12,8 @@ pub const PASS: Color32 = Color32::from_rgb(0x30, 0xa4, 0x6c);
 pub const CLOCK: Color32 = Color32::from_rgb(0x3e, 0x93, 0xde);
 /// Uninstrumented gaps.
 pub const GAP: Color32 = Color32::from_rgb(0xd6, 0x9e, 0x2e);
+/// User-placed time markers.
+pub const MARKER: Color32 = Color32::from_rgb(0x9b, 0x7b, 0xe8);
 /// Search matches.
 pub const MATCH: Color32 = Color32::from_rgb(0xf5, 0xd0, 0x3b);
 
@@ -46,6 +48,6 @@ pub fn services(trace: &Trace) -> Vec<StrId> {
             None => counts.push((span.service, 1)),
         }
     }
-    counts.sort_by(|a, b| b.1.cmp(&a.1));
+    counts.sort_by_key(|&(_, n)| std::cmp::Reverse(n));
     counts.into_iter().map(|(s, _)| s).collect()
 }
