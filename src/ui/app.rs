@@ -586,7 +586,7 @@ fn trace_screen(
         }
     });
     if settings.show_details {
-        egui::Panel::right("details").default_size(340.0).resizable(true).show(ui, |ui| {
+        egui::Panel::right("details").default_size(360.0).size_range(240.0..=480.0).resizable(true).show(ui, |ui| {
             match view.waterfall.selected {
                 None => {
                     ui.label(RichText::new("Click a span to see its details.").weak());
