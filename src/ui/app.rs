@@ -685,6 +685,7 @@ fn toolbar(ui: &mut Ui, view: &mut TraceView) {
         if ui.add(egui::DragValue::new(&mut ms).range(0.0..=1e6).speed(0.1).suffix(" ms")).changed() {
             waterfall.set_min_duration((ms * 1e6) as i64);
         }
+        ui.checkbox(&mut waterfall.color_by_op, "Colour by op");
         let mut critical_only = waterfall.critical_only();
         if ui.checkbox(&mut critical_only, "Critical path only").changed() {
             waterfall.set_critical_only(critical_only);

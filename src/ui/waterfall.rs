@@ -109,6 +109,9 @@ pub struct Waterfall {
     density: Vec<u32>,
     error_density: Vec<u32>,
     services: Vec<StrId>,
+    ops: Vec<StrId>,
+    /// Whether bars are coloured by op instead of by service.
+    pub color_by_op: bool,
     /// User-placed markers on the time axis, nanoseconds from the trace start, in time order.
     pub markers: Vec<f64>,
 }
@@ -132,7 +135,9 @@ impl Waterfall {
             range_drag: None,
             density,
             error_density,
-            services: theme::services(trace),
+            services: theme::ranked(trace, |s| s.service),
+            ops: theme::ranked(trace, |s| s.op),
+            color_by_op: false,
             markers: Vec::new(),
         }
     }
@@ -389,7 +394,7 @@ impl Waterfall {
             painter.text(toggle.center(), Align2::CENTER_CENTER, arrow, FontId::monospace(9.0), visuals.text_color());
         }
         x += 14.0;
-        let color = self.service_color(span.service);
+        let color = self.span_color(span);
         painter.circle_filled(Pos2::new(x + 3.0, row.center().y), 3.5, color);
         x += 10.0;
         let name_clip = Rect::from_x_y_ranges(x..=bars_x.min - 8.0, row.y_range());
@@ -602,22 +607,31 @@ impl Waterfall {
         }
     }
 
-    /// The colour of a service: its rank in this trace, so the few services a trace has get
-    /// clearly different colours.
-    fn service_color(&self, service: StrId) -> Color32 {
-        if service.is_empty() {
-            return theme::service_color(None);
+    /// The values bars are coloured by (services or ops), most spans first.
+    fn color_keys(&self) -> &[StrId] {
+        if self.color_by_op { &self.ops } else { &self.services }
+    }
+
+    /// A span's colour: its service's (or op's) rank in this trace, so the few services a
+    /// trace has get clearly different colours.
+    fn span_color(&self, span: &crate::model::Span) -> Color32 {
+        self.key_color(if self.color_by_op { span.op } else { span.service })
+    }
+
+    fn key_color(&self, key: StrId) -> Color32 {
+        if key.is_empty() {
+            return theme::rank_color(None);
         }
-        theme::service_color(self.services.iter().position(|&s| s == service))
+        theme::rank_color(self.color_keys().iter().position(|&s| s == key))
     }
 
     fn legend(&self, ui: &Ui, rect: Rect, trace: &Trace) {
         let painter = ui.painter().with_clip_rect(rect);
         let mut x = rect.left() + 4.0;
-        for &service in self.services.iter().take(8) {
-            let text = trace.str(service);
-            let text = if text.is_empty() { "(no service)" } else { text };
-            painter.circle_filled(Pos2::new(x + 4.0, rect.center().y), 4.0, self.service_color(service));
+        for &key in self.color_keys().iter().take(8) {
+            let text = trace.str(key);
+            let text = if text.is_empty() { if self.color_by_op { "(no op)" } else { "(no service)" } } else { text };
+            painter.circle_filled(Pos2::new(x + 4.0, rect.center().y), 4.0, self.key_color(key));
             let r = painter.text(
                 Pos2::new(x + 11.0, rect.center().y),
                 Align2::LEFT_CENTER,
