@@ -9,7 +9,11 @@ use egui_kittest::kittest::{NodeT, Queryable};
 use tracedeck::ui::{App, Settings};
 
 fn harness(files: Vec<std::path::PathBuf>) -> Harness<'static, App> {
-    let app = App::new(Settings::default(), files, None);
+    harness_at(files, None)
+}
+
+fn harness_at(files: Vec<std::path::PathBuf>, span: Option<tracedeck::model::SpanId>) -> Harness<'static, App> {
+    let app = App::new(Settings::default(), files, span);
     let mut harness =
         Harness::builder().with_size(egui::vec2(1500.0, 950.0)).build_ui_state(|ui, app: &mut App| app.ui(ui), app);
     harness.run_steps(2);
@@ -169,4 +173,14 @@ fn clock_skew_can_be_adjusted_and_the_moved_spans_are_listed() {
     h.get_by_label_contains("Adjust for clock skew").click();
     h.run_steps(3);
     assert!(!shows(&h, "moved by the skew adjustment"), "back to raw times");
+}
+
+#[test]
+fn opening_at_a_span_selects_it_and_shows_its_details() {
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-traces/incident-before.sentry.json");
+    let span = tracedeck::model::SpanId::from_hex("ed5cb1cc1bc67f3d").unwrap();
+    let mut h = harness_at(vec![file], Some(span));
+    wait_for(&mut h, "the trace", |h| shows(h, "MISS:"));
+    assert!(shows(&h, "The verdict hangs on this span"), "the late views.open is selected");
+    assert!(shows(&h, "ed5cb1cc1bc67f3d"));
 }
