@@ -52,8 +52,14 @@ fn a_plain_document_maps_services_ops_status_attributes_events_and_links() {
     assert!(t.warnings().is_empty(), "{:?}", t.warnings());
 
     let root = t.span(0);
-    assert_eq!((t.str(root.name), t.str(root.service), t.str(root.op)), ("POST /api/checkout", "checkout", "http.server"));
-    assert_eq!((root.kind, root.status, t.str(root.status_message)), (SpanKind::Server, Status::Error, "upstream payment failed"));
+    assert_eq!(
+        (t.str(root.name), t.str(root.service), t.str(root.op)),
+        ("POST /api/checkout", "checkout", "http.server")
+    );
+    assert_eq!(
+        (root.kind, root.status, t.str(root.status_message)),
+        (SpanKind::Server, Status::Error, "upstream payment failed")
+    );
     assert_eq!((root.start, root.end), (T_PLAIN, T_PLAIN + 412_500_000));
     assert_eq!(
         attrs(t, 0),
@@ -122,7 +128,15 @@ fn legacy_names_snake_case_uppercase_ids_numeric_times_and_open_spans() {
     );
     assert_eq!((t.span(0).kind, t.span(0).status), (SpanKind::Server, Status::Ok));
     assert_eq!(t.span(0).end - t.span(0).start, 87_000_000);
-    assert_eq!(attrs(t, 0), ["http.method=\"GET\"", "http.status_code=200i", "otel.scope.name=\"io.opentelemetry.jdbc\"", "otel.scope.version=\"1.5.3\""]);
+    assert_eq!(
+        attrs(t, 0),
+        [
+            "http.method=\"GET\"",
+            "http.status_code=200i",
+            "otel.scope.name=\"io.opentelemetry.jdbc\"",
+            "otel.scope.version=\"1.5.3\""
+        ]
+    );
     assert_eq!(attrs(t, 2), ["messaging.system=\"rabbitmq\"", "otel.scope.name=\"celery\""]);
     let worker = t.span(2);
     assert!(worker.flags.contains(SpanFlags::OPEN));
@@ -150,7 +164,10 @@ fn a_collector_file_joins_a_trace_spread_over_lines_and_warns_of_repeats() {
     assert_eq!(traces.len(), 1);
     let t = &traces[0];
     let names: Vec<(&str, &str, u32)> = t.spans().iter().map(|s| (t.str(s.name), t.str(s.service), s.depth)).collect();
-    assert_eq!(names, [("GET /orders", "api", 0), ("SELECT", "api", 1), ("SELECT", "api", 1), ("send receipt", "mailer", 1)]);
+    assert_eq!(
+        names,
+        [("GET /orders", "api", 0), ("SELECT", "api", 1), ("SELECT", "api", 1), ("send receipt", "mailer", 1)]
+    );
     assert!(t.warnings().contains(&Warning::DuplicateIds { count: 1, example: sid("1111111111111111") }));
 }
 
@@ -198,12 +215,32 @@ fn describe(traces: &[Trace]) -> Vec<String> {
             let events: Vec<String> = t
                 .events(i)
                 .iter()
-                .map(|e| format!("{}@{} {:?}", t.str(e.name), e.time, t.attrs_in(e.attrs).iter().map(|a| value_text(t, a.value)).collect::<Vec<_>>()))
+                .map(|e| {
+                    format!(
+                        "{}@{} {:?}",
+                        t.str(e.name),
+                        e.time,
+                        t.attrs_in(e.attrs).iter().map(|a| value_text(t, a.value)).collect::<Vec<_>>()
+                    )
+                })
                 .collect();
             out.push(format!(
                 "{:?} {} {:?} {:?} {}..{} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?}",
-                s.trace_id, s.id, s.parent_id, s.parent, s.start, s.end, t.str(s.name), t.str(s.op), t.str(s.service),
-                s.kind, s.status, t.str(s.status_message), s.flags, attrs(t, i), events
+                s.trace_id,
+                s.id,
+                s.parent_id,
+                s.parent,
+                s.start,
+                s.end,
+                t.str(s.name),
+                t.str(s.op),
+                t.str(s.service),
+                s.kind,
+                s.status,
+                t.str(s.status_message),
+                s.flags,
+                attrs(t, i),
+                events
             ));
         }
         for e in t.errors() {
@@ -215,7 +252,9 @@ fn describe(traces: &[Trace]) -> Vec<String> {
 
 #[test]
 fn writing_and_reading_back_keeps_every_span_exactly() {
-    for (name, bytes) in [("plain", PLAIN), ("legacy", LEGACY), ("tempo", TEMPO), ("collector", COLLECTOR), ("incident", INCIDENT)] {
+    for (name, bytes) in
+        [("plain", PLAIN), ("legacy", LEGACY), ("tempo", TEMPO), ("collector", COLLECTOR), ("incident", INCIDENT)]
+    {
         let traces = read(name, bytes);
         let mut written = Vec::new();
         write(&traces, &mut written).unwrap();
@@ -273,13 +312,24 @@ fn a_truncated_file_is_called_truncated() {
 #[test]
 fn a_list_of_the_wrong_type_names_its_path() {
     let err = error_of(r#"{"resourceSpans":[{"scopeSpans":[{"spans":{}}]}]}"#);
-    assert_error(&err, 1, "$.resourceSpans[0].scopeSpans[0].spans", "invalid type: map, expected a list of span objects");
+    assert_error(
+        &err,
+        1,
+        "$.resourceSpans[0].scopeSpans[0].spans",
+        "invalid type: map, expected a list of span objects",
+    );
 }
 
 #[test]
 fn invalid_and_zero_ids_are_errors_at_the_id() {
-    let err = error_of(&one_span(r#""traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"xyz","startTimeUnixNano":"1""#));
-    assert_error(&err, 1, &format!("{SPAN0}.spanId"), "expected a span id of 16 hex digits (or 12 base64 characters), found \"xyz\"");
+    let err =
+        error_of(&one_span(r#""traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"xyz","startTimeUnixNano":"1""#));
+    assert_error(
+        &err,
+        1,
+        &format!("{SPAN0}.spanId"),
+        "expected a span id of 16 hex digits (or 12 base64 characters), found \"xyz\"",
+    );
     let err = error_of(&one_span(r#""traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"0000000000000000""#));
     assert_error(&err, 1, &format!("{SPAN0}.spanId"), "the span id is empty or all zeros");
     let err = error_of(&one_span(r#""traceId":"","spanId":"b7ad6b7169203331""#));
@@ -307,10 +357,16 @@ fn out_of_range_kinds_and_status_codes_are_errors() {
 #[test]
 fn a_bad_line_in_a_collector_file_is_named_by_its_line() {
     let good = one_span(&format!(r#"{IDS},"startTimeUnixNano":"5""#));
-    let bad = one_span(&format!(r#"{IDS},"startTimeUnixNano":"5","attributes":[{{"key":"a","value":{{"intValue":"x"}}}}]"#));
+    let bad =
+        one_span(&format!(r#"{IDS},"startTimeUnixNano":"5","attributes":[{{"key":"a","value":{{"intValue":"x"}}}}]"#));
     let text = format!("{good}\n\n{good}\n{bad}\n{good}\n");
     let err = error_of(&text);
-    assert_error(&err, 4, &format!("{SPAN0}.attributes[0].value.intValue"), "invalid value: string \"x\", expected a 64-bit integer");
+    assert_error(
+        &err,
+        4,
+        &format!("{SPAN0}.attributes[0].value.intValue"),
+        "invalid value: string \"x\", expected a 64-bit integer",
+    );
     let text = format!("{good}\n{{\"resourceSpans\":[\n");
     assert_error(&error_of(&text), 2, "$.resourceSpans", "truncated");
 }

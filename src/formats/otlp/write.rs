@@ -70,7 +70,8 @@ impl Serialize for SpanOut<'_> {
         let attrs = trace.attrs(self.idx);
         let op = trace.str(span.op);
         let keys = attrs.iter().map(|a| trace.str(a.key));
-        let keep_op = !op.is_empty() && trace.attr_str(self.idx, SENTRY_OP).is_none() && derive_op(span.kind, keys) != op;
+        let keep_op =
+            !op.is_empty() && trace.attr_str(self.idx, SENTRY_OP).is_none() && derive_op(span.kind, keys) != op;
         m.serialize_entry("attributes", &Attrs { trace, attrs, op: keep_op.then_some(op) })?;
         let events = trace.events(self.idx);
         if !events.is_empty() {
