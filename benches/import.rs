@@ -12,7 +12,6 @@
 //! (no `--bench` argument) it runs once on a 2,000-span file, as a smoke test.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::fmt::Write as _;
 use std::hint::black_box;
 use std::io::Write as _;
 use std::path::PathBuf;
