@@ -47,10 +47,17 @@ pub fn generate(params: &SynthParams) -> Trace {
 
 /// splitmix64: tiny, fast, and plenty for test data. Each call's output is distinct from
 /// every other call's (the mix is a bijection of a counter), which makes unique span ids.
-struct Rng(u64);
+/// Public so other seeded generators (the many-traces sample generator) share it.
+pub struct Rng(u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    /// A generator; the same seed gives the same numbers.
+    pub fn new(seed: u64) -> Self {
+        Rng(seed)
+    }
+
+    /// The next 64 random bits.
+    pub fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -59,16 +66,22 @@ impl Rng {
     }
 
     /// A number in `lo..=hi`.
-    fn range(&mut self, lo: u64, hi: u64) -> u64 {
+    pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
         lo + self.next() % (hi - lo + 1)
     }
 
-    /// True with probability `p`.
-    fn chance(&mut self, p: f64) -> bool {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64 <= p && p > 0.0
+    /// A number in `[0, 1)`, uniformly.
+    pub fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
     }
 
-    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+    /// True with probability `p`.
+    pub fn chance(&mut self, p: f64) -> bool {
+        self.unit() <= p && p > 0.0
+    }
+
+    /// One of `items`, uniformly.
+    pub fn pick<T: Copy>(&mut self, items: &[T]) -> T {
         items[self.next() as usize % items.len()]
     }
 }
