@@ -621,3 +621,29 @@ mod tests {
         assert_eq!(t.errors()[0].span, Some(0));
     }
 }
+
+#[cfg(test)]
+mod skew_tests {
+    use super::*;
+
+    #[test]
+    fn skew_adjustment_moves_early_children_with_their_subtrees() {
+        let mut b = TraceBuilder::new();
+        let id = |v| SpanId::new(v).unwrap();
+        b.push_span(RawSpan::new(TraceId(1), id(1), None, 100, Some(500)));
+        b.push_span(RawSpan::new(TraceId(1), id(2), Some(id(1)), 60, Some(160)));
+        b.push_span(RawSpan::new(TraceId(1), id(3), Some(id(2)), 70, Some(80)));
+        b.push_span(RawSpan::new(TraceId(1), id(4), Some(id(1)), 200, Some(300)));
+        let t = b.build().unwrap().remove(0);
+        assert!(t.warnings().iter().any(|w| matches!(w, Warning::ClockSkew { .. })));
+        let (adjusted, moved) = t.skew_adjusted();
+        assert_eq!(moved, vec![crate::model::SkewShift { span: t.find(id(2)).unwrap(), by: 40 }]);
+        let at = |id| adjusted.span(adjusted.find(id).unwrap());
+        assert_eq!((at(id(2)).start, at(id(2)).end), (100, 200));
+        assert_eq!((at(id(3)).start, at(id(3)).end), (110, 120), "the subtree moves along");
+        assert_eq!((at(id(4)).start, at(id(4)).end), (200, 300), "others stay");
+        assert!(!adjusted.warnings().iter().any(|w| matches!(w, Warning::ClockSkew { .. })));
+        assert!(adjusted.warnings().iter().any(|w| w.to_string().contains("1 span(s) moved")));
+        assert_eq!(t.span(t.find(id(2)).unwrap()).start, 60, "the raw trace is untouched");
+    }
+}

@@ -70,7 +70,7 @@ pub struct LoadedFile {
 
 enum Message {
     Progress(f32, &'static str),
-    Done(Result<LoadedFile, String>),
+    Done(Box<Result<LoadedFile, String>>),
 }
 
 /// A load in progress.
@@ -101,7 +101,7 @@ impl Loading {
                 };
                 let result = load(&worker_source, &profile, &worker_cancel, progress);
                 if !worker_cancel.load(Ordering::Relaxed) {
-                    let _ = tx.send(Message::Done(result));
+                    let _ = tx.send(Message::Done(Box::new(result)));
                     repaint();
                 }
             })
@@ -117,7 +117,7 @@ impl Loading {
                     self.progress = fraction;
                     self.phase = phase;
                 }
-                Ok(Message::Done(result)) => return Some(result),
+                Ok(Message::Done(result)) => return Some(*result),
                 Err(TryRecvError::Empty) => return None,
                 Err(TryRecvError::Disconnected) => {
                     return Some(Err(format!("{}: the loader stopped unexpectedly", self.source.display())));

@@ -8,6 +8,7 @@ mod loader;
 pub mod overlay;
 mod search;
 mod settings;
+mod span_table;
 mod theme;
 pub mod waterfall;
 

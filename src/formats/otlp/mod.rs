@@ -1,0 +1,57 @@
+//! OTLP JSON (OpenTelemetry's protobuf-JSON encoding): one `TracesData` document, or one per
+//! line as the Collector's file exporter writes them.
+//!
+//! This is the importer built for size: the document is walked with seeds that push every
+//! span into the [`TraceBuilder`] as it is read ([`read`]), so memory is the input plus the
+//! builder. Accepted besides the specification: snake_case keys, the legacy
+//! `instrumentationLibrarySpans`, Tempo's `batches`, base64 ids, enum names, nanoseconds as
+//! numbers.
+//!
+//! Mapping: resource `service.name` is the service (other resource attributes are dropped:
+//! they would repeat on every span); scope name and version become span attributes
+//! `otel.scope.name`/`otel.scope.version`; links become attribute `links`, the JSON text of
+//! `[{"traceId","spanId","attributes"}]`; events become model events, and `exception`
+//! events also the span's errors (`Type: message`). The op is attribute `sentry.op`, else
+//! derived ([`op`]). An end time of 0 or none is a span that never ended.
+
+mod op;
+mod read;
+mod scalars;
+mod values;
+mod write;
+
+use serde::de::DeserializeSeed;
+
+pub use write::write;
+
+use super::{FormatError, json};
+use crate::model::TraceBuilder;
+use read::Reader;
+
+/// Reads an OTLP JSON document, or a file of one document per line. Errors name the line,
+/// column and JSON path.
+pub fn parse(bytes: &[u8]) -> Result<TraceBuilder, FormatError> {
+    let mut reader = Reader::new();
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    match reader.document().deserialize(&mut de) {
+        Ok(()) if de.end().is_ok() => Ok(reader.finish()),
+        // One whole document, then more: a file of one document per line.
+        Ok(()) => parse_lines(bytes),
+        Err(_) => Err(json::located_error(bytes, Reader::new().document(), 0)),
+    }
+}
+
+/// Reads a Collector file: one document per line, all into one builder.
+fn parse_lines(bytes: &[u8]) -> Result<TraceBuilder, FormatError> {
+    let mut reader = Reader::new();
+    for (line, text) in json::lines(bytes) {
+        let mut de = serde_json::Deserializer::from_slice(text);
+        if reader.document().deserialize(&mut de).and_then(|()| de.end()).is_err() {
+            return Err(json::located_error(text, Reader::new().document(), line - 1));
+        }
+    }
+    Ok(reader.finish())
+}
+
+#[cfg(test)]
+mod tests;

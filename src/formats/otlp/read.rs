@@ -1,0 +1,599 @@
+//! Walking an OTLP document with [`DeserializeSeed`]s that carry the [`Reader`], so every
+//! span goes straight into the [`TraceBuilder`] as it is read: no tree of the document and no
+//! list of all spans exists besides the builder's own. Strings are interned as they are met;
+//! ids, times, kinds and codes become integers without allocating.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use super::op::{SENTRY_OP, derive_op};
+use super::scalars::{KindSeed, NanosSeed, SpanIdSeed, StatusCodeSeed, TraceIdSeed};
+use super::values::{InternSeed, KeyValueSeed, PlainPair, object_of};
+use crate::model::{
+    Attr, AttrValue, Event, Nanos, RawEvent, RawSpan, SpanId, SpanKind, Status, StrId, TraceBuilder, TraceId,
+};
+
+/// Strings the reader compares attribute keys and event names with, interned once.
+struct Known {
+    service_name: StrId,
+    scope_name: StrId,
+    scope_version: StrId,
+    links: StrId,
+    sentry_op: StrId,
+    exception: StrId,
+    exception_type: StrId,
+    exception_message: StrId,
+    error: StrId,
+}
+
+/// The state of one import: the builder, and what the enclosing objects said.
+pub(super) struct Reader {
+    builder: TraceBuilder,
+    known: Known,
+    /// The current span's own attributes, gathered apart from its events' attributes so the
+    /// span's range in the builder stays contiguous. Reused from span to span.
+    span_attrs: Vec<Attr>,
+    /// The current scope's name and version.
+    scope: (StrId, StrId),
+    /// The current span's exception events: time and title.
+    exceptions: Vec<(Nanos, StrId)>,
+}
+
+impl Reader {
+    /// A reader with an empty builder.
+    pub(super) fn new() -> Self {
+        let mut builder = TraceBuilder::new();
+        let known = Known {
+            service_name: builder.intern("service.name"),
+            scope_name: builder.intern("otel.scope.name"),
+            scope_version: builder.intern("otel.scope.version"),
+            links: builder.intern("links"),
+            sentry_op: builder.intern(SENTRY_OP),
+            exception: builder.intern("exception"),
+            exception_type: builder.intern("exception.type"),
+            exception_message: builder.intern("exception.message"),
+            error: builder.intern("error"),
+        };
+        Reader { builder, known, span_attrs: Vec::new(), scope: (StrId::EMPTY, StrId::EMPTY), exceptions: Vec::new() }
+    }
+
+    /// A seed that reads one whole document (`{"resourceSpans": [...]}`) into this reader.
+    pub(super) fn document(&mut self) -> One<'_, Document> {
+        One(self, PhantomData)
+    }
+
+    /// The builder holding everything read.
+    pub(super) fn finish(self) -> TraceBuilder {
+        self.builder
+    }
+}
+
+/// An OTLP JSON object the reader knows how to read.
+pub(super) trait Object {
+    /// What reading it yields to the enclosing object.
+    type Out: Default;
+    /// Its name in errors ("expected a span object").
+    const WHAT: &'static str;
+    /// Reads the object's keys and values.
+    fn read<'de, A: MapAccess<'de>>(r: &mut Reader, map: A) -> Result<Self::Out, A::Error>;
+}
+
+/// Seed for one object of kind `T`; `null` reads as an empty object.
+pub(super) struct One<'r, T>(&'r mut Reader, PhantomData<T>);
+
+impl<'de, T: Object> DeserializeSeed<'de> for One<'_, T> {
+    type Value = T::Out;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<T::Out, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, T: Object> Visitor<'de> for One<'_, T> {
+    type Value = T::Out;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "a {} object", T::WHAT)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T::Out, A::Error> {
+        T::read(self.0, map)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<T::Out, E> {
+        Ok(T::Out::default())
+    }
+}
+
+/// Seed for a list of objects of kind `T`; `null` reads as an empty list.
+struct Many<'r, T>(&'r mut Reader, PhantomData<T>);
+
+impl<'r, T> Many<'r, T> {
+    fn new(r: &'r mut Reader) -> Self {
+        Many(r, PhantomData)
+    }
+}
+
+impl<'de, T: Object> DeserializeSeed<'de> for Many<'_, T> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de, T: Object> Visitor<'de> for Many<'_, T> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "a list of {} objects", T::WHAT)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(One::<T>(&mut *self.0, PhantomData))?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+}
+
+/// Where a list of attributes goes.
+#[derive(Clone, Copy)]
+enum Target {
+    /// The current span's own attributes ([`Reader::span_attrs`]).
+    Span,
+    /// Straight into the builder (an event's attributes).
+    Builder,
+    /// Only `service.name` is kept (a resource's attributes), and returned.
+    Resource,
+}
+
+/// Seed for a list of `KeyValue`s; yields the `service.name` found, for resources.
+struct Attributes<'r>(&'r mut Reader, Target);
+
+impl<'de> DeserializeSeed<'de> for Attributes<'_> {
+    type Value = StrId;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<StrId, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Attributes<'_> {
+    type Value = StrId;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a list of attributes ({\"key\": ..., \"value\": {...}})")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<StrId, A::Error> {
+        let r = self.0;
+        let mut service = StrId::EMPTY;
+        while let Some((key, value)) = seq.next_element_seed(KeyValueSeed(&mut r.builder))? {
+            match self.1 {
+                Target::Span => r.span_attrs.push(Attr { key, value }),
+                Target::Builder => r.builder.push_attr(key, value),
+                Target::Resource => {
+                    if let (true, AttrValue::Str(name)) = (key == r.known.service_name, value) {
+                        service = name;
+                    }
+                }
+            }
+        }
+        Ok(service)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<StrId, E> {
+        Ok(StrId::EMPTY)
+    }
+}
+
+/// A whole `TracesData` document (one line of a Collector file).
+pub(super) struct Document;
+
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "camelCase")]
+enum DocumentKey {
+    #[serde(alias = "resource_spans", alias = "batches")]
+    ResourceSpans,
+    #[serde(other)]
+    Other,
+}
+
+impl Object for Document {
+    type Out = ();
+    const WHAT: &'static str = "TracesData ({\"resourceSpans\": [...]})";
+
+    fn read<'de, A: MapAccess<'de>>(r: &mut Reader, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key()? {
+            match key {
+                DocumentKey::ResourceSpans => map.next_value_seed(Many::<ResourceSpans>::new(r))?,
+                DocumentKey::Other => skip(&mut map)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+fn skip<'de, A: MapAccess<'de>>(map: &mut A) -> Result<(), A::Error> {
+    map.next_value::<IgnoredAny>().map(drop)
+}
+
+/// One `resourceSpans` entry: a resource and its spans, by scope.
+struct ResourceSpans;
+
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "camelCase")]
+enum ResourceSpansKey {
+    Resource,
+    #[serde(alias = "scope_spans", alias = "instrumentationLibrarySpans", alias = "instrumentation_library_spans")]
+    ScopeSpans,
+    #[serde(other)]
+    Other,
+}
+
+impl Object for ResourceSpans {
+    type Out = ();
+    const WHAT: &'static str = "resourceSpans";
+
+    fn read<'de, A: MapAccess<'de>>(r: &mut Reader, mut map: A) -> Result<(), A::Error> {
+        let first = r.builder.spans().len();
+        let mut service = StrId::EMPTY;
+        while let Some(key) = map.next_key()? {
+            match key {
+                ResourceSpansKey::Resource => service = map.next_value_seed(One::<Resource>(r, PhantomData))?,
+                ResourceSpansKey::ScopeSpans => map.next_value_seed(Many::<ScopeSpans>::new(r))?,
+                ResourceSpansKey::Other => skip(&mut map)?,
+            }
+        }
+        // The resource may come before or after its spans; set the service once all are read.
+        for span in &mut r.builder.spans_mut()[first..] {
+            span.service = service;
+        }
+        Ok(())
+    }
+}
+
+/// A resource; yields its `service.name`. Its other attributes are not kept (they would be
+/// repeated on every span of the batch).
+struct Resource;
+
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "camelCase")]
+enum ResourceKey {
+    Attributes,
+    #[serde(other)]
+    Other,
+}
+
+impl Object for Resource {
+    type Out = StrId;
+    const WHAT: &'static str = "resource";
+
+    fn read<'de, A: MapAccess<'de>>(r: &mut Reader, mut map: A) -> Result<StrId, A::Error> {
+        let mut service = StrId::EMPTY;
+        while let Some(key) = map.next_key()? {
+            match key {
+                ResourceKey::Attributes => service = map.next_value_seed(Attributes(r, Target::Resource))?,
+                ResourceKey::Other => skip(&mut map)?,
+            }
+        }
+        Ok(service)
+    }
+}
+
+/// One `scopeSpans` (or legacy `instrumentationLibrarySpans`) entry.
+struct ScopeSpans;
+
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "camelCase")]
+enum ScopeSpansKey {
+    #[serde(alias = "instrumentationLibrary", alias = "instrumentation_library")]
+    Scope,
+    Spans,
+    #[serde(other)]
+    Other,
+}
+
+impl Object for ScopeSpans {
+    type Out = ();
+    const WHAT: &'static str = "scopeSpans";
+
+    fn read<'de, A: MapAccess<'de>>(r: &mut Reader, mut map: A) -> Result<(), A::Error> {
+        let first = r.builder.spans().len();
+        r.scope = (StrId::EMPTY, StrId::EMPTY);
+        while let Some(key) = map.next_key()? {
+            match key {
+                ScopeSpansKey::Scope => {
+                    let scope = map.next_value_seed(One::<Scope>(r, PhantomData))?;
+                    add_scope_to_spans_since(r, first, scope);
+                    r.scope = scope;
+                }
+                ScopeSpansKey::Spans => map.next_value_seed(Many::<Span>::new(r))?,
+                ScopeSpansKey::Other => skip(&mut map)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Pushes the scope's attributes, when it has a name or version.
+fn push_scope(r: &mut Reader, (name, version): (StrId, StrId)) {
+    if !name.is_empty() {
+        r.builder.push_attr(r.known.scope_name, AttrValue::Str(name));
+    }
+    if !version.is_empty() {
+        r.builder.push_attr(r.known.scope_version, AttrValue::Str(version));
+    }
+}
+
+/// For a scope written after its spans (rare): gives the spans read since `first` the scope's
+/// attributes by copying their attributes to the end of the builder's list, followed by it.
+fn add_scope_to_spans_since(r: &mut Reader, first: usize, scope: (StrId, StrId)) {
+    if scope == (StrId::EMPTY, StrId::EMPTY) {
+        return;
+    }
+    for i in first..r.builder.spans().len() {
+        let range = r.builder.spans()[i].attrs;
+        let mark = r.builder.attr_mark();
+        for j in range.as_range() {
+            let attr = r.builder.attrs()[j];
+            r.builder.push_attr(attr.key, attr.value);
+        }
+        push_scope(r, scope);
+        r.builder.spans_mut()[i].attrs = r.builder.attrs_since(mark);
+    }
+}
+
+/// A scope; yields its name and version.
+struct Scope;
+
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "camelCase")]
+enum ScopeKey {
+    Name,
+    Version,
+    #[serde(other)]
+    Other,
+}
+
+impl Object for Scope {
+    type Out = (StrId, StrId);
+    const WHAT: &'static str = "scope";
+
+    fn read<'de, A: MapAccess<'de>>(r: &mut Reader, mut map: A) -> Result<(StrId, StrId), A::Error> {
+        let mut scope = (StrId::EMPTY, StrId::EMPTY);
+        while let Some(key) = map.next_key()? {
+            match key {
+                ScopeKey::Name => scope.0 = map.next_value_seed(InternSeed(&mut r.builder))?,
+                ScopeKey::Version => scope.1 = map.next_value_seed(InternSeed(&mut r.builder))?,
+                ScopeKey::Other => skip(&mut map)?,
+            }
+        }
+        Ok(scope)
+    }
+}
+
+/// A span.
+struct Span;
+
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "camelCase")]
+enum SpanKey {
+    #[serde(alias = "trace_id")]
+    TraceId,
+    #[serde(alias = "span_id")]
+    SpanId,
+    #[serde(alias = "parent_span_id")]
+    ParentSpanId,
+    Name,
+    Kind,
+    #[serde(alias = "start_time_unix_nano")]
+    StartTimeUnixNano,
+    #[serde(alias = "end_time_unix_nano")]
+    EndTimeUnixNano,
+    Attributes,
+    Events,
+    Links,
+    Status,
+    #[serde(other)]
+    Other,
+}
+
+impl Object for Span {
+    type Out = ();
+    const WHAT: &'static str = "span";
+
+    fn read<'de, A: MapAccess<'de>>(r: &mut Reader, mut map: A) -> Result<(), A::Error> {
+        r.span_attrs.clear();
+        r.exceptions.clear();
+        let events = r.builder.event_mark();
+        let (mut trace_id, mut id, mut parent_id, mut start, mut end) = (None, None, None, None, None);
+        let (mut name, mut kind, mut status, mut links) = (StrId::EMPTY, SpanKind::Unspecified, None, None);
+        while let Some(key) = map.next_key()? {
+            match key {
+                SpanKey::TraceId => trace_id = Some(map.next_value_seed(TraceIdSeed)?),
+                SpanKey::SpanId => id = map.next_value_seed(SpanIdSeed { required: true })?,
+                SpanKey::ParentSpanId => parent_id = map.next_value_seed(SpanIdSeed { required: false })?,
+                SpanKey::Name => name = map.next_value_seed(InternSeed(&mut r.builder))?,
+                SpanKey::Kind => kind = map.next_value_seed(KindSeed)?,
+                SpanKey::StartTimeUnixNano => start = Some(map.next_value_seed(NanosSeed)?),
+                SpanKey::EndTimeUnixNano => end = Some(map.next_value_seed(NanosSeed)?),
+                SpanKey::Attributes => drop(map.next_value_seed(Attributes(r, Target::Span))?),
+                SpanKey::Events => map.next_value_seed(Many::<SpanEvent>::new(r))?,
+                SpanKey::Links => links = map.next_value::<Option<Vec<Link>>>()?,
+                SpanKey::Status => status = Some(map.next_value_seed(One::<SpanStatus>(r, PhantomData))?),
+                SpanKey::Other => skip(&mut map)?,
+            }
+        }
+        let trace_id = trace_id.ok_or_else(|| de::Error::missing_field("traceId"))?;
+        let id = id.ok_or_else(|| de::Error::missing_field("spanId"))?;
+        let start = start.ok_or_else(|| de::Error::missing_field("startTimeUnixNano"))?;
+        // proto3 leaves out zeros: no end, or an end of 0, is a span that has not ended.
+        let end = end.filter(|&e| e != 0);
+
+        let mut span = RawSpan::new(trace_id, id, parent_id, start, end);
+        span.name = name;
+        span.kind = kind;
+        (span.status, span.status_message) = status.unwrap_or_default();
+        span.op = op_of(r, kind);
+        let mark = r.builder.attr_mark();
+        for attr in &r.span_attrs {
+            r.builder.push_attr(attr.key, attr.value);
+        }
+        if let Some(links) = links.filter(|l| !l.is_empty()) {
+            let text = serde_json::Value::Array(links.into_iter().map(Link::into_json).collect()).to_string();
+            let text = r.builder.intern(&text);
+            r.builder.push_attr(r.known.links, AttrValue::Str(text));
+        }
+        push_scope(r, r.scope);
+        span.attrs = r.builder.attrs_since(mark);
+        span.events = r.builder.events_since(events);
+        r.builder.push_span(span);
+        for i in 0..r.exceptions.len() {
+            let (time, title) = r.exceptions[i];
+            let (event_id, level) = (StrId::EMPTY, r.known.error);
+            let error = RawEvent { trace_id, span_id: Some(id), time: Some(time), title, event_id, level };
+            r.builder.push_error(error);
+        }
+        Ok(())
+    }
+}
+
+/// The span's op: its `sentry.op` attribute, else what the semantic conventions suggest.
+fn op_of(r: &mut Reader, kind: SpanKind) -> StrId {
+    let sentry_op = r.span_attrs.iter().find_map(|a| match a.value {
+        AttrValue::Str(op) if a.key == r.known.sentry_op => Some(op),
+        _ => None,
+    });
+    if let Some(op) = sentry_op {
+        return op;
+    }
+    let derived = derive_op(kind, r.span_attrs.iter().map(|a| r.builder.resolve(a.key)));
+    if derived.is_empty() { StrId::EMPTY } else { r.builder.intern(derived) }
+}
+
+/// A span event. Exceptions (events named `exception`) are also recorded as the span's errors.
+struct SpanEvent;
+
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "camelCase")]
+enum EventKey {
+    #[serde(alias = "time_unix_nano")]
+    TimeUnixNano,
+    Name,
+    Attributes,
+    #[serde(other)]
+    Other,
+}
+
+impl Object for SpanEvent {
+    type Out = ();
+    const WHAT: &'static str = "event";
+
+    fn read<'de, A: MapAccess<'de>>(r: &mut Reader, mut map: A) -> Result<(), A::Error> {
+        let mark = r.builder.attr_mark();
+        let (mut time, mut name) = (None, StrId::EMPTY);
+        while let Some(key) = map.next_key()? {
+            match key {
+                EventKey::TimeUnixNano => time = Some(map.next_value_seed(NanosSeed)?),
+                EventKey::Name => name = map.next_value_seed(InternSeed(&mut r.builder))?,
+                EventKey::Attributes => drop(map.next_value_seed(Attributes(r, Target::Builder))?),
+                EventKey::Other => skip(&mut map)?,
+            }
+        }
+        let time = time.ok_or_else(|| de::Error::missing_field("timeUnixNano"))?;
+        let attrs = r.builder.attrs_since(mark);
+        r.builder.push_event(Event { time, name, attrs });
+        if name == r.known.exception {
+            let title = exception_title(r, mark);
+            r.exceptions.push((time, title));
+        }
+        Ok(())
+    }
+}
+
+/// `Type: message` from an exception event's attributes (those pushed since `mark`).
+fn exception_title(r: &mut Reader, mark: u32) -> StrId {
+    let text_of = |key: StrId| {
+        r.builder.attrs()[mark as usize..].iter().find_map(|a| match a.value {
+            AttrValue::Str(v) if a.key == key => Some(r.builder.resolve(v)),
+            _ => None,
+        })
+    };
+    let title = match (text_of(r.known.exception_type), text_of(r.known.exception_message)) {
+        (Some(kind), Some(message)) => format!("{kind}: {message}"),
+        (Some(text), None) | (None, Some(text)) => text.to_owned(),
+        (None, None) => "exception".to_owned(),
+    };
+    r.builder.intern(&title)
+}
+
+/// A span's status: yields the model's status and the message.
+struct SpanStatus;
+
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "camelCase")]
+enum StatusKey {
+    Code,
+    Message,
+    #[serde(other)]
+    Other,
+}
+
+impl Object for SpanStatus {
+    type Out = (Status, StrId);
+    const WHAT: &'static str = "status";
+
+    fn read<'de, A: MapAccess<'de>>(r: &mut Reader, mut map: A) -> Result<(Status, StrId), A::Error> {
+        let mut status = (Status::Unset, StrId::EMPTY);
+        while let Some(key) = map.next_key()? {
+            match key {
+                StatusKey::Code => status.0 = map.next_value_seed(StatusCodeSeed)?,
+                StatusKey::Message => status.1 = map.next_value_seed(InternSeed(&mut r.builder))?,
+                StatusKey::Other => skip(&mut map)?,
+            }
+        }
+        Ok(status)
+    }
+}
+
+/// A link to another span. The model has no links, so a span's links are kept as the JSON
+/// text of attribute `links`: `[{"traceId": .., "spanId": .., "attributes": {..}}]`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Link {
+    #[serde(alias = "trace_id", deserialize_with = "link_trace_id")]
+    trace_id: TraceId,
+    #[serde(alias = "span_id", deserialize_with = "link_span_id")]
+    span_id: Option<SpanId>,
+    #[serde(default)]
+    attributes: Option<Vec<PlainPair>>,
+}
+
+fn link_trace_id<'de, D: Deserializer<'de>>(d: D) -> Result<TraceId, D::Error> {
+    TraceIdSeed.deserialize(d)
+}
+
+fn link_span_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SpanId>, D::Error> {
+    SpanIdSeed { required: true }.deserialize(d)
+}
+
+impl Link {
+    fn into_json(self) -> serde_json::Value {
+        let mut link = serde_json::Map::new();
+        link.insert("traceId".into(), format!("{:032x}", self.trace_id.0).into());
+        if let Some(id) = self.span_id {
+            link.insert("spanId".into(), id.to_string().into());
+        }
+        if let Some(attributes) = self.attributes.filter(|a| !a.is_empty()) {
+            link.insert("attributes".into(), object_of(attributes));
+        }
+        serde_json::Value::Object(link)
+    }
+}
