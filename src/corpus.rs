@@ -147,9 +147,13 @@ impl LoadError {
 /// Loads every trace the inputs hold (files and folders), on all cores. `progress` is called
 /// after each file, from the worker threads.
 pub fn load(inputs: &[PathBuf], progress: &(dyn Fn(Progress) + Sync)) -> Corpus {
+    load_on(inputs, std::thread::available_parallelism().map_or(1, |n| n.get()), progress)
+}
+
+/// [`load`] on at most `threads` threads (at least one), for measuring what the threads buy.
+pub fn load_on(inputs: &[PathBuf], threads: usize, progress: &(dyn Fn(Progress) + Sync)) -> Corpus {
     let (paths, mut walk_errors) = expand(inputs);
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(paths.len()).max(1);
-    let mut corpus = load_files(&paths, threads, progress);
+    let mut corpus = load_files(&paths, threads.min(paths.len()).max(1), progress);
     // Walk errors first: they name inputs that yielded nothing at all.
     walk_errors.append(&mut corpus.errors);
     corpus.errors = walk_errors;
@@ -241,7 +245,7 @@ mod tests {
         let originals = traces(1..6, 12);
         let mut ids: Vec<TraceId> = originals.iter().map(|t| t.trace_id()).collect();
         ids.sort();
-        for format in [Format::Jaeger, Format::Zipkin, Format::Sentry] {
+        for format in [Format::Otlp, Format::Jaeger, Format::Zipkin, Format::Sentry] {
             let mut out = Vec::new();
             format.write(&originals, &mut out).unwrap();
             let imported = formats::import("many", &out).unwrap();
