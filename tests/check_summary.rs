@@ -179,8 +179,7 @@ fn otlp_json_lines_mixing_trace_ids_load_as_many_traces() {
     let doc: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
     let batches = doc["resourceSpans"].as_array().unwrap();
     assert_eq!(batches.len(), 2, "front and worker");
-    let lines: Vec<String> =
-        batches.iter().map(|b| serde_json::json!({ "resourceSpans": [b] }).to_string()).collect();
+    let lines: Vec<String> = batches.iter().map(|b| serde_json::json!({ "resourceSpans": [b] }).to_string()).collect();
     let jsonl = lines.join("\n") + "\n";
 
     let imported = formats::import("batches.jsonl", jsonl.as_bytes()).unwrap();

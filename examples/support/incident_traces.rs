@@ -107,7 +107,7 @@ impl Gen {
 
     fn span_id(&mut self) -> SpanId {
         loop {
-            if let Some(id) = SpanId::new(self.rng.next()) {
+            if let Some(id) = SpanId::new(self.rng.bits()) {
                 return id;
             }
         }
@@ -147,14 +147,34 @@ impl Gen {
         let db_start = at + whole_us(self.rng.range(500, 4_000) as Nanos * US);
         let db_end = db_start + self.log_normal(3 * MS, 0.5);
         let db = [("db.system", Value::Str("postgresql"))];
-        let db_span = S { name: "SELECT slack_installation", op: "db", kind: SpanKind::Client, service: "front", start: db_start, end: db_end, attrs: &db };
+        let db_span = S {
+            name: "SELECT slack_installation",
+            op: "db",
+            kind: SpanKind::Client,
+            service: "front",
+            start: db_start,
+            end: db_end,
+            attrs: &db,
+        };
         let id = self.span_id();
         self.push(trace, id, Some(root), db_span, None);
         let mut cursor = db_end + 200 * US;
         if let Some(url) = slack_call {
             let end = cursor + self.log_normal(160 * MS, 0.35);
-            let attrs = [("http.method", Value::Str("POST")), ("http.url", Value::Str(url)), ("http.status_code", Value::Int(200))];
-            let call = S { name: slack_name(url), op: "http.client", kind: SpanKind::Client, service: "front", start: cursor, end, attrs: &attrs };
+            let attrs = [
+                ("http.method", Value::Str("POST")),
+                ("http.url", Value::Str(url)),
+                ("http.status_code", Value::Int(200)),
+            ];
+            let call = S {
+                name: slack_name(url),
+                op: "http.client",
+                kind: SpanKind::Client,
+                service: "front",
+                start: cursor,
+                end,
+                attrs: &attrs,
+            };
             let id = self.span_id();
             self.push(trace, id, Some(root), call, None);
             cursor = end + 300 * US;
@@ -162,12 +182,25 @@ impl Gen {
         let publish = self.span_id();
         let publish_end = cursor + self.log_normal(1_200 * US, 0.4);
         let attrs = [("messaging.system", Value::Str("celery"))];
-        let span = S { name: task, op: "queue.publish", kind: SpanKind::Producer, service: "front", start: cursor, end: publish_end, attrs: &attrs };
+        let span = S {
+            name: task,
+            op: "queue.publish",
+            kind: SpanKind::Producer,
+            service: "front",
+            start: cursor,
+            end: publish_end,
+            attrs: &attrs,
+        };
         self.push(trace, publish, Some(root), span, None);
         let end = publish_end + self.log_normal(3 * MS, 0.5);
-        let attrs = [("http.method", Value::Str("POST")), ("http.route", Value::Str(route)), ("http.status_code", Value::Int(200))];
+        let attrs = [
+            ("http.method", Value::Str("POST")),
+            ("http.route", Value::Str(route)),
+            ("http.status_code", Value::Int(200)),
+        ];
         let name = if route.ends_with("interactions") { "POST /slack/interactions" } else { "POST /slack/events" };
-        let span = S { name, op: "http.server", kind: SpanKind::Server, service: "front", start: at, end, attrs: &attrs };
+        let span =
+            S { name, op: "http.server", kind: SpanKind::Server, service: "front", start: at, end, attrs: &attrs };
         self.push(trace, root, None, span, None);
         Published { id: publish, start: cursor }
     }
@@ -180,30 +213,63 @@ impl Gen {
         let db_start = start + 600 * US;
         let db_end = db_start + self.log_normal(8 * MS, 0.6);
         let db = [("db.system", Value::Str("postgresql"))];
-        let span = S { name: "SELECT ticket", op: "db", kind: SpanKind::Client, service: "worker", start: db_start, end: db_end, attrs: &db };
+        let span = S {
+            name: "SELECT ticket",
+            op: "db",
+            kind: SpanKind::Client,
+            service: "worker",
+            start: db_start,
+            end: db_end,
+            attrs: &db,
+        };
         let id = self.span_id();
         self.push(trace, id, Some(task_id), span, None);
         let mut cursor = db_end + 100 * US;
         if render {
             let end = cursor + self.log_normal(6 * MS, 0.5);
-            let span = S { name: "render ticket modal", op: "function", kind: SpanKind::Internal, service: "worker", start: cursor, end, attrs: &[] };
+            let span = S {
+                name: "render ticket modal",
+                op: "function",
+                kind: SpanKind::Internal,
+                service: "worker",
+                start: cursor,
+                end,
+                attrs: &[],
+            };
             let id = self.span_id();
             self.push(trace, id, Some(task_id), span, None);
             cursor = end + 100 * US;
         }
         let late = url.ends_with("views.open") && cursor - arrival > DEADLINE;
         let end = cursor + self.log_normal(if late { 90 * MS } else { 170 * MS }, 0.35);
-        let attrs = [("http.method", Value::Str("POST")), ("http.url", Value::Str(url)), ("http.status_code", Value::Int(200))];
-        let span = S { name: slack_name(url), op: "http.client", kind: SpanKind::Client, service: "worker", start: cursor, end, attrs: &attrs };
+        let attrs =
+            [("http.method", Value::Str("POST")), ("http.url", Value::Str(url)), ("http.status_code", Value::Int(200))];
+        let span = S {
+            name: slack_name(url),
+            op: "http.client",
+            kind: SpanKind::Client,
+            service: "worker",
+            start: cursor,
+            end,
+            attrs: &attrs,
+        };
         let id = self.span_id();
         self.push(trace, id, Some(task_id), span, late.then_some("expired_trigger_id"));
         let attrs = [("messaging.system", Value::Str("celery"))];
-        let span = S { name: task, op: "queue.process", kind: SpanKind::Consumer, service: "worker", start, end: end + 400 * US, attrs: &attrs };
+        let span = S {
+            name: task,
+            op: "queue.process",
+            kind: SpanKind::Consumer,
+            service: "worker",
+            start,
+            end: end + 400 * US,
+            attrs: &attrs,
+        };
         self.push(trace, task_id, Some(publish.id), span, None);
     }
 
     fn trace_id(&mut self) -> TraceId {
-        TraceId((self.rng.next() as u128) << 64 | self.rng.next() as u128 | 1 << 127)
+        TraceId((self.rng.bits() as u128) << 64 | self.rng.bits() as u128 | 1 << 127)
     }
 
     fn interaction(&mut self, era: Era, at: Nanos, load: f64) {

@@ -176,13 +176,7 @@ pub struct Summary {
 impl Summary {
     /// Adds up samples.
     pub fn of(samples: impl IntoIterator<Item = Sample>) -> Self {
-        let mut summary = Summary {
-            traces: 0,
-            rate: MissRate::default(),
-            undecided: 0,
-            response: None,
-            worst: None,
-        };
+        let mut summary = Summary { traces: 0, rate: MissRate::default(), undecided: 0, response: None, worst: None };
         let mut times = Vec::new();
         let mut worst: Option<(Nanos, usize)> = None;
         for (i, sample) in samples.into_iter().enumerate() {

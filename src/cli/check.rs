@@ -107,15 +107,14 @@ fn check_files(
 
     if args.summary || gate.is_some() {
         let endpoints = by_endpoint(corpus.traces.iter().map(|t| root_name(&t.trace)).zip(samples.iter().copied()));
-        let worst = summary.worst.and_then(|i| corpus.traces.get(i).map(|t| (t, samples[i]))).map(|(t, s)| {
-            WorstTrace {
+        let worst =
+            summary.worst.and_then(|i| corpus.traces.get(i).map(|t| (t, samples[i]))).map(|(t, s)| WorstTrace {
                 trace_id: t.trace.trace_id().to_string(),
                 file: corpus.file_of(t).display().to_string(),
                 root: root_name(&t.trace).to_owned(),
                 outcome: s.outcome,
                 response: super::report::Time(s.response.unwrap_or_default()),
-            }
-        });
+            });
         let files = (corpus.files.len(), corpus.errors.len());
         let summary = SummaryReport::new(&summary, &endpoints, profile.limit, files, worst, gate);
         match args.format {

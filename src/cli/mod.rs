@@ -238,8 +238,8 @@ mod tests {
 
     #[test]
     fn summary_flags() {
-        let cli = parse(&["check", "dir/", "--summary", "--no-traces", "--max-miss-rate", "2.5%", "--keep-going"])
-            .unwrap();
+        let cli =
+            parse(&["check", "dir/", "--summary", "--no-traces", "--max-miss-rate", "2.5%", "--keep-going"]).unwrap();
         let Some(Command::Check(args)) = cli.command else { panic!("expected check") };
         assert!(args.summary && args.quiet && args.keep_going);
         assert_eq!(args.max_miss_rate, Some(2.5));

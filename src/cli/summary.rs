@@ -191,3 +191,19 @@ fn outcome_word(outcome: Outcome) -> &'static str {
         Outcome::Undecided => "undecided",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_gate_fails_only_above_the_allowed_share() {
+        let rate = |missed, judged| MissRate { missed, judged };
+        assert!(Gate::new(rate(5, 100), 5.0).passed, "exactly the allowed share passes");
+        assert!(!Gate::new(rate(6, 100), 5.0).passed);
+        assert!(Gate::new(rate(0, 100), 0.0).passed);
+        assert!(!Gate::new(rate(1, 100_000), 0.0).passed, "with 0% any miss fails");
+        assert!(!Gate::new(rate(0, 0), 100.0).passed, "nothing judged is no evidence");
+        assert_eq!(Gate::new(rate(1, 3), 2.5).max_miss_rate, 0.025);
+    }
+}
