@@ -184,3 +184,16 @@ fn opening_at_a_span_selects_it_and_shows_its_details() {
     assert!(shows(&h, "The verdict hangs on this span"), "the late views.open is selected");
     assert!(shows(&h, "ed5cb1cc1bc67f3d"));
 }
+
+#[test]
+fn the_traces_view_says_how_often_it_misses_and_opens_the_worst_trace() {
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-traces/many-before.zipkin.json");
+    let mut h = harness(vec![file]);
+    wait_for(&mut h, "the traces view", |h| shows(h, "missed the 3 s deadline"));
+    let summary = label(&h.get_by_label_contains("missed the 3 s deadline"));
+    assert!(summary.starts_with("115 of 2400 missed the 3 s deadline: 4.8% (95% CI 4.0–5.7%)"), "{summary}");
+    assert!(shows(&h, "By endpoint"));
+    h.get_by_label("Open the worst trace").click();
+    h.run_steps(3);
+    assert!(shows(&h, "MISS:"), "the worst trace opens in a waterfall tab with its verdict");
+}

@@ -8,13 +8,15 @@ use std::sync::mpsc::{Receiver, channel};
 use egui::{Color32, RichText, Ui};
 
 use super::details::{self, DetailsAction};
-use super::loader::{INCIDENT_AFTER, INCIDENT_BEFORE, LoadedFile, Loading, Source};
+use super::loader::{Contents, INCIDENT_AFTER, INCIDENT_BEFORE, Loading, Source};
 use super::overlay::Overlay;
 use super::search::Search;
 use super::settings::{Settings, ThemeChoice};
 use super::span_table::SpanTable;
 use super::theme;
+use super::traces_view::TracesView;
 use super::waterfall::Waterfall;
+use crate::formats::Format;
 use crate::model::{SkewShift, SpanId, Trace, format_duration};
 
 /// Something the user asked for, carried out at the end of the frame.
@@ -25,6 +27,15 @@ pub enum Action {
     Open(Source),
     /// Show the native file dialog.
     OpenDialog,
+    /// Show the native folder dialog, to open every trace in a folder.
+    OpenFolderDialog,
+    /// Open one trace of a traces view in its own tab.
+    OpenTrace {
+        /// The trace.
+        trace: Arc<Trace>,
+        /// The tab's title.
+        title: String,
+    },
     /// Close a tab.
     CloseTab(usize),
     /// Use another deadline profile for every open trace.
@@ -106,7 +117,8 @@ impl TraceView {
 enum TabContent {
     Loading(Loading),
     Failed(String),
-    Loaded { file: Arc<LoadedFile>, index: usize, view: Box<TraceView>, compare: Option<Box<TraceView>> },
+    Loaded { format: Option<Format>, view: Box<TraceView>, compare: Option<Box<TraceView>> },
+    Traces(Box<TracesView>),
 }
 
 struct Tab {
@@ -121,6 +133,7 @@ pub struct App {
     active: usize,
     actions: Vec<Action>,
     dialog: Option<Receiver<Vec<PathBuf>>>,
+    folder_dialog: Option<Receiver<Vec<PathBuf>>>,
     show_help: bool,
     open_at_span: Option<SpanId>,
     title: String,
@@ -134,8 +147,9 @@ impl App {
             settings,
             tabs: Vec::new(),
             active: 0,
-            actions: files.into_iter().map(|f| Action::Open(Source::File(f))).collect(),
+            actions: files.into_iter().map(|f| Action::Open(Source::for_path(f))).collect(),
             dialog: None,
+            folder_dialog: None,
             show_help: false,
             open_at_span: span,
             title: String::new(),
@@ -212,8 +226,18 @@ impl App {
                         });
                     });
                 }
-                TabContent::Loaded { file, index, view, compare } => {
-                    actions.extend(trace_screen(ui, &settings, file, index, view, compare.as_deref_mut(), &others));
+                TabContent::Loaded { format, view, compare } => {
+                    actions.extend(trace_screen(ui, &settings, *format, view, compare.as_deref_mut(), &others));
+                }
+                TabContent::Traces(traces) => {
+                    egui::CentralPanel::default().show(ui, |ui| {
+                        if let Some(i) = traces.ui(ui) {
+                            actions.push(Action::OpenTrace {
+                                trace: Arc::clone(traces.trace(i)),
+                                title: format!("{} #{}", tab.title, i + 1),
+                            });
+                        }
+                    });
                 }
             },
         }
@@ -256,6 +280,26 @@ impl App {
                     repaint_ctx.request_repaint();
                 });
                 self.dialog = Some(rx);
+            }
+            Action::OpenFolderDialog => {
+                let (tx, rx) = channel();
+                let repaint_ctx = ctx.clone();
+                std::thread::spawn(move || {
+                    let folder = rfd::FileDialog::new().set_title("Open a folder of traces").pick_folder();
+                    let _ = tx.send(folder.into_iter().collect());
+                    repaint_ctx.request_repaint();
+                });
+                self.folder_dialog = Some(rx);
+            }
+            Action::OpenTrace { trace, title } => {
+                let overlay = super::overlay::for_trace(&trace, &self.settings.profile);
+                let mut view = TraceView::new(trace, overlay);
+                view.waterfall.show_critical = self.settings.show_critical;
+                self.tabs.push(Tab {
+                    title,
+                    content: TabContent::Loaded { format: None, view: Box::new(view), compare: None },
+                });
+                self.active = self.tabs.len() - 1;
             }
             Action::CloseTab(i) => {
                 if i < self.tabs.len() {
@@ -301,19 +345,20 @@ impl App {
             let TabContent::Loading(loading) = &mut tab.content else { continue };
             let Some(result) = loading.poll() else { continue };
             tab.content = match result {
-                Ok(file) if !file.traces.is_empty() => {
-                    let file = Arc::new(file);
-                    let mut view = TraceView::new(Arc::clone(&file.traces[0]), file.overlay.clone());
-                    view.waterfall.show_critical = self.settings.show_critical;
-                    if let Some(id) = self.open_at_span.take() {
-                        match view.trace.find(id) {
-                            Some(idx) => view.waterfall.reveal(&view.trace, idx),
-                            None => self.open_at_span = Some(id),
+                Ok(contents) => match contents {
+                    Contents::Many(traces) => TabContent::Traces(traces),
+                    Contents::One { format, trace, overlay } => {
+                        let mut view = TraceView::new(trace, overlay);
+                        view.waterfall.show_critical = self.settings.show_critical;
+                        if let Some(id) = self.open_at_span.take() {
+                            match view.trace.find(id) {
+                                Some(idx) => view.waterfall.reveal(&view.trace, idx),
+                                None => self.open_at_span = Some(id),
+                            }
                         }
+                        TabContent::Loaded { format: Some(format), view: Box::new(view), compare: None }
                     }
-                    TabContent::Loaded { file, index: 0, view: Box::new(view), compare: None }
-                }
-                Ok(file) => TabContent::Failed(format!("{}: the file holds no traces", file.source.display())),
+                },
                 Err(message) => TabContent::Failed(message),
             };
             ctx.request_repaint();
@@ -327,13 +372,19 @@ impl App {
             self.dialog = None;
             self.actions.extend(files.into_iter().map(|f| Action::Open(Source::File(f))));
         }
+        if let Some(rx) = &self.folder_dialog
+            && let Ok(folders) = rx.try_recv()
+        {
+            self.folder_dialog = None;
+            self.actions.extend(folders.into_iter().map(|f| Action::Open(Source::Folder(f))));
+        }
     }
 
     fn take_dropped_files(&mut self, ctx: &egui::Context) {
         let dropped: Vec<PathBuf> = ctx.input(|i| {
             i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).filter(|p| !p.as_os_str().is_empty()).collect()
         });
-        self.actions.extend(dropped.into_iter().map(|p| Action::Open(Source::File(p))));
+        self.actions.extend(dropped.into_iter().map(|p| Action::Open(Source::for_path(p))));
     }
 
     fn paint_drop_hint(&self, ctx: &egui::Context) {
@@ -376,6 +427,9 @@ impl App {
             ui.menu_button("File", |ui| {
                 if ui.button("Open…").clicked() {
                     self.actions.push(Action::OpenDialog);
+                }
+                if ui.button("Open folder…").clicked() {
+                    self.actions.push(Action::OpenFolderDialog);
                 }
                 ui.menu_button("Open recent", |ui| {
                     if self.settings.recent.is_empty() {
@@ -498,8 +552,7 @@ fn start_screen(ui: &mut Ui, settings: &Settings) -> Vec<Action> {
 fn trace_screen(
     ui: &mut Ui,
     settings: &Settings,
-    file: &LoadedFile,
-    index: &mut usize,
+    format: Option<Format>,
     view: &mut TraceView,
     compare: Option<&mut TraceView>,
     others: &[(usize, String)],
@@ -508,28 +561,11 @@ fn trace_screen(
     egui::Panel::top("verdict").show(ui, |ui| {
         banner(ui, &view.overlay);
         ui.horizontal(|ui| {
-            if file.traces.len() > 1 {
-                egui::ComboBox::from_label("Trace in this file")
-                    .selected_text(format!("trace {} of {}", *index + 1, file.traces.len()))
-                    .show_ui(ui, |ui| {
-                        for (i, t) in file.traces.iter().enumerate() {
-                            let root = t.roots().first().map(|&r| t.str(t.span(r).name)).unwrap_or("");
-                            if ui.selectable_label(i == *index, format!("{} {root}", t.trace_id())).clicked()
-                                && i != *index
-                            {
-                                *index = i;
-                                let show_critical = view.waterfall.show_critical;
-                                *view = TraceView::new(Arc::clone(t), super::overlay::for_trace(t, &settings.profile));
-                                view.waterfall.show_critical = show_critical;
-                            }
-                        }
-                    });
-            }
             let trace = &view.trace;
             ui.label(
                 RichText::new(format!(
                     "{} · {} spans · {} · trace {}",
-                    file.format,
+                    format.map_or("", Format::name),
                     trace.len(),
                     format_duration(trace.duration()),
                     trace.trace_id()

@@ -10,6 +10,7 @@ mod search;
 mod settings;
 mod span_table;
 mod theme;
+pub mod traces_view;
 pub mod waterfall;
 
 use std::path::PathBuf;
