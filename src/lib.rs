@@ -6,6 +6,7 @@
 
 pub mod analysis;
 pub mod cli;
+pub mod corpus;
 pub mod fetch;
 pub mod formats;
 pub mod model;

@@ -47,10 +47,17 @@ pub fn generate(params: &SynthParams) -> Trace {
 
 /// splitmix64: tiny, fast, and plenty for test data. Each call's output is distinct from
 /// every other call's (the mix is a bijection of a counter), which makes unique span ids.
-struct Rng(u64);
+/// Public so other seeded generators (the many-traces sample generator) share it.
+pub struct Rng(u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    /// A generator; the same seed gives the same numbers.
+    pub fn new(seed: u64) -> Self {
+        Rng(seed)
+    }
+
+    /// The next 64 random bits.
+    pub fn bits(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -59,17 +66,23 @@ impl Rng {
     }
 
     /// A number in `lo..=hi`.
-    fn range(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.next() % (hi - lo + 1)
+    pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.bits() % (hi - lo + 1)
+    }
+
+    /// A number in `[0, 1)`, uniformly.
+    pub fn unit(&mut self) -> f64 {
+        (self.bits() >> 11) as f64 / (1u64 << 53) as f64
     }
 
     /// True with probability `p`.
-    fn chance(&mut self, p: f64) -> bool {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64 <= p && p > 0.0
+    pub fn chance(&mut self, p: f64) -> bool {
+        self.unit() <= p && p > 0.0
     }
 
-    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
-        items[self.next() as usize % items.len()]
+    /// One of `items`, uniformly.
+    pub fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[self.bits() as usize % items.len()]
     }
 }
 
@@ -240,7 +253,7 @@ impl<'p> Generator<'p> {
         match op {
             Op::HttpClient if can_call && self.services() > 1 && self.rng.chance(0.8) => {
                 let others = self.services() - 1;
-                let callee = (service + 1 + self.rng.next() as usize % others) % self.services();
+                let callee = (service + 1 + self.rng.bits() as usize % others) % self.services();
                 let (method, path) = self.rng.pick(&ROUTES);
                 let client = self.add(Some(parent), op, service, format!("{method} http://{}{path}", SERVICES[callee]));
                 self.add(Some(client), Op::HttpServer, callee, format!("{method} {path}"));
@@ -323,11 +336,11 @@ impl<'p> Generator<'p> {
     fn into_builder(mut self) -> TraceBuilder {
         let mut b = TraceBuilder::new();
         let mut ids = Rng(self.params.seed ^ 0x05EE_D1D5);
-        let trace_id = TraceId(((ids.next() as u128) << 64 | ids.next() as u128) | 1 << 127);
+        let trace_id = TraceId(((ids.bits() as u128) << 64 | ids.bits() as u128) | 1 << 127);
         let span_ids: Vec<SpanId> = (0..self.nodes.len())
             .map(|_| {
                 loop {
-                    if let Some(id) = SpanId::new(ids.next()) {
+                    if let Some(id) = SpanId::new(ids.bits()) {
                         break id;
                     }
                 }
@@ -392,7 +405,7 @@ impl<'p> Generator<'p> {
             Op::QueuePublish | Op::QueueProcess => {
                 let system = b.intern("celery");
                 push(b, "messaging.system", AttrValue::Str(system));
-                let id = b.intern(&format!("{:016x}", rng.next()));
+                let id = b.intern(&format!("{:016x}", rng.bits()));
                 push(b, "messaging.message.id", AttrValue::Str(id));
             }
             Op::Function => {

@@ -9,7 +9,11 @@ use egui_kittest::kittest::{NodeT, Queryable};
 use tracedeck::ui::{App, Settings};
 
 fn harness(files: Vec<std::path::PathBuf>) -> Harness<'static, App> {
-    let app = App::new(Settings::default(), files, None);
+    harness_at(files, None)
+}
+
+fn harness_at(files: Vec<std::path::PathBuf>, span: Option<tracedeck::model::SpanId>) -> Harness<'static, App> {
+    let app = App::new(Settings::default(), files, span);
     let mut harness =
         Harness::builder().with_size(egui::vec2(1500.0, 950.0)).build_ui_state(|ui, app: &mut App| app.ui(ui), app);
     harness.run_steps(2);
@@ -107,4 +111,89 @@ fn the_fixed_trace_meets_the_deadline() {
     h.run_steps(2);
     wait_for(&mut h, "the verdict banner", |h| shows(h, "MISS:") || shows(h, "PASS:"));
     assert!(shows(&h, "met the 3"), "the banner says it met the deadline");
+}
+
+#[test]
+fn the_span_table_groups_spans_and_a_click_selects_them_in_the_waterfall() {
+    let mut h = open_incident();
+    h.get_by_label("View").click();
+    h.run_steps(2);
+    h.get_by_label("Span table").click();
+    h.run_steps(3);
+    assert!(shows(&h, "groups of spans by op and name"));
+    h.query_all_by_label_contains("http.client  POST https://slack.com/api/views.open")
+        .next()
+        .expect("a row for views.open")
+        .click();
+    h.run_steps(3);
+    assert!(shows(&h, "durations of POST https://slack.com/api/views.open"), "the histogram names the group");
+    assert!(shows(&h, "Show in tree"), "the group's first span is selected");
+}
+
+#[test]
+fn before_and_after_compare_on_one_axis_with_both_verdicts() {
+    let mut h = open_incident();
+    h.get_by_label("File").click();
+    h.run_steps(2);
+    h.get_by_label("Open the fixed trace").click();
+    h.run_steps(2);
+    wait_for(&mut h, "the fixed trace", |h| shows(h, "PASS:"));
+    h.get_by_label("incident-before.sentry.json").click();
+    h.run_steps(2);
+    h.get_by_label("Compare with").click();
+    h.run_steps(2);
+    h.query_all_by_label("incident-after.sentry.json").last().expect("the other tab is offered").click();
+    h.run_steps(3);
+    assert!(shows(&h, "MISS:") && shows(&h, "PASS:"), "both verdicts are shown");
+    assert!(shows(&h, "Compared with trace"));
+    h.get_by_label("Stop comparing").click();
+    h.run_steps(2);
+    assert!(!shows(&h, "PASS:"));
+}
+
+#[test]
+fn clock_skew_can_be_adjusted_and_the_moved_spans_are_listed() {
+    let dir = std::env::temp_dir().join(format!("tracedeck-gui-skew-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("skewed.zipkin.json");
+    std::fs::write(
+        &file,
+        br#"[{"traceId":"463ac35c9f6413ad","id":"a2fb4a1d1a96d312","name":"get /users","timestamp":1700000000100000,"duration":250000,"localEndpoint":{"serviceName":"web"}},
+             {"traceId":"463ac35c9f6413ad","id":"b2fb4a1d1a96d313","parentId":"a2fb4a1d1a96d312","name":"select users","timestamp":1700000000050000,"duration":20000,"localEndpoint":{"serviceName":"db"}}]"#,
+    )
+    .unwrap();
+    let mut h = harness(vec![file]);
+    wait_for(&mut h, "the trace", |h| shows(h, "spans not shown") || shows(h, "select users"));
+    h.get_by_label_contains("warning(s) about this trace").click();
+    h.run_steps(3);
+    assert!(shows(&h, "start before their parent"), "the skew is a visible warning");
+    h.get_by_label_contains("Adjust for clock skew").click();
+    h.run_steps(3);
+    assert!(shows(&h, "1 span(s) moved by the skew adjustment"));
+    h.get_by_label_contains("Adjust for clock skew").click();
+    h.run_steps(3);
+    assert!(!shows(&h, "moved by the skew adjustment"), "back to raw times");
+}
+
+#[test]
+fn opening_at_a_span_selects_it_and_shows_its_details() {
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-traces/incident-before.sentry.json");
+    let span = tracedeck::model::SpanId::from_hex("ed5cb1cc1bc67f3d").unwrap();
+    let mut h = harness_at(vec![file], Some(span));
+    wait_for(&mut h, "the trace", |h| shows(h, "MISS:"));
+    assert!(shows(&h, "The verdict hangs on this span"), "the late views.open is selected");
+    assert!(shows(&h, "ed5cb1cc1bc67f3d"));
+}
+
+#[test]
+fn the_traces_view_says_how_often_it_misses_and_opens_the_worst_trace() {
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-traces/many-before.zipkin.json");
+    let mut h = harness(vec![file]);
+    wait_for(&mut h, "the traces view", |h| shows(h, "missed the 3 s deadline"));
+    let summary = label(&h.get_by_label_contains("missed the 3 s deadline"));
+    assert!(summary.starts_with("115 of 2400 missed the 3 s deadline: 4.8% (95% CI 4.0–5.7%)"), "{summary}");
+    assert!(shows(&h, "By endpoint"));
+    h.get_by_label("Open the worst trace").click();
+    h.run_steps(3);
+    assert!(shows(&h, "MISS:"), "the worst trace opens in a waterfall tab with its verdict");
 }

@@ -21,15 +21,31 @@ struct Fidelity {
     typed_attrs: bool,
     /// Span events with their times and names.
     events: bool,
+    /// Attributes the writer adds because the format has no field for something: Sentry
+    /// transactions need an event id; OTLP, Jaeger and Zipkin have no op, which travels in
+    /// `sentry.op` (the op itself is compared). Left out of the attribute comparison.
+    required_extras: &'static [&'static str],
 }
+
+/// The attribute that carries the op in formats without an op field.
+const OP_CARRIER: &[&str] = &["sentry.op"];
 
 fn fidelity(format: Format) -> Fidelity {
     match format {
-        Format::Chrome | Format::Otlp | Format::Jaeger => {
-            Fidelity { ids: true, status: true, typed_attrs: true, events: true }
+        Format::Chrome => Fidelity { ids: true, status: true, typed_attrs: true, events: true, required_extras: &[] },
+        Format::Otlp | Format::Jaeger => {
+            Fidelity { ids: true, status: true, typed_attrs: true, events: true, required_extras: OP_CARRIER }
         }
-        Format::Zipkin => Fidelity { ids: true, status: true, typed_attrs: false, events: true },
-        Format::Sentry => Fidelity { ids: true, status: true, typed_attrs: true, events: false },
+        Format::Zipkin => {
+            Fidelity { ids: true, status: true, typed_attrs: false, events: true, required_extras: OP_CARRIER }
+        }
+        Format::Sentry => Fidelity {
+            ids: true,
+            status: true,
+            typed_attrs: true,
+            events: false,
+            required_extras: &["sentry.event_id"],
+        },
     }
 }
 
@@ -43,6 +59,7 @@ struct Row {
     start: Nanos,
     end: Nanos,
     name: String,
+    op: String,
     service: String,
     ids: Option<(u64, Option<u64>)>,
     failed: Option<bool>,
@@ -68,6 +85,7 @@ fn rows(trace: &Trace, fidelity: &Fidelity) -> Vec<Row> {
         let mut list: Vec<_> = trace
             .attrs_in(range)
             .iter()
+            .filter(|a| !fidelity.required_extras.contains(&trace.str(a.key)))
             .map(|a| (trace.str(a.key).to_owned(), value_text(trace, a.value, fidelity.typed_attrs)))
             .collect();
         list.sort();
@@ -87,6 +105,7 @@ fn rows(trace: &Trace, fidelity: &Fidelity) -> Vec<Row> {
             start: s.start,
             end: s.end,
             name: trace.str(s.name).to_owned(),
+            op: trace.str(s.op).to_owned(),
             service: trace.str(s.service).to_owned(),
             ids: fidelity.ids.then(|| (s.id.get(), s.parent_id.map(|p| p.get()))),
             failed: fidelity.status.then_some(s.status == Status::Error),

@@ -9,17 +9,22 @@ mod check;
 mod duration;
 mod fetch;
 mod report;
+mod summary;
 
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-pub use check::{Status, check};
+pub use check::{Status, check, check_with_progress};
 pub use duration::parse_duration;
 pub use fetch::fetch;
 
 use crate::analysis::{Profile, Rule};
+use crate::corpus::Progress;
 use crate::model::{Nanos, SpanId};
 
 /// tracedeck: see why a webhook missed its deadline, replay it, prove the fix.
@@ -41,7 +46,9 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Judge traces against a platform's deadline. Exit status: 0 when every trace met it,
-    /// 1 when any missed it, 2 when a trace could not be read or judged.
+    /// 1 when any missed it (with --max-miss-rate: when more than that share missed), 2 when a
+    /// file could not be read or a trace could not be judged (unless --keep-going), or when no
+    /// trace at all could be judged.
     Check(CheckArgs),
     /// Fetch a trace by id (or by its URL) from Sentry, Jaeger, Tempo or Zipkin; save it with
     /// -o, or print one line per trace. Tokens come from TRACEDECK_TOKEN_<NAME>,
@@ -88,8 +95,10 @@ pub struct FetchArgs {
 /// Arguments of `tracedeck check`.
 #[derive(Args, Debug)]
 pub struct CheckArgs {
-    /// Trace files (Sentry, OTLP, Jaeger, Zipkin or Chrome JSON; detected from the content).
-    #[arg(required = true, value_name = "FILE")]
+    /// Trace files (Sentry, OTLP, Jaeger, Zipkin or Chrome JSON; detected from the content), or
+    /// folders, searched recursively: every file in them that is not hidden is tried. A file may
+    /// hold many traces; each is judged on its own.
+    #[arg(required = true, value_name = "FILE|DIR")]
     pub files: Vec<PathBuf>,
     /// The platform whose deadline applies: slack, discord, zoom, teams, github, twilio, google-chat.
     #[arg(long, value_name = "NAME", default_value = Profile::DEFAULT, value_parser = parse_profile)]
@@ -109,6 +118,21 @@ pub struct CheckArgs {
     /// How to print the results.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// After the verdicts, sum up: traces, misses, the miss rate with its 95% confidence
+    /// interval, p50/p95/p99/max response time, the worst trace and its file, per endpoint.
+    #[arg(long)]
+    pub summary: bool,
+    /// Do not print each trace's verdict (errors, the summary and the exit status remain).
+    #[arg(long, visible_alias = "no-traces")]
+    pub quiet: bool,
+    /// A gate for an intermittent miss: exit 1 only when more than P percent of the judged
+    /// traces missed (`5%`, `0.5`), else 0. Prints the summary.
+    #[arg(long, value_name = "P%", value_parser = parse_percent)]
+    pub max_miss_rate: Option<f64>,
+    /// Files that cannot be read and traces that cannot be judged are still reported, but do not
+    /// make the exit status 2 as long as some trace was judged.
+    #[arg(long)]
+    pub keep_going: bool,
 }
 
 /// Output formats of `check`.
@@ -144,6 +168,16 @@ fn parse_profile(name: &str) -> Result<Profile, String> {
     })
 }
 
+/// A percentage from 0 to 100, with or without `%`.
+fn parse_percent(text: &str) -> Result<f64, String> {
+    let number = text.trim().strip_suffix('%').unwrap_or(text.trim()).trim();
+    match number.parse::<f64>() {
+        Ok(p) if (0.0..=100.0).contains(&p) => Ok(p),
+        Ok(_) => Err(format!("{text:?} is outside 0–100%")),
+        Err(_) => Err(format!("{text:?} is not a percentage; expected a number like 5% or 0.5")),
+    }
+}
+
 fn parse_deadline(text: &str) -> Result<Nanos, String> {
     match parse_duration(text)? {
         0 => Err("the deadline must be longer than zero".into()),
@@ -155,7 +189,11 @@ fn parse_deadline(text: &str) -> Result<Nanos, String> {
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Some(Command::Check(args)) => {
-            let status = check(&args, &mut std::io::stdout().lock(), &mut std::io::stderr().lock());
+            let status = if std::io::stderr().is_terminal() {
+                check_with_progress(&args, &mut std::io::stdout().lock(), &mut std::io::stderr(), &show_progress())
+            } else {
+                check(&args, &mut std::io::stdout().lock(), &mut std::io::stderr().lock())
+            };
             ExitCode::from(status as u8)
         }
         Some(Command::Fetch(args)) => {
@@ -163,6 +201,30 @@ pub fn run(cli: Cli) -> ExitCode {
             ExitCode::from(status as u8)
         }
         None => open_window(cli.files, cli.span),
+    }
+}
+
+/// Progress on a terminal's standard error, at most every 100 ms, overwriting one line that is
+/// cleared when the last file is done. Silent for a single file.
+fn show_progress() -> impl Fn(Progress) + Sync {
+    let last = Mutex::new(None::<Instant>);
+    move |p: Progress| {
+        if p.total < 2 {
+            return;
+        }
+        let mut last = last.lock().unwrap_or_else(|e| e.into_inner());
+        let finished = p.done == p.total;
+        if !finished && last.is_some_and(|t| t.elapsed() < Duration::from_millis(100)) {
+            return;
+        }
+        *last = Some(Instant::now());
+        let mut err = std::io::stderr().lock();
+        let _ = if finished {
+            write!(err, "\r\x1b[2K")
+        } else {
+            write!(err, "\rloading: {}/{} files, {} traces", p.done, p.total, p.traces)
+        };
+        let _ = err.flush();
     }
 }
 
@@ -221,6 +283,19 @@ mod tests {
     }
 
     #[test]
+    fn summary_flags() {
+        let cli =
+            parse(&["check", "dir/", "--summary", "--no-traces", "--max-miss-rate", "2.5%", "--keep-going"]).unwrap();
+        let Some(Command::Check(args)) = cli.command else { panic!("expected check") };
+        assert!(args.summary && args.quiet && args.keep_going);
+        assert_eq!(args.max_miss_rate, Some(2.5));
+        assert_eq!(parse_percent("0.5"), Ok(0.5));
+        assert_eq!(parse_percent(" 5 % "), Ok(5.0));
+        let Some(Command::Check(args)) = parse(&["check", "t.json"]).unwrap().command else { panic!("check") };
+        assert!(!args.summary && !args.quiet && !args.keep_going && args.max_miss_rate.is_none());
+    }
+
+    #[test]
     fn bad_flag_values_are_usage_errors_that_say_why() {
         let cases = [
             (vec!["check", "t.json", "--deadline", "banana"], "not a duration"),
@@ -229,6 +304,8 @@ mod tests {
             (vec!["check", "t.json", "--response", "nme~x"], "unknown field"),
             (vec!["check", "t.json", "--format", "xml"], "xml"),
             (vec!["check"], "FILE"),
+            (vec!["check", "t.json", "--max-miss-rate", "lots"], "not a percentage"),
+            (vec!["check", "t.json", "--max-miss-rate", "120%"], "outside 0–100%"),
         ];
         for (args, expected) in cases {
             let err = parse(&args).unwrap_err();

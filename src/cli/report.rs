@@ -7,6 +7,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+use super::summary::SummaryReport;
 use crate::analysis::{Edge, Outcome, Profile, SegmentKind, Verdict, format_limit};
 use crate::formats::Format;
 use crate::model::{Nanos, SpanIdx, Trace, format_duration};
@@ -18,7 +19,7 @@ const PATH_SHOWN: usize = 12;
 
 /// A duration or offset, serialized as both milliseconds and nanoseconds.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Time(Nanos);
+pub(crate) struct Time(pub(crate) Nanos);
 
 impl Serialize for Time {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -34,8 +35,13 @@ impl Serialize for Time {
 #[derive(Serialize)]
 pub(crate) struct Report {
     profile: ProfileInfo,
-    pub(crate) traces: Vec<TraceReport>,
+    /// Absent when the per-trace verdicts were silenced (`--quiet`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) traces: Option<Vec<TraceReport>>,
     pub(crate) errors: Vec<FileError>,
+    /// Present with `--summary` or `--max-miss-rate`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) summary: Option<SummaryReport>,
 }
 
 #[derive(Serialize)]
@@ -72,8 +78,9 @@ impl Report {
                 clock: profile.clock.as_ref().map(|r| r.to_string()),
                 checks,
             },
-            traces: Vec::new(),
+            traces: Some(Vec::new()),
             errors: Vec::new(),
+            summary: None,
         }
     }
 

@@ -38,20 +38,15 @@ pub(crate) fn from_line<'de, T: Deserialize<'de>>(bytes: &'de [u8], first_line: 
     serde_json::from_slice(bytes).map_err(|_| located_error(bytes, PhantomData::<T>, first_line.saturating_sub(1)))
 }
 
-/// The slow path for importers that deserialize with a [`DeserializeSeed`] (to intern as they
-/// go): after their fast parse of `bytes` failed, parse again with a fresh `seed`, tracking the
-/// path, to say where the first problem is. `first_line` is the file line (from 1) of `bytes`'
-/// first line.
-pub(crate) fn located_seed_error<'de, S: DeserializeSeed<'de>>(
-    bytes: &'de [u8],
-    first_line: usize,
-    seed: S,
-) -> FormatError {
-    located_error(bytes, seed, first_line.saturating_sub(1))
-}
-
 /// The slow path: parse again, tracking the path, to say where the first problem is.
-fn located_error<'de, S: DeserializeSeed<'de>>(bytes: &'de [u8], seed: S, line_offset: usize) -> FormatError {
+/// Importers that deserialize with a [`DeserializeSeed`] (to intern as they go) call it after
+/// their fast parse failed, with a fresh seed. `line_offset` is added to reported lines (for
+/// one line of a JSON-lines file: its line number minus one).
+pub(crate) fn located_error<'de, S: DeserializeSeed<'de>>(
+    bytes: &'de [u8],
+    seed: S,
+    line_offset: usize,
+) -> FormatError {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let mut track = serde_path_to_error::Track::new();
     let result = seed.deserialize(serde_path_to_error::Deserializer::new(&mut de, &mut track));

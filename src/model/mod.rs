@@ -17,7 +17,7 @@ pub use builder::{BuildError, RawEvent, RawSpan, TraceBuilder};
 pub use ids::{IdParseError, SpanId, TraceId};
 pub use span::{Attr, AttrValue, ErrorRef, Event, Range32, Span, SpanFlags, SpanIdx, SpanKind, Status};
 pub use strings::{StrId, Strings};
-pub use trace::{Children, Trace, Warning};
+pub use trace::{Children, SkewShift, Trace, Warning};
 
 /// Time in integer nanoseconds. Absolute times are nanoseconds since the Unix epoch.
 pub type Nanos = i64;

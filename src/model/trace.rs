@@ -230,3 +230,64 @@ impl Iterator for Children<'_> {
         Some(child)
     }
 }
+
+/// A span moved by [`Trace::skew_adjusted`].
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct SkewShift {
+    /// The span that started before its parent.
+    pub span: SpanIdx,
+    /// How far it (and its subtree) moved later, in nanoseconds.
+    pub by: Nanos,
+}
+
+impl Trace {
+    /// A copy in which every span that starts before its parent is moved, with its subtree and
+    /// events, to start with the parent (what clock-skew correction in Zipkin and Jaeger does).
+    /// Returns the copy and the spans that moved; times stay raw in `self`.
+    pub fn skew_adjusted(&self) -> (Trace, Vec<SkewShift>) {
+        let mut spans = self.spans.clone();
+        let mut shift = vec![0 as Nanos; spans.len()];
+        let mut moved = Vec::new();
+        for i in 0..spans.len() {
+            let inherited = spans[i].parent.map_or(0, |p| shift[p as usize]);
+            let start = spans[i].start + inherited;
+            let own = spans[i].parent.map_or(0, |p| (spans[p as usize].start - start).max(0));
+            if own > 0 {
+                moved.push(SkewShift { span: i as SpanIdx, by: own });
+            }
+            shift[i] = inherited + own;
+            spans[i].start += shift[i];
+            spans[i].end += shift[i];
+        }
+        let mut events = (*self.events).clone();
+        for (span, &by) in spans.iter().zip(&shift) {
+            for event in &mut events[span.events.as_range()] {
+                event.time += by;
+            }
+        }
+        let mut warnings: Vec<Warning> =
+            self.warnings.iter().filter(|w| !matches!(w, Warning::ClockSkew { .. })).cloned().collect();
+        if !moved.is_empty() {
+            warnings.push(Warning::Import(format!(
+                "clock skew adjusted: {} span(s) moved later to start with their parent; raw times are in the unadjusted view",
+                moved.len()
+            )));
+        }
+        let start = spans.iter().map(|s| s.start).min().unwrap_or(0);
+        let end = spans.iter().map(|s| s.end).max().unwrap_or(0);
+        let adjusted = Trace {
+            trace_id: self.trace_id,
+            spans,
+            attrs: Arc::clone(&self.attrs),
+            events: Arc::new(events),
+            errors: self.errors.clone(),
+            strings: Arc::clone(&self.strings),
+            roots: self.roots.clone(),
+            by_id: self.by_id.clone(),
+            warnings,
+            start,
+            end,
+        };
+        (adjusted, moved)
+    }
+}

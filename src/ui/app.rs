@@ -8,13 +8,16 @@ use std::sync::mpsc::{Receiver, channel};
 use egui::{Color32, RichText, Ui};
 
 use super::details::{self, DetailsAction};
-use super::loader::{INCIDENT_AFTER, INCIDENT_BEFORE, LoadedFile, Loading, Source};
+use super::loader::{Contents, INCIDENT_AFTER, INCIDENT_BEFORE, Loading, Source};
 use super::overlay::Overlay;
 use super::search::Search;
 use super::settings::{Settings, ThemeChoice};
+use super::span_table::SpanTable;
 use super::theme;
+use super::traces_view::TracesView;
 use super::waterfall::Waterfall;
-use crate::model::{SpanId, Trace, format_duration};
+use crate::formats::Format;
+use crate::model::{SkewShift, SpanId, Trace, format_duration};
 
 /// Something the user asked for, carried out at the end of the frame.
 #[derive(Debug)]
@@ -24,10 +27,26 @@ pub enum Action {
     Open(Source),
     /// Show the native file dialog.
     OpenDialog,
+    /// Show the native folder dialog, to open every trace in a folder.
+    OpenFolderDialog,
+    /// Open one trace of a traces view in its own tab.
+    OpenTrace {
+        /// The trace.
+        trace: Arc<Trace>,
+        /// The tab's title.
+        title: String,
+    },
     /// Close a tab.
     CloseTab(usize),
     /// Use another deadline profile for every open trace.
     SetProfile(String),
+    /// Show the trace of tab `with` under the active tab's trace, on the same axis.
+    Compare {
+        /// The tab to compare against.
+        with: usize,
+    },
+    /// Stop comparing in the active tab.
+    StopComparing,
 }
 
 /// One trace on screen with its view state.
@@ -40,20 +59,66 @@ pub struct TraceView {
     pub waterfall: Waterfall,
     /// The search box.
     pub search: Search,
+    /// The span table, built the first time it is shown.
+    pub table: Option<SpanTable>,
+    /// Which spans the table's selected group highlights.
+    table_flags: Vec<bool>,
+    /// The trace as recorded, while `trace` shows it adjusted for clock skew.
+    raw: Option<Arc<Trace>>,
+    /// The spans the skew adjustment moved.
+    moved: Vec<SkewShift>,
 }
 
 impl TraceView {
     /// A fresh view of `trace` with its deadline overlay.
     pub fn new(trace: Arc<Trace>, overlay: Overlay) -> Self {
         let waterfall = Waterfall::new(&trace, &overlay);
-        TraceView { trace, overlay, waterfall, search: Search::default() }
+        TraceView {
+            trace,
+            overlay,
+            waterfall,
+            search: Search::default(),
+            table: None,
+            table_flags: Vec::new(),
+            raw: None,
+            moved: Vec::new(),
+        }
+    }
+
+    /// Switches between raw times and times adjusted for clock skew (children pulled inside
+    /// their parents), re-judging the trace under `profile`.
+    pub fn set_skew_adjusted(&mut self, adjusted: bool, profile: &str) {
+        if adjusted == self.raw.is_some() {
+            return;
+        }
+        let (trace, raw, moved) = match self.raw.take() {
+            Some(raw) => (raw, None, Vec::new()),
+            None => {
+                let (adjusted, moved) = self.trace.skew_adjusted();
+                (Arc::new(adjusted), Some(Arc::clone(&self.trace)), moved)
+            }
+        };
+        let window = self.waterfall.window;
+        let show_critical = self.waterfall.show_critical;
+        *self = TraceView::new(Arc::clone(&trace), super::overlay::for_trace(&trace, profile));
+        self.waterfall.window = window;
+        self.waterfall.show_critical = show_critical;
+        self.raw = raw;
+        self.moved = moved;
+    }
+
+    /// Whether the trace has clock skew to adjust (in its raw form).
+    pub fn has_skew(&self) -> bool {
+        let raw = self.raw.as_ref().unwrap_or(&self.trace);
+        raw.warnings().iter().any(|w| matches!(w, crate::model::Warning::ClockSkew { .. }))
     }
 }
 
 enum TabContent {
     Loading(Loading),
     Failed(String),
-    Loaded { file: Arc<LoadedFile>, index: usize, view: Box<TraceView> },
+    Loaded { format: Option<Format>, view: Box<TraceView>, compare: Option<Box<TraceView>> },
+    Traces(Box<TracesView>),
 }
 
 struct Tab {
@@ -68,6 +133,7 @@ pub struct App {
     active: usize,
     actions: Vec<Action>,
     dialog: Option<Receiver<Vec<PathBuf>>>,
+    folder_dialog: Option<Receiver<Vec<PathBuf>>>,
     show_help: bool,
     open_at_span: Option<SpanId>,
     title: String,
@@ -81,8 +147,9 @@ impl App {
             settings,
             tabs: Vec::new(),
             active: 0,
-            actions: files.into_iter().map(|f| Action::Open(Source::File(f))).collect(),
+            actions: files.into_iter().map(|f| Action::Open(Source::for_path(f))).collect(),
             dialog: None,
+            folder_dialog: None,
             show_help: false,
             open_at_span: span,
             title: String::new(),
@@ -120,6 +187,13 @@ impl App {
         }
         let settings = self.settings.clone();
         let mut actions = Vec::new();
+        let others: Vec<(usize, String)> = self
+            .tabs
+            .iter()
+            .enumerate()
+            .filter(|(i, t)| *i != self.active && matches!(t.content, TabContent::Loaded { .. }))
+            .map(|(i, t)| (i, t.title.clone()))
+            .collect();
         match self.tabs.get_mut(self.active) {
             None => {
                 egui::CentralPanel::default().show(ui, |ui| actions.extend(start_screen(ui, &settings)));
@@ -152,8 +226,18 @@ impl App {
                         });
                     });
                 }
-                TabContent::Loaded { file, index, view } => {
-                    trace_screen(ui, &settings, file, index, view);
+                TabContent::Loaded { format, view, compare } => {
+                    actions.extend(trace_screen(ui, &settings, *format, view, compare.as_deref_mut(), &others));
+                }
+                TabContent::Traces(traces) => {
+                    egui::CentralPanel::default().show(ui, |ui| {
+                        if let Some(i) = traces.ui(ui) {
+                            actions.push(Action::OpenTrace {
+                                trace: Arc::clone(traces.trace(i)),
+                                title: format!("{} #{}", tab.title, i + 1),
+                            });
+                        }
+                    });
                 }
             },
         }
@@ -197,6 +281,26 @@ impl App {
                 });
                 self.dialog = Some(rx);
             }
+            Action::OpenFolderDialog => {
+                let (tx, rx) = channel();
+                let repaint_ctx = ctx.clone();
+                std::thread::spawn(move || {
+                    let folder = rfd::FileDialog::new().set_title("Open a folder of traces").pick_folder();
+                    let _ = tx.send(folder.into_iter().collect());
+                    repaint_ctx.request_repaint();
+                });
+                self.folder_dialog = Some(rx);
+            }
+            Action::OpenTrace { trace, title } => {
+                let overlay = super::overlay::for_trace(&trace, &self.settings.profile);
+                let mut view = TraceView::new(trace, overlay);
+                view.waterfall.show_critical = self.settings.show_critical;
+                self.tabs.push(Tab {
+                    title,
+                    content: TabContent::Loaded { format: None, view: Box::new(view), compare: None },
+                });
+                self.active = self.tabs.len() - 1;
+            }
             Action::CloseTab(i) => {
                 if i < self.tabs.len() {
                     if let TabContent::Loading(loading) = &self.tabs[i].content {
@@ -206,11 +310,30 @@ impl App {
                     self.active = self.active.min(self.tabs.len().saturating_sub(1));
                 }
             }
+            Action::Compare { with } => {
+                let other = match self.tabs.get(with).map(|t| &t.content) {
+                    Some(TabContent::Loaded { view, .. }) => Some((Arc::clone(&view.trace), view.overlay.clone())),
+                    _ => None,
+                };
+                if let (Some((trace, overlay)), Some(TabContent::Loaded { compare, .. })) =
+                    (other, self.tabs.get_mut(self.active).map(|t| &mut t.content))
+                {
+                    *compare = Some(Box::new(TraceView::new(trace, overlay)));
+                }
+            }
+            Action::StopComparing => {
+                if let Some(TabContent::Loaded { compare, .. }) = self.tabs.get_mut(self.active).map(|t| &mut t.content)
+                {
+                    *compare = None;
+                }
+            }
             Action::SetProfile(name) => {
                 self.settings.profile = name;
                 for tab in &mut self.tabs {
-                    if let TabContent::Loaded { view, .. } = &mut tab.content {
-                        view.overlay = super::overlay::for_trace(&view.trace, &self.settings.profile);
+                    if let TabContent::Loaded { view, compare, .. } = &mut tab.content {
+                        for view in std::iter::once(view).chain(compare.as_mut()) {
+                            view.overlay = super::overlay::for_trace(&view.trace, &self.settings.profile);
+                        }
                     }
                 }
             }
@@ -222,19 +345,20 @@ impl App {
             let TabContent::Loading(loading) = &mut tab.content else { continue };
             let Some(result) = loading.poll() else { continue };
             tab.content = match result {
-                Ok(file) if !file.traces.is_empty() => {
-                    let file = Arc::new(file);
-                    let mut view = TraceView::new(Arc::clone(&file.traces[0]), file.overlay.clone());
-                    view.waterfall.show_critical = self.settings.show_critical;
-                    if let Some(id) = self.open_at_span.take() {
-                        match view.trace.find(id) {
-                            Some(idx) => view.waterfall.reveal(&view.trace, idx),
-                            None => self.open_at_span = Some(id),
+                Ok(contents) => match contents {
+                    Contents::Many(traces) => TabContent::Traces(traces),
+                    Contents::One { format, trace, overlay } => {
+                        let mut view = TraceView::new(trace, overlay);
+                        view.waterfall.show_critical = self.settings.show_critical;
+                        if let Some(id) = self.open_at_span.take() {
+                            match view.trace.find(id) {
+                                Some(idx) => view.waterfall.reveal(&view.trace, idx),
+                                None => self.open_at_span = Some(id),
+                            }
                         }
+                        TabContent::Loaded { format: Some(format), view: Box::new(view), compare: None }
                     }
-                    TabContent::Loaded { file, index: 0, view: Box::new(view) }
-                }
-                Ok(file) => TabContent::Failed(format!("{}: the file holds no traces", file.source.display())),
+                },
                 Err(message) => TabContent::Failed(message),
             };
             ctx.request_repaint();
@@ -248,13 +372,19 @@ impl App {
             self.dialog = None;
             self.actions.extend(files.into_iter().map(|f| Action::Open(Source::File(f))));
         }
+        if let Some(rx) = &self.folder_dialog
+            && let Ok(folders) = rx.try_recv()
+        {
+            self.folder_dialog = None;
+            self.actions.extend(folders.into_iter().map(|f| Action::Open(Source::Folder(f))));
+        }
     }
 
     fn take_dropped_files(&mut self, ctx: &egui::Context) {
         let dropped: Vec<PathBuf> = ctx.input(|i| {
             i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).filter(|p| !p.as_os_str().is_empty()).collect()
         });
-        self.actions.extend(dropped.into_iter().map(|p| Action::Open(Source::File(p))));
+        self.actions.extend(dropped.into_iter().map(|p| Action::Open(Source::for_path(p))));
     }
 
     fn paint_drop_hint(&self, ctx: &egui::Context) {
@@ -298,6 +428,9 @@ impl App {
                 if ui.button("Open…").clicked() {
                     self.actions.push(Action::OpenDialog);
                 }
+                if ui.button("Open folder…").clicked() {
+                    self.actions.push(Action::OpenFolderDialog);
+                }
                 ui.menu_button("Open recent", |ui| {
                     if self.settings.recent.is_empty() {
                         ui.label("No recent files");
@@ -334,6 +467,7 @@ impl App {
                 }
                 ui.separator();
                 ui.checkbox(&mut self.settings.show_details, "Span details panel");
+                ui.checkbox(&mut self.settings.show_table, "Span table");
                 if ui.checkbox(&mut self.settings.show_critical, "Highlight the critical path").changed() {
                     for tab in &mut self.tabs {
                         if let TabContent::Loaded { view, .. } = &mut tab.content {
@@ -415,44 +549,65 @@ fn start_screen(ui: &mut Ui, settings: &Settings) -> Vec<Action> {
 }
 
 /// A loaded trace: verdict banner, toolbar, details panel and the waterfall.
-fn trace_screen(ui: &mut Ui, settings: &Settings, file: &LoadedFile, index: &mut usize, view: &mut TraceView) {
+fn trace_screen(
+    ui: &mut Ui,
+    settings: &Settings,
+    format: Option<Format>,
+    view: &mut TraceView,
+    compare: Option<&mut TraceView>,
+    others: &[(usize, String)],
+) -> Vec<Action> {
+    let mut actions = Vec::new();
     egui::Panel::top("verdict").show(ui, |ui| {
-        let overlay = &view.overlay;
-        if !overlay.banner.is_empty() {
-            let (color, mark) = if overlay.passed { (theme::PASS, "PASS:") } else { (theme::MISS, "MISS:") };
-            ui.label(RichText::new(format!("{mark} {}", overlay.banner)).color(color).size(17.0).strong());
-        }
+        banner(ui, &view.overlay);
         ui.horizontal(|ui| {
-            if file.traces.len() > 1 {
-                egui::ComboBox::from_label("Trace in this file")
-                    .selected_text(format!("trace {} of {}", *index + 1, file.traces.len()))
-                    .show_ui(ui, |ui| {
-                        for (i, t) in file.traces.iter().enumerate() {
-                            let root = t.roots().first().map(|&r| t.str(t.span(r).name)).unwrap_or("");
-                            if ui.selectable_label(i == *index, format!("{} {root}", t.trace_id())).clicked()
-                                && i != *index
-                            {
-                                *index = i;
-                                let show_critical = view.waterfall.show_critical;
-                                *view = TraceView::new(Arc::clone(t), super::overlay::for_trace(t, &settings.profile));
-                                view.waterfall.show_critical = show_critical;
-                            }
-                        }
-                    });
-            }
             let trace = &view.trace;
             ui.label(
                 RichText::new(format!(
                     "{} · {} spans · {} · trace {}",
-                    file.format,
+                    format.map_or("", Format::name),
                     trace.len(),
                     format_duration(trace.duration()),
                     trace.trace_id()
                 ))
                 .weak(),
             );
+            if !others.is_empty() {
+                egui::ComboBox::from_label("Compare with").selected_text("another tab").show_ui(ui, |ui| {
+                    for (i, title) in others {
+                        if ui.selectable_label(false, title).clicked() {
+                            actions.push(Action::Compare { with: *i });
+                        }
+                    }
+                });
+            }
         });
         toolbar(ui, view);
+        if view.has_skew() {
+            let mut adjusted = view.raw.is_some();
+            if ui.checkbox(&mut adjusted, "Adjust for clock skew (pull children inside their parents)").changed() {
+                view.set_skew_adjusted(adjusted, &settings.profile);
+            }
+            if !view.moved.is_empty() {
+                egui::CollapsingHeader::new(
+                    RichText::new(format!("{} span(s) moved by the skew adjustment", view.moved.len()))
+                        .color(theme::GAP),
+                )
+                .id_salt("moved")
+                .show(ui, |ui| {
+                    for shift in view.moved.iter().take(200) {
+                        ui.label(format!(
+                            "{}  moved {} later",
+                            view.trace.str(view.trace.span(shift.span).name),
+                            format_duration(shift.by)
+                        ));
+                    }
+                    if view.moved.len() > 200 {
+                        ui.label(format!("… and {} more", view.moved.len() - 200));
+                    }
+                });
+            }
+        }
         let warnings = view.trace.warnings();
         if !warnings.is_empty() {
             egui::CollapsingHeader::new(
@@ -467,7 +622,7 @@ fn trace_screen(ui: &mut Ui, settings: &Settings, file: &LoadedFile, index: &mut
         }
     });
     if settings.show_details {
-        egui::Panel::right("details").default_size(340.0).resizable(true).show(ui, |ui| {
+        egui::Panel::right("details").default_size(360.0).size_range(240.0..=480.0).resizable(true).show(ui, |ui| {
             match view.waterfall.selected {
                 None => {
                     ui.label(RichText::new("Click a span to see its details.").weak());
@@ -480,10 +635,48 @@ fn trace_screen(ui: &mut Ui, settings: &Settings, file: &LoadedFile, index: &mut
             }
         });
     }
+    if settings.show_table {
+        egui::Panel::bottom("span-table").default_size(260.0).resizable(true).show(ui, |ui| {
+            let TraceView { trace, overlay, waterfall, table, table_flags, .. } = view;
+            let table = table.get_or_insert_with(|| SpanTable::new(trace, &overlay.self_time));
+            if let Some(first) = table.ui(ui, trace) {
+                *table_flags = table.highlight(trace.len());
+                waterfall.reveal(trace, first);
+            }
+        });
+    }
+    if let Some(other) = compare {
+        // Both traces on one axis, aligned where their clocks start.
+        let shift = (other.overlay.clock_start.unwrap_or(0) - view.overlay.clock_start.unwrap_or(0)) as f64;
+        other.waterfall.window.start = view.waterfall.window.start + shift;
+        other.waterfall.window.end = view.waterfall.window.end + shift;
+        other.waterfall.name_width = view.waterfall.name_width;
+        egui::Panel::bottom("compare").default_size(ui.available_height() / 2.0).resizable(true).show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.strong(format!("Compared with trace {}", other.trace.trace_id()));
+                if ui.button("Stop comparing").clicked() {
+                    actions.push(Action::StopComparing);
+                }
+            });
+            banner(ui, &other.overlay);
+            let TraceView { trace, overlay, waterfall, .. } = other;
+            waterfall.show(ui, trace, overlay, &[]);
+        });
+    }
     egui::CentralPanel::default().show(ui, |ui| {
-        let TraceView { trace, overlay, waterfall, search } = view;
-        waterfall.show(ui, trace, overlay, search.matches());
+        let TraceView { trace, overlay, waterfall, search, table_flags, .. } = view;
+        let highlight = if search.matches().is_empty() { table_flags.as_slice() } else { search.matches() };
+        waterfall.show(ui, trace, overlay, highlight);
     });
+    actions
+}
+
+/// The verdict in one coloured line.
+fn banner(ui: &mut Ui, overlay: &Overlay) {
+    if !overlay.banner.is_empty() {
+        let (color, mark) = if overlay.passed { (theme::PASS, "PASS:") } else { (theme::MISS, "MISS:") };
+        ui.label(RichText::new(format!("{mark} {}", overlay.banner)).color(color).size(17.0).strong());
+    }
 }
 
 fn toolbar(ui: &mut Ui, view: &mut TraceView) {
@@ -528,6 +721,7 @@ fn toolbar(ui: &mut Ui, view: &mut TraceView) {
         if ui.add(egui::DragValue::new(&mut ms).range(0.0..=1e6).speed(0.1).suffix(" ms")).changed() {
             waterfall.set_min_duration((ms * 1e6) as i64);
         }
+        ui.checkbox(&mut waterfall.color_by_op, "Colour by op");
         let mut critical_only = waterfall.critical_only();
         if ui.checkbox(&mut critical_only, "Critical path only").changed() {
             waterfall.set_critical_only(critical_only);
@@ -558,6 +752,8 @@ fn help_window(ctx: &egui::Context, open: &mut bool) {
                 ("Drag on the time axis", "zoom to that range"),
                 ("Drag on the overview", "move the visible window"),
                 ("Double-click a span", "zoom to it"),
+                ("Double-click the time axis", "place a marker"),
+                ("Right-click the time axis", "remove the nearest marker"),
                 ("Enter / Shift+Enter", "next / previous search match"),
                 ("F1", "this help"),
             ] {

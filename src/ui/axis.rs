@@ -38,7 +38,7 @@ pub fn tick_step(ns_per_px: f64, min_spacing_px: f64) -> f64 {
 /// Labels use the unit of the largest time shown, with as many decimals as the step needs
 /// (`2.50005 ms`), and whole minutes once the step is a minute or more.
 pub fn ticks(start: f64, end: f64, width_px: f32, min_spacing_px: f32) -> Vec<Tick> {
-    if !(end > start) || width_px <= 0.0 {
+    if end <= start || end.is_nan() || start.is_nan() || width_px <= 0.0 {
         return Vec::new();
     }
     let step = tick_step((end - start) / width_px as f64, min_spacing_px as f64);

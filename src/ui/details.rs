@@ -20,7 +20,7 @@ pub enum DetailsAction {
 pub fn show(ui: &mut Ui, trace: &Trace, overlay: &Overlay, idx: SpanIdx) -> Option<DetailsAction> {
     let span = trace.span(idx);
     let mut action = None;
-    ui.heading(trace.str(span.name));
+    ui.add(egui::Label::new(RichText::new(trace.str(span.name)).heading()).wrap());
     ui.horizontal(|ui| {
         if ui.button("Show in tree").clicked() {
             action = Some(DetailsAction::ShowInTree(idx));
@@ -39,57 +39,35 @@ pub fn show(ui: &mut Ui, trace: &Trace, overlay: &Overlay, idx: SpanIdx) -> Opti
     }
     ui.separator();
     egui::ScrollArea::vertical().id_salt("details").auto_shrink(false).show(ui, |ui| {
-        egui::Grid::new("span-fields").num_columns(2).striped(true).show(ui, |ui| {
-            let field = |ui: &mut Ui, key: &str, value: String| {
-                ui.label(RichText::new(key).weak());
-                ui.horizontal(|ui| {
-                    ui.add(egui::Label::new(RichText::new(&value).monospace()).wrap());
-                    if !value.is_empty() && ui.small_button("copy").on_hover_text("Copy to the clipboard").clicked() {
-                        ui.ctx().copy_text(value.clone());
-                    }
-                });
-                ui.end_row();
-            };
-            field(ui, "op", trace.str(span.op).to_owned());
-            field(ui, "service", trace.str(span.service).to_owned());
-            if !span.transaction.is_empty() {
-                field(ui, "transaction", trace.str(span.transaction).to_owned());
-            }
-            field(ui, "kind", span.kind.as_str().to_owned());
-            field(ui, "span id", span.id.to_string());
-            field(ui, "parent id", span.parent_id.map(|p| p.to_string()).unwrap_or_default());
-            field(ui, "trace id", span.trace_id.to_string());
-            field(ui, "start", format!("+{}", format_duration(trace.offset(span.start))));
-            field(ui, "duration", format_duration(span.duration()));
-            if let Some(&own) = overlay.self_time.get(idx as usize) {
-                field(ui, "self time", format_duration(own));
-            }
-            let status = match span.status {
-                crate::model::Status::Unset => "unset",
-                crate::model::Status::Ok => "ok",
-                crate::model::Status::Error => "error",
-            };
-            let message = trace.str(span.status_message);
-            field(ui, "status", if message.is_empty() { status.to_owned() } else { format!("{status}: {message}") });
-            field(ui, "depth", span.depth.to_string());
-        });
+        field(ui, "op", trace.str(span.op));
+        field(ui, "service", trace.str(span.service));
+        if !span.transaction.is_empty() {
+            field(ui, "transaction", trace.str(span.transaction));
+        }
+        field(ui, "kind", span.kind.as_str());
+        field(ui, "span id", &span.id.to_string());
+        field(ui, "parent id", &span.parent_id.map(|p| p.to_string()).unwrap_or_default());
+        field(ui, "trace id", &span.trace_id.to_string());
+        field(ui, "start", &format!("+{}", format_duration(trace.offset(span.start))));
+        field(ui, "duration", &format_duration(span.duration()));
+        if let Some(&own) = overlay.self_time.get(idx as usize) {
+            field(ui, "self time", &format_duration(own));
+        }
+        let status = match span.status {
+            crate::model::Status::Unset => "unset",
+            crate::model::Status::Ok => "ok",
+            crate::model::Status::Error => "error",
+        };
+        let message = trace.str(span.status_message);
+        field(ui, "status", &if message.is_empty() { status.to_owned() } else { format!("{status}: {message}") });
+        field(ui, "depth", &span.depth.to_string());
         let attrs = trace.attrs(idx);
         if !attrs.is_empty() {
             ui.add_space(6.0);
             ui.strong(format!("Attributes ({})", attrs.len()));
-            egui::Grid::new("span-attrs").num_columns(2).striped(true).show(ui, |ui| {
-                for attr in attrs {
-                    ui.label(RichText::new(trace.str(attr.key)).weak());
-                    let value = attr_text(trace, attr.value);
-                    ui.horizontal(|ui| {
-                        ui.add(egui::Label::new(RichText::new(&value).monospace()).wrap());
-                        if ui.small_button("copy").on_hover_text("Copy to the clipboard").clicked() {
-                            ui.ctx().copy_text(value.clone());
-                        }
-                    });
-                    ui.end_row();
-                }
-            });
+            for attr in attrs {
+                field(ui, trace.str(attr.key), &attr_text(trace, attr.value));
+            }
         }
         let events = trace.events(idx);
         if !events.is_empty() {
@@ -115,6 +93,21 @@ pub fn show(ui: &mut Ui, trace: &Trace, overlay: &Overlay, idx: SpanIdx) -> Opti
         }
     });
     action
+}
+
+/// Width of the key column.
+const KEY_WIDTH: f32 = 120.0;
+
+/// One key and its value: the key in a fixed-width column, a copy button, the value wrapped to
+/// the panel's width.
+fn field(ui: &mut Ui, key: &str, value: &str) {
+    ui.horizontal_top(|ui| {
+        ui.add_sized([KEY_WIDTH, 18.0], egui::Label::new(RichText::new(key).weak()).truncate());
+        if ui.small_button("copy").on_hover_text(format!("Copy {key}")).clicked() {
+            ui.ctx().copy_text(value.to_owned());
+        }
+        ui.add(egui::Label::new(RichText::new(value).monospace()).wrap());
+    });
 }
 
 /// An attribute value as text.

@@ -7,6 +7,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, TryRecvError, channel};
 
 use super::overlay::Overlay;
+use super::traces_view::TracesView;
+use crate::analysis::{Profile, analyze};
+use crate::corpus;
 use crate::formats::{self, Format};
 use crate::model::Trace;
 
@@ -15,6 +18,8 @@ use crate::model::Trace;
 pub enum Source {
     /// A file on disk.
     File(PathBuf),
+    /// A folder (searched recursively) or several files, shown together in a traces view.
+    Folder(PathBuf),
     /// A sample trace built into the binary.
     Bundled {
         /// Its file name.
@@ -25,10 +30,15 @@ pub enum Source {
 }
 
 impl Source {
+    /// A folder source for a directory, a file source otherwise.
+    pub fn for_path(path: PathBuf) -> Self {
+        if path.is_dir() { Source::Folder(path) } else { Source::File(path) }
+    }
+
     /// The name shown in tabs and errors.
     pub fn name(&self) -> String {
         match self {
-            Source::File(path) => {
+            Source::File(path) | Source::Folder(path) => {
                 path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
             }
             Source::Bundled { name, .. } => (*name).to_owned(),
@@ -38,7 +48,7 @@ impl Source {
     /// The full path or name, for errors and the recent-files list.
     pub fn display(&self) -> String {
         match self {
-            Source::File(path) => path.display().to_string(),
+            Source::File(path) | Source::Folder(path) => path.display().to_string(),
             Source::Bundled { name, .. } => format!("{name} (bundled sample)"),
         }
     }
@@ -55,22 +65,25 @@ pub const INCIDENT_AFTER: Source = Source::Bundled {
     bytes: include_bytes!("../../sample-traces/incident-after.sentry.json"),
 };
 
-/// What a finished load produced.
-#[derive(Debug)]
-pub struct LoadedFile {
-    /// Where it came from.
-    pub source: Source,
-    /// The format it was read as.
-    pub format: Format,
-    /// Its traces, by start time.
-    pub traces: Vec<Arc<Trace>>,
-    /// The first trace's deadline overlay, computed on the worker.
-    pub overlay: Overlay,
+/// What a finished load produced: one trace for a waterfall, or many for the traces view,
+/// judged on the worker.
+pub enum Contents {
+    /// A file holding one trace.
+    One {
+        /// The format it was read as.
+        format: Format,
+        /// The trace.
+        trace: Arc<Trace>,
+        /// Its deadline overlay.
+        overlay: Overlay,
+    },
+    /// A file holding many traces, or a folder.
+    Many(Box<TracesView>),
 }
 
 enum Message {
     Progress(f32, &'static str),
-    Done(Result<LoadedFile, String>),
+    Done(Box<Result<Contents, String>>),
 }
 
 /// A load in progress.
@@ -87,7 +100,7 @@ pub struct Loading {
 
 impl Loading {
     /// Starts loading `source` on a worker thread; `repaint` is called when there is news.
-    pub fn start(source: Source, profile: String, repaint: impl Fn() + Send + 'static) -> Self {
+    pub fn start(source: Source, profile: String, repaint: impl Fn() + Send + Sync + 'static) -> Self {
         let (tx, rx) = channel();
         let cancel = Arc::new(AtomicBool::new(false));
         let worker_cancel = Arc::clone(&cancel);
@@ -101,7 +114,7 @@ impl Loading {
                 };
                 let result = load(&worker_source, &profile, &worker_cancel, progress);
                 if !worker_cancel.load(Ordering::Relaxed) {
-                    let _ = tx.send(Message::Done(result));
+                    let _ = tx.send(Message::Done(Box::new(result)));
                     repaint();
                 }
             })
@@ -110,14 +123,14 @@ impl Loading {
     }
 
     /// Takes the worker's news; returns the result once it is done.
-    pub fn poll(&mut self) -> Option<Result<LoadedFile, String>> {
+    pub fn poll(&mut self) -> Option<Result<Contents, String>> {
         loop {
             match self.rx.try_recv() {
                 Ok(Message::Progress(fraction, phase)) => {
                     self.progress = fraction;
                     self.phase = phase;
                 }
-                Ok(Message::Done(result)) => return Some(result),
+                Ok(Message::Done(result)) => return Some(*result),
                 Err(TryRecvError::Empty) => return None,
                 Err(TryRecvError::Disconnected) => {
                     return Some(Err(format!("{}: the loader stopped unexpectedly", self.source.display())));
@@ -138,9 +151,31 @@ pub fn load(
     source: &Source,
     profile: &str,
     cancel: &AtomicBool,
-    progress: impl Fn(f32, &'static str),
-) -> Result<LoadedFile, String> {
+    progress: impl Fn(f32, &'static str) + Sync,
+) -> Result<Contents, String> {
+    let profile =
+        Profile::built_in(profile).or_else(|| Profile::built_in("slack")).expect("the slack profile is built in");
     let name = source.display();
+    if let Source::Folder(path) = source {
+        let corpus = corpus::load(std::slice::from_ref(path), &|p: corpus::Progress| {
+            progress(0.9 * p.done as f32 / p.total.max(1) as f32, "reading files")
+        });
+        let errors: Vec<String> =
+            corpus.errors.iter().map(|e| format!("{}: {}", e.path.display(), e.message)).collect();
+        if corpus.traces.is_empty() {
+            return Err(match errors.first() {
+                Some(first) => {
+                    format!("{name}: no trace could be read ({} file(s) failed; first: {first})", errors.len())
+                }
+                None => format!("{name}: no trace files found"),
+            });
+        }
+        progress(0.95, "checking the deadline");
+        let sources = corpus.traces.iter().map(|t| corpus.file_of(t).display().to_string()).collect();
+        let traces = corpus.traces.into_iter().map(|t| t.trace).collect();
+        let view = TracesView::new(traces, sources, &profile, errors);
+        return Ok(Contents::Many(Box::new(view)));
+    }
     let parse = |bytes: &[u8]| {
         progress(0.5, "parsing");
         formats::parse(&name, bytes).map_err(|e| e.to_string())
@@ -148,7 +183,9 @@ pub fn load(
     // The file's bytes are dropped as soon as they are parsed, before the tree is built.
     let (format, builder) = match source {
         Source::Bundled { bytes, .. } => parse(bytes)?,
-        Source::File(path) => parse(&read_with_progress(path, cancel, &progress).map_err(|e| format!("{name}: {e}"))?)?,
+        Source::File(path) | Source::Folder(path) => {
+            parse(&read_with_progress(path, cancel, &progress).map_err(|e| format!("{name}: {e}"))?)?
+        }
     };
     if cancel.load(Ordering::Relaxed) {
         return Err(format!("{name}: cancelled"));
@@ -156,9 +193,16 @@ pub fn load(
     progress(0.85, "building the tree");
     let imported = formats::finish(&name, format, builder).map_err(|e| e.to_string())?;
     progress(0.95, "checking the deadline");
-    let traces: Vec<Arc<Trace>> = imported.traces.into_iter().map(Arc::new).collect();
-    let overlay = super::overlay::for_trace(&traces[0], profile);
-    Ok(LoadedFile { source: source.clone(), format, traces, overlay })
+    let mut traces: Vec<Arc<Trace>> = imported.traces.into_iter().map(Arc::new).collect();
+    let contents = if traces.len() == 1 {
+        let trace = traces.remove(0);
+        let overlay = super::overlay::from_verdict(&trace, &analyze(&trace, &profile));
+        Contents::One { format, trace, overlay }
+    } else {
+        let sources = vec![source.name(); traces.len()];
+        Contents::Many(Box::new(TracesView::new(traces, sources, &profile, Vec::new())))
+    };
+    Ok(contents)
 }
 
 fn read_with_progress(

@@ -8,7 +8,9 @@ mod loader;
 pub mod overlay;
 mod search;
 mod settings;
+mod span_table;
 mod theme;
+pub mod traces_view;
 pub mod waterfall;
 
 use std::path::PathBuf;

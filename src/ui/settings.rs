@@ -73,7 +73,7 @@ mod tests {
         s.remember(PathBuf::from("5.json"));
         assert_eq!(s.recent.len(), RECENT_MAX);
         assert_eq!(s.recent[0], PathBuf::from("5.json"));
-        assert_eq!(s.recent.iter().filter(|p| **p == PathBuf::from("5.json")).count(), 1);
+        assert_eq!(s.recent.iter().filter(|p| p.as_path() == std::path::Path::new("5.json")).count(), 1);
     }
 
     #[test]

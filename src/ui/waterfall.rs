@@ -109,6 +109,11 @@ pub struct Waterfall {
     density: Vec<u32>,
     error_density: Vec<u32>,
     services: Vec<StrId>,
+    ops: Vec<StrId>,
+    /// Whether bars are coloured by op instead of by service.
+    pub color_by_op: bool,
+    /// User-placed markers on the time axis, nanoseconds from the trace start, in time order.
+    pub markers: Vec<f64>,
 }
 
 impl Waterfall {
@@ -130,7 +135,10 @@ impl Waterfall {
             range_drag: None,
             density,
             error_density,
-            services: theme::services(trace),
+            services: theme::ranked(trace, |s| s.service),
+            ops: theme::ranked(trace, |s| s.op),
+            color_by_op: false,
+            markers: Vec::new(),
         }
     }
 
@@ -386,7 +394,7 @@ impl Waterfall {
             painter.text(toggle.center(), Align2::CENTER_CENTER, arrow, FontId::monospace(9.0), visuals.text_color());
         }
         x += 14.0;
-        let color = self.service_color(span.service);
+        let color = self.span_color(span);
         painter.circle_filled(Pos2::new(x + 3.0, row.center().y), 3.5, color);
         x += 10.0;
         let name_clip = Rect::from_x_y_ranges(x..=bars_x.min - 8.0, row.y_range());
@@ -493,6 +501,31 @@ impl Waterfall {
             let x = self.window.x(bars, clock as f64);
             painter.vline(x, bars.y_range(), Stroke::new(1.0, theme::CLOCK));
         }
+        for &marker in &self.markers {
+            let x = self.window.x(bars, marker);
+            painter.extend(egui::Shape::dashed_line(
+                &[Pos2::new(x, bars.top()), Pos2::new(x, bars.bottom())],
+                Stroke::new(1.0, theme::MARKER),
+                5.0,
+                4.0,
+            ));
+        }
+    }
+
+    /// Adds a marker at `t` (nanoseconds from the trace start).
+    pub fn add_marker(&mut self, t: f64) {
+        let at = self.markers.partition_point(|&m| m < t);
+        self.markers.insert(at, t);
+    }
+
+    /// Removes the marker nearest to `t` if it is within `tolerance` nanoseconds.
+    pub fn remove_marker_near(&mut self, t: f64, tolerance: f64) {
+        let nearest = self.markers.iter().enumerate().min_by(|a, b| (a.1 - t).abs().total_cmp(&(b.1 - t).abs()));
+        if let Some((i, &m)) = nearest
+            && (m - t).abs() <= tolerance
+        {
+            self.markers.remove(i);
+        }
     }
 
     fn axis(&mut self, ui: &Ui, id: Id, rect: Rect, overlay: &Overlay) {
@@ -523,9 +556,38 @@ impl Waterfall {
                 painter.vline(x, rect.y_range(), Stroke::new(2.0, theme::MISS));
             }
         }
-        // Drag on the axis selects a time range to zoom to.
-        let response = ui.interact(rect, id.with("axis"), Sense::drag());
-        response.widget_info(|| egui::WidgetInfo::labeled(Role::Slider, true, "Time axis: drag to zoom to a range"));
+        let mut previous: Option<f64> = None;
+        for (k, &marker) in self.markers.iter().enumerate() {
+            let x = self.window.x(rect, marker);
+            painter.vline(x, rect.y_range(), Stroke::new(1.5, theme::MARKER));
+            let since = previous.map_or(String::new(), |p| format!(" (+{})", format_duration((marker - p) as Nanos)));
+            painter.text(
+                Pos2::new(x + 3.0, rect.bottom() - 2.0),
+                Align2::LEFT_BOTTOM,
+                format!("M{} {}{since}", k + 1, format_duration(marker as Nanos)),
+                FontId::proportional(10.5),
+                theme::MARKER,
+            );
+            previous = Some(marker);
+        }
+        // Drag on the axis selects a time range to zoom to; double-click places a marker,
+        // right-click removes the nearest one.
+        let response = ui.interact(rect, id.with("axis"), Sense::click_and_drag());
+        response.widget_info(|| {
+            egui::WidgetInfo::labeled(
+                Role::Slider,
+                true,
+                "Time axis: drag to zoom to a range, double-click to place a marker",
+            )
+        });
+        if let Some(pos) = response.interact_pointer_pos() {
+            let t = self.window.t(rect, pos.x);
+            if response.double_clicked() {
+                self.add_marker(t);
+            } else if response.secondary_clicked() {
+                self.remove_marker_near(t, 8.0 * self.window.width() / rect.width() as f64);
+            }
+        }
         if let Some(pos) = response.interact_pointer_pos() {
             let t = self.window.t(rect, pos.x);
             if response.drag_started() {
@@ -545,22 +607,31 @@ impl Waterfall {
         }
     }
 
-    /// The colour of a service: its rank in this trace, so the few services a trace has get
-    /// clearly different colours.
-    fn service_color(&self, service: StrId) -> Color32 {
-        if service.is_empty() {
-            return theme::service_color(None);
+    /// The values bars are coloured by (services or ops), most spans first.
+    fn color_keys(&self) -> &[StrId] {
+        if self.color_by_op { &self.ops } else { &self.services }
+    }
+
+    /// A span's colour: its service's (or op's) rank in this trace, so the few services a
+    /// trace has get clearly different colours.
+    fn span_color(&self, span: &crate::model::Span) -> Color32 {
+        self.key_color(if self.color_by_op { span.op } else { span.service })
+    }
+
+    fn key_color(&self, key: StrId) -> Color32 {
+        if key.is_empty() {
+            return theme::rank_color(None);
         }
-        theme::service_color(self.services.iter().position(|&s| s == service))
+        theme::rank_color(self.color_keys().iter().position(|&s| s == key))
     }
 
     fn legend(&self, ui: &Ui, rect: Rect, trace: &Trace) {
         let painter = ui.painter().with_clip_rect(rect);
         let mut x = rect.left() + 4.0;
-        for &service in self.services.iter().take(8) {
-            let text = trace.str(service);
-            let text = if text.is_empty() { "(no service)" } else { text };
-            painter.circle_filled(Pos2::new(x + 4.0, rect.center().y), 4.0, self.service_color(service));
+        for &key in self.color_keys().iter().take(8) {
+            let text = trace.str(key);
+            let text = if text.is_empty() { if self.color_by_op { "(no op)" } else { "(no service)" } } else { text };
+            painter.circle_filled(Pos2::new(x + 4.0, rect.center().y), 4.0, self.key_color(key));
             let r = painter.text(
                 Pos2::new(x + 11.0, rect.center().y),
                 Align2::LEFT_CENTER,
@@ -743,6 +814,21 @@ mod tests {
         w.set_min_duration(0);
         w.set_critical_only(true);
         assert_eq!(w.rows(&t, &overlay), &[4]);
+    }
+
+    #[test]
+    fn markers_stay_in_time_order_and_are_removed_by_proximity() {
+        let t = trace();
+        let overlay = Overlay::empty(t.len());
+        let mut w = Waterfall::new(&t, &overlay);
+        w.add_marker(50.0);
+        w.add_marker(10.0);
+        w.add_marker(30.0);
+        assert_eq!(w.markers, vec![10.0, 30.0, 50.0]);
+        w.remove_marker_near(33.0, 2.0);
+        assert_eq!(w.markers.len(), 3, "too far from any marker");
+        w.remove_marker_near(31.0, 2.0);
+        assert_eq!(w.markers, vec![10.0, 50.0]);
     }
 
     #[test]

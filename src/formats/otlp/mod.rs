@@ -14,6 +14,7 @@
 //! events also the span's errors (`Type: message`). The op is attribute `sentry.op`, else
 //! derived ([`op`]). An end time of 0 or none is a span that never ended.
 
+mod keys;
 mod op;
 mod read;
 mod scalars;
@@ -31,23 +32,23 @@ use read::Reader;
 /// Reads an OTLP JSON document, or a file of one document per line. Errors name the line,
 /// column and JSON path.
 pub fn parse(bytes: &[u8]) -> Result<TraceBuilder, FormatError> {
-    let mut reader = Reader::new();
+    let mut reader = Reader::new(false);
     let mut de = serde_json::Deserializer::from_slice(bytes);
     match reader.document().deserialize(&mut de) {
         Ok(()) if de.end().is_ok() => Ok(reader.finish()),
         // One whole document, then more: a file of one document per line.
         Ok(()) => parse_lines(bytes),
-        Err(_) => Err(json::located_seed_error(bytes, 1, Reader::new().document())),
+        Err(_) => Err(json::located_error(bytes, Reader::new(true).document(), 0)),
     }
 }
 
 /// Reads a Collector file: one document per line, all into one builder.
 fn parse_lines(bytes: &[u8]) -> Result<TraceBuilder, FormatError> {
-    let mut reader = Reader::new();
+    let mut reader = Reader::new(false);
     for (line, text) in json::lines(bytes) {
         let mut de = serde_json::Deserializer::from_slice(text);
         if reader.document().deserialize(&mut de).and_then(|()| de.end()).is_err() {
-            return Err(json::located_seed_error(text, line, Reader::new().document()));
+            return Err(json::located_error(text, Reader::new(true).document(), line - 1));
         }
     }
     Ok(reader.finish())

@@ -9,9 +9,10 @@ use std::marker::PhantomData;
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
+use super::keys::keys;
 use super::op::{SENTRY_OP, derive_op};
 use super::scalars::{KindSeed, NanosSeed, SpanIdSeed, StatusCodeSeed, TraceIdSeed};
-use super::values::{InternSeed, KeyValueSeed, PlainPair, object_of};
+use super::values::{InternSeed, KeyValueSeed, PlainPair, Pool, object_of};
 use crate::model::{
     Attr, AttrValue, Event, Nanos, RawEvent, RawSpan, SpanId, SpanKind, Status, StrId, TraceBuilder, TraceId,
 };
@@ -31,7 +32,7 @@ struct Known {
 
 /// The state of one import: the builder, and what the enclosing objects said.
 pub(super) struct Reader {
-    builder: TraceBuilder,
+    pool: Pool,
     known: Known,
     /// The current span's own attributes, gathered apart from its events' attributes so the
     /// span's range in the builder stays contiguous. Reused from span to span.
@@ -43,8 +44,9 @@ pub(super) struct Reader {
 }
 
 impl Reader {
-    /// A reader with an empty builder.
-    pub(super) fn new() -> Self {
+    /// A reader with an empty builder. `locating` is for the second pass after an error: keys
+    /// are then read so that the error's JSON path can name them (see [`super::keys`]).
+    pub(super) fn new(locating: bool) -> Self {
         let mut builder = TraceBuilder::new();
         let known = Known {
             service_name: builder.intern("service.name"),
@@ -57,7 +59,8 @@ impl Reader {
             exception_message: builder.intern("exception.message"),
             error: builder.intern("error"),
         };
-        Reader { builder, known, span_attrs: Vec::new(), scope: (StrId::EMPTY, StrId::EMPTY), exceptions: Vec::new() }
+        let pool = Pool::new(builder, locating);
+        Reader { pool, known, span_attrs: Vec::new(), scope: (StrId::EMPTY, StrId::EMPTY), exceptions: Vec::new() }
     }
 
     /// A seed that reads one whole document (`{"resourceSpans": [...]}`) into this reader.
@@ -67,7 +70,7 @@ impl Reader {
 
     /// The builder holding everything read.
     pub(super) fn finish(self) -> TraceBuilder {
-        self.builder
+        self.pool.builder
     }
 }
 
@@ -174,10 +177,10 @@ impl<'de> Visitor<'de> for Attributes<'_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<StrId, A::Error> {
         let r = self.0;
         let mut service = StrId::EMPTY;
-        while let Some((key, value)) = seq.next_element_seed(KeyValueSeed(&mut r.builder))? {
+        while let Some((key, value)) = seq.next_element_seed(KeyValueSeed(&mut r.pool))? {
             match self.1 {
                 Target::Span => r.span_attrs.push(Attr { key, value }),
-                Target::Builder => r.builder.push_attr(key, value),
+                Target::Builder => r.pool.builder.push_attr(key, value),
                 Target::Resource => {
                     if let (true, AttrValue::Str(name)) = (key == r.known.service_name, value) {
                         service = name;
@@ -196,13 +199,10 @@ impl<'de> Visitor<'de> for Attributes<'_> {
 /// A whole `TracesData` document (one line of a Collector file).
 pub(super) struct Document;
 
-#[derive(Deserialize)]
-#[serde(field_identifier, rename_all = "camelCase")]
-enum DocumentKey {
-    #[serde(alias = "resource_spans", alias = "batches")]
-    ResourceSpans,
-    #[serde(other)]
-    Other,
+keys! {
+    DocumentKey {
+        ResourceSpans = [b"resourceSpans", b"resource_spans", b"batches"],
+    }
 }
 
 impl Object for Document {
@@ -210,7 +210,7 @@ impl Object for Document {
     const WHAT: &'static str = "TracesData ({\"resourceSpans\": [...]})";
 
     fn read<'de, A: MapAccess<'de>>(r: &mut Reader, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key()? {
+        while let Some(key) = map.next_key_seed(r.pool.key())? {
             match key {
                 DocumentKey::ResourceSpans => map.next_value_seed(Many::<ResourceSpans>::new(r))?,
                 DocumentKey::Other => skip(&mut map)?,
@@ -227,14 +227,16 @@ fn skip<'de, A: MapAccess<'de>>(map: &mut A) -> Result<(), A::Error> {
 /// One `resourceSpans` entry: a resource and its spans, by scope.
 struct ResourceSpans;
 
-#[derive(Deserialize)]
-#[serde(field_identifier, rename_all = "camelCase")]
-enum ResourceSpansKey {
-    Resource,
-    #[serde(alias = "scope_spans", alias = "instrumentationLibrarySpans", alias = "instrumentation_library_spans")]
-    ScopeSpans,
-    #[serde(other)]
-    Other,
+keys! {
+    ResourceSpansKey {
+        Resource = [b"resource"],
+        ScopeSpans = [
+            b"scopeSpans",
+            b"scope_spans",
+            b"instrumentationLibrarySpans",
+            b"instrumentation_library_spans"
+        ],
+    }
 }
 
 impl Object for ResourceSpans {
@@ -242,9 +244,9 @@ impl Object for ResourceSpans {
     const WHAT: &'static str = "resourceSpans";
 
     fn read<'de, A: MapAccess<'de>>(r: &mut Reader, mut map: A) -> Result<(), A::Error> {
-        let first = r.builder.spans().len();
+        let first = r.pool.builder.spans().len();
         let mut service = StrId::EMPTY;
-        while let Some(key) = map.next_key()? {
+        while let Some(key) = map.next_key_seed(r.pool.key())? {
             match key {
                 ResourceSpansKey::Resource => service = map.next_value_seed(One::<Resource>(r, PhantomData))?,
                 ResourceSpansKey::ScopeSpans => map.next_value_seed(Many::<ScopeSpans>::new(r))?,
@@ -252,7 +254,7 @@ impl Object for ResourceSpans {
             }
         }
         // The resource may come before or after its spans; set the service once all are read.
-        for span in &mut r.builder.spans_mut()[first..] {
+        for span in &mut r.pool.builder.spans_mut()[first..] {
             span.service = service;
         }
         Ok(())
@@ -263,12 +265,10 @@ impl Object for ResourceSpans {
 /// repeated on every span of the batch).
 struct Resource;
 
-#[derive(Deserialize)]
-#[serde(field_identifier, rename_all = "camelCase")]
-enum ResourceKey {
-    Attributes,
-    #[serde(other)]
-    Other,
+keys! {
+    ResourceKey {
+        Attributes = [b"attributes"],
+    }
 }
 
 impl Object for Resource {
@@ -277,7 +277,7 @@ impl Object for Resource {
 
     fn read<'de, A: MapAccess<'de>>(r: &mut Reader, mut map: A) -> Result<StrId, A::Error> {
         let mut service = StrId::EMPTY;
-        while let Some(key) = map.next_key()? {
+        while let Some(key) = map.next_key_seed(r.pool.key())? {
             match key {
                 ResourceKey::Attributes => service = map.next_value_seed(Attributes(r, Target::Resource))?,
                 ResourceKey::Other => skip(&mut map)?,
@@ -290,14 +290,11 @@ impl Object for Resource {
 /// One `scopeSpans` (or legacy `instrumentationLibrarySpans`) entry.
 struct ScopeSpans;
 
-#[derive(Deserialize)]
-#[serde(field_identifier, rename_all = "camelCase")]
-enum ScopeSpansKey {
-    #[serde(alias = "instrumentationLibrary", alias = "instrumentation_library")]
-    Scope,
-    Spans,
-    #[serde(other)]
-    Other,
+keys! {
+    ScopeSpansKey {
+        Scope = [b"scope", b"instrumentationLibrary", b"instrumentation_library"],
+        Spans = [b"spans"],
+    }
 }
 
 impl Object for ScopeSpans {
@@ -305,9 +302,9 @@ impl Object for ScopeSpans {
     const WHAT: &'static str = "scopeSpans";
 
     fn read<'de, A: MapAccess<'de>>(r: &mut Reader, mut map: A) -> Result<(), A::Error> {
-        let first = r.builder.spans().len();
+        let first = r.pool.builder.spans().len();
         r.scope = (StrId::EMPTY, StrId::EMPTY);
-        while let Some(key) = map.next_key()? {
+        while let Some(key) = map.next_key_seed(r.pool.key())? {
             match key {
                 ScopeSpansKey::Scope => {
                     let scope = map.next_value_seed(One::<Scope>(r, PhantomData))?;
@@ -325,10 +322,10 @@ impl Object for ScopeSpans {
 /// Pushes the scope's attributes, when it has a name or version.
 fn push_scope(r: &mut Reader, (name, version): (StrId, StrId)) {
     if !name.is_empty() {
-        r.builder.push_attr(r.known.scope_name, AttrValue::Str(name));
+        r.pool.builder.push_attr(r.known.scope_name, AttrValue::Str(name));
     }
     if !version.is_empty() {
-        r.builder.push_attr(r.known.scope_version, AttrValue::Str(version));
+        r.pool.builder.push_attr(r.known.scope_version, AttrValue::Str(version));
     }
 }
 
@@ -338,28 +335,26 @@ fn add_scope_to_spans_since(r: &mut Reader, first: usize, scope: (StrId, StrId))
     if scope == (StrId::EMPTY, StrId::EMPTY) {
         return;
     }
-    for i in first..r.builder.spans().len() {
-        let range = r.builder.spans()[i].attrs;
-        let mark = r.builder.attr_mark();
+    for i in first..r.pool.builder.spans().len() {
+        let range = r.pool.builder.spans()[i].attrs;
+        let mark = r.pool.builder.attr_mark();
         for j in range.as_range() {
-            let attr = r.builder.attrs()[j];
-            r.builder.push_attr(attr.key, attr.value);
+            let attr = r.pool.builder.attrs()[j];
+            r.pool.builder.push_attr(attr.key, attr.value);
         }
         push_scope(r, scope);
-        r.builder.spans_mut()[i].attrs = r.builder.attrs_since(mark);
+        r.pool.builder.spans_mut()[i].attrs = r.pool.builder.attrs_since(mark);
     }
 }
 
 /// A scope; yields its name and version.
 struct Scope;
 
-#[derive(Deserialize)]
-#[serde(field_identifier, rename_all = "camelCase")]
-enum ScopeKey {
-    Name,
-    Version,
-    #[serde(other)]
-    Other,
+keys! {
+    ScopeKey {
+        Name = [b"name"],
+        Version = [b"version"],
+    }
 }
 
 impl Object for Scope {
@@ -368,10 +363,10 @@ impl Object for Scope {
 
     fn read<'de, A: MapAccess<'de>>(r: &mut Reader, mut map: A) -> Result<(StrId, StrId), A::Error> {
         let mut scope = (StrId::EMPTY, StrId::EMPTY);
-        while let Some(key) = map.next_key()? {
+        while let Some(key) = map.next_key_seed(r.pool.key())? {
             match key {
-                ScopeKey::Name => scope.0 = map.next_value_seed(InternSeed(&mut r.builder))?,
-                ScopeKey::Version => scope.1 = map.next_value_seed(InternSeed(&mut r.builder))?,
+                ScopeKey::Name => scope.0 = map.next_value_seed(InternSeed(&mut r.pool))?,
+                ScopeKey::Version => scope.1 = map.next_value_seed(InternSeed(&mut r.pool))?,
                 ScopeKey::Other => skip(&mut map)?,
             }
         }
@@ -382,27 +377,20 @@ impl Object for Scope {
 /// A span.
 struct Span;
 
-#[derive(Deserialize)]
-#[serde(field_identifier, rename_all = "camelCase")]
-enum SpanKey {
-    #[serde(alias = "trace_id")]
-    TraceId,
-    #[serde(alias = "span_id")]
-    SpanId,
-    #[serde(alias = "parent_span_id")]
-    ParentSpanId,
-    Name,
-    Kind,
-    #[serde(alias = "start_time_unix_nano")]
-    StartTimeUnixNano,
-    #[serde(alias = "end_time_unix_nano")]
-    EndTimeUnixNano,
-    Attributes,
-    Events,
-    Links,
-    Status,
-    #[serde(other)]
-    Other,
+keys! {
+    SpanKey {
+        TraceId = [b"traceId", b"trace_id"],
+        SpanId = [b"spanId", b"span_id"],
+        ParentSpanId = [b"parentSpanId", b"parent_span_id"],
+        Name = [b"name"],
+        Kind = [b"kind"],
+        StartTimeUnixNano = [b"startTimeUnixNano", b"start_time_unix_nano"],
+        EndTimeUnixNano = [b"endTimeUnixNano", b"end_time_unix_nano"],
+        Attributes = [b"attributes"],
+        Events = [b"events"],
+        Links = [b"links"],
+        Status = [b"status"],
+    }
 }
 
 impl Object for Span {
@@ -412,15 +400,15 @@ impl Object for Span {
     fn read<'de, A: MapAccess<'de>>(r: &mut Reader, mut map: A) -> Result<(), A::Error> {
         r.span_attrs.clear();
         r.exceptions.clear();
-        let events = r.builder.event_mark();
+        let events = r.pool.builder.event_mark();
         let (mut trace_id, mut id, mut parent_id, mut start, mut end) = (None, None, None, None, None);
         let (mut name, mut kind, mut status, mut links) = (StrId::EMPTY, SpanKind::Unspecified, None, None);
-        while let Some(key) = map.next_key()? {
+        while let Some(key) = map.next_key_seed(r.pool.key())? {
             match key {
                 SpanKey::TraceId => trace_id = Some(map.next_value_seed(TraceIdSeed)?),
                 SpanKey::SpanId => id = map.next_value_seed(SpanIdSeed { required: true })?,
                 SpanKey::ParentSpanId => parent_id = map.next_value_seed(SpanIdSeed { required: false })?,
-                SpanKey::Name => name = map.next_value_seed(InternSeed(&mut r.builder))?,
+                SpanKey::Name => name = map.next_value_seed(InternSeed(&mut r.pool))?,
                 SpanKey::Kind => kind = map.next_value_seed(KindSeed)?,
                 SpanKey::StartTimeUnixNano => start = Some(map.next_value_seed(NanosSeed)?),
                 SpanKey::EndTimeUnixNano => end = Some(map.next_value_seed(NanosSeed)?),
@@ -442,24 +430,24 @@ impl Object for Span {
         span.kind = kind;
         (span.status, span.status_message) = status.unwrap_or_default();
         span.op = op_of(r, kind);
-        let mark = r.builder.attr_mark();
+        let mark = r.pool.builder.attr_mark();
         for attr in &r.span_attrs {
-            r.builder.push_attr(attr.key, attr.value);
+            r.pool.builder.push_attr(attr.key, attr.value);
         }
         if let Some(links) = links.filter(|l| !l.is_empty()) {
             let text = serde_json::Value::Array(links.into_iter().map(Link::into_json).collect()).to_string();
-            let text = r.builder.intern(&text);
-            r.builder.push_attr(r.known.links, AttrValue::Str(text));
+            let text = r.pool.builder.intern(&text);
+            r.pool.builder.push_attr(r.known.links, AttrValue::Str(text));
         }
         push_scope(r, r.scope);
-        span.attrs = r.builder.attrs_since(mark);
-        span.events = r.builder.events_since(events);
-        r.builder.push_span(span);
+        span.attrs = r.pool.builder.attrs_since(mark);
+        span.events = r.pool.builder.events_since(events);
+        r.pool.builder.push_span(span);
         for i in 0..r.exceptions.len() {
             let (time, title) = r.exceptions[i];
             let (event_id, level) = (StrId::EMPTY, r.known.error);
             let error = RawEvent { trace_id, span_id: Some(id), time: Some(time), title, event_id, level };
-            r.builder.push_error(error);
+            r.pool.builder.push_error(error);
         }
         Ok(())
     }
@@ -474,22 +462,19 @@ fn op_of(r: &mut Reader, kind: SpanKind) -> StrId {
     if let Some(op) = sentry_op {
         return op;
     }
-    let derived = derive_op(kind, r.span_attrs.iter().map(|a| r.builder.resolve(a.key)));
-    if derived.is_empty() { StrId::EMPTY } else { r.builder.intern(derived) }
+    let derived = derive_op(kind, r.span_attrs.iter().map(|a| r.pool.builder.resolve(a.key)));
+    if derived.is_empty() { StrId::EMPTY } else { r.pool.intern(derived) }
 }
 
 /// A span event. Exceptions (events named `exception`) are also recorded as the span's errors.
 struct SpanEvent;
 
-#[derive(Deserialize)]
-#[serde(field_identifier, rename_all = "camelCase")]
-enum EventKey {
-    #[serde(alias = "time_unix_nano")]
-    TimeUnixNano,
-    Name,
-    Attributes,
-    #[serde(other)]
-    Other,
+keys! {
+    EventKey {
+        TimeUnixNano = [b"timeUnixNano", b"time_unix_nano"],
+        Name = [b"name"],
+        Attributes = [b"attributes"],
+    }
 }
 
 impl Object for SpanEvent {
@@ -497,19 +482,19 @@ impl Object for SpanEvent {
     const WHAT: &'static str = "event";
 
     fn read<'de, A: MapAccess<'de>>(r: &mut Reader, mut map: A) -> Result<(), A::Error> {
-        let mark = r.builder.attr_mark();
+        let mark = r.pool.builder.attr_mark();
         let (mut time, mut name) = (None, StrId::EMPTY);
-        while let Some(key) = map.next_key()? {
+        while let Some(key) = map.next_key_seed(r.pool.key())? {
             match key {
                 EventKey::TimeUnixNano => time = Some(map.next_value_seed(NanosSeed)?),
-                EventKey::Name => name = map.next_value_seed(InternSeed(&mut r.builder))?,
+                EventKey::Name => name = map.next_value_seed(InternSeed(&mut r.pool))?,
                 EventKey::Attributes => drop(map.next_value_seed(Attributes(r, Target::Builder))?),
                 EventKey::Other => skip(&mut map)?,
             }
         }
         let time = time.ok_or_else(|| de::Error::missing_field("timeUnixNano"))?;
-        let attrs = r.builder.attrs_since(mark);
-        r.builder.push_event(Event { time, name, attrs });
+        let attrs = r.pool.builder.attrs_since(mark);
+        r.pool.builder.push_event(Event { time, name, attrs });
         if name == r.known.exception {
             let title = exception_title(r, mark);
             r.exceptions.push((time, title));
@@ -521,8 +506,8 @@ impl Object for SpanEvent {
 /// `Type: message` from an exception event's attributes (those pushed since `mark`).
 fn exception_title(r: &mut Reader, mark: u32) -> StrId {
     let text_of = |key: StrId| {
-        r.builder.attrs()[mark as usize..].iter().find_map(|a| match a.value {
-            AttrValue::Str(v) if a.key == key => Some(r.builder.resolve(v)),
+        r.pool.builder.attrs()[mark as usize..].iter().find_map(|a| match a.value {
+            AttrValue::Str(v) if a.key == key => Some(r.pool.builder.resolve(v)),
             _ => None,
         })
     };
@@ -531,19 +516,17 @@ fn exception_title(r: &mut Reader, mark: u32) -> StrId {
         (Some(text), None) | (None, Some(text)) => text.to_owned(),
         (None, None) => "exception".to_owned(),
     };
-    r.builder.intern(&title)
+    r.pool.builder.intern(&title)
 }
 
 /// A span's status: yields the model's status and the message.
 struct SpanStatus;
 
-#[derive(Deserialize)]
-#[serde(field_identifier, rename_all = "camelCase")]
-enum StatusKey {
-    Code,
-    Message,
-    #[serde(other)]
-    Other,
+keys! {
+    StatusKey {
+        Code = [b"code"],
+        Message = [b"message"],
+    }
 }
 
 impl Object for SpanStatus {
@@ -552,10 +535,10 @@ impl Object for SpanStatus {
 
     fn read<'de, A: MapAccess<'de>>(r: &mut Reader, mut map: A) -> Result<(Status, StrId), A::Error> {
         let mut status = (Status::Unset, StrId::EMPTY);
-        while let Some(key) = map.next_key()? {
+        while let Some(key) = map.next_key_seed(r.pool.key())? {
             match key {
                 StatusKey::Code => status.0 = map.next_value_seed(StatusCodeSeed)?,
-                StatusKey::Message => status.1 = map.next_value_seed(InternSeed(&mut r.builder))?,
+                StatusKey::Message => status.1 = map.next_value_seed(InternSeed(&mut r.pool))?,
                 StatusKey::Other => skip(&mut map)?,
             }
         }

@@ -8,42 +8,75 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::Value;
 
+use super::keys::{Key, KeySeed, keys};
 use crate::model::{AttrValue, StrId, TraceBuilder};
 
-/// The keys of an `AnyValue`, in OTLP's camelCase or protobuf's snake_case.
-#[derive(Deserialize)]
-#[serde(field_identifier, rename_all = "camelCase")]
-enum ValueKey {
-    #[serde(alias = "string_value")]
-    StringValue,
-    #[serde(alias = "bool_value")]
-    BoolValue,
-    #[serde(alias = "int_value")]
-    IntValue,
-    #[serde(alias = "double_value")]
-    DoubleValue,
-    #[serde(alias = "array_value")]
-    ArrayValue,
-    #[serde(alias = "kvlist_value")]
-    KvlistValue,
-    #[serde(alias = "bytes_value")]
-    BytesValue,
-    #[serde(other)]
-    Other,
+keys! {
+    /// The keys of an `AnyValue`, in OTLP's camelCase or protobuf's snake_case.
+    ValueKey {
+        StringValue = [b"stringValue", b"string_value"],
+        IntValue = [b"intValue", b"int_value"],
+        DoubleValue = [b"doubleValue", b"double_value"],
+        BoolValue = [b"boolValue", b"bool_value"],
+        ArrayValue = [b"arrayValue", b"array_value"],
+        KvlistValue = [b"kvlistValue", b"kvlist_value"],
+        BytesValue = [b"bytesValue", b"bytes_value"],
+    }
 }
 
-/// The keys of a `KeyValue`.
-#[derive(Deserialize)]
-#[serde(field_identifier, rename_all = "camelCase")]
-enum PairKey {
-    Key,
-    Value,
-    #[serde(other)]
-    Other,
+keys! {
+    /// The keys of a `KeyValue`.
+    PairKey {
+        Key = [b"key"],
+        Value = [b"value"],
+    }
+}
+
+/// The string side of an import: the builder that interns, and how to read keys.
+pub(super) struct Pool {
+    /// Where strings are interned (and, for the reader, spans pushed).
+    pub(super) builder: TraceBuilder,
+    /// Whether keys are read as strings, for serde_path_to_error (see [`super::keys`]).
+    pub(super) keys_as_str: bool,
+    /// Recently interned strings, by a cheap hash of their text: most strings in a trace file
+    /// (attribute keys, methods, services, statements) repeat, and this small table stays in
+    /// cache where the interner's big one does not.
+    recent: Box<[StrId; RECENT]>,
+}
+
+const RECENT: usize = 4096;
+
+impl Pool {
+    /// A pool around an empty builder.
+    pub(super) fn new(builder: TraceBuilder, keys_as_str: bool) -> Self {
+        Pool { builder, keys_as_str, recent: Box::new([StrId::EMPTY; RECENT]) }
+    }
+
+    /// Interns `text`, looking in the recent strings first.
+    pub(super) fn intern(&mut self, text: &str) -> StrId {
+        let bytes = text.as_bytes();
+        let word =
+            |at: usize| bytes.get(at..at + 8).map_or(0, |w| u64::from_le_bytes(w.try_into().unwrap_or_default()));
+        let mix = (bytes.len() as u64 ^ word(0) ^ word(bytes.len().saturating_sub(8)).rotate_left(29))
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let slot = (mix >> 52) as usize % RECENT;
+        let id = self.recent[slot];
+        if self.builder.resolve(id) == text {
+            return id;
+        }
+        let id = self.builder.intern(text);
+        self.recent[slot] = id;
+        id
+    }
+
+    /// A seed for the next key of an object of kind `K`.
+    pub(super) fn key<K: Key>(&self) -> KeySeed<K> {
+        KeySeed::new(self.keys_as_str)
+    }
 }
 
 /// Deserializes a string (escaped or not) and interns it; `null` is the empty string.
-pub(super) struct InternSeed<'b>(pub &'b mut TraceBuilder);
+pub(super) struct InternSeed<'b>(pub &'b mut Pool);
 
 impl<'de> DeserializeSeed<'de> for InternSeed<'_> {
     type Value = StrId;
@@ -70,7 +103,7 @@ impl<'de> Visitor<'de> for InternSeed<'_> {
 }
 
 /// Deserializes one `{"key": ..., "value": AnyValue}` into an interned key and its value.
-pub(super) struct KeyValueSeed<'b>(pub &'b mut TraceBuilder);
+pub(super) struct KeyValueSeed<'b>(pub &'b mut Pool);
 
 impl<'de> DeserializeSeed<'de> for KeyValueSeed<'_> {
     type Value = (StrId, AttrValue);
@@ -89,7 +122,7 @@ impl<'de> Visitor<'de> for KeyValueSeed<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let (mut key, mut value) = (None, AttrValue::Str(StrId::EMPTY));
-        while let Some(field) = map.next_key::<PairKey>()? {
+        while let Some(field) = map.next_key_seed(self.0.key::<PairKey>())? {
             match field {
                 PairKey::Key => key = Some(map.next_value_seed(InternSeed(&mut *self.0))?),
                 PairKey::Value => value = map.next_value_seed(AnyValueSeed(&mut *self.0))?,
@@ -104,7 +137,7 @@ impl<'de> Visitor<'de> for KeyValueSeed<'_> {
 }
 
 /// Deserializes an `AnyValue` into an attribute value; `{}` and `null` are the empty string.
-struct AnyValueSeed<'b>(&'b mut TraceBuilder);
+struct AnyValueSeed<'b>(&'b mut Pool);
 
 impl<'de> DeserializeSeed<'de> for AnyValueSeed<'_> {
     type Value = AttrValue;
@@ -123,7 +156,7 @@ impl<'de> Visitor<'de> for AnyValueSeed<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<AttrValue, A::Error> {
         let mut value = AttrValue::Str(StrId::EMPTY);
-        while let Some(key) = map.next_key::<ValueKey>()? {
+        while let Some(key) = map.next_key_seed(self.0.key::<ValueKey>())? {
             value = match key {
                 ValueKey::StringValue | ValueKey::BytesValue => {
                     AttrValue::Str(map.next_value_seed(InternSeed(&mut *self.0))?)
@@ -238,7 +271,8 @@ impl<'de> Visitor<'de> for PlainVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Plain, A::Error> {
         let mut value = Value::Null;
-        while let Some(key) = map.next_key::<ValueKey>()? {
+        // Nested values are rare: read keys as strings, which also gives errors their path.
+        while let Some(key) = map.next_key_seed(KeySeed::<ValueKey>::new(true))? {
             value = match key {
                 ValueKey::StringValue | ValueKey::BytesValue => Value::String(map.next_value()?),
                 ValueKey::BoolValue => Value::Bool(map.next_value()?),

@@ -1,0 +1,209 @@
+//! What `check --summary` prints after the verdicts: how many traces missed, the miss rate with
+//! its 95% interval, response-time percentiles, the worst trace and its file, the same per
+//! endpoint, and the `--max-miss-rate` gate's decision.
+//!
+//! JSON field names are a contract for scripts, like the rest of `check`'s JSON: rates are
+//! shares from 0 to 1, times are `{ms, ns}`.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::report::Time;
+use crate::analysis::{EndpointStats, Interval, MissRate, Outcome, Percentiles, Summary, percent};
+use crate::model::{Nanos, format_duration};
+
+/// The worst trace, named.
+#[derive(Serialize)]
+pub(crate) struct WorstTrace {
+    pub(crate) trace_id: String,
+    pub(crate) file: String,
+    pub(crate) root: String,
+    pub(crate) outcome: Outcome,
+    pub(crate) response: Time,
+}
+
+#[derive(Serialize)]
+struct Times {
+    p50: Time,
+    p95: Time,
+    p99: Time,
+    max: Time,
+}
+
+impl From<Percentiles> for Times {
+    fn from(p: Percentiles) -> Self {
+        Times { p50: Time(p.p50), p95: Time(p.p95), p99: Time(p.p99), max: Time(p.max) }
+    }
+}
+
+/// The rate part, shared by the whole and each endpoint.
+#[derive(Serialize)]
+struct Rate {
+    traces: u64,
+    judged: u64,
+    missed: u64,
+    undecided: u64,
+    miss_rate: Option<f64>,
+    /// 95%: Wilson's score interval, or `[0, 1 − 0.05^(1/n)]` when nothing missed.
+    interval: Option<Interval>,
+    /// The sentence people read: "22 of 400 missed the 3 s deadline: 5.5% (95% CI 3.7–8.2%)".
+    text: String,
+    response: Option<Times>,
+}
+
+impl Rate {
+    fn new(summary: &Summary, limit: Nanos) -> Self {
+        Rate {
+            traces: summary.traces,
+            judged: summary.rate.judged,
+            missed: summary.rate.missed,
+            undecided: summary.undecided,
+            miss_rate: summary.rate.rate(),
+            interval: summary.rate.interval(),
+            text: summary.rate.sentence(limit),
+            response: summary.response.map(Times::from),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Endpoint {
+    endpoint: String,
+    #[serde(flatten)]
+    rate: Rate,
+}
+
+/// The `--max-miss-rate` gate.
+#[derive(Serialize)]
+pub(crate) struct Gate {
+    /// The allowed share, from 0 to 1.
+    pub(crate) max_miss_rate: f64,
+    /// Whether the miss rate stayed at or under it.
+    pub(crate) passed: bool,
+}
+
+impl Gate {
+    /// Judges `rate` against `max_percent` (0 to 100). Nothing judged fails the gate: no evidence
+    /// is not a pass.
+    pub(crate) fn new(rate: MissRate, max_percent: f64) -> Self {
+        let passed = rate.judged > 0 && rate.missed as f64 * 100.0 <= max_percent * rate.judged as f64;
+        Gate { max_miss_rate: max_percent / 100.0, passed }
+    }
+}
+
+/// The whole summary.
+#[derive(Serialize)]
+pub(crate) struct SummaryReport {
+    #[serde(flatten)]
+    rate: Rate,
+    files: usize,
+    unreadable_files: usize,
+    worst: Option<WorstTrace>,
+    by_endpoint: Vec<Endpoint>,
+    gate: Option<Gate>,
+}
+
+impl SummaryReport {
+    pub(crate) fn new(
+        summary: &Summary,
+        endpoints: &[EndpointStats],
+        limit: Nanos,
+        files: (usize, usize),
+        worst: Option<WorstTrace>,
+        gate: Option<Gate>,
+    ) -> Self {
+        SummaryReport {
+            rate: Rate::new(summary, limit),
+            files: files.0,
+            unreadable_files: files.1,
+            worst,
+            by_endpoint: endpoints
+                .iter()
+                .map(|e| Endpoint { endpoint: e.endpoint.clone(), rate: Rate::new(&e.summary, limit) })
+                .collect(),
+            gate,
+        }
+    }
+
+    /// Writes the summary for people.
+    pub(crate) fn write_text(&self, out: &mut dyn Write) -> io::Result<()> {
+        let r = &self.rate;
+        let unreadable = match self.unreadable_files {
+            0 => String::new(),
+            n => format!("; {n} could not be read"),
+        };
+        writeln!(out, "summary: {} traces from {} file(s){unreadable}", r.traces, self.files)?;
+        writeln!(out, "  {}", r.text)?;
+        if r.undecided > 0 {
+            writeln!(out, "  {} trace(s) could not be judged and are not counted", r.undecided)?;
+        }
+        if let Some(t) = &r.response {
+            writeln!(out, "  response time: {}", times_text(t))?;
+        }
+        if let Some(w) = &self.worst {
+            writeln!(
+                out,
+                "  worst: trace {} {:?} {} ({}) in {}",
+                w.trace_id,
+                w.root,
+                format_duration(w.response.0),
+                outcome_word(w.outcome),
+                w.file
+            )?;
+        }
+        if self.by_endpoint.len() > 1 {
+            writeln!(out, "  by endpoint:")?;
+            for e in &self.by_endpoint {
+                writeln!(out, "    {:?}: {}", e.endpoint, e.rate.text)?;
+                if let Some(t) = &e.rate.response {
+                    writeln!(out, "      response time: {}", times_text(t))?;
+                }
+            }
+        }
+        if let Some(gate) = &self.gate {
+            let rate = r.miss_rate.map_or_else(|| "unknown".to_owned(), |m| format!("{}%", percent(m)));
+            let allowed = percent(gate.max_miss_rate);
+            match (gate.passed, r.judged) {
+                (_, 0) => writeln!(out, "  gate: FAIL, no trace was judged, so the miss rate is unknown")?,
+                (true, _) => writeln!(out, "  gate: pass, the miss rate {rate} is at most the allowed {allowed}%")?,
+                (false, _) => writeln!(out, "  gate: FAIL, the miss rate {rate} is above the allowed {allowed}%")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+fn times_text(t: &Times) -> String {
+    format!(
+        "p50 {}, p95 {}, p99 {}, max {}",
+        format_duration(t.p50.0),
+        format_duration(t.p95.0),
+        format_duration(t.p99.0),
+        format_duration(t.max.0)
+    )
+}
+
+fn outcome_word(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Pass => "met",
+        Outcome::Miss => "missed",
+        Outcome::Undecided => "undecided",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_gate_fails_only_above_the_allowed_share() {
+        let rate = |missed, judged| MissRate { missed, judged };
+        assert!(Gate::new(rate(5, 100), 5.0).passed, "exactly the allowed share passes");
+        assert!(!Gate::new(rate(6, 100), 5.0).passed);
+        assert!(Gate::new(rate(0, 100), 0.0).passed);
+        assert!(!Gate::new(rate(1, 100_000), 0.0).passed, "with 0% any miss fails");
+        assert!(!Gate::new(rate(0, 0), 100.0).passed, "nothing judged is no evidence");
+        assert_eq!(Gate::new(rate(1, 3), 2.5).max_miss_rate, 0.025);
+    }
+}

@@ -1,0 +1,462 @@
+//! The traces view: many traces at once, to find the one that missed and say how often it
+//! happens. A scatter of response time against start time with the deadline drawn across it,
+//! a histogram, the miss rate with its confidence interval, per-endpoint figures and a
+//! sortable table; a click opens a trace's waterfall.
+
+use std::sync::Arc;
+
+use egui::{Color32, RichText, Ui};
+use egui_plot::{Bar, BarChart, HLine, Plot, PlotPoints, Points, VLine};
+
+use super::theme;
+use crate::analysis::{EndpointStats, Outcome, Profile, Sample, Summary, analyze, by_endpoint, percent};
+use crate::model::{Nanos, Trace, format_duration};
+
+/// The most points the scatter draws; beyond it, points that would overlap are merged.
+const MAX_POINTS: usize = 20_000;
+
+/// One trace, as the table and the plots see it.
+#[derive(Clone, Debug)]
+pub struct TraceRow {
+    /// Its index in the view's traces.
+    pub index: usize,
+    /// Start, absolute.
+    pub start: Nanos,
+    /// The root span's name (the endpoint).
+    pub root: String,
+    /// The root span's service.
+    pub service: String,
+    /// Number of spans.
+    pub spans: usize,
+    /// Number of failed spans.
+    pub errors: usize,
+    /// Response time under the profile, when the trace could be judged.
+    pub response: Option<Nanos>,
+    /// Pass, miss or undecided.
+    pub outcome: Outcome,
+    /// Where the trace came from (file name), for the table.
+    pub source: String,
+}
+
+/// Table columns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Column {
+    /// Start time.
+    Start,
+    /// Root operation.
+    Root,
+    /// Service.
+    Service,
+    /// Span count.
+    Spans,
+    /// Failed spans.
+    Errors,
+    /// Response time.
+    Response,
+}
+
+/// The traces view's data and state.
+pub struct TracesView {
+    traces: Vec<Arc<Trace>>,
+    rows: Vec<TraceRow>,
+    order: Vec<usize>,
+    summary: Summary,
+    endpoints: Vec<EndpointStats>,
+    limit: Nanos,
+    first_start: Nanos,
+    sort: (Column, bool),
+    range: Option<(f64, f64)>,
+    drag_from: Option<f64>,
+    /// Files that could not be read, with their errors.
+    pub errors: Vec<String>,
+}
+
+impl TracesView {
+    /// Judges every trace under `profile` and indexes them. O(total spans): run it on a worker.
+    /// `sources` names where each trace came from.
+    pub fn new(traces: Vec<Arc<Trace>>, sources: Vec<String>, profile: &Profile, errors: Vec<String>) -> Self {
+        let mut samples = Vec::with_capacity(traces.len());
+        let rows: Vec<TraceRow> = traces
+            .iter()
+            .enumerate()
+            .map(|(index, trace)| {
+                let verdict = analyze(trace, profile);
+                let sample = Sample::of(&verdict);
+                let root = trace.roots().first().map(|&r| trace.span(r));
+                let row = TraceRow {
+                    index,
+                    start: trace.start(),
+                    root: root.map_or_else(String::new, |s| trace.str(s.name).to_owned()),
+                    service: root.map_or_else(String::new, |s| trace.str(s.service).to_owned()),
+                    spans: trace.len(),
+                    errors: trace.spans().iter().filter(|s| s.is_error()).count(),
+                    response: sample.judged_response(),
+                    outcome: verdict.outcome,
+                    source: sources.get(index).cloned().unwrap_or_default(),
+                };
+                samples.push(sample);
+                row
+            })
+            .collect();
+        let summary = Summary::of(samples.iter().cloned());
+        let endpoints = by_endpoint(rows.iter().map(|r| r.root.as_str()).zip(samples.iter().cloned()));
+        let first_start = rows.iter().map(|r| r.start).min().unwrap_or(0);
+        let mut view = TracesView {
+            order: (0..rows.len()).collect(),
+            traces,
+            rows,
+            summary,
+            endpoints,
+            limit: profile.limit,
+            first_start,
+            sort: (Column::Response, true),
+            range: None,
+            drag_from: None,
+            errors,
+        };
+        view.sort_by(Column::Response, true);
+        view
+    }
+
+    /// The summary across all traces.
+    pub fn summary(&self) -> &Summary {
+        &self.summary
+    }
+
+    /// One trace.
+    pub fn trace(&self, index: usize) -> &Arc<Trace> {
+        &self.traces[index]
+    }
+
+    /// The rows in table order, narrowed to the selected time range.
+    pub fn visible_rows(&self) -> impl Iterator<Item = &TraceRow> {
+        self.order.iter().map(|&i| &self.rows[i]).filter(|r| self.in_range(r))
+    }
+
+    fn in_range(&self, row: &TraceRow) -> bool {
+        self.range.is_none_or(|(a, b)| (a..=b).contains(&self.seconds(row.start)))
+    }
+
+    fn seconds(&self, start: Nanos) -> f64 {
+        (start - self.first_start) as f64 / 1e9
+    }
+
+    /// Sorts the table (unjudged traces last).
+    pub fn sort_by(&mut self, column: Column, descending: bool) {
+        self.sort = (column, descending);
+        let rows = &self.rows;
+        self.order.sort_by(|&a, &b| {
+            let (a, b) = (&rows[a], &rows[b]);
+            let ord = match column {
+                Column::Start => a.start.cmp(&b.start),
+                Column::Root => a.root.cmp(&b.root),
+                Column::Service => a.service.cmp(&b.service),
+                Column::Spans => a.spans.cmp(&b.spans),
+                Column::Errors => a.errors.cmp(&b.errors),
+                Column::Response => a.response.cmp(&b.response),
+            };
+            if descending { ord.reverse() } else { ord }
+        });
+    }
+
+    /// Narrows the table to traces starting between `from` and `to` seconds after the first.
+    pub fn set_range(&mut self, range: Option<(f64, f64)>) {
+        self.range = range;
+    }
+
+    /// Draws the view; returns the index of a trace the user asked to open.
+    pub fn ui(&mut self, ui: &mut Ui) -> Option<usize> {
+        let mut open = None;
+        let rate = self.summary.rate.sentence(self.limit);
+        let color = if self.summary.rate.missed > 0 { theme::MISS } else { theme::PASS };
+        ui.label(RichText::new(rate).color(color).size(17.0).strong());
+        ui.horizontal_wrapped(|ui| {
+            ui.label(format!("{} traces", self.summary.traces));
+            if self.summary.undecided > 0 {
+                ui.label(RichText::new(format!("{} could not be judged", self.summary.undecided)).color(theme::GAP));
+            }
+            if let Some(p) = &self.summary.response {
+                ui.label(format!(
+                    "response p50 {} · p95 {} · p99 {} · max {}",
+                    format_duration(p.p50),
+                    format_duration(p.p95),
+                    format_duration(p.p99),
+                    format_duration(p.max)
+                ));
+            }
+            if let Some(worst) = self.summary.worst
+                && ui.button("Open the worst trace").clicked()
+            {
+                open = Some(worst);
+            }
+        });
+        if !self.errors.is_empty() {
+            egui::CollapsingHeader::new(
+                RichText::new(format!("{} file(s) could not be read", self.errors.len())).color(theme::MISS),
+            )
+            .id_salt("corpus-errors")
+            .show(ui, |ui| {
+                for e in &self.errors {
+                    ui.label(RichText::new(e).monospace());
+                }
+            });
+        }
+        ui.separator();
+        ui.columns(2, |cols| {
+            if let Some(i) = self.scatter(&mut cols[0]) {
+                open = Some(i);
+            }
+            self.histogram(&mut cols[1]);
+            self.endpoint_table(&mut cols[1]);
+        });
+        ui.separator();
+        if let Some(i) = self.table(ui) {
+            open = Some(i);
+        }
+        open
+    }
+
+    fn scatter(&mut self, ui: &mut Ui) -> Option<usize> {
+        let points = self.points(ui.available_width().max(100.0) as usize);
+        let limit_s = self.limit as f64 / 1e9;
+        ui.horizontal(|ui| {
+            ui.strong("Response time by start time");
+            if let Some((a, b)) = self.range {
+                ui.label(format!("table narrowed to {a:.1}–{b:.1} s"));
+                if ui.small_button("Clear range").clicked() {
+                    self.range = None;
+                }
+            } else {
+                ui.label(RichText::new("drag across the plot to narrow the table").weak());
+            }
+        });
+        if points.merged > 0 {
+            ui.label(
+                RichText::new(format!(
+                    "{} of {} points drawn: overlapping points merged; every trace counts in the figures",
+                    points.met.len() + points.missed.len(),
+                    self.rows.len()
+                ))
+                .color(theme::GAP),
+            );
+        }
+        let rows = &self.rows;
+        let first_start = self.first_start;
+        let response = Plot::new("traces-scatter")
+            .height(240.0)
+            .x_axis_label("start (s after the first trace)")
+            .y_axis_label("response (s)")
+            .include_y(0.0)
+            .include_y(limit_s * 1.1)
+            .allow_drag(false)
+            .allow_boxed_zoom(false)
+            .label_formatter(|hover| {
+                let (egui_plot::HoverPosition::NearDataPoint { position, .. }
+                | egui_plot::HoverPosition::Elsewhere { position }) = hover;
+                Some(format!("start +{:.2} s, response {:.3} s", position.x, position.y))
+            })
+            .show(ui, |plot| {
+                plot.hline(HLine::new("deadline", limit_s).color(theme::MISS).width(1.5));
+                plot.points(Points::new("met", PlotPoints::from(points.met.clone())).color(theme::PASS).radius(2.5));
+                plot.points(
+                    Points::new("missed", PlotPoints::from(points.missed.clone())).color(theme::MISS).radius(3.0),
+                );
+                if let Some((a, b)) = self.range {
+                    plot.vline(VLine::new("range start", a).color(Color32::GRAY));
+                    plot.vline(VLine::new("range end", b).color(Color32::GRAY));
+                }
+                plot.pointer_coordinate()
+            });
+        let pointer = response.inner;
+        let r = &response.response;
+        if r.drag_started() {
+            self.drag_from = pointer.map(|p| p.x);
+        }
+        if r.drag_stopped()
+            && let (Some(from), Some(to)) = (self.drag_from.take(), pointer.map(|p| p.x))
+            && (to - from).abs() > 1e-9
+        {
+            self.range = Some((from.min(to), from.max(to)));
+        }
+        // A click opens the trace whose point is nearest on screen.
+        if r.clicked()
+            && let Some(click) = r.interact_pointer_pos()
+        {
+            let transform = response.transform;
+            let nearest = rows
+                .iter()
+                .filter_map(|row| {
+                    let y = row.response? as f64 / 1e9;
+                    let x = (row.start - first_start) as f64 / 1e9;
+                    let at = transform.position_from_point(&egui_plot::PlotPoint::new(x, y));
+                    Some((row.index, at.distance(click)))
+                })
+                .min_by(|a, b| a.1.total_cmp(&b.1));
+            if let Some((index, distance)) = nearest
+                && distance < 8.0
+            {
+                return Some(index);
+            }
+        }
+        None
+    }
+
+    /// Scatter points, merged per pixel-sized cell when there are too many to draw.
+    fn points(&self, width_px: usize) -> ScatterPoints {
+        let all = self.rows.iter().filter_map(|r| Some((self.seconds(r.start), r.response? as f64 / 1e9, r.outcome)));
+        if self.rows.len() <= MAX_POINTS {
+            let (mut met, mut missed) = (Vec::new(), Vec::new());
+            for (x, y, outcome) in all {
+                if outcome == Outcome::Miss { missed.push([x, y]) } else { met.push([x, y]) }
+            }
+            return ScatterPoints { met, missed, merged: 0 };
+        }
+        let max_x = self.rows.iter().map(|r| self.seconds(r.start)).fold(0.0, f64::max).max(1e-9);
+        let max_y = self.rows.iter().filter_map(|r| r.response).max().unwrap_or(1) as f64 / 1e9;
+        let mut seen = std::collections::HashSet::new();
+        let (mut met, mut missed, mut merged) = (Vec::new(), Vec::new(), 0);
+        for (x, y, outcome) in all {
+            let cell =
+                ((x / max_x * width_px as f64) as u32, (y / max_y.max(1e-9) * 240.0) as u32, outcome == Outcome::Miss);
+            if !seen.insert(cell) {
+                merged += 1;
+                continue;
+            }
+            if cell.2 { missed.push([x, y]) } else { met.push([x, y]) }
+        }
+        ScatterPoints { met, missed, merged }
+    }
+
+    fn histogram(&self, ui: &mut Ui) {
+        const BINS: usize = 40;
+        let times: Vec<f64> = self.rows.iter().filter_map(|r| r.response).map(|t| t as f64 / 1e9).collect();
+        let max = times.iter().copied().fold(self.limit as f64 / 1e9, f64::max) * 1.02;
+        let width = max / BINS as f64;
+        let mut counts = [0u32; BINS];
+        for t in &times {
+            counts[((t / width) as usize).min(BINS - 1)] += 1;
+        }
+        let limit_s = self.limit as f64 / 1e9;
+        let bars: Vec<Bar> = counts
+            .iter()
+            .enumerate()
+            .map(|(b, &c)| {
+                let center = (b as f64 + 0.5) * width;
+                let color = if center > limit_s { theme::MISS } else { theme::PASS };
+                Bar::new(center, c as f64).width(width * 0.9).fill(color)
+            })
+            .collect();
+        ui.strong("Response times");
+        Plot::new("traces-histogram")
+            .height(140.0)
+            .x_axis_label("response (s)")
+            .y_axis_label("traces")
+            .allow_drag(false)
+            .allow_zoom(false)
+            .allow_scroll(false)
+            .show(ui, |plot| {
+                plot.bar_chart(BarChart::new("traces", bars));
+                plot.vline(VLine::new("deadline", limit_s).color(theme::MISS).width(1.5));
+            });
+    }
+
+    fn endpoint_table(&self, ui: &mut Ui) {
+        ui.strong("By endpoint");
+        egui::ScrollArea::vertical().id_salt("endpoints").max_height(120.0).show(ui, |ui| {
+            egui::Grid::new("endpoint-grid").striped(true).show(ui, |ui| {
+                for title in ["endpoint", "traces", "missed", "miss rate", "p50", "p95", "p99", "max"] {
+                    ui.strong(title);
+                }
+                ui.end_row();
+                for e in &self.endpoints {
+                    let s = &e.summary;
+                    ui.label(&e.endpoint);
+                    ui.label(s.traces.to_string());
+                    let missed = RichText::new(s.rate.missed.to_string());
+                    ui.label(if s.rate.missed > 0 { missed.color(theme::MISS) } else { missed });
+                    ui.label(s.rate.rate().map_or("-".to_owned(), |r| format!("{}%", percent(r))));
+                    for value in
+                        s.response.as_ref().map_or([None; 4], |p| [Some(p.p50), Some(p.p95), Some(p.p99), Some(p.max)])
+                    {
+                        ui.label(value.map_or("-".to_owned(), format_duration));
+                    }
+                    ui.end_row();
+                }
+            });
+        });
+    }
+
+    fn table(&mut self, ui: &mut Ui) -> Option<usize> {
+        let mut open = None;
+        let widths = [110.0, 260.0, 110.0, 60.0, 60.0, 110.0, 80.0];
+        ui.horizontal(|ui| {
+            for (i, (column, title)) in [
+                (Some(Column::Start), "start"),
+                (Some(Column::Root), "root operation"),
+                (Some(Column::Service), "service"),
+                (Some(Column::Spans), "spans"),
+                (Some(Column::Errors), "errors"),
+                (Some(Column::Response), "response"),
+                (None, "verdict"),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                let marker =
+                    if column == Some(self.sort.0) { if self.sort.1 { " (desc)" } else { " (asc)" } } else { "" };
+                let button = ui.add_sized([widths[i], 18.0], egui::Button::new(format!("{title}{marker}")));
+                if let Some(column) = column
+                    && button.clicked()
+                {
+                    let descending = if self.sort.0 == column { !self.sort.1 } else { true };
+                    self.sort_by(column, descending);
+                }
+            }
+        });
+        let visible: Vec<usize> = self.order.iter().copied().filter(|&i| self.in_range(&self.rows[i])).collect();
+        egui::ScrollArea::vertical().id_salt("traces-table").auto_shrink(false).show_rows(
+            ui,
+            20.0,
+            visible.len(),
+            |ui, range| {
+                for &i in &visible[range] {
+                    let row = &self.rows[i];
+                    ui.horizontal(|ui| {
+                        let cells = [
+                            format!("+{:.2} s", self.seconds(row.start)),
+                            row.root.clone(),
+                            row.service.clone(),
+                            row.spans.to_string(),
+                            row.errors.to_string(),
+                            row.response.map_or("-".to_owned(), format_duration),
+                        ];
+                        for (k, text) in cells.into_iter().enumerate() {
+                            let label = if k == 1 {
+                                ui.add_sized([widths[k], 18.0], egui::Button::new(text).frame(false))
+                                    .on_hover_text(format!("Open this trace ({})", row.source))
+                            } else {
+                                ui.add_sized([widths[k], 18.0], egui::Label::new(text).truncate())
+                            };
+                            if label.clicked() {
+                                open = Some(row.index);
+                            }
+                        }
+                        let (text, color) = match row.outcome {
+                            Outcome::Pass => ("met", theme::PASS),
+                            Outcome::Miss => ("missed", theme::MISS),
+                            Outcome::Undecided => ("not judged", theme::GAP),
+                        };
+                        ui.add_sized([widths[6], 18.0], egui::Label::new(RichText::new(text).color(color)));
+                    });
+                }
+            },
+        );
+        open
+    }
+}
+
+struct ScatterPoints {
+    met: Vec<[f64; 2]>,
+    missed: Vec<[f64; 2]>,
+    merged: usize,
+}
