@@ -14,9 +14,12 @@ use super::search::Search;
 use super::settings::{Settings, ThemeChoice};
 use super::span_table::SpanTable;
 use super::theme;
+use super::fetch_dialog::FetchDialog;
 use super::traces_view::TracesView;
 use super::waterfall::Waterfall;
+use crate::analysis::Profile;
 use crate::formats::Format;
+use crate::receiver;
 use crate::model::{SkewShift, SpanId, Trace, format_duration};
 
 /// Something the user asked for, carried out at the end of the frame.
@@ -47,6 +50,10 @@ pub enum Action {
     },
     /// Stop comparing in the active tab.
     StopComparing,
+    /// Start or stop the OTLP receiver.
+    SetReceiving(bool),
+    /// Open the traces received so far in a traces view.
+    ShowReceived,
 }
 
 /// One trace on screen with its view state.
@@ -134,6 +141,9 @@ pub struct App {
     actions: Vec<Action>,
     dialog: Option<Receiver<Vec<PathBuf>>>,
     folder_dialog: Option<Receiver<Vec<PathBuf>>>,
+    runtime: Option<tokio::runtime::Runtime>,
+    fetch: FetchDialog,
+    receiver: Option<LiveReceiver>,
     show_help: bool,
     open_at_span: Option<SpanId>,
     title: String,
@@ -150,6 +160,9 @@ impl App {
             actions: files.into_iter().map(|f| Action::Open(Source::for_path(f))).collect(),
             dialog: None,
             folder_dialog: None,
+            runtime: None,
+            fetch: FetchDialog::default(),
+            receiver: None,
             show_help: false,
             open_at_span: span,
             title: String::new(),
@@ -176,6 +189,7 @@ impl App {
         }
         self.poll_loads(&ctx);
         self.poll_dialog();
+        self.poll_fetch();
         self.take_dropped_files(&ctx);
         if ctx.input(|i| i.key_pressed(egui::Key::F1)) {
             self.show_help ^= true;
@@ -245,6 +259,7 @@ impl App {
         if self.show_help {
             help_window(&ctx, &mut self.show_help);
         }
+        self.fetch_window(&ctx);
         self.paint_drop_hint(&ctx);
         self.update_title(&ctx);
         for action in std::mem::take(&mut self.actions) {
@@ -300,6 +315,41 @@ impl App {
                     content: TabContent::Loaded { format: None, view: Box::new(view), compare: None },
                 });
                 self.active = self.tabs.len() - 1;
+            }
+            Action::SetReceiving(on) => {
+                self.receiver = None;
+                if on {
+                    let runtime = self.runtime();
+                    match runtime.block_on(receiver::Receiver::start(&receiver::Config::default())) {
+                        Ok(server) => {
+                            // Repaint when spans arrive, so the status line stays current.
+                            let mut changes = server.subscribe();
+                            let repaint_ctx = ctx.clone();
+                            runtime.spawn(async move {
+                                while changes.changed().await.is_ok() {
+                                    repaint_ctx.request_repaint();
+                                }
+                            });
+                            self.receiver = Some(LiveReceiver { server });
+                        }
+                        Err(e) => {
+                            self.tabs.push(Tab { title: "OTLP receiver".into(), content: TabContent::Failed(e) });
+                            self.active = self.tabs.len() - 1;
+                        }
+                    }
+                }
+            }
+            Action::ShowReceived => {
+                if let Some(live) = &self.receiver {
+                    let (traces, errors) = live.snapshot();
+                    let profile = Profile::built_in(&self.settings.profile).or_else(|| Profile::built_in("slack"));
+                    if let Some(profile) = profile {
+                        let sources = vec!["received over OTLP".to_owned(); traces.len()];
+                        let view = TracesView::new(traces, sources, &profile, errors);
+                        self.tabs.push(Tab { title: "received traces".into(), content: TabContent::Traces(Box::new(view)) });
+                        self.active = self.tabs.len() - 1;
+                    }
+                }
             }
             Action::CloseTab(i) => {
                 if i < self.tabs.len() {
@@ -363,6 +413,56 @@ impl App {
             };
             ctx.request_repaint();
         }
+    }
+
+    /// The tokio runtime for network work (fetching, receiving), started on first use.
+    fn runtime(&mut self) -> &tokio::runtime::Runtime {
+        self.runtime.get_or_insert_with(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .thread_name("tracedeck-net")
+                .enable_all()
+                .build()
+                .expect("the OS can start the network threads")
+        })
+    }
+
+    fn fetch_window(&mut self, ctx: &egui::Context) {
+        if !self.fetch.open {
+            return;
+        }
+        let mut open = true;
+        let mut go = false;
+        egui::Window::new("Fetch a trace").open(&mut open).collapsible(false).show(ctx, |ui| go = self.fetch.ui(ui));
+        if !open && !self.fetch.is_running() {
+            self.fetch.open = false;
+        }
+        if go {
+            let repaint_ctx = ctx.clone();
+            let handle = self.runtime().handle().clone();
+            self.fetch.start(&handle, move || repaint_ctx.request_repaint());
+        }
+    }
+
+    fn poll_fetch(&mut self) {
+        let Some(fetched) = self.fetch.poll() else { return };
+        let mut traces: Vec<Arc<Trace>> = fetched.traces.into_iter().map(Arc::new).collect();
+        let content = if traces.len() == 1 {
+            let trace = traces.remove(0);
+            let overlay = super::overlay::for_trace(&trace, &self.settings.profile);
+            let mut view = TraceView::new(trace, overlay);
+            view.waterfall.show_critical = self.settings.show_critical;
+            TabContent::Loaded { format: Some(fetched.format), view: Box::new(view), compare: None }
+        } else {
+            let profile = Profile::built_in(&self.settings.profile).or_else(|| Profile::built_in("slack"));
+            let sources = vec![fetched.source.clone(); traces.len()];
+            match profile {
+                Some(profile) => TabContent::Traces(Box::new(TracesView::new(traces, sources, &profile, Vec::new()))),
+                None => TabContent::Failed("no deadline profile".into()),
+            }
+        };
+        self.tabs.push(Tab { title: fetched.source, content });
+        self.active = self.tabs.len() - 1;
     }
 
     fn poll_dialog(&mut self) {
@@ -431,6 +531,9 @@ impl App {
                 if ui.button("Open folder…").clicked() {
                     self.actions.push(Action::OpenFolderDialog);
                 }
+                if ui.button("Fetch a trace…").clicked() {
+                    self.fetch.open = true;
+                }
                 ui.menu_button("Open recent", |ui| {
                     if self.settings.recent.is_empty() {
                         ui.label("No recent files");
@@ -480,6 +583,18 @@ impl App {
                     self.show_help = true;
                 }
             });
+            ui.menu_button("Live", |ui| {
+                let mut on = self.receiver.is_some();
+                if ui.checkbox(&mut on, format!("Receive OTLP on {}", receiver::Config::default().addr)).changed() {
+                    self.actions.push(Action::SetReceiving(on));
+                }
+                if ui.add_enabled(self.receiver.is_some(), egui::Button::new("Show received traces")).clicked() {
+                    self.actions.push(Action::ShowReceived);
+                }
+            });
+            if let Some(live) = &self.receiver {
+                ui.label(RichText::new(live.status_line()).color(theme::CLOCK));
+            }
             ui.separator();
             let current = self.settings.profile.clone();
             egui::ComboBox::from_label("Deadline profile").selected_text(&current).show_ui(ui, |ui| {
@@ -511,6 +626,32 @@ impl App {
                 ui.separator();
             }
         });
+    }
+}
+
+/// The OTLP receiver while it runs, with what the GUI shows of it.
+struct LiveReceiver {
+    server: receiver::Receiver,
+}
+
+impl LiveReceiver {
+    fn status_line(&self) -> String {
+        let status = self.server.status();
+        format!("receiving on {} · {} spans in {} traces", status.addr, status.spans, status.traces)
+    }
+
+    /// The traces received so far, and the ones that could not be assembled.
+    fn snapshot(&self) -> (Vec<Arc<Trace>>, Vec<String>) {
+        let mut traces = Vec::new();
+        let mut errors = Vec::new();
+        for id in self.server.trace_ids() {
+            match self.server.trace(id) {
+                Ok(Some(trace)) => traces.push(trace),
+                Ok(None) => {}
+                Err(e) => errors.push(format!("trace {id}: {e}")),
+            }
+        }
+        (traces, errors)
     }
 }
 

@@ -4,6 +4,7 @@
 mod app;
 pub mod axis;
 mod details;
+mod fetch_dialog;
 mod loader;
 pub mod overlay;
 mod search;
