@@ -8,6 +8,7 @@ pub mod analysis;
 pub mod cli;
 pub mod formats;
 pub mod model;
+pub mod replay;
 pub mod synth;
 #[cfg(feature = "gui")]
 pub mod ui;
