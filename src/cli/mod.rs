@@ -7,6 +7,7 @@
 
 mod check;
 mod duration;
+mod replay;
 mod report;
 
 use std::path::PathBuf;
@@ -16,6 +17,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub use check::{Status, check};
 pub use duration::parse_duration;
+pub use replay::{CaptureArgs, ReplayArgs, capture, replay};
 
 use crate::analysis::{Profile, Rule};
 use crate::model::{Nanos, SpanId};
@@ -41,6 +43,12 @@ pub enum Command {
     /// Judge traces against a platform's deadline. Exit status: 0 when every trace met it,
     /// 1 when any missed it, 2 when a trace could not be read or judged.
     Check(CheckArgs),
+    /// Replay a captured Slack interaction against an app on this machine, acting as Slack's Web
+    /// API for it. Exit status: 0 when every run passed, 1 when any failed, 2 on bad input or a
+    /// target that never answered. Reads SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN.
+    Replay(ReplayArgs),
+    /// Make a capture file from a raw HTTP request dump or a Slack payload JSON document.
+    Capture(CaptureArgs),
 }
 
 /// Arguments of `tracedeck check`.
@@ -115,6 +123,12 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Check(args)) => {
             let status = check(&args, &mut std::io::stdout().lock(), &mut std::io::stderr().lock());
             ExitCode::from(status as u8)
+        }
+        Some(Command::Replay(args)) => {
+            ExitCode::from(replay(&args, &mut std::io::stdout().lock(), &mut std::io::stderr().lock()) as u8)
+        }
+        Some(Command::Capture(args)) => {
+            ExitCode::from(capture(&args, &mut std::io::stdout().lock(), &mut std::io::stderr().lock()) as u8)
         }
         None => open_window(cli.files, cli.span),
     }

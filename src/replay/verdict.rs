@@ -46,7 +46,7 @@ pub fn judge(record: &RunRecord) -> RunVerdict {
         None => return fail(Fault::Stopped.to_string(), None, record),
     };
     let ack_time = record.since_start(ack.at);
-    let limit = human(record.ack_limit);
+    let limit = crate::analysis::format_limit(record.ack_limit.as_nanos() as Nanos);
     if !(200..300).contains(&ack.status) {
         let status = reqwest::StatusCode::from_u16(ack.status).map_or(ack.status.to_string(), |s| s.to_string());
         let why = match ack.status {
