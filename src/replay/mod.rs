@@ -31,7 +31,7 @@ pub const TRIGGER_TTL: Duration = Duration::from_secs(3);
 
 /// A `reqwest` client builder with the TLS crypto provider installed (once per process), for
 /// the driver and the demo app.
-pub(crate) fn http_client() -> reqwest::ClientBuilder {
+pub fn http_client() -> reqwest::ClientBuilder {
     static PROVIDER: std::sync::Once = std::sync::Once::new();
     PROVIDER.call_once(|| {
         // Fails only when another provider was installed first, which serves as well.

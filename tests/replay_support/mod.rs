@@ -74,3 +74,8 @@ pub fn config(target: &str, runs: usize, concurrency: usize, wait: Duration) -> 
     config.response_timeout = Duration::from_secs(5);
     Arc::new(config)
 }
+
+/// An HTTP client for calling the mock directly.
+pub fn client() -> reqwest::Client {
+    tracedeck::replay::http_client().build().unwrap()
+}
