@@ -24,9 +24,13 @@ fn main() {
         tokio::spawn(async move { axum::serve(listener, axum::Router::new().fallback(|| async { "" })).await });
         let cancel = CancellationToken::new();
         let mock = Arc::new(
-            MockSlack::start("127.0.0.1:0".parse().unwrap(), MockConfig::new(Secret::new("xoxb-bench")), cancel.clone())
-                .await
-                .unwrap(),
+            MockSlack::start(
+                "127.0.0.1:0".parse().unwrap(),
+                MockConfig::new(Secret::new("xoxb-bench")),
+                cancel.clone(),
+            )
+            .await
+            .unwrap(),
         );
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-traces/resolve-button.capture.json");
         let capture = Arc::new(Capture::load(&path).unwrap());

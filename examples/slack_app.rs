@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 
 use clap::Parser;
 use tokio_util::sync::CancellationToken;
-use tracedeck::replay::demo_app::{self, DemoConfig, Delays, Mode};
+use tracedeck::replay::demo_app::{self, Delays, DemoConfig, Mode};
 use tracedeck::replay::signing::Secret;
 
 /// A Slack interaction endpoint that opens a modal, buggy or fixed.

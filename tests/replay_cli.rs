@@ -31,11 +31,28 @@ async fn replay_passes_against_the_fixed_app_and_exits_zero() {
     let (url, stop) = demo(Mode::Fixed, 3, short_delays(), format!("http://127.0.0.1:{port}/api/"), SECRET).await;
     let mock_addr = format!("127.0.0.1:{port}");
     let capture = sample_path("resolve-button.capture.json");
-    let args: Vec<String> = ["replay", &capture, "--target", &url, "--mock-addr", &mock_addr, "--runs", "3", "--concurrency", "3", "--wait", "600ms", "--report", "json"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    let out = tokio::task::spawn_blocking(move || tracedeck(&args.iter().map(String::as_str).collect::<Vec<_>>())).await.unwrap();
+    let args: Vec<String> = [
+        "replay",
+        &capture,
+        "--target",
+        &url,
+        "--mock-addr",
+        &mock_addr,
+        "--runs",
+        "3",
+        "--concurrency",
+        "3",
+        "--wait",
+        "600ms",
+        "--report",
+        "json",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let out = tokio::task::spawn_blocking(move || tracedeck(&args.iter().map(String::as_str).collect::<Vec<_>>()))
+        .await
+        .unwrap();
     stop.cancel();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);

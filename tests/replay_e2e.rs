@@ -15,7 +15,11 @@ use tracedeck::replay::mock::MockSlack;
 use tracedeck::replay::trace;
 use tracedeck::replay::verdict::Summary;
 
-async fn run(mock: &Arc<MockSlack>, capture: &str, config: Arc<tracedeck::replay::driver::ReplayConfig>) -> Vec<RunResult> {
+async fn run(
+    mock: &Arc<MockSlack>,
+    capture: &str,
+    config: Arc<tracedeck::replay::driver::ReplayConfig>,
+) -> Vec<RunResult> {
     replay_all(mock.clone(), sample(capture), config, None, CancellationToken::new()).await.unwrap()
 }
 
@@ -35,7 +39,12 @@ async fn buggy_mode_fails_with_expired_trigger_ids_in_the_seeded_share_of_runs()
     let summary = Summary::of(&results);
     let failed: Vec<&RunResult> = results.iter().filter(|r| !r.verdict.pass).collect();
     assert_eq!((summary.runs, summary.answered), (20, 20));
-    assert_eq!(summary.failed, EXPECTED_BUGGY_FAILURES, "{:#?}", results.iter().map(|r| &r.verdict.reason).collect::<Vec<_>>());
+    assert_eq!(
+        summary.failed,
+        EXPECTED_BUGGY_FAILURES,
+        "{:#?}",
+        results.iter().map(|r| &r.verdict.reason).collect::<Vec<_>>()
+    );
     for r in &failed {
         assert_eq!(r.verdict.views_open_error.as_deref(), Some("expired_trigger_id"), "{}", r.verdict.reason);
         assert!(r.verdict.reason.starts_with("views.open arrived at "), "{}", r.verdict.reason);
@@ -139,7 +148,8 @@ async fn slow_hanging_and_failing_apps_each_get_a_verdict() {
     assert!(matches!(r.record.response, Some(Err(Fault::Timeout(_)))), "{:?}", r.record.response);
     assert!(r.verdict.reason.starts_with("no response within 3"), "{}", r.verdict.reason);
 
-    for (status, text) in [(500, "the app answered 500 Internal Server Error"), (404, "the app answered 404 Not Found")] {
+    for (status, text) in [(500, "the app answered 500 Internal Server Error"), (404, "the app answered 404 Not Found")]
+    {
         let url = fake_app(Duration::ZERO, status).await;
         let r = &run(&mock, "resolve-button.capture.json", config(&url, 1, 1, Duration::ZERO)).await[0];
         assert!(!r.verdict.pass);

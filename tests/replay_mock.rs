@@ -26,7 +26,14 @@ async fn call(mock: &MockSlack, method: &str, token: Option<&str>, body: Value) 
 }
 
 async fn open(mock: &MockSlack, trigger: &str) -> Value {
-    call(mock, "views.open", Some(TOKEN), json!({"trigger_id": trigger, "view": {"type": "modal", "title": {"type": "plain_text", "text": "T"}}})).await.1
+    call(
+        mock,
+        "views.open",
+        Some(TOKEN),
+        json!({"trigger_id": trigger, "view": {"type": "modal", "title": {"type": "plain_text", "text": "T"}}}),
+    )
+    .await
+    .1
 }
 
 fn error(reply: &Value) -> &str {
@@ -94,13 +101,15 @@ async fn views_update_needs_a_view_the_mock_issued_and_the_current_hash() {
     let minted = mock.begin_run(3, Instant::now());
     let opened = open(&mock, &minted.trigger_id).await;
     let (id, hash) = (opened["view"]["id"].clone(), opened["view"]["hash"].clone());
-    let stale = call(&mock, "views.update", Some(TOKEN), json!({"view_id": id, "hash": "1.stale", "view": view})).await.1;
+    let stale =
+        call(&mock, "views.update", Some(TOKEN), json!({"view_id": id, "hash": "1.stale", "view": view})).await.1;
     assert_eq!(error(&stale), "hash_conflict");
     let updated = call(&mock, "views.update", Some(TOKEN), json!({"view_id": id, "hash": hash, "view": view})).await.1;
     assert_eq!(updated["ok"], true, "{updated}");
     assert_eq!(updated["view"]["title"]["text"], "Done");
     assert_ne!(updated["view"]["hash"], hash, "every update gets a new hash");
-    let both = call(&mock, "views.update", Some(TOKEN), json!({"view_id": id, "external_id": "x", "view": view})).await.1;
+    let both =
+        call(&mock, "views.update", Some(TOKEN), json!({"view_id": id, "external_id": "x", "view": view})).await.1;
     assert_eq!(error(&both), "invalid_arguments");
     let methods: Vec<String> = mock.calls(minted.run).iter().map(|c| c.method.clone()).collect();
     assert_eq!(methods, vec!["views.open", "views.update", "views.update", "views.update"], "attributed by view id");
@@ -140,7 +149,17 @@ async fn response_urls_take_five_posts_and_unknown_ones_are_404() {
     let client = client();
     let post = |url: String| {
         let client = client.clone();
-        async move { client.post(url).header("content-type", "application/json").body(r#"{"text":"done","replace_original":true}"#).send().await.unwrap().status().as_u16() }
+        async move {
+            client
+                .post(url)
+                .header("content-type", "application/json")
+                .body(r#"{"text":"done","replace_original":true}"#)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
     };
     for _ in 0..5 {
         assert_eq!(post(minted.response_url.clone()).await, 200);

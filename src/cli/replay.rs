@@ -102,7 +102,8 @@ fn run(args: &ReplayArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<St
         return Err(format!("the mock address {} is not loopback; that needs --allow-remote", args.mock_addr));
     }
     let secret = Secret::from_env("SLACK_SIGNING_SECRET")?;
-    let token = Secret::from_env("SLACK_BOT_TOKEN").map_err(|e| format!("{e} (the token the app sends to the mock Web API)"))?;
+    let token = Secret::from_env("SLACK_BOT_TOKEN")
+        .map_err(|e| format!("{e} (the token the app sends to the mock Web API)"))?;
     let mut config = ReplayConfig::new(target, secret);
     config.runs = args.runs as usize;
     config.concurrency = args.concurrency as usize;

@@ -175,8 +175,10 @@ impl Capture {
     /// Reads and checks a capture file.
     pub fn load(path: &Path) -> Result<Capture, CaptureError> {
         let file = path.display().to_string();
-        let bytes = std::fs::read(path)
-            .map_err(|e| CaptureError { file: file.clone(), error: FormatError::new(Place::Whole, format!("cannot read the file: {e}")) })?;
+        let bytes = std::fs::read(path).map_err(|e| CaptureError {
+            file: file.clone(),
+            error: FormatError::new(Place::Whole, format!("cannot read the file: {e}")),
+        })?;
         Capture::parse(&bytes).map_err(|error| CaptureError { file, error })
     }
 
@@ -228,7 +230,8 @@ impl CaptureFile {
 /// HTTP/1.1`, headers, blank line, body) or a Slack payload JSON document (the decoded
 /// `payload` of an interaction, as SDKs log it), which is sent to `default_path`.
 pub fn from_input(input: &[u8], name: &str, default_path: &str) -> Result<Interaction, FormatError> {
-    let text = std::str::from_utf8(input).map_err(|e| FormatError::new(Place::Whole, format!("the input is not UTF-8: {e}")))?;
+    let text = std::str::from_utf8(input)
+        .map_err(|e| FormatError::new(Place::Whole, format!("the input is not UTF-8: {e}")))?;
     let captured_at = Some(jiff::Timestamp::now().to_string());
     let request = if text.trim_start().starts_with('{') {
         from_payload_json(text, default_path)?
@@ -269,10 +272,18 @@ fn from_http_dump(input: &[u8]) -> Result<CapturedRequest, FormatError> {
     let mut request = httparse::Request::new(&mut headers);
     let head_len = match request.parse(input) {
         Ok(httparse::Status::Complete(n)) => n,
-        Ok(httparse::Status::Partial) => {
+        Ok(httparse::Status::Partial)
+            if input.split(|&b| b == b'\n').next().is_some_and(|l| l.windows(6).any(|w| w == b" HTTP/")) =>
+        {
             return Err(FormatError::new(
                 Place::Whole,
                 "the request dump ends inside its head; expected `POST /path HTTP/1.1`, headers, then an empty line",
+            ));
+        }
+        Ok(httparse::Status::Partial) => {
+            return Err(FormatError::new(
+                Place::Whole,
+                "not an HTTP request dump (`POST /path HTTP/1.1`, headers, an empty line, the body) nor a Slack payload JSON object",
             ));
         }
         Err(e) => {
@@ -298,9 +309,9 @@ fn from_http_dump(input: &[u8]) -> Result<CapturedRequest, FormatError> {
     }
     let body = match header("content-length") {
         Some(len) => {
-            let len: usize = len.parse().map_err(|_| {
-                FormatError::new(Place::Whole, format!("Content-Length {len:?} is not a number"))
-            })?;
+            let len: usize = len
+                .parse()
+                .map_err(|_| FormatError::new(Place::Whole, format!("Content-Length {len:?} is not a number")))?;
             rest.get(..len).ok_or_else(|| {
                 FormatError::new(
                     Place::At { line: line(input.len()), column: 1, path: String::new() },
@@ -311,7 +322,12 @@ fn from_http_dump(input: &[u8]) -> Result<CapturedRequest, FormatError> {
         None => rest.strip_suffix(b"\n").map(|r| r.strip_suffix(b"\r").unwrap_or(r)).unwrap_or(rest),
     };
     let body = std::str::from_utf8(body)
-        .map_err(|_| FormatError::new(Place::At { line: line(head_len), column: 1, path: String::new() }, "the body is not UTF-8"))?
+        .map_err(|_| {
+            FormatError::new(
+                Place::At { line: line(head_len), column: 1, path: String::new() },
+                "the body is not UTF-8",
+            )
+        })?
         .to_owned();
     Ok(CapturedRequest { method, path, headers: pairs, body })
 }
@@ -346,7 +362,9 @@ fn platform<'de, D: Deserializer<'de>>(de: D) -> Result<String, D::Error> {
 fn timestamp<'de, D: Deserializer<'de>>(de: D) -> Result<Option<String>, D::Error> {
     let Some(text) = Option::<String>::deserialize(de)? else { return Ok(None) };
     text.parse::<jiff::Timestamp>().map_err(|e| {
-        serde::de::Error::custom(format!("expected an RFC 3339 time such as 2026-03-02T14:07:55Z, found {text:?} ({e})"))
+        serde::de::Error::custom(format!(
+            "expected an RFC 3339 time such as 2026-03-02T14:07:55Z, found {text:?} ({e})"
+        ))
     })?;
     Ok(Some(text))
 }
@@ -404,14 +422,26 @@ mod tests {
     #[test]
     fn errors_name_the_place_and_what_was_expected() {
         let cases = [
-            (r#"{"format":"har","version":1,"platform":"slack","interactions":[]}"#.to_owned(), "$.format", "expected \"tracedeck-capture\""),
+            (
+                r#"{"format":"har","version":1,"platform":"slack","interactions":[]}"#.to_owned(),
+                "$.format",
+                "expected \"tracedeck-capture\"",
+            ),
             (doc("[]"), "$.interactions", "at least one interaction"),
             (doc(&GOOD.replace("\"POST\"", "\"post\"")), "$.interactions[0].request.method", "HTTP method"),
             (doc(&GOOD.replace("/slack/interactions", "slack")), "$.interactions[0].request.path", "starting with `/`"),
             (doc(&GOOD.replace("%7B%22type", "%7Btype")), "$.interactions[0].request.body", "not a JSON object"),
-            (doc(&GOOD.replace("\"name\":\"a\"", "\"name\":\"a\",\"captured_at\":\"yesterday\"")), "$.interactions[0].captured_at", "RFC 3339"),
+            (
+                doc(&GOOD.replace("\"name\":\"a\"", "\"name\":\"a\",\"captured_at\":\"yesterday\"")),
+                "$.interactions[0].captured_at",
+                "RFC 3339",
+            ),
             (doc(&GOOD.replace("\"name\":\"a\"", "\"nme\":\"a\"")), "$.interactions[0].nme", "unknown field"),
-            (doc(&format!("{},{}]", &GOOD[..GOOD.len() - 1], &GOOD[1..GOOD.len() - 1])), "$.interactions[1].name", "used by an earlier"),
+            (
+                doc(&format!("{},{}]", &GOOD[..GOOD.len() - 1], &GOOD[1..GOOD.len() - 1])),
+                "$.interactions[1].name",
+                "used by an earlier",
+            ),
         ];
         for (text, path, message) in cases {
             let err = Capture::parse(text.as_bytes()).unwrap_err();
@@ -440,21 +470,26 @@ mod tests {
 
     #[test]
     fn captures_from_an_http_dump() {
-        let dump = b"POST /slack/interactions HTTP/1.1\r\nHost: app.example\r\nContent-Type: application/x-www-form-urlencoded\r\nX-Slack-Signature: v0=old\r\nContent-Length: 52\r\n\r\npayload=%7B%22type%22%3A%22shortcut%22%2C%22a%22%3A1%7D";
+        let dump = b"POST /slack/interactions HTTP/1.1\r\nHost: app.example\r\nContent-Type: application/x-www-form-urlencoded\r\nX-Slack-Signature: v0=old\r\nContent-Length: 55\r\n\r\npayload=%7B%22type%22%3A%22shortcut%22%2C%22a%22%3A1%7D";
         let i = from_input(dump, "dump", "/unused").unwrap();
         assert_eq!((i.request.method.as_str(), i.request.path.as_str()), ("POST", "/slack/interactions"));
         assert_eq!(i.request.body, "payload=%7B%22type%22%3A%22shortcut%22%2C%22a%22%3A1%7D");
         let replayed: Vec<&str> = i.request.replayed_headers().map(|(k, _)| k).collect();
         assert_eq!(replayed, vec!["Content-Type"], "signature, host and length are set by the replay");
         let err = from_input(&dump[..dump.len() - 5], "dump", "/").unwrap_err();
-        assert!(err.message.contains("Content-Length says 52"), "{}", err.message);
+        assert!(err.message.contains("Content-Length says 55"), "{}", err.message);
         let err = from_input(b"hello there", "x", "/").unwrap_err();
         assert!(err.message.contains("not an HTTP request dump"), "{}", err.message);
     }
 
     #[test]
     fn captures_from_a_payload_json_keeping_member_order() {
-        let i = from_input(b"{\n  \"type\": \"block_actions\",\n  \"trigger_id\": \"1.2.ab\", \"a\": [1, 2]\n}\n", "p", "/slack/events").unwrap();
+        let i = from_input(
+            b"{\n  \"type\": \"block_actions\",\n  \"trigger_id\": \"1.2.ab\", \"a\": [1, 2]\n}\n",
+            "p",
+            "/slack/events",
+        )
+        .unwrap();
         assert_eq!(i.request.path, "/slack/events");
         assert!(i.request.is_form());
         let json = super::super::payload::payload_of(i.request.body.as_bytes()).unwrap();

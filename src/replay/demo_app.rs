@@ -212,10 +212,11 @@ async fn interaction(State(app): State<Arc<App>>, headers: HeaderMap, body: Byte
             }
             Mode::Fixed => {
                 let loading = modal(title, "Loading…");
-                let opened = match app.call("views.open", json!({"trigger_id": trigger_id, "view": loading}), parent).await {
-                    Ok(reply) => reply,
-                    Err(e) => return app.log(format_args!("{action}: views.open (loading) failed: {e}")),
-                };
+                let opened =
+                    match app.call("views.open", json!({"trigger_id": trigger_id, "view": loading}), parent).await {
+                        Ok(reply) => reply,
+                        Err(e) => return app.log(format_args!("{action}: views.open (loading) failed: {e}")),
+                    };
                 app.log(format_args!("{action}: views.open (loading) ok"));
                 tokio::time::sleep(delay).await;
                 let view = modal(title, "Fill in the details below.");

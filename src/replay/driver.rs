@@ -53,7 +53,8 @@ impl ReplayConfig {
 /// Parses a target URL: `http(s)://host:port[/path]`. Without a path (or with just `/`), the
 /// captured path is used at replay. Anything but loopback needs `allow_remote`.
 pub fn resolve_target(text: &str, allow_remote: bool) -> Result<Url, String> {
-    let url = Url::parse(text).map_err(|e| format!("the target {text:?} is not a URL ({e}); expected e.g. http://127.0.0.1:3000"))?;
+    let url = Url::parse(text)
+        .map_err(|e| format!("the target {text:?} is not a URL ({e}); expected e.g. http://127.0.0.1:3000"))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(format!("the target {text:?} is not an http:// or https:// URL"));
     }
@@ -241,9 +242,8 @@ fn new_record(mock: &MockSlack, prepared: &Prepared, config: &ReplayConfig, inde
     let trace_id = TraceId(fastrand::u128(1..));
     let span_id = SpanId::new(fastrand::u64(1..)).expect("the range excludes zero");
     let start = Instant::now();
-    let start_unix = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as Nanos);
+    let start_unix =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as Nanos);
     let minted = mock.begin_run(trace_id.0, start);
     let request = &prepared.interaction.request;
     RunRecord {
@@ -359,7 +359,9 @@ async fn send(
         }
         Err(e) if e.is_timeout() => Err(Fault::Timeout(sent.elapsed())),
         Err(e) if e.is_connect() => Err(Fault::Refused(root_cause(&e))),
-        Err(e) if e.is_builder() => Err(Fault::Other(format!("the captured request cannot be sent: {}", root_cause(&e)))),
+        Err(e) if e.is_builder() => {
+            Err(Fault::Other(format!("the captured request cannot be sent: {}", root_cause(&e))))
+        }
         Err(e) => Err(Fault::Other(root_cause(&e))),
     }
 }

@@ -132,7 +132,11 @@ impl BodyTemplate {
                 .str("type")
                 .ok_or("the `payload` JSON has no string `type` (expected block_actions, view_submission, ...)")?;
             let trigger_id = payload.str("trigger_id");
-            return Ok(BodyTemplate { kind: BodyKind::Interaction(kind), shape: Shape::Payload { fields, at, payload }, trigger_id });
+            return Ok(BodyTemplate {
+                kind: BodyKind::Interaction(kind),
+                shape: Shape::Payload { fields, at, payload },
+                trigger_id,
+            });
         }
         let get = |key: &str| fields.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
         match get("command") {
@@ -176,7 +180,9 @@ impl BodyTemplate {
                     payload.replace("response_urls", urls);
                 }
                 let json = payload.to_json();
-                encode(fields.iter().enumerate().map(|(i, (k, v))| (k.as_str(), if i == *at { json.as_str() } else { v })))
+                encode(
+                    fields.iter().enumerate().map(|(i, (k, v))| (k.as_str(), if i == *at { json.as_str() } else { v })),
+                )
             }
         }
     }
@@ -227,7 +233,8 @@ mod tests {
         let text = payload_of(&body).unwrap();
         assert_eq!(
             text,
-            json.replace("1.2.ab", "9.9.ff").replace("https://hooks.slack.com/actions/T1/1/x", "http://127.0.0.1:1/response/r1"),
+            json.replace("1.2.ab", "9.9.ff")
+                .replace("https://hooks.slack.com/actions/T1/1/x", "http://127.0.0.1:1/response/r1"),
             "members keep their order and text"
         );
     }
@@ -250,11 +257,15 @@ mod tests {
 
     #[test]
     fn slash_commands_rewrite_their_form_fields_in_place() {
-        let body = b"token=t&command=%2Fresolve&text=INC-7&response_url=https%3A%2F%2Fhooks.slack.com%2Fc&trigger_id=1.2.ab";
+        let body =
+            b"token=t&command=%2Fresolve&text=INC-7&response_url=https%3A%2F%2Fhooks.slack.com%2Fc&trigger_id=1.2.ab";
         let t = BodyTemplate::parse(body, true).unwrap();
         assert_eq!(t.kind(), &BodyKind::SlashCommand("/resolve".into()));
         let out = String::from_utf8(t.render("5.6.ef", "http://m/response/2")).unwrap();
-        assert_eq!(out, "token=t&command=%2Fresolve&text=INC-7&response_url=http%3A%2F%2Fm%2Fresponse%2F2&trigger_id=5.6.ef");
+        assert_eq!(
+            out,
+            "token=t&command=%2Fresolve&text=INC-7&response_url=http%3A%2F%2Fm%2Fresponse%2F2&trigger_id=5.6.ef"
+        );
     }
 
     #[test]

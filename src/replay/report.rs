@@ -124,7 +124,13 @@ impl Report<'_> {
                 }
             })
             .collect();
-        JsonReport { capture: self.capture, target: self.target, mock: self.mock, summary: Summary::of(self.results), runs }
+        JsonReport {
+            capture: self.capture,
+            target: self.target,
+            mock: self.mock,
+            summary: Summary::of(self.results),
+            runs,
+        }
     }
 
     fn write_text(&self, out: &mut dyn Write) -> io::Result<()> {
@@ -143,13 +149,7 @@ impl Report<'_> {
         if let Some(open) = &summary.views_open {
             writeln!(out, "  views.open: {open} ({} of {} runs called it)", open.count, summary.runs)?;
         }
-        writeln!(
-            out,
-            "  failed {} of {} runs ({:.0}%)",
-            summary.failed,
-            summary.runs,
-            summary.failure_rate * 100.0
-        )?;
+        writeln!(out, "  failed {} of {} runs ({:.0}%)", summary.failed, summary.runs, summary.failure_rate * 100.0)?;
         writeln!(out, "{}", if summary.all_passed() { "PASS" } else { "FAIL" })
     }
 
@@ -177,7 +177,12 @@ impl Report<'_> {
                 writeln!(out, "/>")?;
             } else {
                 writeln!(out, ">")?;
-                writeln!(out, r#"    <failure message="{}">{}</failure>"#, xml(&r.verdict.reason), xml(&self.analysis(r)))?;
+                writeln!(
+                    out,
+                    r#"    <failure message="{}">{}</failure>"#,
+                    xml(&r.verdict.reason),
+                    xml(&self.analysis(r))
+                )?;
                 writeln!(out, "  </testcase>")?;
             }
         }

@@ -123,8 +123,14 @@ mod tests {
     fn signs_the_reference_vectors() {
         let secret = Secret::new(SECRET);
         assert_eq!(BODY.len(), 178);
-        assert_eq!(sign(&secret, TS, BODY.as_bytes()), "v0=14cd0aa1243e66c3e37e81c487a06c95bb9247712302463de3c499601c4a5917");
-        assert_eq!(sign(&secret, TS, b"hello=world"), "v0=9f6b7b5d689c23fad1a506f731e17d4cba1d3443534ceb4901b0426d8c1d00d1");
+        assert_eq!(
+            sign(&secret, TS, BODY.as_bytes()),
+            "v0=14cd0aa1243e66c3e37e81c487a06c95bb9247712302463de3c499601c4a5917"
+        );
+        assert_eq!(
+            sign(&secret, TS, b"hello=world"),
+            "v0=9f6b7b5d689c23fad1a506f731e17d4cba1d3443534ceb4901b0426d8c1d00d1"
+        );
         assert_eq!(sign(&secret, TS, b""), "v0=66bd6d69b34d3ed06f971be8de6afd5c9b98be4955b11d94e9976e122d68daea");
     }
 
@@ -155,7 +161,10 @@ mod tests {
             verify(&secret, None, Some(good), BODY.as_bytes(), TS),
             Err(SignatureError::Missing(TIMESTAMP_HEADER))
         );
-        assert_eq!(verify(&secret, Some(&ts), None, BODY.as_bytes(), TS), Err(SignatureError::Missing(SIGNATURE_HEADER)));
+        assert_eq!(
+            verify(&secret, Some(&ts), None, BODY.as_bytes(), TS),
+            Err(SignatureError::Missing(SIGNATURE_HEADER))
+        );
         assert_eq!(
             verify(&secret, Some("-17"), Some(good), BODY.as_bytes(), TS),
             Err(SignatureError::BadTimestamp("-17".into()))

@@ -69,13 +69,20 @@ pub fn build(record: &RunRecord, mock_base: &str) -> Trace {
         let mark = b.attr_mark();
         b.push_attr_str("slack.trigger_id", &record.minted.trigger_id);
         let events = b.event_mark();
-        let exchanged = record.calls.iter().find(|c| c.ok && c.trigger_id.as_deref() == Some(&record.minted.trigger_id));
+        let exchanged =
+            record.calls.iter().find(|c| c.ok && c.trigger_id.as_deref() == Some(&record.minted.trigger_id));
         if let Some(call) = exchanged {
             let name = b.intern(&format!("exchanged by {}", call.method));
             b.push_event(Event { time: record.unix(call.arrived), name, attrs: Default::default() });
         }
         let ttl = record.trigger_ttl.as_nanos() as i64;
-        let mut span = RawSpan::new(record.trace_id, child_id(), Some(record.span_id), record.start_unix, Some(record.start_unix + ttl));
+        let mut span = RawSpan::new(
+            record.trace_id,
+            child_id(),
+            Some(record.span_id),
+            record.start_unix,
+            Some(record.start_unix + ttl),
+        );
         span.attrs = b.attrs_since(mark);
         span.events = b.events_since(events);
         span.name = b.intern(&format!("trigger_id valid for {}", crate::analysis::format_limit(ttl)));
@@ -97,7 +104,14 @@ fn push_int(b: &mut TraceBuilder, key: &str, value: i64) {
     b.push_attr(key, AttrValue::Int(value));
 }
 
-fn push_call(b: &mut TraceBuilder, record: &RunRecord, call: &ApiCall, id: SpanId, app: crate::model::StrId, mock_base: &str) {
+fn push_call(
+    b: &mut TraceBuilder,
+    record: &RunRecord,
+    call: &ApiCall,
+    id: SpanId,
+    app: crate::model::StrId,
+    mock_base: &str,
+) {
     let mark = b.attr_mark();
     let url = match call.method.as_str() {
         "response_url" => record.minted.response_url.clone(),

@@ -57,7 +57,10 @@ pub fn judge(record: &RunRecord) -> RunVerdict {
     }
     if ack_time > record.ack_limit {
         return fail(
-            format!("the ack arrived at {}, after Slack's {limit} limit; Slack shows the user an error", human(ack_time)),
+            format!(
+                "the ack arrived at {}, after Slack's {limit} limit; Slack shows the user an error",
+                human(ack_time)
+            ),
             Some(ack_time),
             record,
         );
@@ -73,7 +76,11 @@ pub fn judge(record: &RunRecord) -> RunVerdict {
     }
     let Some(open) = record.calls.iter().find(|c| c.method == "views.open") else {
         let waited = record.finished.map(|f| human(f.saturating_duration_since(ack.at))).unwrap_or_default();
-        return fail(format!("ack at {}, but no views.open arrived within the {waited} wait", human(ack_time)), Some(ack_time), record);
+        return fail(
+            format!("ack at {}, but no views.open arrived within the {waited} wait", human(ack_time)),
+            Some(ack_time),
+            record,
+        );
     };
     let at = record.since_start(open.arrived);
     let verdict = |pass: bool, reason: String| RunVerdict {
@@ -86,7 +93,10 @@ pub fn judge(record: &RunRecord) -> RunVerdict {
     if open.trigger_id.as_deref() != Some(record.minted.trigger_id.as_str()) {
         let used = open.trigger_id.as_deref().unwrap_or("none");
         let error = open.error.as_deref().unwrap_or("ok");
-        return verdict(false, format!("views.open arrived at {} with trigger_id {used:?}, not the one Slack sent: {error}", human(at)));
+        return verdict(
+            false,
+            format!("views.open arrived at {} with trigger_id {used:?}, not the one Slack sent: {error}", human(at)),
+        );
     }
     match &open.error {
         Some(error) => verdict(false, format!("views.open arrived at {}: {error}", human(at))),

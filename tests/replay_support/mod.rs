@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 use tracedeck::replay::capture::Capture;
-use tracedeck::replay::demo_app::{self, DemoConfig, Delays, Mode};
+use tracedeck::replay::demo_app::{self, Delays, DemoConfig, Mode};
 use tracedeck::replay::driver::ReplayConfig;
 use tracedeck::replay::mock::{MockConfig, MockSlack};
 use tracedeck::replay::signing::Secret;

@@ -123,7 +123,10 @@ mod tests {
         let a = Args::parse(&h, Some("x=1"), br#"{"view":{"type":"modal"},"trigger_id":"1.2.b","n":5}"#).unwrap();
         assert_eq!(a.token(&h).as_deref(), Some("xoxb-2"));
         assert_eq!(a.json("view").unwrap().unwrap()["type"], "modal");
-        assert_eq!((a.str("trigger_id").as_deref(), a.str("n").as_deref(), a.str("x").as_deref()), (Some("1.2.b"), Some("5"), Some("1")));
+        assert_eq!(
+            (a.str("trigger_id").as_deref(), a.str("n").as_deref(), a.str("x").as_deref()),
+            (Some("1.2.b"), Some("5"), Some("1"))
+        );
         let a = Args::parse(&h, None, br#"{"view":"{\"type\":\"modal\"}"}"#).unwrap();
         assert_eq!(a.json("view").unwrap().unwrap()["type"], "modal", "a view may be JSON text in a JSON body");
         assert!(Args::parse(&h, None, br#"{"view":"{nope"}"#).unwrap().json("view").is_err());

@@ -106,7 +106,11 @@ impl Answer {
     }
 
     fn rate_limited() -> Answer {
-        Answer { status: StatusCode::TOO_MANY_REQUESTS, body: json!({"ok": false, "error": "ratelimited"}), retry_after: true }
+        Answer {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            body: json!({"ok": false, "error": "ratelimited"}),
+            retry_after: true,
+        }
     }
 
     fn http(status: u16, code: &str) -> Answer {
@@ -249,11 +253,19 @@ async fn api(
     let (decision, request) = match Args::parse(&headers, query.as_deref(), &body) {
         Err(code) => {
             let run = shared.state().attribute(parent.as_deref());
-            (Decision { answer: Answer::error(code), run, trigger_id: None, view_id: None }, String::from_utf8_lossy(&body).into_owned())
+            (
+                Decision { answer: Answer::error(code), run, trigger_id: None, view_id: None },
+                String::from_utf8_lossy(&body).into_owned(),
+            )
         }
         Ok(args) => {
             let decision = match args.token(&headers) {
-                None => Decision { answer: Answer::error("not_authed"), run: shared.state().attribute(parent.as_deref()), trigger_id: None, view_id: None },
+                None => Decision {
+                    answer: Answer::error("not_authed"),
+                    run: shared.state().attribute(parent.as_deref()),
+                    trigger_id: None,
+                    view_id: None,
+                },
                 Some(token) if token != shared.config.token.expose() => Decision {
                     answer: Answer::error("invalid_auth"),
                     run: shared.state().attribute(parent.as_deref()),
@@ -287,7 +299,14 @@ async fn response_url(
 }
 
 /// Waits any injected latency, records the call and answers it.
-async fn answer(shared: &Shared, method: String, arrived: Instant, traceparent: Option<String>, request: String, decision: Decision) -> Response {
+async fn answer(
+    shared: &Shared,
+    method: String,
+    arrived: Instant,
+    traceparent: Option<String>,
+    request: String,
+    decision: Decision,
+) -> Response {
     if let Some(&delay) = shared.config.latency.get(&method) {
         tokio::time::sleep(delay).await;
     }

@@ -95,8 +95,16 @@ impl State {
     }
 
     /// Answers a Web API call that passed authentication.
-    pub(super) fn api(&mut self, config: &MockConfig, method: &str, args: &Args, traceparent: Option<&str>, now: Instant) -> Decision {
-        let mut decision = Decision { answer: Answer::ok(json!({})), run: self.run_of(traceparent), trigger_id: None, view_id: None };
+    pub(super) fn api(
+        &mut self,
+        config: &MockConfig,
+        method: &str,
+        args: &Args,
+        traceparent: Option<&str>,
+        now: Instant,
+    ) -> Decision {
+        let mut decision =
+            Decision { answer: Answer::ok(json!({})), run: self.run_of(traceparent), trigger_id: None, view_id: None };
         if let Some(&limit) = config.rate_limited.get(method) {
             let count = self.rate_limited.entry(method.to_owned()).or_insert(0);
             if *count < limit {
@@ -112,16 +120,25 @@ impl State {
             })),
             "views.open" | "views.push" => self.open_view(config, method, args, now, &mut decision),
             "views.update" => self.update_view(args, &mut decision),
-            "chat.postMessage" => match (args.str("channel"), ["text", "blocks", "attachments"].iter().any(|k| args.str(k).is_some() || matches!(args.json(k), Ok(Some(_))))) {
+            "chat.postMessage" => match (
+                args.str("channel"),
+                ["text", "blocks", "attachments"]
+                    .iter()
+                    .any(|k| args.str(k).is_some() || matches!(args.json(k), Ok(Some(_)))),
+            ) {
                 (None, _) => Answer::error("channel_not_found"),
                 (Some(_), false) => Answer::error("no_text"),
                 (Some(channel), true) => {
                     let ts = self.message_ts();
-                    Answer::ok(json!({"channel": channel, "ts": ts, "message": {"type": "message", "ts": ts, "text": args.str("text").unwrap_or_default()}}))
+                    Answer::ok(
+                        json!({"channel": channel, "ts": ts, "message": {"type": "message", "ts": ts, "text": args.str("text").unwrap_or_default()}}),
+                    )
                 }
             },
             "chat.update" => match (args.str("channel"), args.str("ts")) {
-                (Some(channel), Some(ts)) => Answer::ok(json!({"channel": channel, "ts": ts, "text": args.str("text").unwrap_or_default()})),
+                (Some(channel), Some(ts)) => {
+                    Answer::ok(json!({"channel": channel, "ts": ts, "text": args.str("text").unwrap_or_default()}))
+                }
                 (None, _) => Answer::error("channel_not_found"),
                 (Some(_), None) => Answer::error("message_not_found"),
             },
@@ -139,7 +156,14 @@ impl State {
         format!("{}.{:06}", crate::replay::signing::unix_now(), self.serial() % 1_000_000)
     }
 
-    fn open_view(&mut self, config: &MockConfig, method: &str, args: &Args, now: Instant, decision: &mut Decision) -> Answer {
+    fn open_view(
+        &mut self,
+        config: &MockConfig,
+        method: &str,
+        args: &Args,
+        now: Instant,
+        decision: &mut Decision,
+    ) -> Answer {
         let Some(trigger_id) = args.str("trigger_id").or_else(|| args.str("interactivity_pointer")) else {
             return Answer::invalid_arguments("missing required field: trigger_id");
         };
@@ -233,7 +257,13 @@ impl State {
 }
 
 /// The view as Slack returns it: what the app sent plus the ids Slack adds.
-fn view_reply(mut view: serde_json::Map<String, Value>, id: &str, hash: &str, external_id: &str, method: &str) -> Value {
+fn view_reply(
+    mut view: serde_json::Map<String, Value>,
+    id: &str,
+    hash: &str,
+    external_id: &str,
+    method: &str,
+) -> Value {
     let defaults = [
         ("type", json!("modal")),
         ("callback_id", json!("")),
