@@ -155,7 +155,7 @@ impl Report<'_> {
 
     fn write_junit(&self, out: &mut dyn Write) -> io::Result<()> {
         let summary = Summary::of(self.results);
-        let total: f64 = self.results.iter().map(|r| run_seconds(r)).sum();
+        let total: f64 = self.results.iter().map(run_seconds).sum();
         writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
         writeln!(
             out,
