@@ -303,6 +303,10 @@ pub async fn replay_once(
                 record.calls = calls;
                 report(&record);
             }
+            // The timer rounds up to whole milliseconds; do not wait on it for a deadline passed.
+            if tokio::time::Instant::now() >= until {
+                break;
+            }
             tokio::select! {
                 () = tokio::time::sleep_until(until) => break,
                 changed = changes.changed() => if changed.is_err() { break },
