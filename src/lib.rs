@@ -11,6 +11,7 @@ pub mod fetch;
 pub mod formats;
 pub mod model;
 pub mod receiver;
+pub mod replay;
 pub mod synth;
 #[cfg(feature = "gui")]
 pub mod ui;

@@ -8,6 +8,7 @@
 mod check;
 mod duration;
 mod fetch;
+mod replay;
 mod report;
 mod summary;
 
@@ -22,6 +23,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 pub use check::{Status, check, check_with_progress};
 pub use duration::parse_duration;
 pub use fetch::fetch;
+pub use replay::{CaptureArgs, ReplayArgs, capture, replay};
 
 use crate::analysis::{Profile, Rule};
 use crate::corpus::Progress;
@@ -54,6 +56,12 @@ pub enum Command {
     /// -o, or print one line per trace. Tokens come from TRACEDECK_TOKEN_<NAME>,
     /// SENTRY_AUTH_TOKEN or the OS keychain, never from the command line.
     Fetch(FetchArgs),
+    /// Replay a captured Slack interaction against an app on this machine, acting as Slack's Web
+    /// API for it. Exit status: 0 when every run passed, 1 when any failed, 2 on bad input or a
+    /// target that never answered. Reads SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN.
+    Replay(ReplayArgs),
+    /// Make a capture file from a raw HTTP request dump or a Slack payload JSON document.
+    Capture(CaptureArgs),
 }
 
 /// Arguments of `tracedeck fetch`.
@@ -199,6 +207,12 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Fetch(args)) => {
             let status = fetch(&args, &mut std::io::stdout().lock(), &mut std::io::stderr().lock());
             ExitCode::from(status as u8)
+        }
+        Some(Command::Replay(args)) => {
+            ExitCode::from(replay(&args, &mut std::io::stdout().lock(), &mut std::io::stderr().lock()) as u8)
+        }
+        Some(Command::Capture(args)) => {
+            ExitCode::from(capture(&args, &mut std::io::stdout().lock(), &mut std::io::stderr().lock()) as u8)
         }
         None => open_window(cli.files, cli.span),
     }

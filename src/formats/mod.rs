@@ -10,7 +10,7 @@ pub mod chrome;
 mod detect;
 mod error;
 pub mod jaeger;
-mod json;
+pub(crate) mod json;
 pub mod otlp;
 mod semconv;
 pub mod sentry;

@@ -1,0 +1,77 @@
+//! A Slack-style interaction endpoint with the incident's bug (`--mode buggy`) and its fix
+//! (`--mode fixed`), to replay captured interactions against. The app lives in the library
+//! (`tracedeck::replay::demo_app`); this is its command line.
+//!
+//! ```text
+//! SLACK_SIGNING_SECRET=... SLACK_BOT_TOKEN=xoxb-... SLACK_API_URL=http://127.0.0.1:8990/api/ \
+//!   cargo run --release --example slack_app -- --mode buggy --listen 127.0.0.1:3000 --seed 7
+//! ```
+
+use std::net::SocketAddr;
+
+use clap::Parser;
+use tokio_util::sync::CancellationToken;
+use tracedeck::replay::demo_app::{self, Delays, DemoConfig, Mode};
+use tracedeck::replay::signing::Secret;
+
+/// A Slack interaction endpoint that opens a modal, buggy or fixed.
+#[derive(Parser)]
+struct Args {
+    /// buggy: ack, queue, then views.open (sometimes too late); fixed: views.open at once, then views.update.
+    #[arg(long, value_enum)]
+    mode: Mode,
+    /// Where to listen.
+    #[arg(long, default_value = "127.0.0.1:3000")]
+    listen: SocketAddr,
+    /// Seeds the queue's delays.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let args = Args::parse();
+    let secrets = Secret::from_env("SLACK_SIGNING_SECRET").and_then(|s| Ok((s, Secret::from_env("SLACK_BOT_TOKEN")?)));
+    let (signing_secret, bot_token) = match secrets {
+        Ok(pair) => pair,
+        Err(e) => {
+            eprintln!("slack_app: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let mut api_url = std::env::var("SLACK_API_URL").unwrap_or_else(|_| "https://slack.com/api/".into());
+    if !api_url.ends_with('/') {
+        api_url.push('/');
+    }
+    let listener = match tokio::net::TcpListener::bind(args.listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("slack_app: cannot listen on {}: {e}", args.listen);
+            return std::process::ExitCode::from(2);
+        }
+    };
+    eprintln!("slack_app: {:?} mode on http://{}, Web API at {api_url}", args.mode, args.listen);
+    let config = DemoConfig {
+        mode: args.mode,
+        seed: args.seed,
+        delays: Delays::incident(),
+        signing_secret,
+        bot_token,
+        api_url,
+        log: true,
+    };
+    let shutdown = CancellationToken::new();
+    let stop = shutdown.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            stop.cancel();
+        }
+    });
+    match demo_app::serve(listener, config, shutdown).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("slack_app: {e}");
+            std::process::ExitCode::from(1)
+        }
+    }
+}

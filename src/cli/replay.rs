@@ -1,0 +1,179 @@
+//! `tracedeck replay` and `tracedeck capture`: replay a captured Slack interaction against an
+//! app on this machine, with a mock Slack Web API, and say whether the fix holds.
+
+use std::io::{Read, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Args;
+use tokio_util::sync::CancellationToken;
+
+use super::Status;
+use super::duration::parse_duration;
+use crate::replay::capture::{self, Capture, CaptureFile};
+use crate::replay::driver::{self, ReplayConfig};
+use crate::replay::mock::{MockConfig, MockSlack};
+use crate::replay::report::{Report, ReportFormat};
+use crate::replay::signing::Secret;
+use crate::replay::verdict::Summary;
+
+/// Arguments of `tracedeck replay`.
+#[derive(Args, Debug)]
+pub struct ReplayArgs {
+    /// The capture file (`*.capture.json`, see `tracedeck capture`).
+    #[arg(value_name = "CAPTURE")]
+    pub capture: PathBuf,
+    /// The app's endpoint, e.g. http://127.0.0.1:3000 (the captured path is used when the URL has none).
+    #[arg(long, value_name = "URL")]
+    pub target: String,
+    /// Where the mock Slack Web API listens; start the app with its base URL http://ADDR/api/.
+    /// Port 0 picks a free port (printed on stderr).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
+    pub mock_addr: SocketAddr,
+    /// How many times to replay each interaction.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub runs: u32,
+    /// How many replays are in flight at once.
+    #[arg(long, value_name = "C", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub concurrency: u32,
+    /// How to print the results.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub report: ReportFormat,
+    /// Allow a target (or mock address) that is not on this machine.
+    #[arg(long)]
+    pub allow_remote: bool,
+    /// How long to wait after the app's response for its Web API calls.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    pub wait: crate::model::Nanos,
+    /// How long to wait for the app's response before giving up on it.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub timeout: crate::model::Nanos,
+    /// Replay only the interaction with this name.
+    #[arg(long, value_name = "NAME")]
+    pub interaction: Option<String>,
+}
+
+/// Arguments of `tracedeck capture`.
+#[derive(Args, Debug)]
+pub struct CaptureArgs {
+    /// A raw HTTP request dump or a Slack payload JSON document; `-` reads stdin.
+    #[arg(value_name = "INPUT")]
+    pub input: PathBuf,
+    /// Where to write the capture file (default: stdout).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// The interaction's name in the capture.
+    #[arg(long, default_value = "interaction")]
+    pub name: String,
+    /// Notes to keep with the capture.
+    #[arg(long, default_value = "")]
+    pub notes: String,
+    /// The path a payload JSON input is sent to (a request dump has its own).
+    #[arg(long, default_value = "/slack/events")]
+    pub path: String,
+}
+
+/// Runs `tracedeck replay`: results to `out`, problems to `err`; the exit status says whether
+/// every run passed (0), any failed (1), or the input was bad or the target never answered (2).
+pub fn replay(args: &ReplayArgs, out: &mut dyn Write, err: &mut dyn Write) -> Status {
+    match run(args, out, err) {
+        Ok(status) => status,
+        Err(message) => {
+            let _ = writeln!(err, "tracedeck: {message}");
+            Status::BadInput
+        }
+    }
+}
+
+fn run(args: &ReplayArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<Status, String> {
+    let mut capture = Capture::load(&args.capture).map_err(|e| e.to_string())?;
+    if let Some(name) = &args.interaction {
+        let names: Vec<&str> = capture.prepared.iter().map(|p| p.interaction.name.as_str()).collect();
+        let names = names.join(", ");
+        capture.prepared.retain(|p| &p.interaction.name == name);
+        if capture.prepared.is_empty() {
+            return Err(format!("{}: no interaction named {name:?} (it has {names})", args.capture.display()));
+        }
+    }
+    let target = driver::resolve_target(&args.target, args.allow_remote)?;
+    if !args.mock_addr.ip().is_loopback() && !args.allow_remote {
+        return Err(format!("the mock address {} is not loopback; that needs --allow-remote", args.mock_addr));
+    }
+    let secret = Secret::from_env("SLACK_SIGNING_SECRET")?;
+    let token = Secret::from_env("SLACK_BOT_TOKEN")
+        .map_err(|e| format!("{e} (the token the app sends to the mock Web API)"))?;
+    let mut config = ReplayConfig::new(target, secret);
+    config.runs = args.runs as usize;
+    config.concurrency = args.concurrency as usize;
+    config.wait = Duration::from_nanos(args.wait.max(0) as u64);
+    config.response_timeout = Duration::from_nanos(args.timeout.max(1) as u64);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let (results, mock_url) = runtime.block_on(async {
+        let cancel = CancellationToken::new();
+        let mock = MockSlack::start(args.mock_addr, MockConfig::new(token), cancel.clone())
+            .await
+            .map_err(|e| format!("cannot listen on {} for the mock Web API: {e}", args.mock_addr))?;
+        let mock_url = mock.api_url();
+        let _ = writeln!(err, "tracedeck: mock Slack Web API at {mock_url} (point the app's Slack client there)");
+        let mock = Arc::new(mock);
+        let stop = cancel.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                stop.cancel();
+            }
+        });
+        let results = driver::replay_all(mock.clone(), Arc::new(capture), Arc::new(config), None, cancel.clone()).await;
+        cancel.cancel();
+        if let Ok(mock) = Arc::try_unwrap(mock) {
+            mock.stop().await;
+        }
+        results.map(|r| (r, mock_url))
+    })?;
+    let file = args.capture.display().to_string();
+    let report = Report { capture: &file, target: &args.target, mock: &mock_url, results: &results };
+    report.write(args.report, out).map_err(|e| format!("cannot write the results: {e}"))?;
+    let summary = Summary::of(&results);
+    Ok(if summary.answered == 0 {
+        let _ = writeln!(err, "tracedeck: the target {} never answered", args.target);
+        Status::BadInput
+    } else if summary.all_passed() {
+        Status::Met
+    } else {
+        Status::Missed
+    })
+}
+
+/// Runs `tracedeck capture`: writes a capture file made from a request dump or payload JSON.
+pub fn capture(args: &CaptureArgs, out: &mut dyn Write, err: &mut dyn Write) -> Status {
+    let source = args.input.display().to_string();
+    let result = (|| {
+        let mut input = Vec::new();
+        if source == "-" {
+            std::io::stdin().read_to_end(&mut input).map_err(|e| format!("cannot read stdin: {e}"))?;
+        } else {
+            input = std::fs::read(&args.input).map_err(|e| format!("{source}: cannot read the file: {e}"))?;
+        }
+        let interaction = capture::from_input(&input, &args.name, &args.path)
+            .map_err(|e| format!("{source}: at {}: {}", e.place, e.message))?;
+        let file = CaptureFile::single(interaction, args.notes.clone());
+        let mut text = serde_json::to_string_pretty(&file).map_err(|e| e.to_string())?;
+        text.push('\n');
+        match &args.output {
+            Some(path) => std::fs::write(path, text).map_err(|e| format!("{}: cannot write: {e}", path.display())),
+            None => out.write_all(text.as_bytes()).map_err(|e| format!("cannot write: {e}")),
+        }
+    })();
+    match result {
+        Ok(()) => Status::Met,
+        Err(message) => {
+            let _ = writeln!(err, "tracedeck: {message}");
+            Status::BadInput
+        }
+    }
+}

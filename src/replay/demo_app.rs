@@ -1,0 +1,232 @@
+//! A Slack-style interaction endpoint with the incident's bug and its fix, to try the replay on
+//! (`examples/slack_app.rs` is a thin `main` over [`serve`]; tests run it in-process).
+//!
+//! - [`Mode::Buggy`]: answers 200 at once and hands the work to a queue whose delay varies
+//!   (seeded), like the incident's Celery task; only then calls `views.open`, which is sometimes
+//!   after the trigger expired.
+//! - [`Mode::Fixed`]: calls `views.open` with a small loading modal at once, then the queued
+//!   work calls `views.update` on that view.
+//!
+//! Requests must carry a valid Slack signature (401 otherwise). The Web API is called at
+//! [`DemoConfig::api_url`] with the bot token, propagating the request's `traceparent`.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use super::payload::payload_of;
+use super::signing::{self, Secret};
+
+/// Which version of the app runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Mode {
+    /// Ack, queue, then `views.open` after the queue's delay (the incident).
+    Buggy,
+    /// `views.open` a loading modal at once, then `views.update` after the queue's delay (the fix).
+    Fixed,
+}
+
+/// How long the queue holds the work: mostly quick, sometimes backed up.
+#[derive(Clone, Copy, Debug)]
+pub struct Delays {
+    /// The range of a quick pickup.
+    pub fast: (Duration, Duration),
+    /// The range of a pickup from a backed-up queue.
+    pub slow: (Duration, Duration),
+    /// How often, in percent, the queue is backed up.
+    pub slow_percent: u32,
+}
+
+impl Delays {
+    /// The incident's queue: 0.1–1.5 s usually, 3.4–4.5 s a third of the time. Both ranges stay
+    /// well clear of the 3 s trigger expiry, so whether a run fails depends only on the seed.
+    pub fn incident() -> Delays {
+        Delays {
+            fast: (Duration::from_millis(100), Duration::from_millis(1500)),
+            slow: (Duration::from_millis(3400), Duration::from_millis(4500)),
+            slow_percent: 35,
+        }
+    }
+
+    /// Draws one delay.
+    pub fn draw(&self, rng: &mut fastrand::Rng) -> Duration {
+        let (lo, hi) = if rng.u32(0..100) < self.slow_percent { self.slow } else { self.fast };
+        let span = hi.saturating_sub(lo).as_micros() as u64;
+        lo + Duration::from_micros(rng.u64(0..=span))
+    }
+}
+
+/// How the demo app runs.
+#[derive(Clone, Debug)]
+pub struct DemoConfig {
+    /// Buggy or fixed.
+    pub mode: Mode,
+    /// Seeds the queue delays.
+    pub seed: u64,
+    /// The queue's delays.
+    pub delays: Delays,
+    /// Verifies incoming requests.
+    pub signing_secret: Secret,
+    /// Sent to the Web API.
+    pub bot_token: Secret,
+    /// The Web API's base URL, ending in `/` (`https://slack.com/api/`).
+    pub api_url: String,
+    /// Whether to log what it does to stderr.
+    pub log: bool,
+}
+
+struct App {
+    config: DemoConfig,
+    rng: Mutex<fastrand::Rng>,
+    client: reqwest::Client,
+}
+
+/// Serves the app on `listener` until `shutdown` is cancelled.
+pub async fn serve(listener: TcpListener, config: DemoConfig, shutdown: CancellationToken) -> std::io::Result<()> {
+    let client = super::http_client()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .map_err(|e| std::io::Error::other(format!("cannot make an HTTP client: {e}")))?;
+    let app = Arc::new(App { rng: Mutex::new(fastrand::Rng::with_seed(config.seed)), config, client });
+    let router = Router::new().fallback(interaction).with_state(app);
+    axum::serve(listener, router).with_graceful_shutdown(shutdown.cancelled_owned()).await
+}
+
+impl App {
+    fn log(&self, message: std::fmt::Arguments) {
+        if self.config.log {
+            eprintln!("[slack_app {}] {}", jiff::Timestamp::now().strftime("%H:%M:%S%.3fZ"), message);
+        }
+    }
+
+    fn next_delay(&self) -> Duration {
+        let mut rng = self.rng.lock().unwrap_or_else(|e| e.into_inner());
+        self.config.delays.draw(&mut rng)
+    }
+
+    /// Calls a Web API method with a JSON body; returns the reply, or an error code.
+    async fn call(&self, method: &str, args: Value, traceparent: Option<&str>) -> Result<Value, String> {
+        let mut request = self
+            .client
+            .post(format!("{}{method}", self.config.api_url))
+            .bearer_auth(self.config.bot_token.expose())
+            .header("content-type", "application/json; charset=utf-8")
+            .body(args.to_string());
+        if let Some(parent) = traceparent.and_then(child_traceparent) {
+            request = request.header("traceparent", parent);
+        }
+        let reply: Value = match request.send().await {
+            Ok(response) => {
+                let bytes = response.bytes().await.map_err(|e| format!("unreadable reply: {e}"))?;
+                serde_json::from_slice(&bytes).map_err(|e| format!("the reply is not JSON: {e}"))?
+            }
+            Err(e) => return Err(format!("request failed: {e}")),
+        };
+        match reply.get("ok").and_then(Value::as_bool) {
+            Some(true) => Ok(reply),
+            _ => Err(reply.get("error").and_then(Value::as_str).unwrap_or("no ok in reply").to_owned()),
+        }
+    }
+}
+
+/// The same trace, a new span: `00-<trace>-<new span>-<flags>`.
+fn child_traceparent(parent: &str) -> Option<String> {
+    let mut parts = parent.split('-');
+    let (version, trace, _span, flags) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    Some(format!("{version}-{trace}-{:016x}-{flags}", fastrand::u64(1..)))
+}
+
+fn modal(title: &str, text: &str) -> Value {
+    json!({
+        "type": "modal",
+        "callback_id": "incident_action",
+        "title": {"type": "plain_text", "text": title},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+    })
+}
+
+async fn interaction(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> (StatusCode, &'static str) {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let checked = signing::verify(
+        &app.config.signing_secret,
+        header(signing::TIMESTAMP_HEADER),
+        header(signing::SIGNATURE_HEADER),
+        &body,
+        signing::unix_now(),
+    );
+    if let Err(e) = checked {
+        app.log(format_args!("401: {e}"));
+        return (StatusCode::UNAUTHORIZED, "invalid signature");
+    }
+    let (kind, trigger_id, action) = match payload_of(&body).and_then(|p| serde_json::from_str::<Value>(&p).ok()) {
+        Some(p) => {
+            let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or("").to_owned();
+            let action = text(p.pointer("/actions/0/action_id")).to_owned();
+            let action = if action.is_empty() { text(p.get("callback_id")) } else { action };
+            (text(p.get("type")), text(p.get("trigger_id")), action)
+        }
+        None => {
+            let field = |key: &str| form_urlencoded::parse(&body).find(|(k, _)| k == key).map(|(_, v)| v.into_owned());
+            match field("command") {
+                Some(command) => ("slash_command".into(), field("trigger_id").unwrap_or_default(), command),
+                None => {
+                    app.log(format_args!("400: not an interaction"));
+                    return (StatusCode::BAD_REQUEST, "not an interaction");
+                }
+            }
+        }
+    };
+    if trigger_id.is_empty() {
+        app.log(format_args!("{kind} {action}: no trigger_id, nothing to open"));
+        return (StatusCode::OK, "");
+    }
+    let title = match action.as_str() {
+        a if a.contains("archive") => "Archive incident",
+        a if a.contains("resolve") => "Resolve incident",
+        _ => "Incident",
+    };
+    let delay = app.next_delay();
+    let parent = header("traceparent").map(str::to_owned);
+    let mode = app.config.mode;
+    app.log(format_args!("{kind} {action}: ack; the queued task runs in {} ms ({mode:?})", delay.as_millis()));
+    let task = app.clone();
+    tokio::spawn(async move {
+        let parent = parent.as_deref();
+        let app = task;
+        match mode {
+            Mode::Buggy => {
+                tokio::time::sleep(delay).await;
+                let view = modal(title, "Fill in the details below.");
+                match app.call("views.open", json!({"trigger_id": trigger_id, "view": view}), parent).await {
+                    Ok(_) => app.log(format_args!("{action}: views.open ok")),
+                    Err(e) => app.log(format_args!("{action}: views.open failed: {e}")),
+                }
+            }
+            Mode::Fixed => {
+                let loading = modal(title, "Loading…");
+                let opened =
+                    match app.call("views.open", json!({"trigger_id": trigger_id, "view": loading}), parent).await {
+                        Ok(reply) => reply,
+                        Err(e) => return app.log(format_args!("{action}: views.open (loading) failed: {e}")),
+                    };
+                app.log(format_args!("{action}: views.open (loading) ok"));
+                tokio::time::sleep(delay).await;
+                let view = modal(title, "Fill in the details below.");
+                let args = json!({"view_id": opened["view"]["id"], "hash": opened["view"]["hash"], "view": view});
+                match app.call("views.update", args, parent).await {
+                    Ok(_) => app.log(format_args!("{action}: views.update ok")),
+                    Err(e) => app.log(format_args!("{action}: views.update failed: {e}")),
+                }
+            }
+        }
+    });
+    (StatusCode::OK, "")
+}

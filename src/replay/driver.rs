@@ -1,0 +1,380 @@
+//! The driver: sends a captured interaction to the app as Slack would (fresh trigger id and
+//! response URL from the mock, re-encoded body, fresh signature, a `traceparent`), times the
+//! response, then waits a bounded time for the app's calls to the mock. Many runs go through a
+//! semaphore for the concurrency level; progress goes out over a channel as it happens.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::Url;
+use tokio::sync::{Semaphore, mpsc};
+use tokio_util::sync::CancellationToken;
+
+use super::capture::{Capture, Prepared, SLACK_USER_AGENT};
+use super::mock::{ApiCall, Minted, MockSlack};
+use super::signing::{self, Secret};
+use super::verdict::{RunVerdict, judge};
+use crate::model::{Nanos, SpanId, TraceId};
+
+/// How a replay is run.
+#[derive(Clone, Debug)]
+pub struct ReplayConfig {
+    /// The app's endpoint; when it has no path, the captured path is used (see [`resolve_target`]).
+    pub target: Url,
+    /// The app's signing secret.
+    pub secret: Secret,
+    /// How many times each interaction is replayed.
+    pub runs: usize,
+    /// How many replays are in flight at once.
+    pub concurrency: usize,
+    /// How long to wait after the response for the app's Web API calls.
+    pub wait: Duration,
+    /// How long to wait for the response before giving up on it.
+    pub response_timeout: Duration,
+    /// How long Slack waits for the acknowledgement.
+    pub ack_limit: Duration,
+}
+
+impl ReplayConfig {
+    /// One run at a time, Slack's 3 s limit, a 5 s wait and a 10 s response timeout.
+    pub fn new(target: Url, secret: Secret) -> Self {
+        ReplayConfig {
+            target,
+            secret,
+            runs: 1,
+            concurrency: 1,
+            wait: Duration::from_secs(5),
+            response_timeout: Duration::from_secs(10),
+            ack_limit: super::ACK_LIMIT,
+        }
+    }
+}
+
+/// Parses a target URL: `http(s)://host:port[/path]`. Without a path (or with just `/`), the
+/// captured path is used at replay. Anything but loopback needs `allow_remote`.
+pub fn resolve_target(text: &str, allow_remote: bool) -> Result<Url, String> {
+    let url = Url::parse(text)
+        .map_err(|e| format!("the target {text:?} is not a URL ({e}); expected e.g. http://127.0.0.1:3000"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("the target {text:?} is not an http:// or https:// URL"));
+    }
+    let loopback = match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => return Err(format!("the target {text:?} has no host")),
+    };
+    if !loopback && !allow_remote {
+        return Err(format!(
+            "the target {text:?} is not on this machine; replaying to another host needs --allow-remote"
+        ));
+    }
+    Ok(url)
+}
+
+/// The URL a captured request goes to: the target's path when it has one, else the captured one.
+pub fn request_url(target: &Url, captured_path: &str) -> Url {
+    if target.path() != "/" || target.query().is_some() {
+        return target.clone();
+    }
+    let mut url = target.clone();
+    let (path, query) = captured_path.split_once('?').unwrap_or((captured_path, ""));
+    url.set_path(path);
+    url.set_query((!query.is_empty()).then_some(query));
+    url
+}
+
+/// Why a request got no HTTP response.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// Nothing listens there.
+    Refused(String),
+    /// No response within the response timeout.
+    Timeout(Duration),
+    /// The replay was stopped before the response came.
+    Stopped,
+    /// Anything else (a reset connection, a bad header in the capture).
+    Other(String),
+}
+
+impl std::fmt::Display for Fault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Fault::Refused(why) => write!(f, "the target refused the connection ({why}); is the app running?"),
+            Fault::Timeout(after) => write!(
+                f,
+                "no response within {} (the app hangs); Slack gives up after 3 s and shows the user an error",
+                crate::model::format_duration(after.as_nanos() as Nanos)
+            ),
+            Fault::Stopped => f.write_str("stopped before the app answered"),
+            Fault::Other(why) => write!(f, "the request failed: {why}"),
+        }
+    }
+}
+
+/// The app's HTTP response.
+#[derive(Clone, Debug)]
+pub struct Ack {
+    /// Its status code.
+    pub status: u16,
+    /// When its status line arrived.
+    pub at: Instant,
+    /// Its body (the first 4 KiB).
+    pub body: String,
+}
+
+/// Everything recorded about one replay; partial while it runs.
+#[derive(Clone, Debug)]
+pub struct RunRecord {
+    /// The run's number, from 1.
+    pub index: usize,
+    /// The interaction's name in the capture.
+    pub interaction: String,
+    /// What kind of request it is (`block_actions`).
+    pub kind: String,
+    /// HTTP method sent.
+    pub method: String,
+    /// The URL it was sent to.
+    pub url: String,
+    /// The trace id sent in `traceparent`.
+    pub trace_id: TraceId,
+    /// The span id sent in `traceparent` (the inbound request's span).
+    pub span_id: SpanId,
+    /// The trigger id and response URL the mock minted.
+    pub minted: Minted,
+    /// Whether the captured request carried a trigger id (so a modal is expected).
+    pub expects_modal: bool,
+    /// When the interaction was issued (the trigger minted); every time is measured from here.
+    pub start: Instant,
+    /// The same instant as Unix nanoseconds.
+    pub start_unix: Nanos,
+    /// Slack's ack limit used for the verdict.
+    pub ack_limit: Duration,
+    /// The mock's trigger lifetime.
+    pub trigger_ttl: Duration,
+    /// The response, or why there was none; `None` while in flight.
+    pub response: Option<Result<Ack, Fault>>,
+    /// The app's calls to the mock for this run, in arrival order.
+    pub calls: Vec<ApiCall>,
+    /// When the run stopped waiting; `None` while it runs.
+    pub finished: Option<Instant>,
+}
+
+impl RunRecord {
+    /// An instant as Unix nanoseconds on this run's clock.
+    pub fn unix(&self, at: Instant) -> Nanos {
+        self.start_unix + at.saturating_duration_since(self.start).as_nanos() as Nanos
+    }
+
+    /// Time from the interaction's issue to `at`.
+    pub fn since_start(&self, at: Instant) -> Duration {
+        at.saturating_duration_since(self.start)
+    }
+}
+
+/// What a run reports while it goes.
+#[derive(Clone, Debug)]
+pub enum Progress {
+    /// The run's state changed (sent, answered, a call arrived).
+    Update(RunRecord),
+    /// The run is over.
+    Finished(RunRecord, RunVerdict),
+}
+
+/// One finished run.
+#[derive(Clone, Debug)]
+pub struct RunResult {
+    /// What was recorded.
+    pub record: RunRecord,
+    /// Pass or fail, and why.
+    pub verdict: RunVerdict,
+}
+
+/// Replays every interaction of the capture `config.runs` times, `config.concurrency` at a time,
+/// against the app, with `mock` as its Web API. Results are in run order; the error is an HTTP
+/// client that cannot be made.
+pub async fn replay_all(
+    mock: Arc<MockSlack>,
+    capture: Arc<Capture>,
+    config: Arc<ReplayConfig>,
+    progress: Option<mpsc::UnboundedSender<Progress>>,
+    cancel: CancellationToken,
+) -> Result<Vec<RunResult>, String> {
+    let client = client(&config)?;
+    let gate = Arc::new(Semaphore::new(config.concurrency.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    let total = capture.prepared.len() * config.runs;
+    for i in 0..total {
+        let Ok(permit) = gate.clone().acquire_owned().await else { break };
+        if cancel.is_cancelled() {
+            break;
+        }
+        let (mock, capture, config, client, progress, cancel) =
+            (mock.clone(), capture.clone(), config.clone(), client.clone(), progress.clone(), cancel.clone());
+        tasks.spawn(async move {
+            let prepared = &capture.prepared[i % capture.prepared.len()];
+            let result = replay_once(&mock, &client, prepared, &config, i + 1, progress.as_ref(), &cancel).await;
+            drop(permit);
+            result
+        });
+    }
+    let mut results = Vec::with_capacity(total);
+    while let Some(done) = tasks.join_next().await {
+        if let Ok(result) = done {
+            results.push(result);
+        }
+    }
+    results.sort_by_key(|r| r.record.index);
+    Ok(results)
+}
+
+/// The HTTP client the driver sends with: no proxy, no redirects (Slack does not follow them for
+/// interactions), no pooling limits.
+pub fn client(config: &ReplayConfig) -> Result<reqwest::Client, String> {
+    super::http_client()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(config.response_timeout)
+        .build()
+        .map_err(|e| format!("cannot make an HTTP client: {e}"))
+}
+
+fn new_record(mock: &MockSlack, prepared: &Prepared, config: &ReplayConfig, index: usize) -> RunRecord {
+    let trace_id = TraceId(fastrand::u128(1..));
+    let span_id = SpanId::new(fastrand::u64(1..)).expect("the range excludes zero");
+    let start = Instant::now();
+    let start_unix =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as Nanos);
+    let minted = mock.begin_run(trace_id.0, start);
+    let request = &prepared.interaction.request;
+    RunRecord {
+        index,
+        interaction: prepared.interaction.name.clone(),
+        kind: prepared.body.kind().to_string(),
+        method: request.method.clone(),
+        url: request_url(&config.target, &request.path).to_string(),
+        trace_id,
+        span_id,
+        minted,
+        expects_modal: prepared.body.trigger_id().is_some(),
+        start,
+        start_unix,
+        ack_limit: config.ack_limit,
+        trigger_ttl: mock.trigger_ttl(),
+        response: None,
+        calls: Vec::new(),
+        finished: None,
+    }
+}
+
+/// Replays one interaction once; see the module docs.
+pub async fn replay_once(
+    mock: &MockSlack,
+    client: &reqwest::Client,
+    prepared: &Prepared,
+    config: &ReplayConfig,
+    index: usize,
+    progress: Option<&mpsc::UnboundedSender<Progress>>,
+    cancel: &CancellationToken,
+) -> RunResult {
+    let mut record = new_record(mock, prepared, config, index);
+    let report = |record: &RunRecord| {
+        if let Some(tx) = progress {
+            let _ = tx.send(Progress::Update(record.clone()));
+        }
+    };
+    report(&record);
+    let body = prepared.body.render(&record.minted.trigger_id, &record.minted.response_url);
+    let timestamp = signing::unix_now();
+    let signature = signing::sign(&config.secret, timestamp, &body);
+    let response = tokio::select! {
+        r = send(client, prepared, &record, body, timestamp, &signature) => r,
+        () = cancel.cancelled() => Err(Fault::Stopped),
+    };
+    let answered = response.is_ok();
+    record.response = Some(response);
+    report(&record);
+
+    if answered {
+        let until = tokio::time::Instant::now() + config.wait;
+        let mut changes = mock.watch();
+        loop {
+            let calls = mock.calls(record.minted.run);
+            if calls.len() != record.calls.len() {
+                record.calls = calls;
+                report(&record);
+            }
+            // The timer rounds up to whole milliseconds; do not wait on it for a deadline passed.
+            if tokio::time::Instant::now() >= until {
+                break;
+            }
+            tokio::select! {
+                () = tokio::time::sleep_until(until) => break,
+                changed = changes.changed() => if changed.is_err() { break },
+                () = cancel.cancelled() => break,
+            }
+        }
+    }
+    mock.end_run(record.minted.run);
+    record.calls = mock.calls(record.minted.run);
+    record.finished = Some(Instant::now());
+    let verdict = judge(&record);
+    if let Some(tx) = progress {
+        let _ = tx.send(Progress::Finished(record.clone(), verdict.clone()));
+    }
+    RunResult { record, verdict }
+}
+
+async fn send(
+    client: &reqwest::Client,
+    prepared: &Prepared,
+    record: &RunRecord,
+    body: Vec<u8>,
+    timestamp: i64,
+    signature: &str,
+) -> Result<Ack, Fault> {
+    let captured = &prepared.interaction.request;
+    let method = reqwest::Method::from_bytes(captured.method.as_bytes())
+        .map_err(|_| Fault::Other(format!("{:?} is not an HTTP method", captured.method)))?;
+    let mut request = client.request(method, &record.url);
+    for (name, value) in captured.replayed_headers() {
+        request = request.header(name, value);
+    }
+    if captured.header("content-type").is_none() {
+        let ct = if captured.is_form() { "application/x-www-form-urlencoded" } else { "application/json" };
+        request = request.header("content-type", ct);
+    }
+    if captured.header("user-agent").is_none() {
+        request = request.header("user-agent", SLACK_USER_AGENT);
+    }
+    let traceparent = format!("00-{:032x}-{}-01", record.trace_id.0, record.span_id);
+    let request = request
+        .header(signing::TIMESTAMP_HEADER, timestamp.to_string())
+        .header(signing::SIGNATURE_HEADER, signature)
+        .header("traceparent", traceparent)
+        .body(body);
+    let sent = Instant::now();
+    match request.send().await {
+        Ok(response) => {
+            let at = Instant::now();
+            let status = response.status().as_u16();
+            // The body is read for the record only; a body that never ends is cut at the timeout.
+            let body = response.bytes().await.map(|b| String::from_utf8_lossy(&b[..b.len().min(4096)]).into_owned());
+            Ok(Ack { status, at, body: body.unwrap_or_default() })
+        }
+        Err(e) if e.is_timeout() => Err(Fault::Timeout(sent.elapsed())),
+        Err(e) if e.is_connect() => Err(Fault::Refused(root_cause(&e))),
+        Err(e) if e.is_builder() => {
+            Err(Fault::Other(format!("the captured request cannot be sent: {}", root_cause(&e))))
+        }
+        Err(e) => Err(Fault::Other(root_cause(&e))),
+    }
+}
+
+/// The innermost error's text ("Connection refused (os error 111)").
+fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut inner = error;
+    while let Some(source) = inner.source() {
+        inner = source;
+    }
+    inner.to_string()
+}

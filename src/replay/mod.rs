@@ -1,0 +1,41 @@
+//! Replay: send a captured Slack interaction to the developer's app exactly as Slack would,
+//! act as Slack's Web API for that app, time everything, and say whether the fix holds.
+//!
+//! - [`capture`]: the capture file format and `tracedeck capture`.
+//! - [`signing`]: `X-Slack-Signature` signing and verification; [`signing::Secret`].
+//! - [`mock`]: the mock Web API the app calls (trigger ids, views, response URLs).
+//! - [`driver`]: sends the interaction, waits for the app's calls, repeats with concurrency.
+//! - [`verdict`]: pass or fail with a plain reason, and the statistics of many runs.
+//! - [`trace`]: each run as a [`crate::model::Trace`] for the waterfall and the analysis.
+//! - [`report`]: text, JSON and JUnit output.
+//! - [`demo_app`]: a Slack-style app with the incident's bug and its fix, for trying all this.
+
+pub mod capture;
+pub mod demo_app;
+pub mod driver;
+pub mod mock;
+mod payload;
+pub mod report;
+pub mod signing;
+pub mod trace;
+pub mod verdict;
+
+use std::time::Duration;
+
+pub use payload::{BodyKind, BodyTemplate};
+
+/// How long Slack waits for the HTTP 200 acknowledging an interaction.
+pub const ACK_LIMIT: Duration = Duration::from_secs(3);
+/// How long a `trigger_id` can be exchanged for a modal after it is issued.
+pub const TRIGGER_TTL: Duration = Duration::from_secs(3);
+
+/// A `reqwest` client builder with the TLS crypto provider installed (once per process), for
+/// the driver and the demo app.
+pub fn http_client() -> reqwest::ClientBuilder {
+    static PROVIDER: std::sync::Once = std::sync::Once::new();
+    PROVIDER.call_once(|| {
+        // Fails only when another provider was installed first, which serves as well.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+    reqwest::Client::builder()
+}

@@ -1,0 +1,212 @@
+//! What `tracedeck replay` prints: text for people, JSON for scripts, JUnit XML for CI.
+//!
+//! JSON: `{capture, target, mock, summary, runs}`; every time is in milliseconds from the
+//! interaction's issue (`ack_ms`, `views_open_ms`, a call's `at_ms`). `summary` holds `runs`,
+//! `failed`, `failure_rate`, `answered` and `ack`/`views_open` percentiles `{count, p50, p95, max}`.
+//! Each run also carries `analysis`: the headline of the `slack` profile's analysis of its trace.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::driver::RunResult;
+use super::verdict::{RunVerdict, Summary};
+use crate::analysis::{Profile, analyze};
+
+/// Output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// For people.
+    Text,
+    /// One JSON document.
+    Json,
+    /// JUnit XML, one test case per run.
+    Junit,
+}
+
+/// Everything a report says.
+pub struct Report<'a> {
+    /// The capture file as named.
+    pub capture: &'a str,
+    /// The target as given.
+    pub target: &'a str,
+    /// The mock's Web API base URL.
+    pub mock: &'a str,
+    /// The runs, in order.
+    pub results: &'a [RunResult],
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    capture: &'a str,
+    target: &'a str,
+    mock: &'a str,
+    summary: Summary,
+    runs: Vec<JsonRun<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonRun<'a> {
+    run: usize,
+    interaction: &'a str,
+    kind: &'a str,
+    url: &'a str,
+    trace_id: String,
+    trigger_id: &'a str,
+    status: Option<u16>,
+    #[serde(flatten)]
+    verdict: &'a RunVerdict,
+    analysis: String,
+    calls: Vec<JsonCall<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonCall<'a> {
+    method: &'a str,
+    at_ms: f64,
+    duration_ms: f64,
+    http_status: u16,
+    ok: bool,
+    error: Option<&'a str>,
+}
+
+impl Report<'_> {
+    /// Writes the report in a format.
+    pub fn write(&self, format: ReportFormat, out: &mut dyn Write) -> io::Result<()> {
+        match format {
+            ReportFormat::Text => self.write_text(out),
+            ReportFormat::Json => {
+                serde_json::to_writer_pretty(&mut *out, &self.json())?;
+                writeln!(out)
+            }
+            ReportFormat::Junit => self.write_junit(out),
+        }
+    }
+
+    /// The analysis headline of a run's trace under the `slack` profile.
+    fn analysis(&self, result: &RunResult) -> String {
+        let trace = super::trace::build(&result.record, self.mock);
+        let profile = Profile::built_in("slack").expect("the slack profile is built in");
+        analyze(&trace, &profile).headline()
+    }
+
+    fn json(&self) -> JsonReport<'_> {
+        let runs = self
+            .results
+            .iter()
+            .map(|r| {
+                let rec = &r.record;
+                JsonRun {
+                    run: rec.index,
+                    interaction: &rec.interaction,
+                    kind: &rec.kind,
+                    url: &rec.url,
+                    trace_id: format!("{:032x}", rec.trace_id.0),
+                    trigger_id: &rec.minted.trigger_id,
+                    status: match &rec.response {
+                        Some(Ok(ack)) => Some(ack.status),
+                        _ => None,
+                    },
+                    verdict: &r.verdict,
+                    analysis: self.analysis(r),
+                    calls: rec
+                        .calls
+                        .iter()
+                        .map(|c| JsonCall {
+                            method: &c.method,
+                            at_ms: rec.since_start(c.arrived).as_secs_f64() * 1e3,
+                            duration_ms: c.answered.saturating_duration_since(c.arrived).as_secs_f64() * 1e3,
+                            http_status: c.http_status,
+                            ok: c.ok,
+                            error: c.error.as_deref(),
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        JsonReport {
+            capture: self.capture,
+            target: self.target,
+            mock: self.mock,
+            summary: Summary::of(self.results),
+            runs,
+        }
+    }
+
+    fn write_text(&self, out: &mut dyn Write) -> io::Result<()> {
+        writeln!(out, "replaying {} against {} (mock Slack Web API at {})", self.capture, self.target, self.mock)?;
+        for r in self.results {
+            let word = if r.verdict.pass { "PASS" } else { "FAIL" };
+            writeln!(out, "  run {:>3}  {word}  {}: {}", r.record.index, r.record.interaction, r.verdict.reason)?;
+            if !r.verdict.pass && matches!(r.record.response, Some(Ok(_))) {
+                writeln!(out, "            analysis: {}", self.analysis(r))?;
+            }
+        }
+        let summary = Summary::of(self.results);
+        if let Some(ack) = &summary.ack {
+            writeln!(out, "  ack:        {ack} ({} answered)", ack.count)?;
+        }
+        if let Some(open) = &summary.views_open {
+            writeln!(out, "  views.open: {open} ({} of {} runs called it)", open.count, summary.runs)?;
+        }
+        writeln!(out, "  failed {} of {} runs ({:.0}%)", summary.failed, summary.runs, summary.failure_rate * 100.0)?;
+        writeln!(out, "{}", if summary.all_passed() { "PASS" } else { "FAIL" })
+    }
+
+    fn write_junit(&self, out: &mut dyn Write) -> io::Result<()> {
+        let summary = Summary::of(self.results);
+        let total: f64 = self.results.iter().map(run_seconds).sum();
+        writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
+        writeln!(
+            out,
+            r#"<testsuite name="tracedeck replay {}" tests="{}" failures="{}" errors="0" time="{total:.3}">"#,
+            xml(self.capture),
+            summary.runs,
+            summary.failed
+        )?;
+        for r in self.results {
+            let name = format!("run {} ({})", r.record.index, r.record.interaction);
+            write!(
+                out,
+                r#"  <testcase classname="replay.{}" name="{}" time="{:.3}""#,
+                xml(&r.record.interaction),
+                xml(&name),
+                run_seconds(r)
+            )?;
+            if r.verdict.pass {
+                writeln!(out, "/>")?;
+            } else {
+                writeln!(out, ">")?;
+                writeln!(
+                    out,
+                    r#"    <failure message="{}">{}</failure>"#,
+                    xml(&r.verdict.reason),
+                    xml(&self.analysis(r))
+                )?;
+                writeln!(out, "  </testcase>")?;
+            }
+        }
+        writeln!(out, "</testsuite>")
+    }
+}
+
+fn run_seconds(r: &RunResult) -> f64 {
+    r.record.finished.map_or(0.0, |f| r.record.since_start(f).as_secs_f64())
+}
+
+/// Escapes text for an XML attribute or element.
+fn xml(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\r' | '\t') => {}
+            c => out.push(c),
+        }
+    }
+    out
+}

@@ -1,0 +1,121 @@
+//! `tracedeck replay` and `tracedeck capture` as a user runs them: the binary, with the secrets
+//! in its environment, against the demo app in this process.
+
+mod replay_support;
+
+use std::process::{Command, Output};
+
+use replay_support::*;
+use tracedeck::replay::demo_app::Mode;
+
+fn tracedeck(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tracedeck"))
+        .args(args)
+        .env("SLACK_SIGNING_SECRET", SECRET)
+        .env("SLACK_BOT_TOKEN", TOKEN)
+        .output()
+        .expect("the binary runs")
+}
+
+fn sample_path(name: &str) -> String {
+    format!("{}/sample-traces/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_passes_against_the_fixed_app_and_exits_zero() {
+    let port = free_port();
+    let (url, stop) = demo(Mode::Fixed, 3, short_delays(), format!("http://127.0.0.1:{port}/api/"), SECRET).await;
+    let mock_addr = format!("127.0.0.1:{port}");
+    let capture = sample_path("resolve-button.capture.json");
+    let args: Vec<String> = [
+        "replay",
+        &capture,
+        "--target",
+        &url,
+        "--mock-addr",
+        &mock_addr,
+        "--runs",
+        "3",
+        "--concurrency",
+        "3",
+        "--wait",
+        "600ms",
+        "--report",
+        "json",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let out = tokio::task::spawn_blocking(move || tracedeck(&args.iter().map(String::as_str).collect::<Vec<_>>()))
+        .await
+        .unwrap();
+    stop.cancel();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(!stdout.contains(SECRET) && !stderr.contains(SECRET) && !stdout.contains(TOKEN), "secrets never printed");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["summary"]["runs"], 3);
+    assert_eq!(report["summary"]["failed"], 0);
+    assert_eq!(report["runs"][0]["url"], format!("{url}/extensions/slack/action/"), "the captured path is used");
+    assert_eq!(report["runs"][0]["calls"][0]["method"], "views.open");
+    assert!(report["runs"][0]["analysis"].as_str().unwrap().contains("met the 3 s deadline"), "{stdout}");
+    assert!(stderr.contains(&format!("mock Slack Web API at http://{mock_addr}/api/")), "{stderr}");
+}
+
+#[test]
+fn bad_input_and_a_target_that_never_answers_exit_two() {
+    let dir = std::env::temp_dir().join(format!("tracedeck-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.capture.json");
+    std::fs::write(&bad, r#"{"format":"tracedeck-capture","version":2,"platform":"slack","interactions":[]}"#).unwrap();
+    let out = tracedeck(&["replay", bad.to_str().unwrap(), "--target", "http://127.0.0.1:9"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr.contains("bad.capture.json: at line 1, column") && stderr.contains("$.version"), "{stderr}");
+    assert!(stderr.contains("capture version 2 is not supported"), "{stderr}");
+
+    let capture = sample_path("archive-button.capture.json");
+    let out = tracedeck(&["replay", &capture, "--target", "http://10.1.2.3:3000"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("needs --allow-remote"));
+
+    let port = free_port();
+    let target = format!("http://127.0.0.1:{port}");
+    let out = tracedeck(&["replay", &capture, "--target", &target, "--report", "junit"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    assert!(stdout.contains(r#"<testsuite name="tracedeck replay"#) && stdout.contains("failures=\"1\""), "{stdout}");
+    assert!(stdout.contains("refused the connection"), "{stdout}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("never answered"));
+
+    let out = Command::new(env!("CARGO_BIN_EXE_tracedeck"))
+        .args(["replay", &capture, "--target", &target])
+        .env_remove("SLACK_SIGNING_SECRET")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("SLACK_SIGNING_SECRET is not set"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn capture_turns_a_request_dump_into_a_capture_file_that_replays() {
+    let dir = std::env::temp_dir().join(format!("tracedeck-capture-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let dump = dir.join("request.http");
+    std::fs::write(&dump, "POST /slack/events HTTP/1.1\nContent-Type: application/x-www-form-urlencoded\n\npayload=%7B%22type%22%3A%22shortcut%22%2C%22trigger_id%22%3A%221.2.ab%22%7D\n").unwrap();
+    let out_file = dir.join("out.capture.json");
+    let out = tracedeck(&["capture", dump.to_str().unwrap(), "-o", out_file.to_str().unwrap(), "--name", "shortcut"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let capture = tracedeck::replay::capture::Capture::load(&out_file).unwrap();
+    assert_eq!(capture.prepared[0].interaction.name, "shortcut");
+    assert_eq!(capture.prepared[0].interaction.request.path, "/slack/events");
+    assert_eq!(capture.prepared[0].body.trigger_id(), Some("1.2.ab"));
+    assert!(capture.file.captured_at.is_some());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1,0 +1,81 @@
+//! Shared set-up for the replay tests: the mock, the demo app and a sample capture, in-process
+//! on loopback.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+use tracedeck::replay::capture::Capture;
+use tracedeck::replay::demo_app::{self, Delays, DemoConfig, Mode};
+use tracedeck::replay::driver::ReplayConfig;
+use tracedeck::replay::mock::{MockConfig, MockSlack};
+use tracedeck::replay::signing::Secret;
+
+/// The signing secret of slack-platform.md's test vectors.
+pub const SECRET: &str = "tracedeck-signing-secret-0001";
+/// The bot token the app sends and the mock accepts.
+pub const TOKEN: &str = "xoxb-tracedeck-test";
+
+/// A mock on a free loopback port with the given trigger lifetime.
+pub async fn mock(trigger_ttl: Duration) -> Arc<MockSlack> {
+    let mut config = MockConfig::new(Secret::new(TOKEN));
+    config.trigger_ttl = trigger_ttl;
+    mock_with(config).await
+}
+
+/// A mock on a free loopback port.
+pub async fn mock_with(config: MockConfig) -> Arc<MockSlack> {
+    let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    Arc::new(MockSlack::start(addr, config, CancellationToken::new()).await.expect("the mock binds"))
+}
+
+/// Starts the demo app on a free loopback port; returns its URL and its stop token.
+pub async fn demo(mode: Mode, seed: u64, delays: Delays, api_url: String, secret: &str) -> (String, CancellationToken) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let config = DemoConfig {
+        mode,
+        seed,
+        delays,
+        signing_secret: Secret::new(secret),
+        bot_token: Secret::new(TOKEN),
+        api_url,
+        log: false,
+    };
+    let stop = CancellationToken::new();
+    tokio::spawn(demo_app::serve(listener, config, stop.clone()));
+    (url, stop)
+}
+
+/// Queue delays a tenth of the incident's (fast 10–150 ms, slow 340–450 ms).
+pub fn short_delays() -> Delays {
+    Delays {
+        fast: (Duration::from_millis(10), Duration::from_millis(150)),
+        slow: (Duration::from_millis(340), Duration::from_millis(450)),
+        slow_percent: 35,
+    }
+}
+
+/// A sample capture from sample-traces/.
+pub fn sample(name: &str) -> Arc<Capture> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-traces").join(name);
+    Arc::new(Capture::load(&path).expect("the sample capture loads"))
+}
+
+/// A replay configuration for a target with short waits.
+pub fn config(target: &str, runs: usize, concurrency: usize, wait: Duration) -> Arc<ReplayConfig> {
+    let url = tracedeck::replay::driver::resolve_target(target, false).unwrap();
+    let mut config = ReplayConfig::new(url, Secret::new(SECRET));
+    config.runs = runs;
+    config.concurrency = concurrency;
+    config.wait = wait;
+    config.response_timeout = Duration::from_secs(5);
+    Arc::new(config)
+}
+
+/// An HTTP client for calling the mock directly.
+pub fn client() -> reqwest::Client {
+    tracedeck::replay::http_client().build().unwrap()
+}
