@@ -152,9 +152,22 @@ fn main() {
             wanted("tracedeck parse, drop input, finish"),
             &bytes,
             |b| {
+                let (others, started) = (IN_USE.load(Ordering::Relaxed) - b.len(), Instant::now());
                 let (format, builder) = tracedeck::formats::parse(&file, &b).unwrap_or_else(|e| panic!("{e}"));
+                let (parsed, parse_peak) = (started.elapsed(), PEAK.load(Ordering::Relaxed) - others);
                 drop(b);
-                tracedeck::formats::finish(&file, format, builder).unwrap_or_else(|e| panic!("{e}"))
+                PEAK.store(IN_USE.load(Ordering::Relaxed), Ordering::Relaxed);
+                let imported = tracedeck::formats::finish(&file, format, builder).unwrap_or_else(|e| panic!("{e}"));
+                let finish_peak = PEAK.load(Ordering::Relaxed) - others;
+                PEAK.store(parse_peak.max(finish_peak) + others, Ordering::Relaxed);
+                println!(
+                    "  phases: parse {:.0} ms (peak {:.0} MB), finish {:.0} ms (peak {:.0} MB)",
+                    parsed.as_secs_f64() * 1e3,
+                    parse_peak as f64 / 1e6,
+                    (started.elapsed() - parsed).as_secs_f64() * 1e3,
+                    finish_peak as f64 / 1e6
+                );
+                imported
             },
         ),
     ];

@@ -236,10 +236,7 @@ impl TraceBuilder {
         let attrs = Arc::new(attrs);
         let events = Arc::new(events);
         let shared = Shared { spans: &spans, strings: &strings, attrs: &attrs, events: &events, notes: &notes };
-        let mut traces = groups
-            .into_iter()
-            .map(|(trace_id, members)| shared.build_one(trace_id, &members))
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut traces = shared.build_all(&groups)?;
         traces.sort_by_key(|t| t.start);
         attach_errors(&mut traces, errors);
         Ok(traces)
@@ -257,22 +254,50 @@ fn push_growing_gently<T>(items: &mut Vec<T>, item: T) {
     items.push(item);
 }
 
-/// Groups span indices by trace id, in order of first appearance.
+/// Groups span indices by trace id, in order of first appearance. Spans of one trace mostly
+/// come together, so a span with the same trace id as the one before skips the maps.
 fn group_by_trace(spans: &[RawSpan]) -> Vec<(TraceId, Vec<u32>)> {
-    let long_ids: FastMap<u64, TraceId> =
-        spans.iter().filter(|s| s.trace_id.0 >> 64 != 0).map(|s| (s.trace_id.low64(), s.trace_id)).collect();
+    let mut long_ids: FastMap<u64, TraceId> = FastMap::default();
+    let mut last = None;
+    for span in spans.iter().filter(|s| s.trace_id.0 >> 64 != 0) {
+        if last != Some(span.trace_id) {
+            long_ids.insert(span.trace_id.low64(), span.trace_id);
+            last = Some(span.trace_id);
+        }
+    }
     let key = |id: TraceId| if id.0 >> 64 == 0 { long_ids.get(&id.low64()).copied().unwrap_or(id) } else { id };
     let mut slot: FastMap<TraceId, usize> = FastMap::default();
     let mut groups: Vec<(TraceId, Vec<u32>)> = Vec::new();
+    let mut last: Option<(TraceId, usize)> = None;
     for (i, span) in spans.iter().enumerate() {
-        let id = key(span.trace_id);
-        let g = *slot.entry(id).or_insert_with(|| {
-            groups.push((id, Vec::new()));
-            groups.len() - 1
-        });
+        let g = match last {
+            Some((raw_id, g)) if raw_id == span.trace_id => g,
+            _ => {
+                let id = key(span.trace_id);
+                let g = *slot.entry(id).or_insert_with(|| {
+                    groups.push((id, Vec::new()));
+                    groups.len() - 1
+                });
+                last = Some((span.trace_id, g));
+                g
+            }
+        };
         groups[g].1.push(i as u32);
     }
     groups
+}
+
+/// Traces with at least this many spans sort their id index on a second thread; smaller
+/// ones are built two at a time instead (a thread per small trace would cost more than it saves).
+const PARALLEL_SPANS: usize = 1 << 15;
+
+/// Runs `a` on this thread and `b` on another, and returns both results.
+fn join<A: Send, B: Send>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + Send) -> (A, B) {
+    std::thread::scope(|scope| {
+        let other = scope.spawn(b);
+        let a = a();
+        (a, other.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+    })
 }
 
 fn attach_errors(traces: &mut [Trace], errors: Vec<RawEvent>) {
@@ -305,8 +330,59 @@ struct Shared<'a> {
 }
 
 impl Shared<'_> {
-    /// Builds the trace made of `members` (indices into `spans`).
+    /// Builds every group's trace, in group order; the first cycle found is the error. Small
+    /// traces are shared out between two threads by span count.
+    fn build_all(&self, groups: &[(TraceId, Vec<u32>)]) -> Result<Vec<Trace>, BuildError> {
+        let build = |groups: &[(TraceId, Vec<u32>)]| -> Vec<Result<Trace, BuildError>> {
+            groups.iter().map(|(trace_id, members)| self.build_one(*trace_id, members)).collect()
+        };
+        let total: usize = groups.iter().map(|(_, m)| m.len()).sum();
+        let small = groups.iter().all(|(_, m)| m.len() < PARALLEL_SPANS);
+        let results = if groups.len() > 1 && small && total >= PARALLEL_SPANS {
+            let mut seen = 0;
+            let split = groups.partition_point(|(_, m)| {
+                seen += m.len();
+                seen <= total / 2
+            });
+            let (head, tail) = groups.split_at(split);
+            let (mut first, second) = join(|| build(head), || build(tail));
+            first.extend(second);
+            first
+        } else {
+            build(groups)
+        };
+        results.into_iter().collect()
+    }
+
+    /// Builds the trace made of `members` (indices into `spans`). For a big trace the id
+    /// index is sorted on a second thread while this one links and orders the tree.
     fn build_one(&self, trace_id: TraceId, members: &[u32]) -> Result<Trace, BuildError> {
+        let ids_by_local = || {
+            let mut ids: Vec<(SpanId, u32)> =
+                members.iter().enumerate().map(|(local, &i)| (self.spans[i as usize].id, local as u32)).collect();
+            ids.sort_unstable();
+            ids
+        };
+        let (assembled, mut by_id) = if members.len() >= PARALLEL_SPANS {
+            join(|| self.assemble(trace_id, members), ids_by_local)
+        } else {
+            (self.assemble(trace_id, members), ids_by_local())
+        };
+        let (mut trace, position) = assembled?;
+        for (_, idx) in &mut by_id {
+            *idx = position[*idx as usize];
+        }
+        // Spans sharing an id must be ordered by position, so that `find` returns the first.
+        if trace.warnings.iter().any(|w| matches!(w, Warning::DuplicateIds { .. })) {
+            by_id.sort_unstable();
+        }
+        trace.by_id = by_id;
+        Ok(trace)
+    }
+
+    /// Links, orders and copies the spans of one trace, leaving its id index empty; returns
+    /// the trace and each member's position in it.
+    fn assemble(&self, trace_id: TraceId, members: &[u32]) -> Result<(Trace, Vec<SpanIdx>), BuildError> {
         let raw = |local: u32| &self.spans[members[local as usize] as usize];
         let n = members.len();
         let mut warnings: Vec<Warning> = self.notes.iter().cloned().map(Warning::Import).collect();
@@ -471,10 +547,8 @@ impl Shared<'_> {
         if let (count, worst, Some(example)) = skewed {
             warnings.push(Warning::ClockSkew { count, worst, example });
         }
-        let mut by_id: Vec<(SpanId, SpanIdx)> = built.iter().enumerate().map(|(i, s)| (s.id, i as SpanIdx)).collect();
-        by_id.sort_unstable();
         let roots = roots.iter().map(|&l| position[l as usize]).collect();
-        Ok(Trace {
+        let trace = Trace {
             trace_id,
             spans: built,
             attrs: Arc::clone(self.attrs),
@@ -482,11 +556,12 @@ impl Shared<'_> {
             errors: Vec::new(),
             strings: Arc::clone(self.strings),
             roots,
-            by_id,
+            by_id: Vec::new(),
             warnings,
             start,
             end,
-        })
+        };
+        Ok((trace, position))
     }
 }
 
@@ -630,6 +705,72 @@ mod tests {
         let t = &b.build().unwrap()[0];
         assert_eq!(t.errors().len(), 1);
         assert_eq!(t.errors()[0].span, Some(0));
+    }
+}
+
+#[cfg(test)]
+mod parallel_tests {
+    use super::*;
+
+    fn id(v: u64) -> SpanId {
+        SpanId::new(v).unwrap()
+    }
+
+    /// A chain of `n` spans (each the parent of the next) in trace `trace`, ids from `first`.
+    fn chain(b: &mut TraceBuilder, trace: u128, first: u64, n: u64) {
+        for i in 0..n {
+            let parent = (i > 0).then(|| id(first + i - 1));
+            b.push_span(RawSpan::new(TraceId(trace), id(first + i), parent, i as Nanos, Some(1_000_000)));
+        }
+    }
+
+    #[test]
+    fn a_big_trace_indexes_ids_by_position_and_finds_the_first_of_a_repeated_id() {
+        let n = PARALLEL_SPANS as u64 + 10;
+        let mut b = TraceBuilder::new();
+        // First in the file, so it owns id 1 (and the chain's second span hangs under it), but
+        // it starts after the chain's root, which comes first depth-first.
+        b.push_span(RawSpan::new(TraceId(1), id(1), None, 5, Some(6)));
+        chain(&mut b, 1, 1, n);
+        let t = b.build().unwrap().remove(0);
+        assert_eq!(t.len() as u64, n + 1);
+        assert_eq!(t.find(id(1)), Some(0), "the first span with the id, depth-first");
+        assert!(t.span(0).flags.contains(SpanFlags::DUPLICATE_ID));
+        assert_eq!(t.span(1).start, 5);
+        for v in [2, n / 2, n] {
+            let at = t.find(id(v)).unwrap();
+            assert_eq!((t.span(at).id, t.span(at).depth as u64), (id(v), v - 1));
+        }
+        assert_eq!(t.find(id(n + 1)), None);
+    }
+
+    #[test]
+    fn many_small_traces_are_all_built_in_start_order_whichever_thread_built_them() {
+        let (traces, per) = (PARALLEL_SPANS as u64 / 50 + 7, 64);
+        let mut b = TraceBuilder::new();
+        for t in (0..traces).rev() {
+            chain(&mut b, u128::from(t) + 1, t * per + 1, per);
+            b.spans_mut().iter_mut().rev().take(per as usize).for_each(|s| s.start += t as Nanos);
+        }
+        let built = b.build().unwrap();
+        assert_eq!(built.len() as u64, traces);
+        for (t, trace) in built.iter().enumerate() {
+            assert_eq!(trace.trace_id(), TraceId(t as u128 + 1));
+            assert_eq!(trace.len() as u64, per);
+            assert_eq!(trace.find(id(t as u64 * per + per)), Some(per as SpanIdx - 1));
+            assert!(trace.warnings().is_empty(), "{:?}", trace.warnings());
+        }
+    }
+
+    #[test]
+    fn a_cycle_in_one_of_many_traces_is_still_the_error() {
+        let mut b = TraceBuilder::new();
+        for t in 0..PARALLEL_SPANS as u64 / 16 {
+            chain(&mut b, u128::from(t) + 1, t * 32 + 1, 32);
+        }
+        b.push_span(RawSpan::new(TraceId(999_999), id(1 << 40), Some(id((1 << 40) + 1)), 0, Some(1)));
+        b.push_span(RawSpan::new(TraceId(999_999), id((1 << 40) + 1), Some(id(1 << 40)), 0, Some(1)));
+        assert!(matches!(b.build(), Err(BuildError::Cycle { .. })));
     }
 }
 

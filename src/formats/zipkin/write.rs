@@ -36,7 +36,7 @@ struct SpanOut<'t> {
 /// from its parent's.
 fn is_server_half(t: &Trace, idx: SpanIdx) -> bool {
     let s = t.span(idx);
-    let marked = t.attrs(idx).iter().any(|a| a.value == AttrValue::Bool(true) && t.str(a.key) == SHARED);
+    let marked = t.attrs(idx).iter().any(|a| matches!(a.value, AttrValue::Bool(true)) && t.str(a.key) == SHARED);
     marked && s.parent.is_some_and(|p| shared::half_ids(t.span(p).id).any(|id| id == s.id))
 }
 
@@ -128,8 +128,8 @@ impl Serialize for SpanOut<'_> {
         for a in t.attrs(idx) {
             let key = t.str(a.key);
             let taken = match key {
-                SHARED => a.value == AttrValue::Bool(true) && !std::mem::replace(&mut is_shared, true),
-                DEBUG => a.value == AttrValue::Bool(true) && !std::mem::replace(&mut debug, true),
+                SHARED => matches!(a.value, AttrValue::Bool(true)) && !std::mem::replace(&mut is_shared, true),
+                DEBUG => matches!(a.value, AttrValue::Bool(true)) && !std::mem::replace(&mut debug, true),
                 // Zipkin reads any `error` tag as a failure; the status writes it.
                 "error" => true,
                 _ => match (key.strip_prefix(LOCAL_ENDPOINT), key.strip_prefix(REMOTE_ENDPOINT)) {
