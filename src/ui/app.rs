@@ -8,19 +8,20 @@ use std::sync::mpsc::{Receiver, channel};
 use egui::{Color32, RichText, Ui};
 
 use super::details::{self, DetailsAction};
+use super::fetch_dialog::FetchDialog;
 use super::loader::{Contents, INCIDENT_AFTER, INCIDENT_BEFORE, Loading, Source};
 use super::overlay::Overlay;
+use super::replay_panel::{ReplayPanel, ReplayRequest};
 use super::search::Search;
 use super::settings::{Settings, ThemeChoice};
 use super::span_table::SpanTable;
 use super::theme;
-use super::fetch_dialog::FetchDialog;
 use super::traces_view::TracesView;
 use super::waterfall::Waterfall;
 use crate::analysis::Profile;
 use crate::formats::Format;
-use crate::receiver;
 use crate::model::{SkewShift, SpanId, Trace, format_duration};
+use crate::receiver;
 
 /// Something the user asked for, carried out at the end of the frame.
 #[derive(Debug)]
@@ -50,8 +51,14 @@ pub enum Action {
     },
     /// Stop comparing in the active tab.
     StopComparing,
+    /// Save the active tab's trace as OTLP JSON (asks where).
+    SaveTrace,
     /// Start or stop the OTLP receiver.
     SetReceiving(bool),
+    /// Open a Replay tab.
+    NewReplay,
+    /// Start the replay of the Replay tab at this index.
+    StartReplay(usize),
     /// Open the traces received so far in a traces view.
     ShowReceived,
 }
@@ -126,6 +133,7 @@ enum TabContent {
     Failed(String),
     Loaded { format: Option<Format>, view: Box<TraceView>, compare: Option<Box<TraceView>> },
     Traces(Box<TracesView>),
+    Replay(Box<ReplayPanel>),
 }
 
 struct Tab {
@@ -142,6 +150,8 @@ pub struct App {
     dialog: Option<Receiver<Vec<PathBuf>>>,
     folder_dialog: Option<Receiver<Vec<PathBuf>>>,
     runtime: Option<tokio::runtime::Runtime>,
+    save_result: Option<Receiver<Result<PathBuf, String>>>,
+    notice: Option<String>,
     fetch: FetchDialog,
     receiver: Option<LiveReceiver>,
     show_help: bool,
@@ -161,6 +171,8 @@ impl App {
             dialog: None,
             folder_dialog: None,
             runtime: None,
+            save_result: None,
+            notice: None,
             fetch: FetchDialog::default(),
             receiver: None,
             show_help: false,
@@ -190,6 +202,7 @@ impl App {
         self.poll_loads(&ctx);
         self.poll_dialog();
         self.poll_fetch();
+        self.poll_save();
         self.take_dropped_files(&ctx);
         if ctx.input(|i| i.key_pressed(egui::Key::F1)) {
             self.show_help ^= true;
@@ -242,6 +255,16 @@ impl App {
                 }
                 TabContent::Loaded { format, view, compare } => {
                     actions.extend(trace_screen(ui, &settings, *format, view, compare.as_deref_mut(), &others));
+                }
+                TabContent::Replay(panel) => {
+                    let active = self.active;
+                    egui::CentralPanel::default().show(ui, |ui| match panel.ui(ui, &settings.profile) {
+                        Some(ReplayRequest::Start) => actions.push(Action::StartReplay(active)),
+                        Some(ReplayRequest::OpenTrace(trace)) => {
+                            actions.push(Action::OpenTrace { trace, title: "replayed run".into() })
+                        }
+                        None => {}
+                    });
                 }
                 TabContent::Traces(traces) => {
                     egui::CentralPanel::default().show(ui, |ui| {
@@ -339,6 +362,36 @@ impl App {
                     }
                 }
             }
+            Action::SaveTrace => {
+                if let Some(TabContent::Loaded { view, .. }) = self.tabs.get(self.active).map(|t| &t.content) {
+                    let trace = Arc::clone(&view.trace);
+                    let name = format!("{}.otlp.json", self.tabs[self.active].title.replace(['/', ' '], "_"));
+                    let (tx, rx) = channel();
+                    self.save_result = Some(rx);
+                    let repaint_ctx = ctx.clone();
+                    std::thread::spawn(move || {
+                        let Some(path) = rfd::FileDialog::new().set_file_name(name).save_file() else { return };
+                        let _ = tx.send(save_otlp(&trace, &path));
+                        repaint_ctx.request_repaint();
+                    });
+                }
+            }
+            Action::NewReplay => {
+                let panel = ReplayPanel::new(
+                    "sample-traces/resolve-button.capture.json",
+                    "http://127.0.0.1:3000",
+                    "127.0.0.1:8990",
+                );
+                self.tabs.push(Tab { title: "Replay".into(), content: TabContent::Replay(Box::new(panel)) });
+                self.active = self.tabs.len() - 1;
+            }
+            Action::StartReplay(i) => {
+                let handle = self.runtime().handle().clone();
+                if let Some(TabContent::Replay(panel)) = self.tabs.get_mut(i).map(|t| &mut t.content) {
+                    let repaint_ctx = ctx.clone();
+                    panel.start(&handle, move || repaint_ctx.request_repaint());
+                }
+            }
             Action::ShowReceived => {
                 if let Some(live) = &self.receiver {
                     let (traces, errors) = live.snapshot();
@@ -346,15 +399,18 @@ impl App {
                     if let Some(profile) = profile {
                         let sources = vec!["received over OTLP".to_owned(); traces.len()];
                         let view = TracesView::new(traces, sources, &profile, errors);
-                        self.tabs.push(Tab { title: "received traces".into(), content: TabContent::Traces(Box::new(view)) });
+                        self.tabs
+                            .push(Tab { title: "received traces".into(), content: TabContent::Traces(Box::new(view)) });
                         self.active = self.tabs.len() - 1;
                     }
                 }
             }
             Action::CloseTab(i) => {
                 if i < self.tabs.len() {
-                    if let TabContent::Loading(loading) = &self.tabs[i].content {
-                        loading.cancel();
+                    match &self.tabs[i].content {
+                        TabContent::Loading(loading) => loading.cancel(),
+                        TabContent::Replay(panel) => panel.stop(),
+                        _ => {}
                     }
                     self.tabs.remove(i);
                     self.active = self.active.min(self.tabs.len().saturating_sub(1));
@@ -465,6 +521,18 @@ impl App {
         self.active = self.tabs.len() - 1;
     }
 
+    fn poll_save(&mut self) {
+        if let Some(rx) = &self.save_result
+            && let Ok(result) = rx.try_recv()
+        {
+            self.save_result = None;
+            self.notice = Some(match result {
+                Ok(path) => format!("saved {}", path.display()),
+                Err(e) => e,
+            });
+        }
+    }
+
     fn poll_dialog(&mut self) {
         if let Some(rx) = &self.dialog
             && let Ok(files) = rx.try_recv()
@@ -534,6 +602,11 @@ impl App {
                 if ui.button("Fetch a trace…").clicked() {
                     self.fetch.open = true;
                 }
+                let can_save =
+                    matches!(self.tabs.get(self.active).map(|t| &t.content), Some(TabContent::Loaded { .. }));
+                if ui.add_enabled(can_save, egui::Button::new("Save trace as OTLP JSON…")).clicked() {
+                    self.actions.push(Action::SaveTrace);
+                }
                 ui.menu_button("Open recent", |ui| {
                     if self.settings.recent.is_empty() {
                         ui.label("No recent files");
@@ -583,6 +656,11 @@ impl App {
                     self.show_help = true;
                 }
             });
+            ui.menu_button("Replay", |ui| {
+                if ui.button("Replay a captured interaction…").clicked() {
+                    self.actions.push(Action::NewReplay);
+                }
+            });
             ui.menu_button("Live", |ui| {
                 let mut on = self.receiver.is_some();
                 if ui.checkbox(&mut on, format!("Receive OTLP on {}", receiver::Config::default().addr)).changed() {
@@ -594,6 +672,9 @@ impl App {
             });
             if let Some(live) = &self.receiver {
                 ui.label(RichText::new(live.status_line()).color(theme::CLOCK));
+            }
+            if let Some(notice) = &self.notice {
+                ui.label(RichText::new(notice).weak());
             }
             ui.separator();
             let current = self.settings.profile.clone();
@@ -627,6 +708,23 @@ impl App {
             }
         });
     }
+}
+
+/// Writes `trace` as OTLP JSON to `path` (written beside it first, then renamed, so a failed
+/// save leaves whatever was there intact).
+fn save_otlp(trace: &Trace, path: &std::path::Path) -> Result<PathBuf, String> {
+    let partial = path.with_extension("partial");
+    let write = || -> std::io::Result<()> {
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&partial)?);
+        Format::Otlp.write(std::slice::from_ref(trace), &mut out)?;
+        std::io::Write::flush(&mut out)?;
+        drop(out);
+        std::fs::rename(&partial, path)
+    };
+    write().map(|()| path.to_path_buf()).map_err(|e| {
+        let _ = std::fs::remove_file(&partial);
+        format!("could not save {}: {e}", path.display())
+    })
 }
 
 /// The OTLP receiver while it runs, with what the GUI shows of it.

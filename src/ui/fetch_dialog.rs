@@ -148,8 +148,12 @@ impl FetchDialog {
                 .labelled_by(token.id);
             ui.end_row();
             let trace = ui.label("Trace id or URL");
-            ui.add(egui::TextEdit::singleline(&mut self.trace).hint_text("hex id, or a pasted trace page URL").desired_width(360.0))
-                .labelled_by(trace.id);
+            ui.add(
+                egui::TextEdit::singleline(&mut self.trace)
+                    .hint_text("hex id, or a pasted trace page URL")
+                    .desired_width(360.0),
+            )
+            .labelled_by(trace.id);
             ui.end_row();
         });
         ui.horizontal(|ui| match &self.running {

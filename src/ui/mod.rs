@@ -7,6 +7,7 @@ mod details;
 mod fetch_dialog;
 mod loader;
 pub mod overlay;
+pub mod replay_panel;
 mod search;
 mod settings;
 mod span_table;
@@ -18,6 +19,7 @@ use std::path::PathBuf;
 
 pub use app::{Action, App, TraceView};
 pub use loader::{INCIDENT_AFTER, INCIDENT_BEFORE, Source};
+pub use replay_panel::ReplayPanel;
 pub use settings::Settings;
 
 use crate::model::SpanId;

@@ -1,0 +1,273 @@
+//! The Replay panel: pick a capture and the app's endpoint, give the signing secret and the
+//! bot token (kept in memory only), and replay; the mock Slack Web API and the driver run on
+//! the app's tokio runtime, the run's trace grows live in a waterfall with the deadline line,
+//! and a table lists every run's verdict.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, Sender, channel};
+
+use egui::{RichText, Ui};
+use tokio_util::sync::CancellationToken;
+
+use super::app::TraceView;
+use super::theme;
+use crate::model::Trace;
+use crate::replay::capture::Capture;
+use crate::replay::driver::{self, Progress, ReplayConfig, RunResult};
+use crate::replay::mock::{MockConfig, MockSlack};
+use crate::replay::signing::Secret;
+
+enum Message {
+    Listening(String),
+    Update(Box<Trace>),
+    Finished(Box<RunResult>),
+    Done(Result<(), String>),
+}
+
+/// What the user asked the panel for.
+pub enum ReplayRequest {
+    /// Start replaying.
+    Start,
+    /// Open this run's trace in its own tab.
+    OpenTrace(Arc<Trace>),
+}
+
+/// The panel's fields, the run in flight and what came back.
+pub struct ReplayPanel {
+    /// The capture file.
+    pub capture: String,
+    /// The app's endpoint.
+    pub target: String,
+    /// Where the mock Web API listens.
+    pub mock_addr: String,
+    secret: String,
+    token: String,
+    /// Replays of each interaction.
+    pub runs: u32,
+    /// Replays in flight at once.
+    pub concurrency: u32,
+    rx: Option<Receiver<Message>>,
+    cancel: Option<CancellationToken>,
+    mock_url: Option<String>,
+    results: Vec<RunResult>,
+    live: Option<TraceView>,
+    error: Option<String>,
+}
+
+impl ReplayPanel {
+    /// A panel for `capture` against `target`, the mock on `mock_addr`.
+    pub fn new(capture: impl Into<String>, target: impl Into<String>, mock_addr: impl Into<String>) -> Self {
+        ReplayPanel {
+            capture: capture.into(),
+            target: target.into(),
+            mock_addr: mock_addr.into(),
+            secret: String::new(),
+            token: String::new(),
+            runs: 1,
+            concurrency: 1,
+            rx: None,
+            cancel: None,
+            mock_url: None,
+            results: Vec::new(),
+            live: None,
+            error: None,
+        }
+    }
+
+    /// Whether a replay is under way.
+    pub fn is_running(&self) -> bool {
+        self.rx.is_some()
+    }
+
+    /// Starts replaying on `runtime`; `repaint` is called when there is news.
+    pub fn start(&mut self, runtime: &tokio::runtime::Handle, repaint: impl Fn() + Send + Sync + 'static) {
+        self.error = None;
+        self.results.clear();
+        self.live = None;
+        let prepared = (|| {
+            let capture = Capture::load(&PathBuf::from(self.capture.trim())).map_err(|e| e.to_string())?;
+            let target = driver::resolve_target(self.target.trim(), false)?;
+            let mock_addr: std::net::SocketAddr = self
+                .mock_addr
+                .trim()
+                .parse()
+                .map_err(|_| format!("{:?} is not an address like 127.0.0.1:8990", self.mock_addr))?;
+            if !mock_addr.ip().is_loopback() {
+                return Err(format!("the mock address {mock_addr} is not on this machine"));
+            }
+            if self.secret.trim().is_empty() || self.token.trim().is_empty() {
+                return Err("give the app's signing secret and the bot token it sends".to_owned());
+            }
+            let mut config = ReplayConfig::new(target, Secret::new(self.secret.trim()));
+            config.runs = self.runs.max(1) as usize;
+            config.concurrency = self.concurrency.max(1) as usize;
+            Ok((capture, config, mock_addr, Secret::new(self.token.trim())))
+        })();
+        let (capture, config, mock_addr, token) = match prepared {
+            Ok(p) => p,
+            Err(e) => {
+                self.error = Some(e);
+                return;
+            }
+        };
+        let (tx, rx) = channel();
+        let cancel = CancellationToken::new();
+        let repaint: Arc<dyn Fn() + Send + Sync> = Arc::new(repaint);
+        runtime.spawn(run(capture, config, mock_addr, token, tx, cancel.clone(), repaint));
+        self.rx = Some(rx);
+        self.cancel = Some(cancel);
+    }
+
+    /// Stops the replay in flight.
+    pub fn stop(&self) {
+        if let Some(cancel) = &self.cancel {
+            cancel.cancel();
+        }
+    }
+
+    fn poll(&mut self, profile: &str) {
+        let Some(rx) = &self.rx else { return };
+        while let Ok(message) = rx.try_recv() {
+            match message {
+                Message::Listening(url) => self.mock_url = Some(url),
+                Message::Update(trace) => {
+                    let trace = Arc::new(*trace);
+                    let overlay = super::overlay::for_trace(&trace, profile);
+                    match &mut self.live {
+                        // Keep the view's zoom while the same run grows.
+                        Some(view) if view.trace.trace_id() == trace.trace_id() => {
+                            let window = view.waterfall.window;
+                            *view = TraceView::new(trace, overlay);
+                            view.waterfall.window = window;
+                        }
+                        _ => self.live = Some(TraceView::new(trace, overlay)),
+                    }
+                }
+                Message::Finished(result) => self.results.push(*result),
+                Message::Done(result) => {
+                    if let Err(e) = result {
+                        self.error = Some(e);
+                    }
+                    self.rx = None;
+                    self.cancel = None;
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Draws the panel; `profile` names the deadline profile the live trace is judged under.
+    pub fn ui(&mut self, ui: &mut Ui, profile: &str) -> Option<ReplayRequest> {
+        self.poll(profile);
+        let mut request = None;
+        egui::Grid::new("replay-fields").num_columns(2).show(ui, |ui| {
+            let field = |ui: &mut Ui, label: &str, value: &mut String, password: bool| {
+                let l = ui.label(label);
+                ui.add(egui::TextEdit::singleline(value).password(password).desired_width(380.0)).labelled_by(l.id);
+                ui.end_row();
+            };
+            field(ui, "Capture file", &mut self.capture, false);
+            field(ui, "App endpoint", &mut self.target, false);
+            field(ui, "Mock Web API address", &mut self.mock_addr, false);
+            field(ui, "Signing secret", &mut self.secret, true);
+            field(ui, "Bot token", &mut self.token, true);
+            let l = ui.label("Runs");
+            ui.add(egui::DragValue::new(&mut self.runs).range(1..=10_000)).labelled_by(l.id);
+            ui.end_row();
+            let l = ui.label("Concurrency");
+            ui.add(egui::DragValue::new(&mut self.concurrency).range(1..=256)).labelled_by(l.id);
+            ui.end_row();
+        });
+        ui.horizontal(|ui| {
+            if self.is_running() {
+                ui.spinner();
+                if ui.button("Stop").clicked() {
+                    self.stop();
+                }
+            } else if ui.button("Start").clicked() {
+                request = Some(ReplayRequest::Start);
+            }
+            if let Some(view) = &self.live
+                && ui
+                    .button("Open the run's trace in a tab")
+                    .on_hover_text("to save it or compare it with another")
+                    .clicked()
+            {
+                request = Some(ReplayRequest::OpenTrace(Arc::clone(&view.trace)));
+            }
+            if let Some(url) = &self.mock_url {
+                ui.label(
+                    RichText::new(format!("mock Slack Web API at {url} (point the app's Slack client there)")).weak(),
+                );
+            }
+        });
+        if let Some(error) = &self.error {
+            ui.label(RichText::new(error).color(theme::MISS));
+        }
+        if !self.results.is_empty() {
+            let failed = self.results.iter().filter(|r| !r.verdict.pass).count();
+            let text = format!("{failed} of {} runs failed", self.results.len());
+            ui.label(RichText::new(text).color(if failed > 0 { theme::MISS } else { theme::PASS }).strong());
+            egui::ScrollArea::vertical().id_salt("replay-results").max_height(150.0).show(ui, |ui| {
+                for r in &self.results {
+                    let (word, color) = if r.verdict.pass { ("PASS", theme::PASS) } else { ("FAIL", theme::MISS) };
+                    ui.label(
+                        RichText::new(format!("run {} {word}: {}", r.record.index, r.verdict.reason)).color(color),
+                    );
+                }
+            });
+        }
+        if let Some(view) = &mut self.live {
+            ui.separator();
+            ui.label(RichText::new(&view.overlay.banner).strong());
+            let TraceView { trace, overlay, waterfall, .. } = view;
+            waterfall.show(ui, trace, overlay, &[]);
+        }
+        request
+    }
+}
+
+/// Starts the mock, replays, and reports over `tx`.
+async fn run(
+    capture: Capture,
+    config: ReplayConfig,
+    mock_addr: std::net::SocketAddr,
+    token: Secret,
+    tx: Sender<Message>,
+    cancel: CancellationToken,
+    repaint: Arc<dyn Fn() + Send + Sync>,
+) {
+    let send = |message: Message| {
+        let _ = tx.send(message);
+        repaint();
+    };
+    let mock = match MockSlack::start(mock_addr, MockConfig::new(token), cancel.clone()).await {
+        Ok(mock) => Arc::new(mock),
+        Err(e) => return send(Message::Done(Err(format!("cannot listen on {mock_addr} for the mock Web API: {e}")))),
+    };
+    let mock_url = mock.api_url();
+    send(Message::Listening(mock_url.clone()));
+    let (progress_tx, mut progress_rx) = tokio::sync::mpsc::unbounded_channel();
+    let replay =
+        driver::replay_all(Arc::clone(&mock), Arc::new(capture), Arc::new(config), Some(progress_tx), cancel.clone());
+    let forward = async {
+        while let Some(progress) = progress_rx.recv().await {
+            match progress {
+                Progress::Update(record) => {
+                    send(Message::Update(Box::new(crate::replay::trace::build(&record, &mock_url))))
+                }
+                Progress::Finished(record, verdict) => {
+                    send(Message::Update(Box::new(crate::replay::trace::build(&record, &mock_url))));
+                    send(Message::Finished(Box::new(RunResult { record, verdict })));
+                }
+            }
+        }
+    };
+    let (result, ()) = tokio::join!(replay, forward);
+    cancel.cancel();
+    if let Ok(mock) = Arc::try_unwrap(mock) {
+        mock.stop().await;
+    }
+    send(Message::Done(result.map(|_| ())));
+}
