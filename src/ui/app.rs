@@ -454,7 +454,7 @@ impl App {
                 Ok(contents) => match contents {
                     Contents::Many(traces) => TabContent::Traces(traces),
                     Contents::One { format, trace, overlay } => {
-                        let mut view = TraceView::new(trace, overlay);
+                        let mut view = TraceView::new(trace, *overlay);
                         view.waterfall.show_critical = self.settings.show_critical;
                         if let Some(id) = self.open_at_span.take() {
                             match view.trace.find(id) {

@@ -75,7 +75,7 @@ pub enum Contents {
         /// The trace.
         trace: Arc<Trace>,
         /// Its deadline overlay.
-        overlay: Overlay,
+        overlay: Box<Overlay>,
     },
     /// A file holding many traces, or a folder.
     Many(Box<TracesView>),
@@ -196,7 +196,7 @@ pub fn load(
     let mut traces: Vec<Arc<Trace>> = imported.traces.into_iter().map(Arc::new).collect();
     let contents = if traces.len() == 1 {
         let trace = traces.remove(0);
-        let overlay = super::overlay::from_verdict(&trace, &analyze(&trace, &profile));
+        let overlay = Box::new(super::overlay::from_verdict(&trace, &analyze(&trace, &profile)));
         Contents::One { format, trace, overlay }
     } else {
         let sources = vec![source.name(); traces.len()];
