@@ -14,7 +14,7 @@ mod incident_traces;
 use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::{Parser, ValueEnum};
 use incident_traces::{Era, generate};
 use tracedeck::formats::Format;
@@ -38,8 +38,8 @@ struct Args {
     #[arg(long, default_value_t = 2500)]
     traces: usize,
     /// Format: otlp, jaeger, zipkin, sentry or chrome.
-    #[arg(long, default_value = "zipkin")]
-    format: String,
+    #[arg(long, value_enum, default_value = "zipkin")]
+    format: Format,
     /// Seed; the same seed gives the same traces.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -50,9 +50,7 @@ struct Args {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let Some(format) = Format::ALL.into_iter().find(|f| format!("{f:?}").eq_ignore_ascii_case(&args.format)) else {
-        bail!("unknown format {:?}: use otlp, jaeger, zipkin, sentry or chrome", args.format);
-    };
+    let format = args.format;
     let era = match args.era {
         EraArg::Before => Era::Before,
         EraArg::After => Era::After,

@@ -19,8 +19,8 @@ struct Args {
     #[arg(long, default_value_t = 1000)]
     spans: usize,
     /// Format: otlp, jaeger, zipkin, sentry or chrome.
-    #[arg(long, default_value = "otlp")]
-    format: String,
+    #[arg(long, value_enum, default_value = "otlp")]
+    format: Format,
     /// Seed; the same seed gives the same trace.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -40,9 +40,7 @@ struct Args {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let Some(format) = Format::ALL.into_iter().find(|f| format!("{f:?}").eq_ignore_ascii_case(&args.format)) else {
-        bail!("unknown format {:?}: use otlp, jaeger, zipkin, sentry or chrome", args.format);
-    };
+    let format = args.format;
     if !(1..=SERVICES.len()).contains(&args.services) {
         bail!("--services must be from 1 to {}", SERVICES.len());
     }

@@ -25,8 +25,9 @@ pub use error::{FormatError, ImportError, Place};
 
 use crate::model::{Trace, TraceBuilder};
 
-/// The trace formats tracedeck reads.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+/// The trace formats tracedeck reads (on command lines: `sentry`, `otlp`, `jaeger`, `zipkin`,
+/// `chrome`).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, clap::ValueEnum)]
 pub enum Format {
     /// Sentry transaction events, several of one trace, or a trace endpoint's answer.
     Sentry,
