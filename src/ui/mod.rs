@@ -4,7 +4,7 @@
 mod app;
 pub mod axis;
 mod details;
-mod fetch_dialog;
+pub mod fetch_dialog;
 mod loader;
 pub mod overlay;
 pub mod replay_panel;
@@ -18,6 +18,7 @@ pub mod waterfall;
 use std::path::PathBuf;
 
 pub use app::{Action, App, TraceView};
+pub use fetch_dialog::FetchDialog;
 pub use loader::{INCIDENT_AFTER, INCIDENT_BEFORE, Source};
 pub use replay_panel::ReplayPanel;
 pub use settings::Settings;
