@@ -2,7 +2,6 @@
 //! URL and the trace id, press Fetch, and get the trace; a trace the server does not have is
 //! said plainly in the dialog.
 
-#[allow(dead_code)]
 mod fetch_support;
 
 use std::time::{Duration, Instant};
