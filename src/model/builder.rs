@@ -304,12 +304,14 @@ fn attach_errors(traces: &mut [Trace], errors: Vec<RawEvent>) {
     if traces.is_empty() {
         return;
     }
+    let mut strays = 0usize;
     for error in errors {
         let owner = traces
             .iter()
-            .position(|t| t.trace_id == error.trace_id || t.trace_id.low64() == error.trace_id.low64())
-            .unwrap_or(0);
-        let trace = &mut traces[owner];
+            .position(|t| t.trace_id == error.trace_id || t.trace_id.low64() == error.trace_id.low64());
+        // An error of a trace that is not in the file is kept, on the first trace, and said.
+        strays += usize::from(owner.is_none());
+        let trace = &mut traces[owner.unwrap_or(0)];
         let span = error.span_id.and_then(|id| trace.find(id));
         trace.errors.push(ErrorRef {
             span,
@@ -318,6 +320,11 @@ fn attach_errors(traces: &mut [Trace], errors: Vec<RawEvent>) {
             event_id: error.event_id,
             level: error.level,
         });
+    }
+    if strays > 0 {
+        traces[0].warnings.push(Warning::Import(format!(
+            "{strays} error event(s) belong to traces that are not in the file; listed with this trace"
+        )));
     }
 }
 
@@ -687,6 +694,24 @@ mod tests {
         assert_eq!(traces[0].len(), 2);
         assert_eq!(traces[0].trace_id(), long);
         assert_eq!(traces[1].trace_id(), TraceId(42));
+    }
+
+    #[test]
+    fn errors_of_traces_not_in_the_file_are_kept_and_said() {
+        let mut b = TraceBuilder::new();
+        push(&mut b, 1, None, 0, Some(10));
+        let title = b.intern("stray");
+        b.push_error(RawEvent {
+            trace_id: TraceId(99),
+            span_id: None,
+            time: None,
+            title,
+            event_id: StrId::EMPTY,
+            level: StrId::EMPTY,
+        });
+        let t = &b.build().unwrap()[0];
+        assert_eq!(t.errors().len(), 1);
+        assert!(t.warnings().iter().any(|w| w.to_string().contains("1 error event(s) belong to traces that are not in the file")));
     }
 
     #[test]
