@@ -306,9 +306,8 @@ fn attach_errors(traces: &mut [Trace], errors: Vec<RawEvent>) {
     }
     let mut strays = 0usize;
     for error in errors {
-        let owner = traces
-            .iter()
-            .position(|t| t.trace_id == error.trace_id || t.trace_id.low64() == error.trace_id.low64());
+        let owner =
+            traces.iter().position(|t| t.trace_id == error.trace_id || t.trace_id.low64() == error.trace_id.low64());
         // An error of a trace that is not in the file is kept, on the first trace, and said.
         strays += usize::from(owner.is_none());
         let trace = &mut traces[owner.unwrap_or(0)];
@@ -711,7 +710,11 @@ mod tests {
         });
         let t = &b.build().unwrap()[0];
         assert_eq!(t.errors().len(), 1);
-        assert!(t.warnings().iter().any(|w| w.to_string().contains("1 error event(s) belong to traces that are not in the file")));
+        assert!(
+            t.warnings()
+                .iter()
+                .any(|w| w.to_string().contains("1 error event(s) belong to traces that are not in the file"))
+        );
     }
 
     #[test]
