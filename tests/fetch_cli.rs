@@ -70,3 +70,65 @@ async fn without_a_file_it_prints_one_line_and_errors_never_show_the_token() {
     assert!(stderr.contains("401 Unauthorized") && stderr.contains(&fake.base()), "{stderr}");
     assert!(!stderr.contains("cli-secret-token") && !String::from_utf8_lossy(&refused.stdout).contains("cli-secret"));
 }
+
+/// Runs the binary with the connections file at `file` and the given environment.
+async fn with_connections(file: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let (file, args) = (file.to_owned(), args.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+    let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_tracedeck"))
+            .args(&args)
+            .env("TRACEDECK_CONNECTIONS", &file)
+            .envs(env)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn saved_connections_are_added_listed_used_and_removed() {
+    let fake = Fake::start(vec![Reply::ok(file("sample-traces/incident-before.jaeger.json"))]).await;
+    let dir = std::env::temp_dir().join(format!("tracedeck-connections-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let connections = dir.join("connections.json");
+    let token = [("TRACEDECK_TOKEN_LOCAL_JAEGER", "conn-secret-token")];
+
+    let added = with_connections(
+        &connections,
+        &["connections", "add", "local-jaeger", "--from", "jaeger", "--url", &fake.base()],
+        &[],
+    )
+    .await;
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    let saved = std::fs::read_to_string(&connections).unwrap();
+    assert!(saved.contains("local-jaeger") && saved.contains(&fake.base()), "{saved}");
+
+    let listed = with_connections(&connections, &["connections"], &token).await;
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert!(listed.contains("local-jaeger: Jaeger at"), "{listed}");
+    assert!(listed.contains("token from TRACEDECK_TOKEN_LOCAL_JAEGER"), "{listed}");
+    assert!(!listed.contains("conn-secret-token"), "{listed}");
+
+    let fetched = with_connections(&connections, &["fetch", "--connection", "local-jaeger", ID], &token).await;
+    assert!(fetched.status.success(), "{}", String::from_utf8_lossy(&fetched.stderr));
+    assert!(String::from_utf8_lossy(&fetched.stdout).contains("missed"), "a verdict line");
+    assert_eq!(fake.seen()[0].path, format!("/api/traces/{ID}"));
+    assert_eq!(fake.seen()[0].headers["authorization"], "Bearer conn-secret-token");
+
+    let unknown = with_connections(&connections, &["fetch", "--connection", "nope", ID], &[]).await;
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no connection called \"nope\""));
+
+    let bad =
+        with_connections(&connections, &["connections", "add", "x", "--from", "sentry", "--url", "https://s.io"], &[])
+            .await;
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("organization slug"));
+
+    let removed = with_connections(&connections, &["connections", "remove", "LOCAL-JAEGER"], &[]).await;
+    assert!(removed.status.success());
+    assert!(!std::fs::read_to_string(&connections).unwrap().contains("local-jaeger"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1,6 +1,7 @@
 //! The Fetch dialog as a person uses it, against a fake Jaeger on this machine: type the base
 //! URL and the trace id, press Fetch, and get the trace; a trace the server does not have is
-//! said plainly in the dialog.
+//! said plainly in the dialog. Saved connections fill the fields, and saving one writes the
+//! connections file without the token.
 
 mod fetch_support;
 
@@ -18,7 +19,10 @@ struct State {
 }
 
 fn harness(runtime: &tokio::runtime::Runtime) -> Harness<'static, State> {
-    let mut dialog = FetchDialog::default();
+    harness_with(runtime, FetchDialog::default())
+}
+
+fn harness_with(runtime: &tokio::runtime::Runtime, mut dialog: FetchDialog) -> Harness<'static, State> {
     dialog.open = true;
     let state = State { dialog, runtime: runtime.handle().clone(), fetched: None };
     Harness::builder().with_size(egui::vec2(900.0, 500.0)).build_ui_state(
@@ -88,4 +92,70 @@ fn a_trace_the_server_does_not_have_is_an_error_in_the_dialog() {
     assert!(error.contains("0123456789abcdef"), "the error names the trace: {error}");
     assert_eq!(h.state().fetched, None);
     assert!(h.query_all_by_label("Fetch").next().is_some(), "the dialog can fetch again");
+}
+
+/// A connections file of its own for one test.
+fn connections_file(test: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("tracedeck-gui-fetch-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join("connections.json")
+}
+
+#[test]
+fn a_saved_connection_fills_the_fields_and_fetches() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let fake = runtime.block_on(Fake::start(vec![Reply::ok(file("sample-traces/incident-before.jaeger.json"))]));
+    let path = connections_file("choose");
+    let saved =
+        format!(r#"{{"connections": [{{"name": "local jaeger", "backend": "jaeger", "base": "{}"}}]}}"#, fake.base());
+    std::fs::write(&path, saved).unwrap();
+    let mut h = harness_with(&runtime, FetchDialog::with_connections(Some(path.clone())));
+    h.run_steps(2);
+    h.get_by_label("Saved connection").click();
+    h.run_steps(2);
+    h.get_by_label("local jaeger (Jaeger)").click();
+    h.run_steps(2);
+    let base = h.get_by_label("Base URL").accesskit_node().value();
+    assert_eq!(base.as_deref(), Some(fake.base().as_str()), "the connection filled in the base URL");
+    type_into(&mut h, "Trace id or URL", "5f3c9a1e7b2d4c8e");
+    h.get_by_label("Fetch").click();
+    wait(&mut h, |h| h.state().fetched.is_some());
+    assert_eq!(fake.seen()[0].path, "/api/traces/5f3c9a1e7b2d4c8e");
+    std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+}
+
+#[test]
+fn saving_a_connection_writes_the_file_without_the_token() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let path = connections_file("save");
+    let mut h = harness_with(&runtime, FetchDialog::with_connections(Some(path.clone())));
+    h.run_steps(2);
+    type_into(&mut h, "Base URL", "http://127.0.0.1:16686");
+    type_into(&mut h, "Token", "tok-do-not-write");
+    type_into(&mut h, "Save as", "staging jaeger");
+    h.get_by_label("Save connection").click();
+    wait(&mut h, |h| shown(h).iter().any(|t| t.contains("saved staging jaeger")));
+    let written = std::fs::read_to_string(&path).unwrap();
+    assert!(written.contains("staging jaeger") && written.contains("http://127.0.0.1:16686"), "{written}");
+    assert!(!written.contains("tok-do-not-write"), "no token in the file: {written}");
+    assert!(h.query_all_by_label("Forget connection").next().is_some(), "the saved connection is chosen");
+    h.get_by_label("Forget connection").click();
+    h.run_steps(2);
+    assert!(!std::fs::read_to_string(&path).unwrap().contains("staging jaeger"), "forgotten");
+    std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+}
+
+#[test]
+fn a_connections_file_that_cannot_be_read_is_said_and_left_alone() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let path = connections_file("broken");
+    std::fs::write(&path, "{ not json").unwrap();
+    let mut h = harness_with(&runtime, FetchDialog::with_connections(Some(path.clone())));
+    h.run_steps(2);
+    let note = shown(&h).into_iter().find(|t| t.contains("saved connections are not available"));
+    let note = note.expect("the broken file is said");
+    assert!(note.contains("connections.json") && note.contains("line 1"), "{note}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "{ not json", "the file is left as it was");
+    std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use super::{FetchArgs, Status};
 use crate::analysis::analyze;
-use crate::fetch::{self, Progress, Request, Target, TokenSource, find_token};
+use crate::fetch::{self, Backend, Connections, Progress, Request, Target, TokenSource, find_token};
 use crate::model::format_duration;
 
 /// Runs `fetch`; messages to `out` and `err`.
@@ -32,14 +32,12 @@ fn run(args: &FetchArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<(),
     {
         return Err(format!("{} exists; pass --force to replace it", path.display()));
     }
-    let (token, source) = find_token(args.from, args.connection.as_deref(), |k| std::env::var(k).ok());
+    let target = target(args.from, args.url.as_deref(), args.org.as_deref(), args.connection.as_deref(), &args.trace)?;
+    let (token, source) = find_token(target.backend, args.connection.as_deref(), |k| std::env::var(k).ok());
     if let TokenSource::None(why) = &source {
         let _ = writeln!(err, "tracedeck: fetching without a token ({why})");
     }
-    let request = Request {
-        target: Target { backend: args.from, base: args.url.clone(), org: args.org.clone(), trace: args.trace.clone() },
-        token,
-    };
+    let request = Request { target, token };
     let config = fetch::Config {
         timeout: Duration::from_nanos(args.timeout.unsigned_abs()),
         retries: args.retries,
@@ -80,6 +78,38 @@ fn run(args: &FetchArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<(),
         }
     }
     Ok(())
+}
+
+/// The target from the command line, with what a saved connection (`--connection NAME`) gives
+/// filling in the back-end, base URL and organization not given on it.
+pub(super) fn target(
+    from: Option<Backend>,
+    url: Option<&str>,
+    org: Option<&str>,
+    connection: Option<&str>,
+    trace: &str,
+) -> Result<Target, String> {
+    let saved = match connection {
+        Some(name) => {
+            let path = super::connections::file()?;
+            match Connections::load(&path)?.get(name) {
+                Some(saved) => Some(saved.clone()),
+                None if from.is_some() => None,
+                None => {
+                    return Err(format!("there is no connection called {name:?} in {}; give --from", path.display()));
+                }
+            }
+        }
+        None => None,
+    };
+    let backend = from.or(saved.as_ref().map(|c| c.backend)).ok_or("give the back-end with --from")?;
+    let saved = saved.filter(|c| c.backend == backend);
+    Ok(Target {
+        backend,
+        base: url.map(str::to_owned).or_else(|| saved.as_ref().map(|c| c.base.clone())),
+        org: org.map(str::to_owned).or_else(|| saved.and_then(|c| c.org)),
+        trace: trace.to_owned(),
+    })
 }
 
 /// Writes `bytes` to a new file, or over an existing one only when `force`.

@@ -6,6 +6,7 @@
 //! the arguments and calls [`run`].
 
 mod check;
+mod connections;
 mod duration;
 mod fetch;
 mod replay;
@@ -21,6 +22,7 @@ use std::time::{Duration, Instant};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub use check::{Status, check, check_with_progress};
+pub use connections::connections;
 pub use duration::parse_duration;
 pub use fetch::fetch;
 pub use replay::{CaptureArgs, ReplayArgs, capture, replay};
@@ -56,6 +58,10 @@ pub enum Command {
     /// -o, or print one line per trace. Tokens come from TRACEDECK_TOKEN_<NAME>,
     /// SENTRY_AUTH_TOKEN or the OS keychain, never from the command line.
     Fetch(FetchArgs),
+    /// List, add or remove saved connections (back-end, base URL, organization; never tokens),
+    /// which `fetch --connection NAME` and the window's Fetch dialog use. The file is
+    /// TRACEDECK_CONNECTIONS or tracedeck/connections.json in the user's config folder.
+    Connections(ConnectionsArgs),
     /// Replay a captured Slack interaction against an app on this machine, acting as Slack's Web
     /// API for it. Exit status: 0 when every run passed, 1 when any failed, 2 on bad input or a
     /// target that never answered. Reads SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN.
@@ -67,9 +73,9 @@ pub enum Command {
 /// Arguments of `tracedeck fetch`.
 #[derive(Args, Debug)]
 pub struct FetchArgs {
-    /// The back-end.
-    #[arg(long, value_enum, value_name = "BACKEND")]
-    pub from: crate::fetch::Backend,
+    /// The back-end (optional with --connection naming a saved connection).
+    #[arg(long, value_enum, value_name = "BACKEND", required_unless_present = "connection")]
+    pub from: Option<crate::fetch::Backend>,
     /// Its base URL (http://localhost:16686, https://sentry.example.com). Optional for
     /// sentry.io and when TRACE is a URL.
     #[arg(long, value_name = "BASE")]
@@ -86,7 +92,9 @@ pub struct FetchArgs {
     /// Replace FILE if it exists.
     #[arg(long)]
     pub force: bool,
-    /// Names the token to use: TRACEDECK_TOKEN_<NAME> or the keychain entry NAME.
+    /// A saved connection (see `tracedeck connections`) giving the back-end, base URL and
+    /// organization unless given here; also names the token: TRACEDECK_TOKEN_<NAME> or the
+    /// keychain entry NAME.
     #[arg(long, value_name = "NAME")]
     pub connection: Option<String>,
     /// Limit for each request: 30s, 500ms.
@@ -98,6 +106,43 @@ pub struct FetchArgs {
     /// The platform whose deadline the summary line judges against.
     #[arg(long, value_name = "NAME", default_value = Profile::DEFAULT, value_parser = parse_profile)]
     pub profile: Profile,
+}
+
+/// Arguments of `tracedeck connections`.
+#[derive(Args, Debug)]
+pub struct ConnectionsArgs {
+    /// What to do; without one, list them.
+    #[command(subcommand)]
+    pub action: Option<ConnectionsAction>,
+}
+
+/// What `tracedeck connections` does.
+#[derive(Subcommand, Debug)]
+pub enum ConnectionsAction {
+    /// List the saved connections and where each one's token would come from.
+    List,
+    /// Save a connection (replacing one of the same name).
+    Add {
+        /// What to call it; also names its token (TRACEDECK_TOKEN_<NAME>, keychain entry NAME).
+        name: String,
+        /// The back-end.
+        #[arg(long, value_enum, value_name = "BACKEND")]
+        from: crate::fetch::Backend,
+        /// Its base URL.
+        #[arg(long, value_name = "BASE")]
+        url: String,
+        /// Sentry organization slug.
+        #[arg(long, value_name = "ORG")]
+        org: Option<String>,
+        /// Read a token from standard input and save it in the OS keychain (never in the file).
+        #[arg(long)]
+        token_from_stdin: bool,
+    },
+    /// Forget a connection.
+    Remove {
+        /// Its name.
+        name: String,
+    },
 }
 
 /// Arguments of `tracedeck check`.
@@ -206,6 +251,11 @@ pub fn run(cli: Cli) -> ExitCode {
         }
         Some(Command::Fetch(args)) => {
             let status = fetch(&args, &mut std::io::stdout().lock(), &mut std::io::stderr().lock());
+            ExitCode::from(status as u8)
+        }
+        Some(Command::Connections(args)) => {
+            let (mut input, mut out) = (std::io::stdin().lock(), std::io::stdout().lock());
+            let status = connections(&args, &mut input, &mut out, &mut std::io::stderr().lock());
             ExitCode::from(status as u8)
         }
         Some(Command::Replay(args)) => {

@@ -100,7 +100,7 @@ fn example_base(backend: Backend) -> &'static str {
     }
 }
 
-fn parse_url(text: &str) -> Result<Url, FetchError> {
+pub(super) fn parse_url(text: &str) -> Result<Url, FetchError> {
     let url = Url::parse(text).map_err(|e| {
         let hint = if text.contains("://") { "" } else { " (start it with http:// or https://)" };
         FetchError::input(format!("{text:?} is not a URL: {e}{hint}"))

@@ -173,7 +173,7 @@ impl App {
             runtime: None,
             save_result: None,
             notice: None,
-            fetch: FetchDialog::default(),
+            fetch: FetchDialog::with_connections(crate::fetch::Connections::default_path()),
             receiver: None,
             show_help: false,
             open_at_span: span,
@@ -258,7 +258,8 @@ impl App {
                 }
                 TabContent::Replay(panel) => {
                     let active = self.active;
-                    egui::CentralPanel::default().show(ui, |ui| match panel.ui(ui, &settings.profile) {
+                    let receiver = self.receiver.as_ref().map(|live| &live.server);
+                    egui::CentralPanel::default().show(ui, |ui| match panel.ui(ui, &settings.profile, receiver) {
                         Some(ReplayRequest::Start) => actions.push(Action::StartReplay(active)),
                         Some(ReplayRequest::OpenTrace(trace)) => {
                             actions.push(Action::OpenTrace { trace, title: "replayed run".into() })
