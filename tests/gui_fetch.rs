@@ -11,6 +11,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use fetch_support::{Fake, Reply, file};
 use tracedeck::ui::FetchDialog;
+use tracedeck::ui::fetch_dialog::DialogRequest;
 
 struct State {
     dialog: FetchDialog,
@@ -28,7 +29,7 @@ fn harness_with(runtime: &tokio::runtime::Runtime, mut dialog: FetchDialog) -> H
     Harness::builder().with_size(egui::vec2(900.0, 500.0)).build_ui_state(
         |ui, state: &mut State| {
             egui::CentralPanel::default().show(ui, |ui| {
-                if state.dialog.ui(ui) {
+                if state.dialog.ui(ui) == Some(DialogRequest::Fetch) {
                     let handle = state.runtime.clone();
                     state.dialog.start(&handle, || {});
                 }

@@ -13,9 +13,11 @@ use std::sync::mpsc::{Receiver, channel};
 use egui::{RichText, Ui};
 use tokio_util::sync::CancellationToken;
 
+use super::search_run::SearchRun;
 use super::theme;
+use crate::cli::parse_duration;
 use crate::fetch::{
-    self, Backend, Config, Connection, Connections, FetchError, Fetched, Request, Target, Token, find_token,
+    self, Backend, Config, Connection, Connections, FetchError, Fetched, Request, Search, Target, Token, find_token,
     save_token_in_keychain,
 };
 
@@ -30,6 +32,87 @@ struct Running {
     progress: String,
 }
 
+/// Runs `task` on `runtime` with a token: `typed`, else the one saved for the connection `name`
+/// (or for the back-end) in the environment or the OS keychain. The keychain is asked on a
+/// thread of its own: it may be slow, and its client may run an async runtime of its own,
+/// which cannot start inside tokio's.
+pub(super) fn spawn_with_token<F, Fut>(
+    runtime: &tokio::runtime::Handle,
+    typed: Option<Token>,
+    backend: Backend,
+    name: Option<String>,
+    task: F,
+) where
+    F: FnOnce(Option<Token>) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let runtime = runtime.clone();
+    std::thread::spawn(move || {
+        let token = typed.or_else(|| find_token(backend, name.as_deref(), |k| std::env::var(k).ok()).0);
+        runtime.spawn(task(token));
+    });
+}
+
+/// What the user asked the dialog for.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum DialogRequest {
+    /// Fetch the trace by id.
+    Fetch,
+    /// Search the back-end.
+    Search,
+}
+
+/// The search fields, as typed.
+struct SearchFields {
+    service: String,
+    operation: String,
+    /// How far back: `1h`, `30m`.
+    since: String,
+    /// Optional: `3s`.
+    min_duration: String,
+    limit: usize,
+}
+
+impl Default for SearchFields {
+    fn default() -> Self {
+        SearchFields {
+            service: String::new(),
+            operation: String::new(),
+            since: "1h".into(),
+            min_duration: String::new(),
+            limit: 100,
+        }
+    }
+}
+
+impl SearchFields {
+    /// The search, checked; an error says which field is wrong.
+    fn query(&self, backend: Backend, base: &str) -> Result<Search, String> {
+        let since = parse_duration(self.since.trim()).map_err(|e| format!("Started within: {e}"))?;
+        if since <= 0 {
+            return Err("Started within: give a time span such as 1h or 30m".into());
+        }
+        let min_duration = match self.min_duration.trim() {
+            "" => None,
+            text => Some(parse_duration(text).map_err(|e| format!("Min duration: {e}"))?),
+        };
+        let end = jiff::Timestamp::now();
+        let start = end
+            .checked_sub(jiff::SignedDuration::from_nanos(since))
+            .map_err(|_| format!("Started within: {} reaches too far back", self.since.trim()))?;
+        Ok(Search {
+            backend,
+            base: base.trim().to_owned(),
+            service: self.service.trim().to_owned(),
+            operation: Some(self.operation.trim().to_owned()).filter(|o| !o.is_empty()),
+            start,
+            end,
+            min_duration: min_duration.map(|n| std::time::Duration::from_nanos(n.unsigned_abs())),
+            limit: self.limit,
+        })
+    }
+}
+
 /// The dialog's fields and the fetch in flight.
 pub struct FetchDialog {
     /// Whether the window is shown.
@@ -39,6 +122,9 @@ pub struct FetchDialog {
     org: String,
     token: String,
     trace: String,
+    /// Search the back-end instead of fetching one trace.
+    searching: bool,
+    search: SearchFields,
     running: Option<Running>,
     error: Option<String>,
     /// The saved connections and their file (`None`: nothing is saved).
@@ -65,6 +151,8 @@ impl Default for FetchDialog {
             org: String::new(),
             token: String::new(),
             trace: String::new(),
+            searching: false,
+            search: SearchFields::default(),
             running: None,
             error: None,
             connections: Connections::default(),
@@ -154,9 +242,6 @@ impl FetchDialog {
 
     /// Starts fetching on `runtime`; `repaint` is called when there is news.
     pub fn start(&mut self, runtime: &tokio::runtime::Handle, repaint: impl Fn() + Send + Sync + 'static) {
-        let typed = Token::new(&self.token);
-        // A saved connection's token is found under its name; without one, under the back-end's.
-        let name = self.chosen.clone().filter(|n| self.connections.get(n).is_some_and(|c| c.backend == self.backend));
         let target = Target {
             backend: self.backend,
             base: Some(self.base.clone()).filter(|b| !b.trim().is_empty()),
@@ -167,28 +252,52 @@ impl FetchDialog {
         let cancel = CancellationToken::new();
         let worker_cancel = cancel.clone();
         let repaint = std::sync::Arc::new(repaint);
-        let runtime = runtime.clone();
-        // The keychain is asked on a thread of its own: it may be slow, and its client may run
-        // an async runtime of its own, which cannot start inside tokio's.
-        std::thread::spawn(move || {
-            let token = typed.or_else(|| find_token(target.backend, name.as_deref(), |k| std::env::var(k).ok()).0);
+        spawn_with_token(runtime, Token::new(&self.token), self.backend, self.token_name(), move |token| async move {
             let request = Request { target, token };
-            runtime.spawn(async move {
-                let progress_tx = std::sync::Mutex::new(tx.clone());
-                let progress_repaint = std::sync::Arc::clone(&repaint);
-                let progress = move |p: fetch::Progress| {
-                    if let Ok(tx) = progress_tx.lock() {
-                        let _ = tx.send(Message::Progress(p.to_string()));
-                    }
-                    progress_repaint();
-                };
-                let result = fetch::fetch_cancellable(&request, &Config::default(), &progress, &worker_cancel).await;
-                let _ = tx.send(Message::Done(Box::new(result)));
-                repaint();
-            });
+            let progress_tx = std::sync::Mutex::new(tx.clone());
+            let progress_repaint = std::sync::Arc::clone(&repaint);
+            let progress = move |p: fetch::Progress| {
+                if let Ok(tx) = progress_tx.lock() {
+                    let _ = tx.send(Message::Progress(p.to_string()));
+                }
+                progress_repaint();
+            };
+            let result = fetch::fetch_cancellable(&request, &Config::default(), &progress, &worker_cancel).await;
+            let _ = tx.send(Message::Done(Box::new(result)));
+            repaint();
         });
         self.error = None;
         self.running = Some(Running { rx, cancel, progress: "starting".into() });
+    }
+
+    /// The saved connection whose token to use: the chosen one, when it is for this back-end.
+    fn token_name(&self) -> Option<String> {
+        self.chosen.clone().filter(|n| self.connections.get(n).is_some_and(|c| c.backend == self.backend))
+    }
+
+    /// A tab title for the search the fields describe.
+    pub fn search_title(&self) -> String {
+        format!("{} search: {}", self.backend.name(), self.search.service.trim())
+    }
+
+    /// Starts the search the fields describe, feeding a traces view; an error in the fields is
+    /// said in the dialog. The dialog closes when the search starts.
+    pub fn start_search(
+        &mut self,
+        runtime: &tokio::runtime::Handle,
+        repaint: impl Fn() + Send + Sync + 'static,
+    ) -> Option<SearchRun> {
+        match self.search.query(self.backend, &self.base) {
+            Ok(query) => {
+                self.error = None;
+                self.open = false;
+                Some(SearchRun::start(query, Token::new(&self.token), self.token_name(), runtime, repaint))
+            }
+            Err(e) => {
+                self.error = Some(e);
+                None
+            }
+        }
     }
 
     /// Takes the fetch's news; returns what it fetched once it is done.
@@ -217,10 +326,14 @@ impl FetchDialog {
         None
     }
 
-    /// The dialog's contents; returns true when the user asked to fetch.
-    pub fn ui(&mut self, ui: &mut Ui) -> bool {
-        let mut go = false;
+    /// The dialog's contents; returns what the user asked for.
+    pub fn ui(&mut self, ui: &mut Ui) -> Option<DialogRequest> {
+        let mut go = None;
         let mut chosen = None;
+        ui.horizontal(|ui| {
+            ui.selectable_value(&mut self.searching, false, "Fetch one trace");
+            ui.selectable_value(&mut self.searching, true, "Search traces");
+        });
         egui::Grid::new("fetch-fields").num_columns(2).show(ui, |ui| {
             if !self.connections.list.is_empty() {
                 let label = ui.label("Saved connection");
@@ -270,14 +383,18 @@ impl FetchDialog {
             };
             ui.add(egui::TextEdit::singleline(&mut self.token).password(true).hint_text(hint)).labelled_by(token.id);
             ui.end_row();
-            let trace = ui.label("Trace id or URL");
-            ui.add(
-                egui::TextEdit::singleline(&mut self.trace)
-                    .hint_text("hex id, or a pasted trace page URL")
-                    .desired_width(360.0),
-            )
-            .labelled_by(trace.id);
-            ui.end_row();
+            if self.searching {
+                self.search_fields(ui);
+            } else {
+                let trace = ui.label("Trace id or URL");
+                ui.add(
+                    egui::TextEdit::singleline(&mut self.trace)
+                        .hint_text("hex id, or a pasted trace page URL")
+                        .desired_width(360.0),
+                )
+                .labelled_by(trace.id);
+                ui.end_row();
+            }
         });
         ui.horizontal(|ui| match &self.running {
             Some(running) => {
@@ -287,9 +404,18 @@ impl FetchDialog {
                     running.cancel.cancel();
                 }
             }
+            None if self.searching => {
+                let can = self.backend != Backend::Sentry;
+                if ui.add_enabled(can, egui::Button::new("Search")).clicked() {
+                    go = Some(DialogRequest::Search);
+                }
+                if !can {
+                    ui.label(RichText::new("searching Sentry is not supported; fetch by trace id").weak());
+                }
+            }
             None => {
                 if ui.button("Fetch").clicked() {
-                    go = true;
+                    go = Some(DialogRequest::Fetch);
                 }
             }
         });
@@ -312,6 +438,23 @@ impl FetchDialog {
             self.choose(name);
         }
         go
+    }
+
+    /// The search's own fields, in the dialog's grid.
+    fn search_fields(&mut self, ui: &mut Ui) {
+        let fields = &mut self.search;
+        let mut text = |ui: &mut Ui, label: &str, value: &mut String, hint: &str| {
+            let label = ui.label(label);
+            ui.add(egui::TextEdit::singleline(value).hint_text(hint).desired_width(360.0)).labelled_by(label.id);
+            ui.end_row();
+        };
+        text(ui, "Service", &mut fields.service, "the service whose traces to find, e.g. slack-app");
+        text(ui, "Operation", &mut fields.operation, "optional: a span name, e.g. POST /slack/interactions");
+        text(ui, "Started within", &mut fields.since, "how far back: 15m, 1h, 24h");
+        text(ui, "Min duration", &mut fields.min_duration, "optional: only traces with a span this long, e.g. 3s");
+        let label = ui.label("Limit");
+        ui.add(egui::DragValue::new(&mut fields.limit).range(1..=10_000)).labelled_by(label.id);
+        ui.end_row();
     }
 
     /// Save the fields as a connection, or forget the chosen one.

@@ -8,6 +8,7 @@ pub mod fetch_dialog;
 mod loader;
 pub mod overlay;
 pub mod replay_panel;
+pub mod search_run;
 mod search;
 mod settings;
 mod span_table;
