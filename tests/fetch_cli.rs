@@ -2,23 +2,9 @@
 
 mod fetch_support;
 
-use std::process::{Command, Output};
-
-use fetch_support::{Fake, Reply, file};
+use fetch_support::{Fake, Reply, file, tracedeck};
 
 const ID: &str = "5f3c9a1e7b2d4c8e9a0b1c2d3e4f5a6b";
-
-async fn tracedeck(args: Vec<String>) -> Output {
-    tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_tracedeck"))
-            .args(&args)
-            .env("TRACEDECK_TOKEN_JAEGER", "cli-secret-token")
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap()
-}
 
 fn args(fake: &Fake, extra: &[&str]) -> Vec<String> {
     let mut args: Vec<String> = ["fetch", "--from", "jaeger", "--url", &fake.base(), ID].map(String::from).to_vec();
