@@ -2,23 +2,9 @@
 
 mod fetch_support;
 
-use std::process::{Command, Output};
-
-use fetch_support::{Fake, Reply, file};
+use fetch_support::{Fake, Reply, file, tracedeck, tracedeck_with_env};
 
 const ID: &str = "5f3c9a1e7b2d4c8e9a0b1c2d3e4f5a6b";
-
-async fn tracedeck(args: Vec<String>) -> Output {
-    tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_tracedeck"))
-            .args(&args)
-            .env("TRACEDECK_TOKEN_JAEGER", "cli-secret-token")
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap()
-}
 
 fn args(fake: &Fake, extra: &[&str]) -> Vec<String> {
     let mut args: Vec<String> = ["fetch", "--from", "jaeger", "--url", &fake.base(), ID].map(String::from).to_vec();
@@ -72,24 +58,16 @@ async fn without_a_file_it_prints_one_line_and_errors_never_show_the_token() {
 }
 
 /// Runs the binary with the connections file at `file` and the given environment.
-async fn with_connections(file: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let (file, args) = (file.to_owned(), args.iter().map(|s| s.to_string()).collect::<Vec<_>>());
-    let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_tracedeck"))
-            .args(&args)
-            .env("TRACEDECK_CONNECTIONS", &file)
-            .envs(env)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap()
+async fn with_connections(file: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    env.push(("TRACEDECK_CONNECTIONS".into(), file.display().to_string()));
+    tracedeck_with_env(args.iter().map(|s| s.to_string()).collect(), env).await
 }
 
 #[tokio::test]
 async fn saved_connections_are_added_listed_used_and_removed() {
-    let fake = Fake::start(vec![Reply::ok(file("sample-traces/incident-before.jaeger.json"))]).await;
+    let jaeger = file("sample-traces/incident-before.jaeger.json");
+    let fake = Fake::start(vec![Reply::ok(jaeger.clone()), Reply::ok(jaeger)]).await;
     let dir = std::env::temp_dir().join(format!("tracedeck-connections-cli-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let connections = dir.join("connections.json");
@@ -116,6 +94,12 @@ async fn saved_connections_are_added_listed_used_and_removed() {
     assert!(String::from_utf8_lossy(&fetched.stdout).contains("missed"), "a verdict line");
     assert_eq!(fake.seen()[0].path, format!("/api/traces/{ID}"));
     assert_eq!(fake.seen()[0].headers["authorization"], "Bearer conn-secret-token");
+
+    let searched =
+        with_connections(&connections, &["search", "--connection", "local-jaeger", "--service", "front"], &token).await;
+    assert_eq!(searched.status.code(), Some(1), "{}", String::from_utf8_lossy(&searched.stderr));
+    assert!(String::from_utf8_lossy(&searched.stdout).contains("1 of 1 missed"), "the search used the connection");
+    assert_eq!(fake.seen()[1].path, "/api/traces");
 
     let unknown = with_connections(&connections, &["fetch", "--connection", "nope", ID], &[]).await;
     assert_eq!(unknown.status.code(), Some(2));

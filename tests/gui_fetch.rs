@@ -10,13 +10,18 @@ use std::time::{Duration, Instant};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use fetch_support::{Fake, Reply, file};
+use tracedeck::analysis::Profile;
 use tracedeck::ui::FetchDialog;
 use tracedeck::ui::fetch_dialog::DialogRequest;
+use tracedeck::ui::search_run::SearchRun;
+use tracedeck::ui::traces_view::TracesView;
 
 struct State {
     dialog: FetchDialog,
     runtime: tokio::runtime::Handle,
     fetched: Option<usize>,
+    /// A search the dialog started, and the traces view it feeds (as the window's tab does).
+    search: Option<(SearchRun, TracesView)>,
 }
 
 fn harness(runtime: &tokio::runtime::Runtime) -> Harness<'static, State> {
@@ -25,13 +30,25 @@ fn harness(runtime: &tokio::runtime::Runtime) -> Harness<'static, State> {
 
 fn harness_with(runtime: &tokio::runtime::Runtime, mut dialog: FetchDialog) -> Harness<'static, State> {
     dialog.open = true;
-    let state = State { dialog, runtime: runtime.handle().clone(), fetched: None };
+    let state = State { dialog, runtime: runtime.handle().clone(), fetched: None, search: None };
     Harness::builder().with_size(egui::vec2(900.0, 500.0)).build_ui_state(
         |ui, state: &mut State| {
             egui::CentralPanel::default().show(ui, |ui| {
-                if state.dialog.ui(ui) == Some(DialogRequest::Fetch) {
-                    let handle = state.runtime.clone();
-                    state.dialog.start(&handle, || {});
+                let handle = state.runtime.clone();
+                match state.dialog.ui(ui) {
+                    Some(DialogRequest::Fetch) => state.dialog.start(&handle, || {}),
+                    Some(DialogRequest::Search) => {
+                        if let Some(run) = state.dialog.start_search(&handle, || {}) {
+                            let profile = Profile::built_in("slack").unwrap();
+                            state.search = Some((run, TracesView::new(Vec::new(), Vec::new(), &profile, Vec::new())));
+                        }
+                    }
+                    None => {}
+                }
+                if let Some((run, view)) = &mut state.search {
+                    run.poll(view);
+                    run.ui(ui, view.len());
+                    view.ui(ui);
                 }
             });
             if let Some(fetched) = state.dialog.poll() {
@@ -159,4 +176,56 @@ fn a_connections_file_that_cannot_be_read_is_said_and_left_alone() {
     assert!(note.contains("connections.json") && note.contains("line 1"), "{note}");
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "{ not json", "the file is left as it was");
     std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+}
+
+#[test]
+fn searching_zipkin_fills_a_traces_view_as_the_traces_arrive() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    // Zipkin answers a search with an array of traces, each an array of spans.
+    let spans: Vec<serde_json::Value> = serde_json::from_slice(&file("sample-traces/many-before.zipkin.json")).unwrap();
+    let mut traces: Vec<Vec<serde_json::Value>> = Vec::new();
+    for span in spans {
+        match traces.iter_mut().find(|t| t[0]["traceId"] == span["traceId"]) {
+            Some(trace) => trace.push(span),
+            None => traces.push(vec![span]),
+        }
+    }
+    let fake = runtime.block_on(Fake::start(vec![Reply::ok(serde_json::to_vec(&traces).unwrap())]));
+    let mut h = harness(&runtime);
+    h.run_steps(2);
+    h.get_by_label("Search traces").click();
+    h.run_steps(2);
+    h.get_by_label("Zipkin").click();
+    h.run_steps(1);
+    type_into(&mut h, "Base URL", &fake.base());
+    type_into(&mut h, "Service", "slack-app");
+    type_into(&mut h, "Min duration", "3s");
+    h.get_by_label("Search").click();
+    wait(&mut h, |h| shown(h).iter().any(|t| t.contains("found 2400 traces of service")));
+    let seen = &fake.seen()[0];
+    assert_eq!(seen.path, "/api/v2/traces");
+    let query = seen.query.clone().unwrap_or_default();
+    assert!(query.contains("serviceName=slack-app") && query.contains("minDuration=3000000"), "{query}");
+    h.run_steps(2);
+    assert!(
+        shown(&h).iter().any(|t| t.contains("of 2400 missed the 3 s deadline")),
+        "the traces view sums up every trace found: {:?}",
+        shown(&h).iter().take(20).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn a_search_with_a_bad_field_says_which_in_the_dialog() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut h = harness(&runtime);
+    h.run_steps(2);
+    h.get_by_label("Search traces").click();
+    h.run_steps(2);
+    type_into(&mut h, "Base URL", "http://127.0.0.1:9");
+    type_into(&mut h, "Service", "front");
+    type_into(&mut h, "Min duration", "soon");
+    h.get_by_label("Search").click();
+    h.run_steps(2);
+    assert!(shown(&h).iter().any(|t| t.starts_with("Min duration:")), "{:?}", shown(&h));
+    assert!(h.state().search.is_none(), "nothing started");
 }

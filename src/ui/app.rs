@@ -9,11 +9,11 @@ use egui::{Color32, RichText, Ui};
 
 use super::details::{self, DetailsAction};
 use super::fetch_dialog::{DialogRequest, FetchDialog};
-use super::search_run::SearchRun;
 use super::loader::{Contents, INCIDENT_AFTER, INCIDENT_BEFORE, Loading, Source};
 use super::overlay::Overlay;
 use super::replay_panel::{ReplayPanel, ReplayRequest};
 use super::search::Search;
+use super::search_run::SearchRun;
 use super::settings::{Settings, ThemeChoice};
 use super::span_table::SpanTable;
 use super::theme;
@@ -132,7 +132,11 @@ impl TraceView {
 enum TabContent {
     Loading(Loading),
     Failed(String),
-    Loaded { format: Option<Format>, view: Box<TraceView>, compare: Option<Box<TraceView>> },
+    Loaded {
+        format: Option<Format>,
+        view: Box<TraceView>,
+        compare: Option<Box<TraceView>>,
+    },
     /// Many traces; the search feeding them, while it runs and after.
     Traces(Box<TracesView>, Option<Box<SearchRun>>),
     Replay(Box<ReplayPanel>),
@@ -406,8 +410,10 @@ impl App {
                     if let Some(profile) = profile {
                         let sources = vec!["received over OTLP".to_owned(); traces.len()];
                         let view = TracesView::new(traces, sources, &profile, errors);
-                        self.tabs
-                            .push(Tab { title: "received traces".into(), content: TabContent::Traces(Box::new(view), None) });
+                        self.tabs.push(Tab {
+                            title: "received traces".into(),
+                            content: TabContent::Traces(Box::new(view), None),
+                        });
                         self.active = self.tabs.len() - 1;
                     }
                 }

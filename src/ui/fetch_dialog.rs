@@ -443,7 +443,7 @@ impl FetchDialog {
     /// The search's own fields, in the dialog's grid.
     fn search_fields(&mut self, ui: &mut Ui) {
         let fields = &mut self.search;
-        let mut text = |ui: &mut Ui, label: &str, value: &mut String, hint: &str| {
+        let text = |ui: &mut Ui, label: &str, value: &mut String, hint: &str| {
             let label = ui.label(label);
             ui.add(egui::TextEdit::singleline(value).hint_text(hint).desired_width(360.0)).labelled_by(label.id);
             ui.end_row();

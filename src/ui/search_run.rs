@@ -115,7 +115,8 @@ impl SearchRun {
                 ui.label(RichText::new(message).weak());
             }
             Some(Err(message)) => {
-                let kept = if found > 0 { format!(" (the {found} trace(s) found before are kept)") } else { String::new() };
+                let kept =
+                    if found > 0 { format!(" (the {found} trace(s) found before are kept)") } else { String::new() };
                 ui.label(RichText::new(format!("{message}{kept}")).color(theme::MISS));
             }
         });
