@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use egui::{Color32, RichText, Ui};
-use egui_plot::{Bar, BarChart, HLine, Plot, PlotPoints, Points, VLine};
+use egui_plot::{Bar, BarChart, HLine, Plot, PlotPoint, PlotPoints, Points, VLine};
 
 use super::theme;
 use crate::analysis::{EndpointStats, Outcome, Profile, Sample, Summary, analyze, by_endpoint, percent};
@@ -14,6 +14,8 @@ use crate::model::{Nanos, Trace, format_duration};
 
 /// The most points the scatter draws; beyond it, points that would overlap are merged.
 const MAX_POINTS: usize = 20_000;
+/// Bars of the response-time histogram.
+const HISTOGRAM_BINS: usize = 40;
 
 /// One trace, as the table and the plots see it.
 #[derive(Clone, Debug)]
@@ -67,6 +69,10 @@ pub struct TracesView {
     profile: Profile,
     first_start: Nanos,
     sort: (Column, bool),
+    /// The scatter's points for a plot width, until the traces change.
+    scatter_points: Option<(usize, ScatterPoints)>,
+    /// The histogram's bin width and counts, until the traces change.
+    histogram: Option<(f64, [u32; HISTOGRAM_BINS])>,
     range: Option<(f64, f64)>,
     drag_from: Option<f64>,
     /// Files that could not be read, with their errors.
@@ -87,6 +93,8 @@ impl TracesView {
             profile: profile.clone(),
             first_start: 0,
             sort: (Column::Response, true),
+            scatter_points: None,
+            histogram: None,
             range: None,
             drag_from: None,
             errors,
@@ -122,6 +130,8 @@ impl TracesView {
         self.first_start = self.rows.iter().map(|r| r.start).min().unwrap_or(0);
         self.order = (0..self.rows.len()).collect();
         self.sort_by(self.sort.0, self.sort.1);
+        self.scatter_points = None;
+        self.histogram = None;
     }
 
     /// How many traces the view holds.
@@ -233,7 +243,19 @@ impl TracesView {
     }
 
     fn scatter(&mut self, ui: &mut Ui) -> Option<usize> {
-        let points = self.points(ui.available_width().max(100.0) as usize);
+        // The points change only with the traces and the plot's width: worked out once for
+        // them, not every frame (at 100,000 traces that would take most of the frame).
+        let width = ui.available_width().max(100.0) as usize;
+        if self.scatter_points.as_ref().is_none_or(|(w, _)| *w != width) {
+            self.scatter_points = Some((width, self.points(width)));
+        }
+        let Some((_, points)) = self.scatter_points.take() else { return None };
+        let open = self.draw_scatter(ui, &points);
+        self.scatter_points = Some((width, points));
+        open
+    }
+
+    fn draw_scatter(&mut self, ui: &mut Ui, points: &ScatterPoints) -> Option<usize> {
         let limit_s = self.profile.limit as f64 / 1e9;
         ui.horizontal(|ui| {
             ui.strong("Response time by start time");
@@ -273,10 +295,8 @@ impl TracesView {
             })
             .show(ui, |plot| {
                 plot.hline(HLine::new("deadline", limit_s).color(theme::MISS).width(1.5));
-                plot.points(Points::new("met", PlotPoints::from(points.met.clone())).color(theme::PASS).radius(2.5));
-                plot.points(
-                    Points::new("missed", PlotPoints::from(points.missed.clone())).color(theme::MISS).radius(3.0),
-                );
+                plot.points(Points::new("met", PlotPoints::Borrowed(&points.met)).color(theme::PASS).radius(2.5));
+                plot.points(Points::new("missed", PlotPoints::Borrowed(&points.missed)).color(theme::MISS).radius(3.0));
                 if let Some((a, b)) = self.range {
                     plot.vline(VLine::new("range start", a).color(Color32::GRAY));
                     plot.vline(VLine::new("range end", b).color(Color32::GRAY));
@@ -323,7 +343,11 @@ impl TracesView {
         if self.rows.len() <= MAX_POINTS {
             let (mut met, mut missed) = (Vec::new(), Vec::new());
             for (x, y, outcome) in all {
-                if outcome == Outcome::Miss { missed.push([x, y]) } else { met.push([x, y]) }
+                if outcome == Outcome::Miss {
+                    missed.push(PlotPoint::new(x, y))
+                } else {
+                    met.push(PlotPoint::new(x, y))
+                }
             }
             return ScatterPoints { met, missed, merged: 0 };
         }
@@ -338,20 +362,28 @@ impl TracesView {
                 merged += 1;
                 continue;
             }
-            if cell.2 { missed.push([x, y]) } else { met.push([x, y]) }
+            if cell.2 { missed.push(PlotPoint::new(x, y)) } else { met.push(PlotPoint::new(x, y)) }
         }
         ScatterPoints { met, missed, merged }
     }
 
-    fn histogram(&self, ui: &mut Ui) {
-        const BINS: usize = 40;
-        let times: Vec<f64> = self.rows.iter().filter_map(|r| r.response).map(|t| t as f64 / 1e9).collect();
-        let max = times.iter().copied().fold(self.profile.limit as f64 / 1e9, f64::max) * 1.02;
-        let width = max / BINS as f64;
-        let mut counts = [0u32; BINS];
-        for t in &times {
-            counts[((t / width) as usize).min(BINS - 1)] += 1;
+    /// The histogram's bin width (s) and counts, over every judged trace.
+    fn histogram_counts(&self) -> (f64, [u32; HISTOGRAM_BINS]) {
+        let times = || self.rows.iter().filter_map(|r| r.response).map(|t| t as f64 / 1e9);
+        let max = times().fold(self.profile.limit as f64 / 1e9, f64::max) * 1.02;
+        let width = max / HISTOGRAM_BINS as f64;
+        let mut counts = [0u32; HISTOGRAM_BINS];
+        for t in times() {
+            counts[((t / width) as usize).min(HISTOGRAM_BINS - 1)] += 1;
         }
+        (width, counts)
+    }
+
+    fn histogram(&mut self, ui: &mut Ui) {
+        let (width, counts) = match self.histogram {
+            Some(cached) => cached,
+            None => *self.histogram.insert(self.histogram_counts()),
+        };
         let limit_s = self.profile.limit as f64 / 1e9;
         let bars: Vec<Bar> = counts
             .iter()
@@ -472,7 +504,7 @@ impl TracesView {
 }
 
 struct ScatterPoints {
-    met: Vec<[f64; 2]>,
-    missed: Vec<[f64; 2]>,
+    met: Vec<PlotPoint>,
+    missed: Vec<PlotPoint>,
     merged: usize,
 }
