@@ -1,13 +1,21 @@
 //! Frame cost of the waterfall: egui layout (our code plus egui's) and tessellation, no GPU,
-//! for 1k, 100k and 1M spans, at rest, while scrolling, and while zooming into a 1 ms window.
+//! for 1k, 100k and 1M spans, at rest, while scrolling, and while zooming into a 1 ms window;
+//! and of the traces view (scatter, histogram, summary, per-endpoint and trace tables) for
+//! 100,000 traces.
 //!
 //! `cargo bench --bench frame` prints a table. Under `cargo test --all-targets` (no `--bench`
-//! argument) it runs a few frames of the smallest trace only, as a smoke test.
+//! argument) it runs a few frames of the smallest sizes only, as a smoke test.
 
+#[path = "../examples/support/incident_traces.rs"]
+mod incident_traces;
+
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use tracedeck::analysis::Profile;
 use tracedeck::synth::{SynthParams, generate};
 use tracedeck::ui::overlay;
+use tracedeck::ui::traces_view::TracesView;
 use tracedeck::ui::waterfall::Waterfall;
 
 #[derive(Clone, Copy, Debug)]
@@ -47,26 +55,8 @@ fn main() {
                         waterfall.window.end = mid + width / 2.0;
                     }
                 }
-                let input = egui::RawInput {
-                    screen_rect: Some(egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(1600.0, 1000.0))),
-                    ..Default::default()
-                };
-                let start = Instant::now();
-                let mut output = ctx.run_ui(input, |ui| {
-                    egui::CentralPanel::default().show(ui, |ui| waterfall.show(ui, &trace, &overlay, &[]));
-                });
-                let laid_out = start.elapsed();
-                output.textures_delta.clear(); // no GPU here: nothing uploads the font atlas
-                let start = Instant::now();
-                let meshes = ctx.tessellate(output.shapes, output.pixels_per_point);
-                let tessellated = start.elapsed();
-                let vertices: usize = meshes
-                    .iter()
-                    .map(|m| match &m.primitive {
-                        egui::epaint::Primitive::Mesh(mesh) => mesh.vertices.len(),
-                        egui::epaint::Primitive::Callback(_) => 0,
-                    })
-                    .sum();
+                let (laid_out, tessellated, vertices) =
+                    time_frame(&ctx, |ui| waterfall.show(ui, &trace, &overlay, &[]));
                 // A frame that drew nothing would time nothing: make sure rows were painted.
                 assert!(vertices > 2_000, "{spans} spans, {scenario:?}: only {vertices} vertices drawn");
                 if frame >= 2 {
@@ -82,6 +72,61 @@ fn main() {
             );
         }
     }
+    traces_view(if full { 100_000 } else { 2_000 }, frames);
+}
+
+/// Lays out one 1600×1000 frame drawn by `draw` and tessellates it: the two times and the
+/// vertices drawn.
+fn time_frame(ctx: &egui::Context, mut draw: impl FnMut(&mut egui::Ui)) -> (Duration, Duration, usize) {
+    let input = egui::RawInput {
+        screen_rect: Some(egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(1600.0, 1000.0))),
+        ..Default::default()
+    };
+    let start = Instant::now();
+    let mut output = ctx.run_ui(input, |ui| {
+        egui::CentralPanel::default().show(ui, |ui| draw(ui));
+    });
+    let laid_out = start.elapsed();
+    output.textures_delta.clear(); // no GPU here: nothing uploads the font atlas
+    let start = Instant::now();
+    let meshes = ctx.tessellate(output.shapes, output.pixels_per_point);
+    let tessellated = start.elapsed();
+    let vertices = meshes
+        .iter()
+        .map(|m| match &m.primitive {
+            egui::epaint::Primitive::Mesh(mesh) => mesh.vertices.len(),
+            egui::epaint::Primitive::Callback(_) => 0,
+        })
+        .sum();
+    (laid_out, tessellated, vertices)
+}
+
+/// The traces view at rest over `count` traces of the incident endpoint (plots decimated to
+/// what can be seen, statistics over all of them).
+fn traces_view(count: usize, frames: usize) {
+    let mut traces = incident_traces::generate(incident_traces::Era::Before, count / 2, 1);
+    traces.extend(incident_traces::generate(incident_traces::Era::After, count - count / 2, 2));
+    let traces: Vec<_> = traces.into_iter().map(Arc::new).collect();
+    let profile = Profile::built_in("slack").expect("built in");
+    let started = Instant::now();
+    let mut view = TracesView::new(traces, vec![String::new(); count], &profile, Vec::new());
+    println!(
+        "traces view over {count} traces: built (judged and indexed) in {:.0} ms",
+        started.elapsed().as_secs_f64() * 1e3
+    );
+    let ctx = egui::Context::default();
+    let (mut layout, mut tessellation) = (Vec::new(), Vec::new());
+    for frame in 0..frames + 2 {
+        let (laid_out, tessellated, vertices) = time_frame(&ctx, |ui| {
+            view.ui(ui);
+        });
+        assert!(vertices > 2_000, "the traces view drew only {vertices} vertices");
+        if frame >= 2 {
+            layout.push(laid_out);
+            tessellation.push(tessellated);
+        }
+    }
+    println!("{count:>9}  {:<10} {:>24}  {:>24}", "traces", stats(&mut layout), stats(&mut tessellation));
 }
 
 fn stats(samples: &mut [Duration]) -> String {

@@ -6,6 +6,9 @@
 //! SLACK_SIGNING_SECRET=... SLACK_BOT_TOKEN=xoxb-... SLACK_API_URL=http://127.0.0.1:8990/api/ \
 //!   cargo run --release --example slack_app -- --mode buggy --listen 127.0.0.1:3000 --seed 7
 //! ```
+//!
+//! With `--otlp http://127.0.0.1:4318` it exports its own spans to tracedeck's receiver, and
+//! they appear in the Replay panel's waterfall under the replayed request.
 
 use std::net::SocketAddr;
 
@@ -26,6 +29,10 @@ struct Args {
     /// Seeds the queue's delays.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Export the app's own spans to this OTLP/HTTP collector, e.g. tracedeck's receiver
+    /// (Live ▸ Receive OTLP): http://127.0.0.1:4318.
+    #[arg(long, value_name = "URL")]
+    otlp: Option<String>,
 }
 
 #[tokio::main]
@@ -59,6 +66,7 @@ async fn main() -> std::process::ExitCode {
         bot_token,
         api_url,
         log: true,
+        otlp_url: args.otlp,
     };
     let shutdown = CancellationToken::new();
     let stop = shutdown.clone();

@@ -2,23 +2,9 @@
 
 mod fetch_support;
 
-use std::process::{Command, Output};
-
-use fetch_support::{Fake, Reply, file};
+use fetch_support::{Fake, Reply, file, tracedeck, tracedeck_with_env};
 
 const ID: &str = "5f3c9a1e7b2d4c8e9a0b1c2d3e4f5a6b";
-
-async fn tracedeck(args: Vec<String>) -> Output {
-    tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_tracedeck"))
-            .args(&args)
-            .env("TRACEDECK_TOKEN_JAEGER", "cli-secret-token")
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap()
-}
 
 fn args(fake: &Fake, extra: &[&str]) -> Vec<String> {
     let mut args: Vec<String> = ["fetch", "--from", "jaeger", "--url", &fake.base(), ID].map(String::from).to_vec();
@@ -69,4 +55,64 @@ async fn without_a_file_it_prints_one_line_and_errors_never_show_the_token() {
     assert_eq!(refused.status.code(), Some(2));
     assert!(stderr.contains("401 Unauthorized") && stderr.contains(&fake.base()), "{stderr}");
     assert!(!stderr.contains("cli-secret-token") && !String::from_utf8_lossy(&refused.stdout).contains("cli-secret"));
+}
+
+/// Runs the binary with the connections file at `file` and the given environment.
+async fn with_connections(file: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    env.push(("TRACEDECK_CONNECTIONS".into(), file.display().to_string()));
+    tracedeck_with_env(args.iter().map(|s| s.to_string()).collect(), env).await
+}
+
+#[tokio::test]
+async fn saved_connections_are_added_listed_used_and_removed() {
+    let jaeger = file("sample-traces/incident-before.jaeger.json");
+    let fake = Fake::start(vec![Reply::ok(jaeger.clone()), Reply::ok(jaeger)]).await;
+    let dir = std::env::temp_dir().join(format!("tracedeck-connections-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let connections = dir.join("connections.json");
+    let token = [("TRACEDECK_TOKEN_LOCAL_JAEGER", "conn-secret-token")];
+
+    let added = with_connections(
+        &connections,
+        &["connections", "add", "local-jaeger", "--from", "jaeger", "--url", &fake.base()],
+        &[],
+    )
+    .await;
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    let saved = std::fs::read_to_string(&connections).unwrap();
+    assert!(saved.contains("local-jaeger") && saved.contains(&fake.base()), "{saved}");
+
+    let listed = with_connections(&connections, &["connections"], &token).await;
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert!(listed.contains("local-jaeger: Jaeger at"), "{listed}");
+    assert!(listed.contains("token from TRACEDECK_TOKEN_LOCAL_JAEGER"), "{listed}");
+    assert!(!listed.contains("conn-secret-token"), "{listed}");
+
+    let fetched = with_connections(&connections, &["fetch", "--connection", "local-jaeger", ID], &token).await;
+    assert!(fetched.status.success(), "{}", String::from_utf8_lossy(&fetched.stderr));
+    assert!(String::from_utf8_lossy(&fetched.stdout).contains("missed"), "a verdict line");
+    assert_eq!(fake.seen()[0].path, format!("/api/traces/{ID}"));
+    assert_eq!(fake.seen()[0].headers["authorization"], "Bearer conn-secret-token");
+
+    let searched =
+        with_connections(&connections, &["search", "--connection", "local-jaeger", "--service", "front"], &token).await;
+    assert_eq!(searched.status.code(), Some(1), "{}", String::from_utf8_lossy(&searched.stderr));
+    assert!(String::from_utf8_lossy(&searched.stdout).contains("1 of 1 missed"), "the search used the connection");
+    assert_eq!(fake.seen()[1].path, "/api/traces");
+
+    let unknown = with_connections(&connections, &["fetch", "--connection", "nope", ID], &[]).await;
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no connection called \"nope\""));
+
+    let bad =
+        with_connections(&connections, &["connections", "add", "x", "--from", "sentry", "--url", "https://s.io"], &[])
+            .await;
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("organization slug"));
+
+    let removed = with_connections(&connections, &["connections", "remove", "LOCAL-JAEGER"], &[]).await;
+    assert!(removed.status.success());
+    assert!(!std::fs::read_to_string(&connections).unwrap().contains("local-jaeger"));
+    std::fs::remove_dir_all(&dir).unwrap();
 }

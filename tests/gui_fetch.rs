@@ -1,6 +1,7 @@
 //! The Fetch dialog as a person uses it, against a fake Jaeger on this machine: type the base
 //! URL and the trace id, press Fetch, and get the trace; a trace the server does not have is
-//! said plainly in the dialog.
+//! said plainly in the dialog. Saved connections fill the fields, and saving one writes the
+//! connections file without the token.
 
 mod fetch_support;
 
@@ -9,24 +10,45 @@ use std::time::{Duration, Instant};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use fetch_support::{Fake, Reply, file};
+use tracedeck::analysis::Profile;
 use tracedeck::ui::FetchDialog;
+use tracedeck::ui::fetch_dialog::DialogRequest;
+use tracedeck::ui::search_run::SearchRun;
+use tracedeck::ui::traces_view::TracesView;
 
 struct State {
     dialog: FetchDialog,
     runtime: tokio::runtime::Handle,
     fetched: Option<usize>,
+    /// A search the dialog started, and the traces view it feeds (as the window's tab does).
+    search: Option<(SearchRun, TracesView)>,
 }
 
 fn harness(runtime: &tokio::runtime::Runtime) -> Harness<'static, State> {
-    let mut dialog = FetchDialog::default();
+    harness_with(runtime, FetchDialog::default())
+}
+
+fn harness_with(runtime: &tokio::runtime::Runtime, mut dialog: FetchDialog) -> Harness<'static, State> {
     dialog.open = true;
-    let state = State { dialog, runtime: runtime.handle().clone(), fetched: None };
+    let state = State { dialog, runtime: runtime.handle().clone(), fetched: None, search: None };
     Harness::builder().with_size(egui::vec2(900.0, 500.0)).build_ui_state(
         |ui, state: &mut State| {
             egui::CentralPanel::default().show(ui, |ui| {
-                if state.dialog.ui(ui) {
-                    let handle = state.runtime.clone();
-                    state.dialog.start(&handle, || {});
+                let handle = state.runtime.clone();
+                match state.dialog.ui(ui) {
+                    Some(DialogRequest::Fetch) => state.dialog.start(&handle, || {}),
+                    Some(DialogRequest::Search) => {
+                        if let Some(run) = state.dialog.start_search(&handle, || {}) {
+                            let profile = Profile::built_in("slack").unwrap();
+                            state.search = Some((run, TracesView::new(Vec::new(), Vec::new(), &profile, Vec::new())));
+                        }
+                    }
+                    None => {}
+                }
+                if let Some((run, view)) = &mut state.search {
+                    run.poll(view);
+                    run.ui(ui, view.len());
+                    view.ui(ui);
                 }
             });
             if let Some(fetched) = state.dialog.poll() {
@@ -88,4 +110,122 @@ fn a_trace_the_server_does_not_have_is_an_error_in_the_dialog() {
     assert!(error.contains("0123456789abcdef"), "the error names the trace: {error}");
     assert_eq!(h.state().fetched, None);
     assert!(h.query_all_by_label("Fetch").next().is_some(), "the dialog can fetch again");
+}
+
+/// A connections file of its own for one test.
+fn connections_file(test: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("tracedeck-gui-fetch-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join("connections.json")
+}
+
+#[test]
+fn a_saved_connection_fills_the_fields_and_fetches() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let fake = runtime.block_on(Fake::start(vec![Reply::ok(file("sample-traces/incident-before.jaeger.json"))]));
+    let path = connections_file("choose");
+    let saved =
+        format!(r#"{{"connections": [{{"name": "local jaeger", "backend": "jaeger", "base": "{}"}}]}}"#, fake.base());
+    std::fs::write(&path, saved).unwrap();
+    let mut h = harness_with(&runtime, FetchDialog::with_connections(Some(path.clone())));
+    h.run_steps(2);
+    h.get_by_label("Saved connection").click();
+    h.run_steps(2);
+    h.get_by_label("local jaeger (Jaeger)").click();
+    h.run_steps(2);
+    let base = h.get_by_label("Base URL").accesskit_node().value();
+    assert_eq!(base.as_deref(), Some(fake.base().as_str()), "the connection filled in the base URL");
+    type_into(&mut h, "Trace id or URL", "5f3c9a1e7b2d4c8e");
+    h.get_by_label("Fetch").click();
+    wait(&mut h, |h| h.state().fetched.is_some());
+    assert_eq!(fake.seen()[0].path, "/api/traces/5f3c9a1e7b2d4c8e");
+    std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+}
+
+#[test]
+fn saving_a_connection_writes_the_file_without_the_token() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let path = connections_file("save");
+    let mut h = harness_with(&runtime, FetchDialog::with_connections(Some(path.clone())));
+    h.run_steps(2);
+    type_into(&mut h, "Base URL", "http://127.0.0.1:16686");
+    type_into(&mut h, "Token", "tok-do-not-write");
+    type_into(&mut h, "Save as", "staging jaeger");
+    h.get_by_label("Save connection").click();
+    wait(&mut h, |h| shown(h).iter().any(|t| t.contains("saved staging jaeger")));
+    let written = std::fs::read_to_string(&path).unwrap();
+    assert!(written.contains("staging jaeger") && written.contains("http://127.0.0.1:16686"), "{written}");
+    assert!(!written.contains("tok-do-not-write"), "no token in the file: {written}");
+    assert!(h.query_all_by_label("Forget connection").next().is_some(), "the saved connection is chosen");
+    h.get_by_label("Forget connection").click();
+    h.run_steps(2);
+    assert!(!std::fs::read_to_string(&path).unwrap().contains("staging jaeger"), "forgotten");
+    std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+}
+
+#[test]
+fn a_connections_file_that_cannot_be_read_is_said_and_left_alone() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let path = connections_file("broken");
+    std::fs::write(&path, "{ not json").unwrap();
+    let mut h = harness_with(&runtime, FetchDialog::with_connections(Some(path.clone())));
+    h.run_steps(2);
+    let note = shown(&h).into_iter().find(|t| t.contains("saved connections are not available"));
+    let note = note.expect("the broken file is said");
+    assert!(note.contains("connections.json") && note.contains("line 1"), "{note}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "{ not json", "the file is left as it was");
+    std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+}
+
+#[test]
+fn searching_zipkin_fills_a_traces_view_as_the_traces_arrive() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    // Zipkin answers a search with an array of traces, each an array of spans.
+    let spans: Vec<serde_json::Value> = serde_json::from_slice(&file("sample-traces/many-before.zipkin.json")).unwrap();
+    let mut traces: Vec<Vec<serde_json::Value>> = Vec::new();
+    for span in spans {
+        match traces.iter_mut().find(|t| t[0]["traceId"] == span["traceId"]) {
+            Some(trace) => trace.push(span),
+            None => traces.push(vec![span]),
+        }
+    }
+    let fake = runtime.block_on(Fake::start(vec![Reply::ok(serde_json::to_vec(&traces).unwrap())]));
+    let mut h = harness(&runtime);
+    h.run_steps(2);
+    h.get_by_label("Search traces").click();
+    h.run_steps(2);
+    h.get_by_label("Zipkin").click();
+    h.run_steps(1);
+    type_into(&mut h, "Base URL", &fake.base());
+    type_into(&mut h, "Service", "slack-app");
+    type_into(&mut h, "Min duration", "3s");
+    h.get_by_label("Search").click();
+    wait(&mut h, |h| shown(h).iter().any(|t| t.contains("found 2400 traces of service")));
+    let seen = &fake.seen()[0];
+    assert_eq!(seen.path, "/api/v2/traces");
+    let query = seen.query.clone().unwrap_or_default();
+    assert!(query.contains("serviceName=slack-app") && query.contains("minDuration=3000000"), "{query}");
+    h.run_steps(2);
+    assert!(
+        shown(&h).iter().any(|t| t.contains("of 2400 missed the 3 s deadline")),
+        "the traces view sums up every trace found: {:?}",
+        shown(&h).iter().take(20).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn a_search_with_a_bad_field_says_which_in_the_dialog() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut h = harness(&runtime);
+    h.run_steps(2);
+    h.get_by_label("Search traces").click();
+    h.run_steps(2);
+    type_into(&mut h, "Base URL", "http://127.0.0.1:9");
+    type_into(&mut h, "Service", "front");
+    type_into(&mut h, "Min duration", "soon");
+    h.get_by_label("Search").click();
+    h.run_steps(2);
+    assert!(shown(&h).iter().any(|t| t.starts_with("Min duration:")), "{:?}", shown(&h));
+    assert!(h.state().search.is_none(), "nothing started");
 }

@@ -4,11 +4,10 @@
 use std::io::{self, Write};
 
 use super::report::{FileError, Report, TraceReport};
-use super::summary::{Gate, SummaryReport, WorstTrace};
+use super::summary::{Gate, Origin, SummaryReport};
 use super::{CheckArgs, Format};
-use crate::analysis::{Outcome, Sample, Summary, analyze, by_endpoint};
+use crate::analysis::{MissRate, Outcome, Sample, Summary, analyze};
 use crate::corpus::{self, Progress};
-use crate::model::Trace;
 
 /// The exit status of `check`, worst wins.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
@@ -21,6 +20,24 @@ pub enum Status {
     /// A file could not be read or imported, or a trace could not be judged (unless
     /// `--keep-going`), or no trace was judged at all.
     BadInput = 2,
+}
+
+impl Status {
+    /// The status of judged traces: missed by `rate` or, when given, by the `gate`; `bad` when
+    /// some input failed, which counts unless `keep_going`. Nothing judged is bad input.
+    pub(crate) fn of(rate: MissRate, gate: Option<&Gate>, bad: bool, keep_going: bool) -> Status {
+        let missed = match gate {
+            Some(gate) => !gate.passed,
+            None => rate.missed > 0,
+        };
+        if rate.judged == 0 || (bad && !keep_going) {
+            Status::BadInput
+        } else if missed {
+            Status::Missed
+        } else {
+            Status::Met
+        }
+    }
 }
 
 /// Runs `check`: results to `out` (text, or one JSON document `{profile, traces, errors,
@@ -92,31 +109,19 @@ fn check_files(
     }
     let summary = Summary::of(samples.iter().copied());
     let gate = args.max_miss_rate.map(|max| Gate::new(summary.rate, max));
-    let missed = match &gate {
-        Some(gate) => !gate.passed,
-        None => summary.rate.missed > 0,
-    };
     let bad = !corpus.errors.is_empty() || undecided;
-    let status = if summary.rate.judged == 0 || (bad && !args.keep_going) {
-        Status::BadInput
-    } else if missed {
-        Status::Missed
-    } else {
-        Status::Met
-    };
+    let status = Status::of(summary.rate, gate.as_ref(), bad, args.keep_going);
 
     if args.summary || gate.is_some() {
-        let endpoints = by_endpoint(corpus.traces.iter().map(|t| root_name(&t.trace)).zip(samples.iter().copied()));
-        let worst =
-            summary.worst.and_then(|i| corpus.traces.get(i).map(|t| (t, samples[i]))).map(|(t, s)| WorstTrace {
-                trace_id: t.trace.trace_id().to_string(),
-                file: corpus.file_of(t).display().to_string(),
-                root: root_name(&t.trace).to_owned(),
-                outcome: s.outcome,
-                response: super::report::Time(s.response.unwrap_or_default()),
-            });
-        let files = (corpus.files.len(), corpus.errors.len());
-        let summary = SummaryReport::new(&summary, &endpoints, profile.limit, files, worst, gate);
+        let summary = SummaryReport::of(
+            &summary,
+            &samples,
+            |i| &corpus.traces[i].trace,
+            |i| corpus.file_of(&corpus.traces[i]).display().to_string(),
+            profile.limit,
+            Origin::Files(corpus.files.len(), corpus.errors.len()),
+            gate,
+        );
         match args.format {
             Format::Text => summary.write_text(out)?,
             Format::Json => report.summary = Some(summary),
@@ -131,9 +136,4 @@ fn check_files(
 
 fn names(paths: &[std::path::PathBuf]) -> String {
     paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
-}
-
-/// The endpoint a trace answers: its first root span's name.
-fn root_name(trace: &Trace) -> &str {
-    trace.roots().first().map_or("", |&r| trace.str(trace.span(r).name))
 }

@@ -1,11 +1,11 @@
-//! Durations as people type them: `3s`, `2500ms`, `1.5s`, `500us`.
+//! Durations as people type them: `3s`, `2500ms`, `1.5s`, `500us`, `1h`.
 //!
 //! Written here rather than taken from `humantime`, which does not accept fractions (`1.5s`)
 //! that deadlines often have. Exact: the number is read as decimal text, not as a float.
 
 use crate::model::Nanos;
 
-/// Parses a number (optionally with a fraction) and a unit: `ns`, `us`/`µs`, `ms`, `s`, `m`/`min`.
+/// Parses a number (optionally with a fraction) and a unit: `ns`, `us`/`µs`, `ms`, `s`, `m`/`min`, `h`.
 pub fn parse_duration(text: &str) -> Result<Nanos, String> {
     let trimmed = text.trim();
     let expected = "expected a number and a unit, such as 3s, 2500ms, 1.5s or 500us";
@@ -17,6 +17,7 @@ pub fn parse_duration(text: &str) -> Result<Nanos, String> {
         "ms" => 1_000_000,
         "s" => 1_000_000_000,
         "m" | "min" => 60_000_000_000,
+        "h" => 3_600_000_000_000,
         "" if !number.is_empty() => return Err(format!("{text:?} has no unit; {expected}")),
         _ => return Err(format!("{text:?} is not a duration; {expected}")),
     };
@@ -52,6 +53,7 @@ mod tests {
             ("250ns", 250),
             ("2m", 120_000_000_000),
             ("1min", 60_000_000_000),
+            ("1.5h", 5_400_000_000_000),
             (" 0.001s ", 1_000_000),
             (".5s", 500_000_000),
             ("3 s", 3_000_000_000),
@@ -67,7 +69,7 @@ mod tests {
         let cases = [
             ("banana", "not a duration"),
             ("3", "has no unit"),
-            ("3h", "not a duration"),
+            ("3d", "not a duration"),
             ("", "not a duration"),
             ("s", "not a duration"),
             ("1.2.3s", "not a duration"),

@@ -1,4 +1,6 @@
-//! `tracedeck fetch`: fetch one trace from a back-end, then save it or summarize it.
+//! `tracedeck fetch`: fetch one trace from a back-end, then save it or summarize it; and what
+//! `fetch` and `search` share: the token, the network settings, progress notes, the verdict line
+//! and the careful save.
 //!
 //! With `-o FILE` the answer is saved byte for byte as the back-end sent it (for Sentry, with
 //! the trace id added; see [`crate::fetch::Fetched::body`]): nothing the back-end said is lost
@@ -7,12 +9,13 @@
 
 use std::io::{self, Write};
 use std::path::Path;
+use std::sync::Mutex;
 use std::time::Duration;
 
-use super::{FetchArgs, Status};
-use crate::analysis::analyze;
-use crate::fetch::{self, Progress, Request, Target, TokenSource, find_token};
-use crate::model::format_duration;
+use super::{FetchArgs, NetworkArgs, Status};
+use crate::analysis::{Profile, Verdict, analyze};
+use crate::fetch::{self, Backend, Connections, Progress, Request, Target, Token, TokenSource, find_token};
+use crate::model::{Trace, format_duration};
 
 /// Runs `fetch`; messages to `out` and `err`.
 pub fn fetch(args: &FetchArgs, out: &mut dyn Write, err: &mut dyn Write) -> Status {
@@ -26,64 +29,130 @@ pub fn fetch(args: &FetchArgs, out: &mut dyn Write, err: &mut dyn Write) -> Stat
 }
 
 fn run(args: &FetchArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), String> {
-    if let Some(path) = &args.output
-        && path.exists()
-        && !args.force
-    {
-        return Err(format!("{} exists; pass --force to replace it", path.display()));
-    }
-    let (token, source) = find_token(args.from, args.connection.as_deref(), |k| std::env::var(k).ok());
-    if let TokenSource::None(why) = &source {
-        let _ = writeln!(err, "tracedeck: fetching without a token ({why})");
-    }
+    refuse_to_replace(args.output.as_deref(), args.force)?;
+    let (backend, base, org) =
+        endpoint(args.from, args.url.as_deref(), args.org.as_deref(), args.network.connection.as_deref())?;
     let request = Request {
-        target: Target { backend: args.from, base: args.url.clone(), org: args.org.clone(), trace: args.trace.clone() },
-        token,
+        target: Target { backend, base, org, trace: args.trace.clone() },
+        token: token(backend, &args.network, err),
     };
-    let config = fetch::Config {
-        timeout: Duration::from_nanos(args.timeout.unsigned_abs()),
-        retries: args.retries,
-        ..fetch::Config::default()
-    };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the network runtime: {e}"))?;
-    let notes = std::sync::Mutex::new(Vec::new());
-    let fetched = runtime
-        .block_on(fetch::fetch(&request, &config, &|progress| {
-            if matches!(progress, Progress::Retrying { .. } | Progress::Step { .. }) {
-                notes.lock().unwrap_or_else(|e| e.into_inner()).push(progress.to_string());
-            }
-        }))
+    let notes = Notes::default();
+    let fetched = runtime()?
+        .block_on(fetch::fetch(&request, &args.network.config(), &|progress| notes.keep(&progress)))
         .map_err(|e| e.message)?;
-    for note in notes.into_inner().unwrap_or_else(|e| e.into_inner()) {
-        let _ = writeln!(err, "tracedeck: {note}");
-    }
+    notes.write(err);
     match &args.output {
         Some(path) => {
             save(path, &fetched.body, args.force).map_err(|e| format!("{}: cannot write: {e}", path.display()))?
         }
         None => {
             for trace in &fetched.traces {
-                let verdict = analyze(trace, &args.profile);
-                writeln!(
-                    out,
-                    "{}: {} spans over {}; {}",
-                    fetched.source,
-                    trace.len(),
-                    format_duration(trace.duration()),
-                    verdict.headline()
-                )
-                .map_err(|e| e.to_string())?;
+                verdict_line(out, &fetched.source, trace, &args.profile).map_err(|e| e.to_string())?;
             }
         }
     }
     Ok(())
 }
 
+/// The back-end, base URL and organization from the command line, with a saved connection
+/// (`--connection NAME`) filling in what is not given on it.
+pub(super) fn endpoint(
+    from: Option<Backend>,
+    url: Option<&str>,
+    org: Option<&str>,
+    connection: Option<&str>,
+) -> Result<(Backend, Option<String>, Option<String>), String> {
+    let saved = match connection {
+        Some(name) => {
+            let path = super::connections::file()?;
+            match Connections::load(&path)?.get(name) {
+                Some(saved) => Some(saved.clone()),
+                None if from.is_some() => None,
+                None => {
+                    return Err(format!("there is no connection called {name:?} in {}; give --from", path.display()));
+                }
+            }
+        }
+        None => None,
+    };
+    let backend = from.or(saved.as_ref().map(|c| c.backend)).ok_or("give the back-end with --from")?;
+    let saved = saved.filter(|c| c.backend == backend);
+    let base = url.map(str::to_owned).or_else(|| saved.as_ref().map(|c| c.base.clone()));
+    Ok((backend, base, org.map(str::to_owned).or_else(|| saved.and_then(|c| c.org))))
+}
+
+impl NetworkArgs {
+    /// The fetch settings these arguments ask for.
+    pub(super) fn config(&self) -> fetch::Config {
+        fetch::Config {
+            timeout: Duration::from_nanos(self.timeout.unsigned_abs()),
+            retries: self.retries,
+            ..fetch::Config::default()
+        }
+    }
+}
+
+/// The token for `backend` (named by `--connection`), saying on `err` when there is none.
+pub(super) fn token(backend: Backend, args: &NetworkArgs, err: &mut dyn Write) -> Option<Token> {
+    let (token, source) = find_token(backend, args.connection.as_deref(), |k| std::env::var(k).ok());
+    if let TokenSource::None(why) = &source {
+        let _ = writeln!(err, "tracedeck: fetching without a token ({why})");
+    }
+    token
+}
+
+/// A runtime for the command's requests.
+pub(super) fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the network runtime: {e}"))
+}
+
+/// Refuses, before any request, to replace an existing `path` without `force`.
+pub(super) fn refuse_to_replace(path: Option<&Path>, force: bool) -> Result<(), String> {
+    match path {
+        Some(path) if path.exists() && !force => Err(format!("{} exists; pass --force to replace it", path.display())),
+        _ => Ok(()),
+    }
+}
+
+/// Progress worth telling on a command line (retries, Sentry's steps), kept until it can be
+/// written: the progress callback cannot reach the command's output.
+#[derive(Default)]
+pub(super) struct Notes(Mutex<Vec<String>>);
+
+impl Notes {
+    /// Keeps `progress` if it is worth telling.
+    pub(super) fn keep(&self, progress: &Progress) {
+        if matches!(progress, Progress::Retrying { .. } | Progress::Step { .. }) {
+            self.0.lock().unwrap_or_else(|e| e.into_inner()).push(progress.to_string());
+        }
+    }
+
+    /// Writes the notes kept so far, and forgets them.
+    pub(super) fn write(&self, err: &mut dyn Write) {
+        for note in std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner())) {
+            let _ = writeln!(err, "tracedeck: {note}");
+        }
+    }
+}
+
+/// Judges `trace` and writes `{source}: {n} spans over {duration}; {headline}`.
+pub(super) fn verdict_line(out: &mut dyn Write, source: &str, trace: &Trace, profile: &Profile) -> io::Result<Verdict> {
+    let verdict = analyze(trace, profile);
+    writeln!(
+        out,
+        "{source}: {} spans over {}; {}",
+        trace.len(),
+        format_duration(trace.duration()),
+        verdict.headline()
+    )?;
+    Ok(verdict)
+}
+
 /// Writes `bytes` to a new file, or over an existing one only when `force`.
-fn save(path: &Path, bytes: &[u8], force: bool) -> io::Result<()> {
+pub(super) fn save(path: &Path, bytes: &[u8], force: bool) -> io::Result<()> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true);
     if force {

@@ -1,15 +1,18 @@
 //! The command line: argument definitions and the headless commands.
 //!
 //! `tracedeck [FILE]... [--span ID]` opens the window (the default command);
-//! `tracedeck check FILE...` judges traces against a deadline without one, for CI. Every
+//! `tracedeck check FILE...` judges traces against a deadline without one, for CI;
+//! `tracedeck fetch` and `tracedeck search` get traces from where they are stored. Every
 //! behaviour lives in the library so it can be tested without the binary; `main.rs` only parses
 //! the arguments and calls [`run`].
 
 mod check;
+mod connections;
 mod duration;
 mod fetch;
 mod replay;
 mod report;
+mod search;
 mod summary;
 
 use std::io::{IsTerminal, Write};
@@ -21,9 +24,11 @@ use std::time::{Duration, Instant};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub use check::{Status, check, check_with_progress};
+pub use connections::connections;
 pub use duration::parse_duration;
 pub use fetch::fetch;
 pub use replay::{CaptureArgs, ReplayArgs, capture, replay};
+pub use search::search;
 
 use crate::analysis::{Profile, Rule};
 use crate::corpus::Progress;
@@ -56,6 +61,16 @@ pub enum Command {
     /// -o, or print one line per trace. Tokens come from TRACEDECK_TOKEN_<NAME>,
     /// SENTRY_AUTH_TOKEN or the OS keychain, never from the command line.
     Fetch(FetchArgs),
+    /// List, add or remove saved connections (back-end, base URL, organization; never tokens),
+    /// which `fetch --connection NAME` and the window's Fetch dialog use. The file is
+    /// TRACEDECK_CONNECTIONS or tracedeck/connections.json in the user's config folder.
+    Connections(ConnectionsArgs),
+    /// Search Jaeger, Tempo or Zipkin for a service's traces; print each one's verdict as it
+    /// arrives, then the summary `check --summary` prints; save them all with -o (OTLP JSON).
+    /// Exit status: 0 when none missed the deadline (also when none was found), 1 when any
+    /// missed it (with --max-miss-rate: when more than that share missed), 2 on bad input, a
+    /// failed search, or a trace that could not be judged (unless --keep-going).
+    Search(SearchArgs),
     /// Replay a captured Slack interaction against an app on this machine, acting as Slack's Web
     /// API for it. Exit status: 0 when every run passed, 1 when any failed, 2 on bad input or a
     /// target that never answered. Reads SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN.
@@ -67,9 +82,9 @@ pub enum Command {
 /// Arguments of `tracedeck fetch`.
 #[derive(Args, Debug)]
 pub struct FetchArgs {
-    /// The back-end.
-    #[arg(long, value_enum, value_name = "BACKEND")]
-    pub from: crate::fetch::Backend,
+    /// The back-end (optional with --connection naming a saved connection).
+    #[arg(long, value_enum, value_name = "BACKEND", required_unless_present = "connection")]
+    pub from: Option<crate::fetch::Backend>,
     /// Its base URL (http://localhost:16686, https://sentry.example.com). Optional for
     /// sentry.io and when TRACE is a URL.
     #[arg(long, value_name = "BASE")]
@@ -86,7 +101,20 @@ pub struct FetchArgs {
     /// Replace FILE if it exists.
     #[arg(long)]
     pub force: bool,
-    /// Names the token to use: TRACEDECK_TOKEN_<NAME> or the keychain entry NAME.
+    /// How to reach the back-end.
+    #[command(flatten)]
+    pub network: NetworkArgs,
+    /// The platform whose deadline the summary line judges against.
+    #[arg(long, value_name = "NAME", default_value = Profile::DEFAULT, value_parser = parse_profile)]
+    pub profile: Profile,
+}
+
+/// How `fetch` and `search` reach a back-end.
+#[derive(Args, Debug)]
+pub struct NetworkArgs {
+    /// A saved connection (see `tracedeck connections`) giving the back-end, base URL and
+    /// organization unless given here; also names the token: TRACEDECK_TOKEN_<NAME> or the
+    /// keychain entry NAME.
     #[arg(long, value_name = "NAME")]
     pub connection: Option<String>,
     /// Limit for each request: 30s, 500ms.
@@ -95,9 +123,97 @@ pub struct FetchArgs {
     /// How many times to retry 429, 5xx, timeouts and refused connections.
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub retries: u32,
-    /// The platform whose deadline the summary line judges against.
+}
+
+/// Arguments of `tracedeck search`.
+#[derive(Args, Debug)]
+pub struct SearchArgs {
+    /// The back-end (Sentry cannot be searched; fetch its traces by id); optional with
+    /// --connection naming a saved connection.
+    #[arg(long, value_enum, value_name = "BACKEND", required_unless_present = "connection")]
+    pub from: Option<crate::fetch::Backend>,
+    /// Its base URL (http://localhost:16686, http://localhost:3200, http://localhost:9411);
+    /// optional with --connection.
+    #[arg(long, value_name = "BASE")]
+    pub url: Option<String>,
+    /// The service whose traces to find.
+    #[arg(long, value_name = "NAME")]
+    pub service: String,
+    /// Only traces with a span of this name in the service.
+    #[arg(long, value_name = "NAME")]
+    pub operation: Option<String>,
+    /// How far back from the end to search: 90m, 1h, 24h.
+    #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = parse_deadline, conflicts_with = "start")]
+    pub since: Nanos,
+    /// The start of the time range, RFC 3339 (2026-05-01T10:00:00Z); instead of --since.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub start: Option<jiff::Timestamp>,
+    /// The end of the time range, RFC 3339; default now.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub end: Option<jiff::Timestamp>,
+    /// Only traces with a span of the service (and operation) at least this long: 3s, 500ms.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub min_duration: Option<Nanos>,
+    /// At most this many traces.
+    #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
+    pub limit: u32,
+    /// Save every trace found to this file, as one OTLP JSON document (`tracedeck check` reads it).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Replace FILE if it exists.
+    #[arg(long)]
+    pub force: bool,
+    /// How to reach the back-end.
+    #[command(flatten)]
+    pub network: NetworkArgs,
+    /// The platform whose deadline the traces are judged against.
     #[arg(long, value_name = "NAME", default_value = Profile::DEFAULT, value_parser = parse_profile)]
     pub profile: Profile,
+    /// A gate for an intermittent miss: exit 1 only when more than P percent of the judged
+    /// traces missed (`5%`, `0.5`), else 0.
+    #[arg(long, value_name = "P%", value_parser = parse_percent)]
+    pub max_miss_rate: Option<f64>,
+    /// Traces that cannot be judged are still reported, but do not make the exit status 2 as
+    /// long as some trace was judged.
+    #[arg(long)]
+    pub keep_going: bool,
+}
+
+/// Arguments of `tracedeck connections`.
+#[derive(Args, Debug)]
+pub struct ConnectionsArgs {
+    /// What to do; without one, list them.
+    #[command(subcommand)]
+    pub action: Option<ConnectionsAction>,
+}
+
+/// What `tracedeck connections` does.
+#[derive(Subcommand, Debug)]
+pub enum ConnectionsAction {
+    /// List the saved connections and where each one's token would come from.
+    List,
+    /// Save a connection (replacing one of the same name).
+    Add {
+        /// What to call it; also names its token (TRACEDECK_TOKEN_<NAME>, keychain entry NAME).
+        name: String,
+        /// The back-end.
+        #[arg(long, value_enum, value_name = "BACKEND")]
+        from: crate::fetch::Backend,
+        /// Its base URL.
+        #[arg(long, value_name = "BASE")]
+        url: String,
+        /// Sentry organization slug.
+        #[arg(long, value_name = "ORG")]
+        org: Option<String>,
+        /// Read a token from standard input and save it in the OS keychain (never in the file).
+        #[arg(long)]
+        token_from_stdin: bool,
+    },
+    /// Forget a connection.
+    Remove {
+        /// Its name.
+        name: String,
+    },
 }
 
 /// Arguments of `tracedeck check`.
@@ -186,6 +302,13 @@ fn parse_percent(text: &str) -> Result<f64, String> {
     }
 }
 
+/// A time in RFC 3339, with its offset: `2026-05-01T10:00:00Z`, `2026-05-01T12:00:00+02:00`.
+fn parse_time(text: &str) -> Result<jiff::Timestamp, String> {
+    text.trim().parse().map_err(|e| {
+        format!("{text:?} is not a time: {e}; expected RFC 3339 with an offset, such as 2026-05-01T10:00:00Z")
+    })
+}
+
 fn parse_deadline(text: &str) -> Result<Nanos, String> {
     match parse_duration(text)? {
         0 => Err("the deadline must be longer than zero".into()),
@@ -206,6 +329,15 @@ pub fn run(cli: Cli) -> ExitCode {
         }
         Some(Command::Fetch(args)) => {
             let status = fetch(&args, &mut std::io::stdout().lock(), &mut std::io::stderr().lock());
+            ExitCode::from(status as u8)
+        }
+        Some(Command::Connections(args)) => {
+            let (mut input, mut out) = (std::io::stdin().lock(), std::io::stdout().lock());
+            let status = connections(&args, &mut input, &mut out, &mut std::io::stderr().lock());
+            ExitCode::from(status as u8)
+        }
+        Some(Command::Search(args)) => {
+            let status = search(&args, &mut std::io::stdout().lock(), &mut std::io::stderr().lock());
             ExitCode::from(status as u8)
         }
         Some(Command::Replay(args)) => {

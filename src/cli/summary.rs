@@ -10,17 +10,18 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::report::Time;
-use crate::analysis::{EndpointStats, Interval, MissRate, Outcome, Percentiles, Summary, percent};
-use crate::model::{Nanos, format_duration};
+use crate::analysis::{Interval, MissRate, Outcome, Percentiles, Sample, Summary, by_endpoint, percent};
+use crate::model::{Nanos, Trace, format_duration};
 
 /// The worst trace, named.
 #[derive(Serialize)]
-pub(crate) struct WorstTrace {
-    pub(crate) trace_id: String,
-    pub(crate) file: String,
-    pub(crate) root: String,
-    pub(crate) outcome: Outcome,
-    pub(crate) response: Time,
+struct WorstTrace {
+    trace_id: String,
+    /// Where it came from: its file, or the back-end.
+    file: String,
+    root: String,
+    outcome: Outcome,
+    response: Time,
 }
 
 #[derive(Serialize)]
@@ -92,6 +93,14 @@ impl Gate {
     }
 }
 
+/// Where the summed-up traces came from.
+pub(crate) enum Origin {
+    /// Files: how many, and how many of them could not be read.
+    Files(usize, usize),
+    /// A back-end's answer (`Jaeger at http://host:16686`).
+    Backend(String),
+}
+
 /// The whole summary.
 #[derive(Serialize)]
 pub(crate) struct SummaryReport {
@@ -99,24 +108,43 @@ pub(crate) struct SummaryReport {
     rate: Rate,
     files: usize,
     unreadable_files: usize,
+    /// The back-end, when the traces came from one rather than from files.
+    #[serde(skip)]
+    backend: Option<String>,
     worst: Option<WorstTrace>,
     by_endpoint: Vec<Endpoint>,
     gate: Option<Gate>,
 }
 
 impl SummaryReport {
-    pub(crate) fn new(
+    /// Sums up judged traces: `samples[i]` is the verdict of `trace(i)`, which came from
+    /// `place(i)` (a file, or a back-end); `summary` is [`Summary::of`] the samples.
+    pub(crate) fn of<'t>(
         summary: &Summary,
-        endpoints: &[EndpointStats],
+        samples: &[Sample],
+        trace: impl Fn(usize) -> &'t Trace,
+        place: impl Fn(usize) -> String,
         limit: Nanos,
-        files: (usize, usize),
-        worst: Option<WorstTrace>,
+        origin: Origin,
         gate: Option<Gate>,
     ) -> Self {
+        let endpoints = by_endpoint((0..samples.len()).map(|i| root_name(trace(i))).zip(samples.iter().copied()));
+        let worst = summary.worst.filter(|&i| i < samples.len()).map(|i| WorstTrace {
+            trace_id: trace(i).trace_id().to_string(),
+            file: place(i),
+            root: root_name(trace(i)).to_owned(),
+            outcome: samples[i].outcome,
+            response: Time(samples[i].response.unwrap_or_default()),
+        });
+        let ((files, unreadable_files), backend) = match origin {
+            Origin::Files(files, unreadable) => ((files, unreadable), None),
+            Origin::Backend(name) => ((0, 0), Some(name)),
+        };
         SummaryReport {
             rate: Rate::new(summary, limit),
-            files: files.0,
-            unreadable_files: files.1,
+            files,
+            unreadable_files,
+            backend,
             worst,
             by_endpoint: endpoints
                 .iter()
@@ -133,7 +161,10 @@ impl SummaryReport {
             0 => String::new(),
             n => format!("; {n} could not be read"),
         };
-        writeln!(out, "summary: {} traces from {} file(s){unreadable}", r.traces, self.files)?;
+        match &self.backend {
+            Some(backend) => writeln!(out, "summary: {} traces from {backend}", r.traces)?,
+            None => writeln!(out, "summary: {} traces from {} file(s){unreadable}", r.traces, self.files)?,
+        }
         writeln!(out, "  {}", r.text)?;
         if r.undecided > 0 {
             writeln!(out, "  {} trace(s) could not be judged and are not counted", r.undecided)?;
@@ -172,6 +203,11 @@ impl SummaryReport {
         }
         Ok(())
     }
+}
+
+/// The endpoint a trace answers: its first root span's name.
+fn root_name(trace: &Trace) -> &str {
+    trace.roots().first().map_or("", |&r| trace.str(trace.span(r).name))
 }
 
 fn times_text(t: &Times) -> String {

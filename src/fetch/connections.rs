@@ -1,11 +1,15 @@
 //! Saved connections and where tokens come from.
 //!
-//! A [`Connection`] (name, back-end, base URL, organization) is plain settings and may be
-//! saved anywhere; it never holds a token. Tokens come from the environment
+//! A [`Connection`] (name, back-end, base URL, organization) is plain settings; it never holds
+//! a token. The GUI and `tracedeck fetch --connection NAME` share one file of them
+//! ([`Connections::default_path`]: `TRACEDECK_CONNECTIONS`, else `connections.json` in the
+//! user's config folder, `~/.config/tracedeck/` on Linux). Tokens come from the environment
 //! (`TRACEDECK_TOKEN_<NAME>`, or `SENTRY_AUTH_TOKEN` for Sentry) or from the OS keychain (the
 //! `keyring` crate: macOS Keychain, Windows Credential Manager, the Secret Service on Linux).
 //! Where no keychain service runs (headless machines, CI) lookups say so and the environment
 //! is the only source. tracedeck never writes a token to a file itself.
+
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -16,6 +20,7 @@ const KEYCHAIN_SERVICE: &str = "tracedeck";
 
 /// A saved back-end: everything needed to fetch except the token.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Connection {
     /// What the user calls it ("prod sentry"); also names its token's environment variable
     /// and keychain entry.
@@ -35,6 +40,18 @@ impl Connection {
         Target { backend: self.backend, base: Some(self.base.clone()), org: self.org.clone(), trace: trace.to_owned() }
     }
 
+    /// Checks what a user typed: a name, an http(s) base URL, and for Sentry an organization.
+    pub fn check(&self) -> Result<(), String> {
+        if self.name.trim().is_empty() {
+            return Err("give the connection a name".to_owned());
+        }
+        super::target::parse_url(self.base.trim()).map_err(|e| e.message)?;
+        if self.backend == Backend::Sentry && self.org.as_deref().is_none_or(|o| o.trim().is_empty()) {
+            return Err("a Sentry connection needs the organization slug".to_owned());
+        }
+        Ok(())
+    }
+
     /// The environment variable holding this connection's token: `TRACEDECK_TOKEN_` and the
     /// name in upper case, other characters than letters and digits as `_`.
     pub fn token_variable(&self) -> String {
@@ -48,15 +65,67 @@ fn token_variable(name: &str) -> String {
     format!("TRACEDECK_TOKEN_{name}")
 }
 
-/// The saved connections, as one serde value (the GUI keeps it in its settings).
+/// The saved connections: the contents of the connections file,
+/// `{"connections": [{"name": "prod", "backend": "sentry", "base": "https://sentry.io", "org": "acme"}]}`.
 #[derive(Clone, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Connections {
     /// In the user's order.
+    #[serde(rename = "connections")]
     pub list: Vec<Connection>,
 }
 
 impl Connections {
+    /// Where the connections file is: `TRACEDECK_CONNECTIONS` when set, else
+    /// `tracedeck/connections.json` in the user's config folder. `None` when neither is known.
+    pub fn default_path() -> Option<PathBuf> {
+        match std::env::var_os("TRACEDECK_CONNECTIONS") {
+            Some(path) if !path.is_empty() => Some(PathBuf::from(path)),
+            _ => dirs::config_dir().map(|dir| dir.join("tracedeck").join("connections.json")),
+        }
+    }
+
+    /// Reads the connections file; a file that does not exist yet holds none. An error names
+    /// the file and the place in it.
+    pub fn load(path: &Path) -> Result<Connections, String> {
+        let bytes = match std::fs::read(path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Connections::default()),
+            Err(e) => return Err(format!("{}: cannot read the connections file: {e}", path.display())),
+        };
+        crate::formats::json::from_slice::<Connections>(&bytes).map_err(|e| {
+            let hint = if e.message.contains("`token`") {
+                "; tokens are not kept in this file: set TRACEDECK_TOKEN_<NAME> or save the token in the OS keychain"
+            } else {
+                ""
+            };
+            format!("{}: {}: {}{hint}", path.display(), e.place, e.message)
+        })
+    }
+
+    /// Writes the connections file (creating its folder), replacing it in one step so a crash
+    /// never leaves half a file. It holds no tokens.
+    pub fn save(&self, path: &Path) -> Result<(), String> {
+        let fail = |e: std::io::Error| format!("{}: cannot save the connections: {e}", path.display());
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(fail)?;
+        }
+        let mut json = serde_json::to_vec_pretty(self).map_err(|e| fail(std::io::Error::other(e)))?;
+        json.push(b'\n');
+        let partial = path.with_extension("json.partial");
+        std::fs::write(&partial, json).and_then(|()| std::fs::rename(&partial, path)).map_err(|e| {
+            let _ = std::fs::remove_file(&partial);
+            fail(e)
+        })
+    }
+
+    /// Removes the connection called `name` (case-insensitive); whether there was one.
+    pub fn remove(&mut self, name: &str) -> bool {
+        let before = self.list.len();
+        self.list.retain(|c| !c.name.eq_ignore_ascii_case(name));
+        self.list.len() != before
+    }
+
     /// The connection called `name` (case-insensitive).
     pub fn get(&self, name: &str) -> Option<&Connection> {
         self.list.iter().find(|c| c.name.eq_ignore_ascii_case(name))
@@ -145,10 +214,41 @@ mod tests {
         });
         assert_eq!(connections.list.len(), 1, "same name replaces");
         let json = serde_json::to_string(&connections).unwrap();
-        assert_eq!(json, r#"{"list":[{"name":"Prod Sentry","backend":"sentry","base":"x"}]}"#);
+        assert_eq!(json, r#"{"connections":[{"name":"Prod Sentry","backend":"sentry","base":"x"}]}"#);
         let back: Connections = serde_json::from_str(&json).unwrap();
         assert_eq!(back, connections);
         assert_eq!(back.get("prod SENTRY").unwrap().token_variable(), "TRACEDECK_TOKEN_PROD_SENTRY");
+    }
+
+    #[test]
+    fn the_file_saves_and_loads_and_bad_files_say_where() {
+        let dir = std::env::temp_dir().join(format!("tracedeck-connections-{}", std::process::id()));
+        let path = dir.join("nested").join("connections.json");
+        assert_eq!(Connections::load(&path).unwrap(), Connections::default(), "no file yet: none saved");
+        let mut connections = Connections::default();
+        connections.upsert(Connection {
+            name: "local jaeger".into(),
+            backend: Backend::Jaeger,
+            base: "http://localhost:16686".into(),
+            org: None,
+        });
+        connections.save(&path).unwrap();
+        assert_eq!(Connections::load(&path).unwrap(), connections);
+        assert!(connections.clone().remove("LOCAL JAEGER"));
+
+        std::fs::write(&path, "{\"connections\": [{\"name\": \"x\", \"backend\": \"datadog\", \"base\": \"b\"}]}")
+            .unwrap();
+        let error = Connections::load(&path).unwrap_err();
+        assert!(error.contains("connections.json") && error.contains("connections[0].backend"), "{error}");
+        std::fs::write(
+            &path,
+            r#"{"connections": [{"name": "x", "backend": "jaeger", "base": "b", "token": "secret"}]}"#,
+        )
+        .unwrap();
+        let error = Connections::load(&path).unwrap_err();
+        assert!(error.contains("tokens are not kept in this file"), "{error}");
+        assert!(!error.contains("secret"), "the token is not repeated: {error}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Fetching a trace by id from the back-end that stored it: Sentry, Jaeger, Grafana Tempo or
-//! Zipkin.
+//! Zipkin; and searching Jaeger, Tempo or Zipkin for the traces of a service ([`search()`]).
 //!
 //! Each back-end is a small module that knows its URL scheme and authentication and hands the
 //! bytes it receives to the importer of its format ([`crate::formats`]); nothing here parses
@@ -8,12 +8,14 @@
 //! [`CancellationToken`] fires, retry 429 and 5xx answers with backoff, and fail with a
 //! [`FetchError`] whose message names the server and says what to do.
 //!
-//! Depends on `formats` and `model`; the CLI and the GUI depend on it.
+//! Depends on `formats` and `model` (and `analysis`, to word a duration); the CLI and the GUI
+//! depend on it.
 
 mod connections;
 mod error;
 mod http;
 mod query;
+mod search;
 mod sentry;
 mod target;
 mod token;
@@ -25,6 +27,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use connections::{Connection, Connections, TokenSource, find_token, save_token_in_keychain};
 pub use error::{ErrorKind, FetchError};
+pub use search::{Search, Searched, search, search_cancellable};
 pub use target::Target;
 pub use token::Token;
 
@@ -126,6 +129,18 @@ pub enum Progress {
         /// Of how many.
         of: usize,
     },
+    /// A search's answer was read: it names this many traces.
+    Found {
+        /// How many (0 is an answer, not an error).
+        traces: usize,
+    },
+    /// Fetching one of the traces a search found (Tempo: one request per trace).
+    Trace {
+        /// This trace, from 1.
+        done: usize,
+        /// Of how many.
+        of: usize,
+    },
     /// Reading the answer into traces.
     Reading,
 }
@@ -138,6 +153,10 @@ impl std::fmt::Display for Progress {
             Progress::Retrying { reason, wait } => write!(f, "{reason}; trying again in {:.1} s", wait.as_secs_f64()),
             Progress::Downloading { bytes } => write!(f, "received {} KiB", bytes.div_ceil(1024)),
             Progress::Step { done, of } => write!(f, "event {done} of {of}"),
+            Progress::Found { traces: 0 } => f.write_str("found no traces"),
+            Progress::Found { traces: 1 } => f.write_str("found 1 trace"),
+            Progress::Found { traces } => write!(f, "found {traces} traces"),
+            Progress::Trace { done, of } => write!(f, "trace {done} of {of}"),
             Progress::Reading => f.write_str("reading the trace"),
         }
     }
@@ -176,13 +195,17 @@ pub async fn fetch(
     config: &Config,
     progress: &(dyn Fn(Progress) + Send + Sync),
 ) -> Result<Fetched, FetchError> {
-    let target = &request.target;
-    let resolved = target.resolve()?;
     let http = http::Http::new(config, request.token.as_ref(), progress)?;
+    fetch_with(&http, &request.target).await
+}
+
+/// [`fetch`] with a client already set up (a search fetches its hits on one client).
+async fn fetch_with(http: &http::Http<'_>, target: &Target) -> Result<Fetched, FetchError> {
+    let resolved = target.resolve()?;
     let backend = target.backend;
     let (body, builder, trace_id) = match backend {
-        Backend::Sentry => sentry::fetch(&http, &resolved).await?,
-        _ => query::fetch(&http, backend, &resolved).await?,
+        Backend::Sentry => sentry::fetch(http, &resolved).await?,
+        _ => query::fetch(http, backend, &resolved).await?,
     };
     let source = format!("{} at {}, trace {trace_id}", backend.name(), http::origin(&resolved.base));
     http.report(Progress::Reading);

@@ -57,12 +57,7 @@ impl Target {
             (Some(base), _) if !base.trim().is_empty() => parse_url(base.trim())?,
             (_, Some(url)) => origin_of(url)?,
             _ if self.backend == Backend::Sentry => parse_url(SENTRY_SAAS)?,
-            _ => {
-                return Err(FetchError::input(format!(
-                    "give {name}'s base URL (for example {})",
-                    example_base(self.backend)
-                )));
-            }
+            _ => return Err(missing_base(self.backend)),
         };
         let given_org = self.org.as_deref().map(str::trim).filter(|o| !o.is_empty()).map(str::to_owned);
         let (id, org, query) = match (&pasted, self.backend) {
@@ -91,6 +86,11 @@ impl Target {
     }
 }
 
+/// The error for a back-end whose base URL was not given.
+pub(super) fn missing_base(backend: Backend) -> FetchError {
+    FetchError::input(format!("give {}'s base URL (for example {})", backend.name(), example_base(backend)))
+}
+
 fn example_base(backend: Backend) -> &'static str {
     match backend {
         Backend::Sentry => SENTRY_SAAS,
@@ -100,7 +100,7 @@ fn example_base(backend: Backend) -> &'static str {
     }
 }
 
-fn parse_url(text: &str) -> Result<Url, FetchError> {
+pub(super) fn parse_url(text: &str) -> Result<Url, FetchError> {
     let url = Url::parse(text).map_err(|e| {
         let hint = if text.contains("://") { "" } else { " (start it with http:// or https://)" };
         FetchError::input(format!("{text:?} is not a URL: {e}{hint}"))
@@ -117,7 +117,7 @@ fn origin_of(url: &Url) -> Result<Url, FetchError> {
 
 /// A trace id as `backend` wants it in its URL: lowercase hex; 32 digits for Sentry (dashes of
 /// the UUID form removed), 16 or 32 for Zipkin, 1 to 32 for Jaeger and Tempo.
-fn trace_id(backend: Backend, text: &str) -> Result<String, FetchError> {
+pub(super) fn trace_id(backend: Backend, text: &str) -> Result<String, FetchError> {
     let text = text.trim();
     let hex: String =
         if backend == Backend::Sentry { text.chars().filter(|&c| c != '-').collect() } else { text.to_owned() };

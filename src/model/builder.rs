@@ -240,6 +240,11 @@ impl TraceBuilder {
         self.trace_notes.entry(trace).or_default().push(text.into());
     }
 
+    /// Whether [`note`](Self::note) was already called with `text`.
+    pub(super) fn has_note(&self, text: &str) -> bool {
+        self.notes.iter().any(|n| n == text)
+    }
+
     /// Builds one trace per trace id, ordered by start time. A 64-bit trace id joins the
     /// 128-bit id whose lower half it equals (Zipkin's and Jaeger's lenient matching).
     pub fn build(self) -> Result<Vec<Trace>, BuildError> {

@@ -9,12 +9,14 @@
 
 mod builder;
 mod ids;
+mod merge;
 mod span;
 mod strings;
 mod trace;
 
 pub use builder::{BuildError, RawEvent, RawSpan, TraceBuilder};
 pub use ids::{IdParseError, SpanId, TraceId};
+pub use merge::merge;
 pub use span::{Attr, AttrValue, ErrorRef, Event, Range32, Span, SpanFlags, SpanIdx, SpanKind, Status};
 pub use strings::{StrId, Strings};
 pub use trace::{Children, SkewShift, Trace, Warning};

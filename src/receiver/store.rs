@@ -1,9 +1,9 @@
 //! Received spans, kept per trace id and merged on demand.
 //!
 //! Each request's spans arrive as [`Trace`] fragments (one per trace id in the request). A trace
-//! id keeps its fragments; asking for the trace merges them (written together as one OTLP JSON
-//! document and read back, so parents that arrived in another request are linked and warnings
-//! are recomputed) and caches the result until more spans arrive. Merging costs time linear in
+//! id keeps its fragments; asking for the trace merges them ([`model::merge`]: parents that
+//! arrived in another request are linked and warnings are recomputed) and caches the result
+//! until more spans arrive. Merging costs time linear in
 //! the trace's spans, once per change: cheap for the traces a replay produces.
 
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -11,8 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use foldhash::HashMap;
 use tokio::sync::watch;
 
-use crate::formats::{Format, otlp};
-use crate::model::{Trace, TraceId};
+use crate::model::{self, Trace, TraceId};
 
 #[derive(Default)]
 struct Entry {
@@ -102,13 +101,10 @@ impl Store {
     }
 }
 
-/// One trace from fragments of the same trace id: written together as one OTLP JSON document
-/// and read back.
+/// One trace from fragments of the same trace id.
 fn merge(fragments: &[Trace]) -> Result<Arc<Trace>, String> {
-    let mut json = Vec::new();
-    Format::Otlp.write(fragments, &mut json).map_err(|e| format!("cannot merge the received spans: {e}"))?;
-    let builder = otlp::parse(&json).map_err(|e| format!("cannot merge the received spans: {}", e.message))?;
-    let mut traces = builder.build().map_err(|e| e.to_string())?;
+    let fragments: Vec<&Trace> = fragments.iter().collect();
+    let mut traces = model::merge(&fragments).map_err(|e| e.to_string())?;
     match (traces.pop(), traces.is_empty()) {
         (Some(trace), true) => Ok(Arc::new(trace)),
         _ => Err("the received spans did not merge into one trace".to_owned()),

@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 use super::capture::{Capture, Prepared, SLACK_USER_AGENT};
 use super::mock::{ApiCall, Minted, MockSlack};
 use super::signing::{self, Secret};
+use super::traceparent::TraceParent;
 use super::verdict::{RunVerdict, judge};
 use crate::model::{Nanos, SpanId, TraceId};
 
@@ -346,7 +347,7 @@ async fn send(
     if captured.header("user-agent").is_none() {
         request = request.header("user-agent", SLACK_USER_AGENT);
     }
-    let traceparent = format!("00-{:032x}-{}-01", record.trace_id.0, record.span_id);
+    let traceparent = TraceParent::new(record.trace_id, record.span_id).to_string();
     let request = request
         .header(signing::TIMESTAMP_HEADER, timestamp.to_string())
         .header(signing::SIGNATURE_HEADER, signature)

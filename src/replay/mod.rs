@@ -7,6 +7,7 @@
 //! - [`driver`]: sends the interaction, waits for the app's calls, repeats with concurrency.
 //! - [`verdict`]: pass or fail with a plain reason, and the statistics of many runs.
 //! - [`trace`]: each run as a [`crate::model::Trace`] for the waterfall and the analysis.
+//! - [`traceparent`]: the W3C `traceparent` header that ties the app's spans to a run.
 //! - [`report`]: text, JSON and JUnit output.
 //! - [`demo_app`]: a Slack-style app with the incident's bug and its fix, for trying all this.
 
@@ -18,6 +19,7 @@ mod payload;
 pub mod report;
 pub mod signing;
 pub mod trace;
+pub mod traceparent;
 pub mod verdict;
 
 use std::time::Duration;

@@ -8,11 +8,12 @@ use std::sync::mpsc::{Receiver, channel};
 use egui::{Color32, RichText, Ui};
 
 use super::details::{self, DetailsAction};
-use super::fetch_dialog::FetchDialog;
+use super::fetch_dialog::{DialogRequest, FetchDialog};
 use super::loader::{Contents, INCIDENT_AFTER, INCIDENT_BEFORE, Loading, Source};
 use super::overlay::Overlay;
 use super::replay_panel::{ReplayPanel, ReplayRequest};
 use super::search::Search;
+use super::search_run::SearchRun;
 use super::settings::{Settings, ThemeChoice};
 use super::span_table::SpanTable;
 use super::theme;
@@ -135,8 +136,13 @@ impl TraceView {
 enum TabContent {
     Loading(Loading),
     Failed(String),
-    Loaded { format: Option<Format>, view: Box<TraceView>, compare: Option<Box<TraceView>> },
-    Traces(Box<TracesView>),
+    Loaded {
+        format: Option<Format>,
+        view: Box<TraceView>,
+        compare: Option<Box<TraceView>>,
+    },
+    /// Many traces; the search feeding them, while it runs and after.
+    Traces(Box<TracesView>, Option<Box<SearchRun>>),
     Replay(Box<ReplayPanel>),
 }
 
@@ -177,7 +183,7 @@ impl App {
             runtime: None,
             save_result: None,
             notice: None,
-            fetch: FetchDialog::default(),
+            fetch: FetchDialog::with_connections(crate::fetch::Connections::default_path()),
             receiver: None,
             show_help: false,
             open_at_span: span,
@@ -206,6 +212,7 @@ impl App {
         self.poll_loads(&ctx);
         self.poll_dialog();
         self.poll_fetch();
+        self.poll_searches();
         self.poll_save();
         self.take_dropped_files(&ctx);
         if ctx.input(|i| i.key_pressed(egui::Key::F1)) {
@@ -262,7 +269,8 @@ impl App {
                 }
                 TabContent::Replay(panel) => {
                     let active = self.active;
-                    egui::CentralPanel::default().show(ui, |ui| match panel.ui(ui, &settings.profile) {
+                    let receiver = self.receiver.as_ref().map(|live| &live.server);
+                    egui::CentralPanel::default().show(ui, |ui| match panel.ui(ui, &settings.profile, receiver) {
                         Some(ReplayRequest::Start) => actions.push(Action::StartReplay(active)),
                         Some(ReplayRequest::OpenTrace(trace)) => {
                             actions.push(Action::OpenTrace { trace, title: "replayed run".into() })
@@ -270,8 +278,11 @@ impl App {
                         None => {}
                     });
                 }
-                TabContent::Traces(traces) => {
+                TabContent::Traces(traces, search) => {
                     egui::CentralPanel::default().show(ui, |ui| {
+                        if let Some(search) = search {
+                            search.ui(ui, traces.len());
+                        }
                         if let Some(i) = traces.ui(ui) {
                             actions.push(Action::OpenTrace {
                                 trace: Arc::clone(traces.trace(i)),
@@ -405,8 +416,10 @@ impl App {
                     if let Some(profile) = profile {
                         let sources = vec!["received over OTLP".to_owned(); traces.len()];
                         let view = TracesView::new(traces, sources, &profile, errors);
-                        self.tabs
-                            .push(Tab { title: "received traces".into(), content: TabContent::Traces(Box::new(view)) });
+                        self.tabs.push(Tab {
+                            title: "received traces".into(),
+                            content: TabContent::Traces(Box::new(view), None),
+                        });
                         self.active = self.tabs.len() - 1;
                     }
                 }
@@ -416,6 +429,7 @@ impl App {
                     match &self.tabs[i].content {
                         TabContent::Loading(loading) => loading.cancel(),
                         TabContent::Replay(panel) => panel.stop(),
+                        TabContent::Traces(_, Some(search)) => search.cancel(),
                         _ => {}
                     }
                     self.tabs.remove(i);
@@ -458,7 +472,7 @@ impl App {
             let Some(result) = loading.poll() else { continue };
             tab.content = match result {
                 Ok(contents) => match contents {
-                    Contents::Many(traces) => TabContent::Traces(traces),
+                    Contents::Many(traces) => TabContent::Traces(traces, None),
                     Contents::One { format, trace, overlay } => {
                         let mut view = TraceView::new(trace, *overlay);
                         view.waterfall.show_critical = self.settings.show_critical;
@@ -494,15 +508,42 @@ impl App {
             return;
         }
         let mut open = true;
-        let mut go = false;
+        let mut go = None;
         egui::Window::new("Fetch a trace").open(&mut open).collapsible(false).show(ctx, |ui| go = self.fetch.ui(ui));
         if !open && !self.fetch.is_running() {
             self.fetch.open = false;
         }
-        if go {
-            let repaint_ctx = ctx.clone();
-            let handle = self.runtime().handle().clone();
-            self.fetch.start(&handle, move || repaint_ctx.request_repaint());
+        let repaint_ctx = ctx.clone();
+        let repaint = move || repaint_ctx.request_repaint();
+        match go {
+            Some(DialogRequest::Fetch) => {
+                let handle = self.runtime().handle().clone();
+                self.fetch.start(&handle, repaint);
+            }
+            Some(DialogRequest::Search) => {
+                let handle = self.runtime().handle().clone();
+                let title = self.fetch.search_title();
+                let Some(profile) = Profile::built_in(&self.settings.profile).or_else(|| Profile::built_in("slack"))
+                else {
+                    return;
+                };
+                if let Some(run) = self.fetch.start_search(&handle, repaint) {
+                    let view = TracesView::new(Vec::new(), Vec::new(), &profile, Vec::new());
+                    let content = TabContent::Traces(Box::new(view), Some(Box::new(run)));
+                    self.tabs.push(Tab { title, content });
+                    self.active = self.tabs.len() - 1;
+                }
+            }
+            None => {}
+        }
+    }
+
+    /// Adds what running searches found to their traces views (also when not shown).
+    fn poll_searches(&mut self) {
+        for tab in &mut self.tabs {
+            if let TabContent::Traces(view, Some(search)) = &mut tab.content {
+                search.poll(view);
+            }
         }
     }
 
@@ -519,7 +560,9 @@ impl App {
             let profile = Profile::built_in(&self.settings.profile).or_else(|| Profile::built_in("slack"));
             let sources = vec![fetched.source.clone(); traces.len()];
             match profile {
-                Some(profile) => TabContent::Traces(Box::new(TracesView::new(traces, sources, &profile, Vec::new()))),
+                Some(profile) => {
+                    TabContent::Traces(Box::new(TracesView::new(traces, sources, &profile, Vec::new())), None)
+                }
                 None => TabContent::Failed("no deadline profile".into()),
             }
         };

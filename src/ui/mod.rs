@@ -9,6 +9,7 @@ mod loader;
 pub mod overlay;
 pub mod replay_panel;
 mod search;
+pub mod search_run;
 mod settings;
 mod span_table;
 mod theme;

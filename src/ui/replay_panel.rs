@@ -1,7 +1,9 @@
 //! The Replay panel: pick a capture and the app's endpoint, give the signing secret and the
 //! bot token (kept in memory only), and replay; the mock Slack Web API and the driver run on
 //! the app's tokio runtime, the run's trace grows live in a waterfall with the deadline line,
-//! and a table lists every run's verdict.
+//! and a table lists every run's verdict. When the OTLP receiver runs and the app exports its
+//! spans there, the app's spans of the run (same trace id, via the replay's `traceparent`) are
+//! merged into that waterfall as they arrive.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -12,7 +14,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::app::TraceView;
 use super::theme;
-use crate::model::Trace;
+use super::waterfall::TimeWindow;
+use crate::model::{self, Trace};
+use crate::receiver::Receiver as OtlpReceiver;
 use crate::replay::capture::Capture;
 use crate::replay::driver::{self, Progress, ReplayConfig, RunResult};
 use crate::replay::mock::{MockConfig, MockSlack};
@@ -51,6 +55,12 @@ pub struct ReplayPanel {
     cancel: Option<CancellationToken>,
     mock_url: Option<String>,
     results: Vec<RunResult>,
+    /// The latest run as the driver and the mock saw it.
+    replayed: Option<Arc<Trace>>,
+    /// The app's own spans of that run, from the receiver, as last merged.
+    received: Option<Arc<Trace>>,
+    /// Whether `live` must be rebuilt from `replayed` and `received`.
+    stale: bool,
     live: Option<TraceView>,
     error: Option<String>,
 }
@@ -70,6 +80,9 @@ impl ReplayPanel {
             cancel: None,
             mock_url: None,
             results: Vec::new(),
+            replayed: None,
+            received: None,
+            stale: false,
             live: None,
             error: None,
         }
@@ -84,6 +97,8 @@ impl ReplayPanel {
     pub fn start(&mut self, runtime: &tokio::runtime::Handle, repaint: impl Fn() + Send + Sync + 'static) {
         self.error = None;
         self.results.clear();
+        self.replayed = None;
+        self.received = None;
         self.live = None;
         let prepared = (|| {
             let capture = Capture::load(&PathBuf::from(self.capture.trim())).map_err(|e| e.to_string())?;
@@ -126,23 +141,14 @@ impl ReplayPanel {
         }
     }
 
-    fn poll(&mut self, profile: &str) {
+    fn poll(&mut self) {
         let Some(rx) = &self.rx else { return };
         while let Ok(message) = rx.try_recv() {
             match message {
                 Message::Listening(url) => self.mock_url = Some(url),
                 Message::Update(trace) => {
-                    let trace = Arc::new(*trace);
-                    let overlay = super::overlay::for_trace(&trace, profile);
-                    match &mut self.live {
-                        // Keep the view's zoom while the same run grows.
-                        Some(view) if view.trace.trace_id() == trace.trace_id() => {
-                            let window = view.waterfall.window;
-                            *view = TraceView::new(trace, overlay);
-                            view.waterfall.window = window;
-                        }
-                        _ => self.live = Some(TraceView::new(trace, overlay)),
-                    }
+                    self.replayed = Some(Arc::new(*trace));
+                    self.stale = true;
                 }
                 Message::Finished(result) => self.results.push(*result),
                 Message::Done(result) => {
@@ -157,9 +163,58 @@ impl ReplayPanel {
         }
     }
 
-    /// Draws the panel; `profile` names the deadline profile the live trace is judged under.
-    pub fn ui(&mut self, ui: &mut Ui, profile: &str) -> Option<ReplayRequest> {
-        self.poll(profile);
+    /// Takes the receiver's spans of the latest run, if new ones arrived.
+    fn poll_received(&mut self, receiver: Option<&OtlpReceiver>) {
+        let Some(replayed) = &self.replayed else { return };
+        let received = receiver.and_then(|r| r.trace(replayed.trace_id()).ok().flatten());
+        let same = match (&received, &self.received) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        };
+        if !same {
+            self.received = received;
+            self.stale = true;
+        }
+    }
+
+    /// Rebuilds the live waterfall from the run and the app's spans, keeping the user's zoom
+    /// while the same run grows (an unzoomed view keeps showing the whole run).
+    fn refresh_live(&mut self, profile: &str) {
+        let Some(replayed) = self.replayed.as_ref().filter(|_| self.stale) else { return };
+        self.stale = false;
+        let trace = match &self.received {
+            Some(received) => match model::merge(&[replayed, received]) {
+                Ok(mut merged) if merged.len() == 1 => Arc::new(merged.remove(0)),
+                Ok(_) => Arc::clone(replayed),
+                Err(e) => {
+                    self.error = Some(format!("the app's spans could not be joined to the run: {e}"));
+                    Arc::clone(replayed)
+                }
+            },
+            None => Arc::clone(replayed),
+        };
+        let overlay = super::overlay::for_trace(&trace, profile);
+        let zoomed = |v: &&TraceView| v.waterfall.window != TimeWindow::whole(v.trace.duration(), v.overlay.deadline);
+        let window = self
+            .live
+            .as_ref()
+            .filter(|v| v.trace.trace_id() == trace.trace_id())
+            .filter(zoomed)
+            .map(|v| v.waterfall.window);
+        let mut view = TraceView::new(trace, overlay);
+        if let Some(window) = window {
+            view.waterfall.window = window;
+        }
+        self.live = Some(view);
+    }
+
+    /// Draws the panel; `profile` names the deadline profile the live trace is judged under;
+    /// `receiver` is the OTLP receiver, when it runs, whose spans of the run join its waterfall.
+    pub fn ui(&mut self, ui: &mut Ui, profile: &str, receiver: Option<&OtlpReceiver>) -> Option<ReplayRequest> {
+        self.poll();
+        self.poll_received(receiver);
+        self.refresh_live(profile);
         let mut request = None;
         egui::Grid::new("replay-fields").num_columns(2).show(ui, |ui| {
             let field = |ui: &mut Ui, label: &str, value: &mut String, password: bool| {
@@ -221,6 +276,18 @@ impl ReplayPanel {
         if let Some(view) = &mut self.live {
             ui.separator();
             ui.label(RichText::new(&view.overlay.banner).strong());
+            let app_spans = match (&self.received, receiver) {
+                (Some(received), _) => format!("with {} span(s) the app exported to the OTLP receiver", received.len()),
+                (None, Some(receiver)) => format!(
+                    "no spans from the app yet: export them to the OTLP receiver at http://{} to see them here",
+                    receiver.addr()
+                ),
+                (None, None) => {
+                    "to see the app's own spans here, turn on Receive OTLP in the Live menu and export them there"
+                        .to_owned()
+                }
+            };
+            ui.label(RichText::new(app_spans).weak());
             let TraceView { trace, overlay, waterfall, .. } = view;
             waterfall.show(ui, trace, overlay, &[]);
         }

@@ -59,10 +59,12 @@ pub enum Column {
 pub struct TracesView {
     traces: Vec<Arc<Trace>>,
     rows: Vec<TraceRow>,
+    /// Each trace's figures, for the summary.
+    samples: Vec<Sample>,
     order: Vec<usize>,
     summary: Summary,
     endpoints: Vec<EndpointStats>,
-    limit: Nanos,
+    profile: Profile,
     first_start: Nanos,
     sort: (Column, bool),
     range: Option<(f64, f64)>,
@@ -75,47 +77,61 @@ impl TracesView {
     /// Judges every trace under `profile` and indexes them. O(total spans): run it on a worker.
     /// `sources` names where each trace came from.
     pub fn new(traces: Vec<Arc<Trace>>, sources: Vec<String>, profile: &Profile, errors: Vec<String>) -> Self {
-        let mut samples = Vec::with_capacity(traces.len());
-        let rows: Vec<TraceRow> = traces
-            .iter()
-            .enumerate()
-            .map(|(index, trace)| {
-                let verdict = analyze(trace, profile);
-                let sample = Sample::of(&verdict);
-                let root = trace.roots().first().map(|&r| trace.span(r));
-                let row = TraceRow {
-                    index,
-                    start: trace.start(),
-                    root: root.map_or_else(String::new, |s| trace.str(s.name).to_owned()),
-                    service: root.map_or_else(String::new, |s| trace.str(s.service).to_owned()),
-                    spans: trace.len(),
-                    errors: trace.spans().iter().filter(|s| s.is_error()).count(),
-                    response: sample.judged_response(),
-                    outcome: verdict.outcome,
-                    source: sources.get(index).cloned().unwrap_or_default(),
-                };
-                samples.push(sample);
-                row
-            })
-            .collect();
-        let summary = Summary::of(samples.iter().cloned());
-        let endpoints = by_endpoint(rows.iter().map(|r| r.root.as_str()).zip(samples.iter().cloned()));
-        let first_start = rows.iter().map(|r| r.start).min().unwrap_or(0);
         let mut view = TracesView {
-            order: (0..rows.len()).collect(),
-            traces,
-            rows,
-            summary,
-            endpoints,
-            limit: profile.limit,
-            first_start,
+            traces: Vec::new(),
+            rows: Vec::new(),
+            samples: Vec::new(),
+            order: Vec::new(),
+            summary: Summary::of(std::iter::empty()),
+            endpoints: Vec::new(),
+            profile: profile.clone(),
+            first_start: 0,
             sort: (Column::Response, true),
             range: None,
             drag_from: None,
             errors,
         };
-        view.sort_by(Column::Response, true);
+        view.extend(traces, sources);
         view
+    }
+
+    /// Adds traces (as a search brings them in), judging each and updating the figures, the
+    /// plots and the table's order.
+    pub fn extend(&mut self, traces: Vec<Arc<Trace>>, sources: Vec<String>) {
+        let mut sources = sources.into_iter();
+        for trace in traces {
+            let verdict = analyze(&trace, &self.profile);
+            let sample = Sample::of(&verdict);
+            let root = trace.roots().first().map(|&r| trace.span(r));
+            self.rows.push(TraceRow {
+                index: self.traces.len(),
+                start: trace.start(),
+                root: root.map_or_else(String::new, |s| trace.str(s.name).to_owned()),
+                service: root.map_or_else(String::new, |s| trace.str(s.service).to_owned()),
+                spans: trace.len(),
+                errors: trace.spans().iter().filter(|s| s.is_error()).count(),
+                response: sample.judged_response(),
+                outcome: verdict.outcome,
+                source: sources.next().unwrap_or_default(),
+            });
+            self.samples.push(sample);
+            self.traces.push(trace);
+        }
+        self.summary = Summary::of(self.samples.iter().cloned());
+        self.endpoints = by_endpoint(self.rows.iter().map(|r| r.root.as_str()).zip(self.samples.iter().cloned()));
+        self.first_start = self.rows.iter().map(|r| r.start).min().unwrap_or(0);
+        self.order = (0..self.rows.len()).collect();
+        self.sort_by(self.sort.0, self.sort.1);
+    }
+
+    /// How many traces the view holds.
+    pub fn len(&self) -> usize {
+        self.traces.len()
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.traces.is_empty()
     }
 
     /// The summary across all traces.
@@ -167,7 +183,7 @@ impl TracesView {
     /// Draws the view; returns the index of a trace the user asked to open.
     pub fn ui(&mut self, ui: &mut Ui) -> Option<usize> {
         let mut open = None;
-        let rate = self.summary.rate.sentence(self.limit);
+        let rate = self.summary.rate.sentence(self.profile.limit);
         let color = if self.summary.rate.missed > 0 { theme::MISS } else { theme::PASS };
         ui.label(RichText::new(rate).color(color).size(17.0).strong());
         ui.horizontal_wrapped(|ui| {
@@ -218,7 +234,7 @@ impl TracesView {
 
     fn scatter(&mut self, ui: &mut Ui) -> Option<usize> {
         let points = self.points(ui.available_width().max(100.0) as usize);
-        let limit_s = self.limit as f64 / 1e9;
+        let limit_s = self.profile.limit as f64 / 1e9;
         ui.horizontal(|ui| {
             ui.strong("Response time by start time");
             if let Some((a, b)) = self.range {
@@ -330,13 +346,13 @@ impl TracesView {
     fn histogram(&self, ui: &mut Ui) {
         const BINS: usize = 40;
         let times: Vec<f64> = self.rows.iter().filter_map(|r| r.response).map(|t| t as f64 / 1e9).collect();
-        let max = times.iter().copied().fold(self.limit as f64 / 1e9, f64::max) * 1.02;
+        let max = times.iter().copied().fold(self.profile.limit as f64 / 1e9, f64::max) * 1.02;
         let width = max / BINS as f64;
         let mut counts = [0u32; BINS];
         for t in &times {
             counts[((t / width) as usize).min(BINS - 1)] += 1;
         }
-        let limit_s = self.limit as f64 / 1e9;
+        let limit_s = self.profile.limit as f64 / 1e9;
         let bars: Vec<Bar> = counts
             .iter()
             .enumerate()

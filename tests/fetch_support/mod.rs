@@ -1,5 +1,6 @@
-//! A scripted fake back-end for the fetch tests: an axum server on 127.0.0.1:0 whose every
-//! request gets the next scripted reply and is recorded (path, query, headers).
+//! A scripted fake back-end for the fetch and search tests: an axum server on 127.0.0.1:0
+//! whose every request gets the next scripted reply and is recorded (path, query, headers);
+//! search answers in each back-end's shape; and the binary, run with a token in its environment.
 
 #![allow(dead_code)] // each test file uses part of it
 
@@ -14,6 +15,8 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use tracedeck::fetch::{Backend, Config, Request as FetchRequest, Target, Token};
+use tracedeck::formats::{self, Format};
+use tracedeck::model::Trace;
 
 /// What the server answers to one request.
 #[derive(Clone, Debug)]
@@ -48,6 +51,19 @@ pub struct Seen {
 struct Script {
     replies: VecDeque<Reply>,
     seen: Vec<Seen>,
+}
+
+impl Seen {
+    /// The query's parameters, decoded, in order.
+    pub fn params(&self) -> Vec<(String, String)> {
+        let query = self.query.as_deref().unwrap_or("");
+        form_urlencoded::parse(query.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+    }
+
+    /// The value of parameter `name`.
+    pub fn param(&self, name: &str) -> Option<String> {
+        self.params().into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    }
 }
 
 /// A running fake server.
@@ -127,4 +143,58 @@ pub fn request(backend: Backend, base: &str, org: Option<&str>, trace: &str) -> 
 /// A file of the repository.
 pub fn file(path: &str) -> Vec<u8> {
     std::fs::read(format!("{}/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+/// The first `n` traces of a sample file of many Slack traces (some met the 3 s deadline, some
+/// missed it), in start order.
+pub fn sample_traces(n: usize) -> Vec<Trace> {
+    let imported = formats::import("many-before", &file("sample-traces/many-before.zipkin.json")).unwrap();
+    imported.traces.into_iter().take(n).collect()
+}
+
+/// `traces` written in `format`.
+pub fn written(format: Format, traces: &[Trace]) -> Vec<u8> {
+    let mut out = Vec::new();
+    format.write(traces, &mut out).unwrap();
+    out
+}
+
+/// Jaeger's answer to a search: `{"data":[trace, ...], ...}`.
+pub fn jaeger_answer(traces: &[Trace]) -> Vec<u8> {
+    written(Format::Jaeger, traces)
+}
+
+/// Zipkin's answer to a search: an array of traces, each an array of spans.
+pub fn zipkin_answer(traces: &[Trace]) -> Vec<u8> {
+    let each: Vec<Vec<u8>> = traces.iter().map(|t| written(Format::Zipkin, std::slice::from_ref(t))).collect();
+    [b"[".to_vec(), each.join(&b","[..]), b"]".to_vec()].concat()
+}
+
+/// Tempo's answer to a search: a summary of each trace, by id.
+pub fn tempo_answer(ids: &[String]) -> Vec<u8> {
+    let hits: Vec<String> = ids
+        .iter()
+        .map(|id| {
+            format!(
+                r#"{{"traceID":"{id}","rootServiceName":"front","rootTraceName":"POST /slack/interactions","startTimeUnixNano":"1731420005016033000","durationMs":4}}"#
+            )
+        })
+        .collect();
+    format!(r#"{{"traces":[{}],"metrics":{{"inspectedTraces":{},"totalBlocks":1}}}}"#, hits.join(","), ids.len() * 7)
+        .into_bytes()
+}
+
+/// Runs the tracedeck binary with `args`, the token of the connection `TRACEDECK_TOKEN_JAEGER`
+/// in its environment.
+pub async fn tracedeck(args: Vec<String>) -> std::process::Output {
+    tracedeck_with_env(args, vec![("TRACEDECK_TOKEN_JAEGER".into(), "cli-secret-token".into())]).await
+}
+
+/// Runs the binary with `args` and these environment variables, off the async threads.
+pub async fn tracedeck_with_env(args: Vec<String>, env: Vec<(String, String)>) -> std::process::Output {
+    tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_tracedeck")).args(&args).envs(env).output().unwrap()
+    })
+    .await
+    .unwrap()
 }

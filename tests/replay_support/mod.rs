@@ -43,6 +43,7 @@ pub async fn demo(mode: Mode, seed: u64, delays: Delays, api_url: String, secret
         bot_token: Secret::new(TOKEN),
         api_url,
         log: false,
+        otlp_url: None,
     };
     let stop = CancellationToken::new();
     tokio::spawn(demo_app::serve(listener, config, stop.clone()));

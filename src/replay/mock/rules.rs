@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use super::args::Args;
 use super::{Answer, MockConfig, RunId};
+use crate::replay::traceparent::TraceParent;
 
 /// How long a response URL lives.
 const RESPONSE_URL_TTL: Duration = Duration::from_secs(30 * 60);
@@ -84,10 +85,8 @@ impl State {
 
     /// The run a call belongs to: by its `traceparent`, else the only replay in flight.
     fn run_of(&self, traceparent: Option<&str>) -> Option<RunId> {
-        let by_trace = traceparent
-            .and_then(|t| t.split('-').nth(1))
-            .and_then(|id| u128::from_str_radix(id, 16).ok())
-            .and_then(|id| self.traces.get(&id).copied());
+        let by_trace =
+            traceparent.and_then(TraceParent::parse).and_then(|parent| self.traces.get(&parent.trace_id.0).copied());
         by_trace.or(match self.active.as_slice() {
             [only] => Some(*only),
             _ => None,

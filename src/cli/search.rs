@@ -1,0 +1,166 @@
+//! `tracedeck search`: find a service's traces in Jaeger, Tempo or Zipkin, print each one's
+//! verdict as it arrives (the line `fetch` prints), then the summary `check --summary` prints.
+//!
+//! With `-o FILE` every trace found is saved as one OTLP JSON document (the answers of the
+//! back-ends differ, and Tempo's come one per trace; one format reads back the same everywhere).
+//! An existing file is never replaced without `--force`, and nothing is written when nothing was
+//! found. Finding nothing is not an error: it is said, and the exit status is 0 (or 1 with
+//! `--max-miss-rate`, whose gate needs evidence).
+
+use std::io::{self, Write};
+use std::time::Duration;
+
+use super::fetch::{Notes, endpoint, refuse_to_replace, runtime, save, token, verdict_line};
+use super::summary::{Gate, Origin, SummaryReport};
+use super::{SearchArgs, Status};
+use crate::analysis::{Outcome, Sample, Summary};
+use crate::fetch::{self, Fetched, Search};
+use crate::formats::Format;
+use crate::model::{Nanos, Trace};
+
+/// Runs `search`; verdicts and the summary to `out`, notes and problems to `err`.
+pub fn search(args: &SearchArgs, out: &mut dyn Write, err: &mut dyn Write) -> Status {
+    match run(args, out, err) {
+        Ok(status) => status,
+        Err(message) => {
+            let _ = writeln!(err, "tracedeck: {message}");
+            Status::BadInput
+        }
+    }
+}
+
+impl SearchArgs {
+    /// The search these arguments ask for; `now` ends it unless `--end` is given.
+    fn query(&self, now: jiff::Timestamp) -> Result<Search, String> {
+        let end = self.end.unwrap_or(now);
+        let start = match self.start {
+            Some(start) => start,
+            None => end.checked_sub(duration(self.since)).map_err(|e| format!("--since reaches too far back: {e}"))?,
+        };
+        let (backend, base, _) = endpoint(self.from, self.url.as_deref(), None, self.network.connection.as_deref())?;
+        Ok(Search {
+            backend,
+            base: base.ok_or("give the back-end's base URL with --url")?,
+            service: self.service.clone(),
+            operation: self.operation.clone(),
+            start,
+            end,
+            min_duration: self.min_duration.map(duration),
+            limit: self.limit as usize,
+        })
+    }
+}
+
+fn duration(nanos: Nanos) -> Duration {
+    Duration::from_nanos(nanos.unsigned_abs())
+}
+
+fn run(args: &SearchArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<Status, String> {
+    refuse_to_replace(args.output.as_deref(), args.force)?;
+    let query = args.query(jiff::Timestamp::now())?;
+    let token = token(query.backend, &args.network, err);
+    let notes = Notes::default();
+    let mut found: Vec<(Trace, Sample)> = Vec::new();
+    let mut failed_to_write: Option<io::Error> = None;
+    let on_found = |fetched: Fetched| {
+        notes.write(err);
+        for trace in fetched.traces {
+            match verdict_line(out, &fetched.source, &trace, &args.profile) {
+                Ok(verdict) => found.push((trace, Sample::of(&verdict))),
+                Err(e) => failed_to_write = failed_to_write.take().or(Some(e)),
+            }
+        }
+    };
+    let result = runtime()?.block_on(fetch::search(
+        &query,
+        token.as_ref(),
+        &args.network.config(),
+        &|progress| notes.keep(&progress),
+        on_found,
+    ));
+    notes.write(err);
+    if let Some(e) = failed_to_write {
+        return Err(format!("cannot write the results: {e}"));
+    }
+    let searched = result.map_err(|e| e.message)?;
+    let _ = writeln!(err, "tracedeck: {}", searched.message);
+
+    let samples: Vec<Sample> = found.iter().map(|(_, sample)| *sample).collect();
+    let summary = Summary::of(samples.iter().copied());
+    let gate = args.max_miss_rate.map(|max| Gate::new(summary.rate, max));
+    let undecided = samples.iter().any(|s| s.outcome == Outcome::Undecided);
+    let status = match (samples.len(), &gate) {
+        (0, Some(_)) => Status::Missed,
+        (0, None) => Status::Met,
+        _ => Status::of(summary.rate, gate.as_ref(), undecided, args.keep_going),
+    };
+    let origin = Origin::Backend(searched.source.clone());
+    SummaryReport::of(
+        &summary,
+        &samples,
+        |i| &found[i].0,
+        |_| searched.source.clone(),
+        args.profile.limit,
+        origin,
+        gate,
+    )
+    .write_text(out)
+    .map_err(|e| format!("cannot write the results: {e}"))?;
+
+    if let Some(path) = &args.output {
+        let traces: Vec<Trace> = found.into_iter().map(|(trace, _)| trace).collect();
+        match traces.len() {
+            0 => {
+                let _ = writeln!(err, "tracedeck: nothing found, so nothing was saved to {}", path.display());
+            }
+            n => {
+                let mut bytes = Vec::new();
+                Format::Otlp.write(&traces, &mut bytes).map_err(|e| format!("cannot encode the traces: {e}"))?;
+                save(path, &bytes, args.force).map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
+                let _ = writeln!(err, "tracedeck: saved {n} trace(s) to {} as OTLP JSON", path.display());
+            }
+        }
+    }
+
+    Ok(status)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    fn args(extra: &[&str]) -> SearchArgs {
+        let base = ["tracedeck", "search", "--from", "tempo", "--url", "http://t:3200", "--service", "api"];
+        match Cli::try_parse_from(base.iter().chain(extra)).unwrap().command {
+            Some(Command::Search(args)) => args,
+            other => panic!("expected search, got {other:?}"),
+        }
+    }
+
+    fn time(text: &str) -> jiff::Timestamp {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn the_time_range_ends_now_or_at_end_and_reaches_back_since_or_to_start() {
+        let now = time("2026-05-01T12:00:00Z");
+        let range = |extra: &[&str]| {
+            let query = args(extra).query(now).unwrap();
+            (query.start.to_string(), query.end.to_string())
+        };
+        assert_eq!(range(&[]), ("2026-05-01T11:00:00Z".into(), "2026-05-01T12:00:00Z".into()), "the last hour");
+        assert_eq!(range(&["--since", "90m"]).0, "2026-05-01T10:30:00Z");
+        assert_eq!(range(&["--since", "24h"]).0, "2026-04-30T12:00:00Z");
+        let until = range(&["--end", "2026-05-01T08:00:00+02:00"]);
+        assert_eq!(until, ("2026-05-01T05:00:00Z".into(), "2026-05-01T06:00:00Z".into()));
+        assert_eq!(range(&["--start", "2026-04-01T00:00:00Z"]).0, "2026-04-01T00:00:00Z");
+
+        let query = args(&["--operation", "POST /x", "--min-duration", "1.5s", "--limit", "7"]).query(now).unwrap();
+        assert_eq!(query.operation.as_deref(), Some("POST /x"));
+        assert_eq!((query.min_duration, query.limit), (Some(Duration::from_millis(1500)), 7));
+        assert_eq!((query.backend, query.service.as_str()), (crate::fetch::Backend::Tempo, "api"));
+    }
+}

@@ -1,0 +1,168 @@
+//! Putting built traces back into a [`TraceBuilder`], so fragments of one trace that arrived
+//! apart (a replay's own spans and the app's spans from the OTLP receiver, or spans of one
+//! trace id received in several requests) become one trace with parents linked across them.
+
+use super::{AttrValue, BuildError, Event, Range32, RawEvent, RawSpan, SpanFlags, StrId, Trace, TraceBuilder, Warning};
+
+impl TraceBuilder {
+    /// Adds every span of `trace` (with its attributes, events, error events and import notes)
+    /// as if an importer had read them. Spans that never ended are added open again, so the
+    /// built trace draws them to its own end; warnings the builder computes (orphans, skew,
+    /// duplicate ids) are computed afresh by [`build`](Self::build).
+    pub fn push_trace(&mut self, trace: &Trace) {
+        let copy = |builder: &mut TraceBuilder, text: StrId| builder.intern(trace.str(text));
+        for span in trace.spans() {
+            let attrs = self.copy_attrs(trace, span.attrs);
+            let events = self.event_mark();
+            for event in trace.events_in(span.events) {
+                let attrs = self.copy_attrs(trace, event.attrs);
+                let name = copy(self, event.name);
+                self.push_event(Event { time: event.time, name, attrs });
+            }
+            let events = self.events_since(events);
+            let end = (!span.flags.contains(SpanFlags::OPEN)).then_some(span.end);
+            let mut raw = RawSpan::new(span.trace_id, span.id, span.parent_id, span.start, end);
+            raw.name = copy(self, span.name);
+            raw.op = copy(self, span.op);
+            raw.service = copy(self, span.service);
+            raw.transaction = copy(self, span.transaction);
+            raw.status_message = copy(self, span.status_message);
+            raw.kind = span.kind;
+            raw.status = span.status;
+            raw.attrs = attrs;
+            raw.events = events;
+            self.push_span(raw);
+        }
+        for error in trace.errors() {
+            let event = RawEvent {
+                trace_id: trace.trace_id(),
+                span_id: error.span.map(|idx| trace.span(idx).id),
+                time: error.time,
+                title: copy(self, error.title),
+                event_id: copy(self, error.event_id),
+                level: copy(self, error.level),
+            };
+            self.push_error(event);
+        }
+        for warning in trace.warnings() {
+            if let Warning::Import(note) = warning
+                && !self.has_note(note)
+            {
+                self.note(note.clone());
+            }
+        }
+    }
+
+    /// Copies the attributes `range` of `trace`, returning where they went.
+    fn copy_attrs(&mut self, trace: &Trace, range: Range32) -> Range32 {
+        let mark = self.attr_mark();
+        for attr in trace.attrs_in(range) {
+            let (key, value) = (attr.key, attr.value);
+            let key = self.intern(trace.str(key));
+            let value = match value {
+                AttrValue::Str(text) => AttrValue::Str(self.intern(trace.str(text))),
+                other => other,
+            };
+            self.push_attr(key, value);
+        }
+        self.attrs_since(mark)
+    }
+}
+
+/// One trace from several traces of the same trace id (or fragments of it), with parents
+/// linked across them. Spans of different trace ids come out as separate traces, ordered by
+/// start like [`TraceBuilder::build`]'s.
+pub fn merge(traces: &[&Trace]) -> Result<Vec<Trace>, BuildError> {
+    let mut builder = TraceBuilder::new();
+    for trace in traces {
+        builder.push_trace(trace);
+    }
+    builder.build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{SpanId, SpanKind, Status, TraceId};
+    use super::*;
+
+    const TRACE: TraceId = TraceId(0xabc);
+
+    fn id(n: u64) -> SpanId {
+        SpanId::new(n).unwrap()
+    }
+
+    /// A fragment with one span `n` under `parent`, named `name`, with an attribute and an event.
+    fn fragment(n: u64, parent: Option<u64>, start: i64, end: Option<i64>, name: &str) -> Trace {
+        let mut b = TraceBuilder::new();
+        let mark = b.attr_mark();
+        b.push_attr_str("service.version", name);
+        let attrs = b.attrs_since(mark);
+        let event_mark = b.event_mark();
+        let event_name = b.intern("exception");
+        let attr_mark = b.attr_mark();
+        let key = b.intern("exception.type");
+        b.push_attr(key, AttrValue::Int(7));
+        let event_attrs = b.attrs_since(attr_mark);
+        b.push_event(Event { time: start + 1, name: event_name, attrs: event_attrs });
+        let events = b.events_since(event_mark);
+        let mut span = RawSpan::new(TRACE, id(n), parent.map(id), start, end);
+        span.name = b.intern(name);
+        span.service = b.intern("app");
+        span.kind = SpanKind::Server;
+        span.status = Status::Error;
+        span.attrs = attrs;
+        span.events = events;
+        b.push_span(span);
+        let title = b.intern("KeyError");
+        b.push_error(RawEvent {
+            trace_id: TRACE,
+            span_id: Some(id(n)),
+            time: Some(start),
+            title,
+            event_id: StrId::EMPTY,
+            level: StrId::EMPTY,
+        });
+        b.note("read from a test");
+        b.build().unwrap().pop().unwrap()
+    }
+
+    #[test]
+    fn fragments_merge_into_one_tree_keeping_everything() {
+        let root = fragment(1, None, 100, Some(1_000), "replay");
+        let child = fragment(2, Some(1), 200, Some(500), "POST /slack");
+        let grandchild = fragment(3, Some(2), 300, None, "celery.task");
+        assert!(child.warnings().iter().any(|w| matches!(w, Warning::Orphans { .. })), "alone, the child is an orphan");
+
+        let mut merged = merge(&[&grandchild, &root, &child]).unwrap();
+        assert_eq!(merged.len(), 1);
+        let trace = merged.pop().unwrap();
+        let names: Vec<(&str, u32)> = trace.spans().iter().map(|s| (trace.str(s.name), s.depth)).collect();
+        assert_eq!(names, [("replay", 0), ("POST /slack", 1), ("celery.task", 2)]);
+        assert!(!trace.warnings().iter().any(|w| matches!(w, Warning::Orphans { .. })), "{:?}", trace.warnings());
+        assert!(trace.warnings().iter().any(|w| matches!(w, Warning::OpenSpans { count: 1 })), "still open");
+        assert_eq!(
+            trace.warnings().iter().filter(|w| **w == Warning::Import("read from a test".into())).count(),
+            1,
+            "a note shared by the fragments is said once"
+        );
+        let task = trace.span(2);
+        assert_eq!((task.start, task.end, task.kind, task.status), (300, 1_000, SpanKind::Server, Status::Error));
+        assert_eq!(trace.attr_str(2, "service.version"), Some("celery.task"));
+        let event = trace.events(2)[0];
+        assert_eq!((trace.str(event.name), event.time), ("exception", 301));
+        let attr = trace.attrs_in(event.attrs)[0];
+        assert_eq!((trace.str(attr.key), attr.value), ("exception.type", AttrValue::Int(7)));
+        assert_eq!(trace.errors().len(), 3);
+        assert!(trace.errors().iter().all(|e| e.span.is_some() && trace.str(e.title) == "KeyError"));
+    }
+
+    #[test]
+    fn different_trace_ids_stay_apart() {
+        let a = fragment(1, None, 100, Some(200), "a");
+        let mut b = TraceBuilder::new();
+        b.push_span(RawSpan::new(TraceId(0xdef), id(9), None, 50, Some(60)));
+        let other = b.build().unwrap().pop().unwrap();
+        let merged = merge(&[&a, &other]).unwrap();
+        assert_eq!(merged.iter().map(Trace::trace_id).collect::<Vec<_>>(), [TraceId(0xdef), TRACE]);
+    }
+}

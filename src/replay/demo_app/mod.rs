@@ -1,0 +1,334 @@
+//! A Slack-style interaction endpoint with the incident's bug and its fix, to try the replay on
+//! (`examples/slack_app.rs` is a thin `main` over [`serve`]; tests run it in-process).
+//!
+//! - [`Mode::Buggy`]: answers 200 at once and hands the work to a queue whose delay varies
+//!   (seeded), like the incident's Celery task; only then calls `views.open`, which is sometimes
+//!   after the trigger expired.
+//! - [`Mode::Fixed`]: calls `views.open` with a small loading modal at once, then the queued
+//!   work calls `views.update` on that view.
+//!
+//! Requests must carry a valid Slack signature (401 otherwise). The Web API is called at
+//! [`DemoConfig::api_url`] with the bot token, propagating the request's `traceparent`. With
+//! [`DemoConfig::otlp_url`] the app also exports its own spans ([`telemetry`]) in that trace.
+
+mod telemetry;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use super::payload::payload_of;
+use super::signing::{self, Secret};
+use super::traceparent::TraceParent;
+use crate::model::{AttrValue, SpanKind};
+use telemetry::{AppSpan, Exporter};
+
+/// Which version of the app runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Mode {
+    /// Ack, queue, then `views.open` after the queue's delay (the incident).
+    Buggy,
+    /// `views.open` a loading modal at once, then `views.update` after the queue's delay (the fix).
+    Fixed,
+}
+
+/// How long the queue holds the work: mostly quick, sometimes backed up.
+#[derive(Clone, Copy, Debug)]
+pub struct Delays {
+    /// The range of a quick pickup.
+    pub fast: (Duration, Duration),
+    /// The range of a pickup from a backed-up queue.
+    pub slow: (Duration, Duration),
+    /// How often, in percent, the queue is backed up.
+    pub slow_percent: u32,
+}
+
+impl Delays {
+    /// The incident's queue: 0.1–1.5 s usually, 3.4–4.5 s a third of the time. Both ranges stay
+    /// well clear of the 3 s trigger expiry, so whether a run fails depends only on the seed.
+    pub fn incident() -> Delays {
+        Delays {
+            fast: (Duration::from_millis(100), Duration::from_millis(1500)),
+            slow: (Duration::from_millis(3400), Duration::from_millis(4500)),
+            slow_percent: 35,
+        }
+    }
+
+    /// Draws one delay.
+    pub fn draw(&self, rng: &mut fastrand::Rng) -> Duration {
+        let (lo, hi) = if rng.u32(0..100) < self.slow_percent { self.slow } else { self.fast };
+        let span = hi.saturating_sub(lo).as_micros() as u64;
+        lo + Duration::from_micros(rng.u64(0..=span))
+    }
+}
+
+/// How the demo app runs.
+#[derive(Clone, Debug)]
+pub struct DemoConfig {
+    /// Buggy or fixed.
+    pub mode: Mode,
+    /// Seeds the queue delays.
+    pub seed: u64,
+    /// The queue's delays.
+    pub delays: Delays,
+    /// Verifies incoming requests.
+    pub signing_secret: Secret,
+    /// Sent to the Web API.
+    pub bot_token: Secret,
+    /// The Web API's base URL, ending in `/` (`https://slack.com/api/`).
+    pub api_url: String,
+    /// Whether to log what it does to stderr.
+    pub log: bool,
+    /// Where to export the app's own spans (an OTLP/HTTP collector such as tracedeck's
+    /// receiver, `http://127.0.0.1:4318`); requests without a `traceparent` are not traced.
+    pub otlp_url: Option<String>,
+}
+
+struct App {
+    config: DemoConfig,
+    rng: Mutex<fastrand::Rng>,
+    client: reqwest::Client,
+    exporter: Option<Exporter>,
+}
+
+/// Serves the app on `listener` until `shutdown` is cancelled.
+pub async fn serve(listener: TcpListener, config: DemoConfig, shutdown: CancellationToken) -> std::io::Result<()> {
+    let client = super::http_client()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .map_err(|e| std::io::Error::other(format!("cannot make an HTTP client: {e}")))?;
+    let exporter = config.otlp_url.as_deref().map(|url| Exporter::new(client.clone(), url));
+    let app = Arc::new(App { rng: Mutex::new(fastrand::Rng::with_seed(config.seed)), config, client, exporter });
+    let router = Router::new().fallback(interaction).with_state(app);
+    axum::serve(listener, router).with_graceful_shutdown(shutdown.cancelled_owned()).await
+}
+
+impl App {
+    fn log(&self, message: std::fmt::Arguments) {
+        if self.config.log {
+            eprintln!("[slack_app {}] {}", jiff::Timestamp::now().strftime("%H:%M:%S%.3fZ"), message);
+        }
+    }
+
+    fn next_delay(&self) -> Duration {
+        let mut rng = self.rng.lock().unwrap_or_else(|e| e.into_inner());
+        self.config.delays.draw(&mut rng)
+    }
+
+    /// Calls a Web API method with a JSON body; returns the reply, or an error code. When the
+    /// request is traced (`parent`), the call is a client span under it, recorded in `spans`.
+    async fn call(
+        &self,
+        method: &str,
+        args: Value,
+        parent: Option<TraceParent>,
+        spans: &mut Vec<AppSpan>,
+    ) -> Result<Value, String> {
+        let start = telemetry::now();
+        let id = telemetry::new_span_id();
+        let mut request = self
+            .client
+            .post(format!("{}{method}", self.config.api_url))
+            .bearer_auth(self.config.bot_token.expose())
+            .header("content-type", "application/json; charset=utf-8")
+            .body(args.to_string());
+        if let Some(parent) = parent {
+            request = request.header("traceparent", parent.child(id).to_string());
+        }
+        let result = match request.send().await {
+            Ok(response) => match response.bytes().await {
+                Ok(bytes) => serde_json::from_slice::<Value>(&bytes).map_err(|e| format!("the reply is not JSON: {e}")),
+                Err(e) => Err(format!("unreadable reply: {e}")),
+            },
+            Err(e) => Err(format!("request failed: {e}")),
+        }
+        .and_then(|reply| match reply.get("ok").and_then(Value::as_bool) {
+            Some(true) => Ok(reply),
+            _ => Err(reply.get("error").and_then(Value::as_str).unwrap_or("no ok in reply").to_owned()),
+        });
+        if let Some(parent) = parent {
+            spans.push(AppSpan {
+                id,
+                parent: parent.span_id,
+                name: method.to_owned(),
+                kind: SpanKind::Client,
+                start,
+                end: telemetry::now(),
+                error: result.as_ref().err().cloned(),
+                attrs: Vec::new(),
+            });
+        }
+        result
+    }
+
+    /// Sends the spans of one piece of work to the collector, if the app has one.
+    async fn export(&self, parent: Option<TraceParent>, spans: &[AppSpan]) {
+        if let (Some(exporter), Some(parent)) = (&self.exporter, parent)
+            && !spans.is_empty()
+            && let Err(e) = exporter.export(parent.trace_id, spans).await
+        {
+            self.log(format_args!("{e}"));
+        }
+    }
+}
+
+fn modal(title: &str, text: &str) -> Value {
+    json!({
+        "type": "modal",
+        "callback_id": "incident_action",
+        "title": {"type": "plain_text", "text": title},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+    })
+}
+
+async fn interaction(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> (StatusCode, &'static str) {
+    let received = telemetry::now();
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    // The app's server span continues the caller's trace; its own work hangs under it.
+    let inbound = header("traceparent").and_then(TraceParent::parse);
+    let request = inbound.map(|parent| parent.child(telemetry::new_span_id()));
+    let (status, answer) = handle(&app, &headers, &body, request);
+    if let (Some(inbound), Some(request)) = (inbound, request) {
+        let spans = vec![AppSpan {
+            id: request.span_id,
+            parent: inbound.span_id,
+            name: "POST /slack/interactions".into(),
+            kind: SpanKind::Server,
+            start: received,
+            end: telemetry::now(),
+            error: (!status.is_success()).then(|| answer.to_owned()),
+            attrs: vec![("http.response.status_code", AttrValue::Int(i64::from(status.as_u16())))],
+        }];
+        let app = app.clone();
+        tokio::spawn(async move { app.export(Some(request), &spans).await });
+    }
+    (status, answer)
+}
+
+/// Verifies and acknowledges the interaction and queues its work; `request` is the server
+/// span's context when the request is traced.
+fn handle(
+    app: &Arc<App>,
+    headers: &HeaderMap,
+    body: &Bytes,
+    request: Option<TraceParent>,
+) -> (StatusCode, &'static str) {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let checked = signing::verify(
+        &app.config.signing_secret,
+        header(signing::TIMESTAMP_HEADER),
+        header(signing::SIGNATURE_HEADER),
+        body,
+        signing::unix_now(),
+    );
+    if let Err(e) = checked {
+        app.log(format_args!("401: {e}"));
+        return (StatusCode::UNAUTHORIZED, "invalid signature");
+    }
+    let (kind, trigger_id, action) = match payload_of(body).and_then(|p| serde_json::from_str::<Value>(&p).ok()) {
+        Some(p) => {
+            let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or("").to_owned();
+            let action = text(p.pointer("/actions/0/action_id")).to_owned();
+            let action = if action.is_empty() { text(p.get("callback_id")) } else { action };
+            (text(p.get("type")), text(p.get("trigger_id")), action)
+        }
+        None => {
+            let field = |key: &str| form_urlencoded::parse(body).find(|(k, _)| k == key).map(|(_, v)| v.into_owned());
+            match field("command") {
+                Some(command) => ("slash_command".into(), field("trigger_id").unwrap_or_default(), command),
+                None => {
+                    app.log(format_args!("400: not an interaction"));
+                    return (StatusCode::BAD_REQUEST, "not an interaction");
+                }
+            }
+        }
+    };
+    if trigger_id.is_empty() {
+        app.log(format_args!("{kind} {action}: no trigger_id, nothing to open"));
+        return (StatusCode::OK, "");
+    }
+    let title = match action.as_str() {
+        a if a.contains("archive") => "Archive incident",
+        a if a.contains("resolve") => "Resolve incident",
+        _ => "Incident",
+    };
+    let delay = app.next_delay();
+    let mode = app.config.mode;
+    app.log(format_args!("{kind} {action}: ack; the queued task runs in {} ms ({mode:?})", delay.as_millis()));
+    let queued = QueuedWork { app: app.clone(), request, trigger_id, action, title, delay };
+    tokio::spawn(queued.run(mode));
+    (StatusCode::OK, "")
+}
+
+/// The work after the acknowledgement: what the incident's Celery task did.
+struct QueuedWork {
+    app: Arc<App>,
+    /// The server span's context, when traced.
+    request: Option<TraceParent>,
+    trigger_id: String,
+    action: String,
+    title: &'static str,
+    delay: Duration,
+}
+
+impl QueuedWork {
+    async fn run(self, mode: Mode) {
+        let QueuedWork { app, request, trigger_id, action, title, delay } = self;
+        let mut spans = Vec::new();
+        // The fix opens the loading modal from the front process, before queueing.
+        let loading = match mode {
+            Mode::Buggy => None,
+            Mode::Fixed => {
+                let view = modal(title, "Loading…");
+                let args = json!({"trigger_id": trigger_id, "view": view});
+                match app.call("views.open", args, request, &mut spans).await {
+                    Ok(reply) => {
+                        app.log(format_args!("{action}: views.open (loading) ok"));
+                        Some(reply)
+                    }
+                    Err(e) => {
+                        app.log(format_args!("{action}: views.open (loading) failed: {e}"));
+                        app.export(request, &spans).await;
+                        return;
+                    }
+                }
+            }
+        };
+        let task_start = telemetry::now();
+        let task = request.map(|r| r.child(telemetry::new_span_id()));
+        tokio::time::sleep(delay).await;
+        let view = modal(title, "Fill in the details below.");
+        let (method, args) = match &loading {
+            None => ("views.open", json!({"trigger_id": trigger_id, "view": view})),
+            Some(opened) => {
+                ("views.update", json!({"view_id": opened["view"]["id"], "hash": opened["view"]["hash"], "view": view}))
+            }
+        };
+        let result = app.call(method, args, task, &mut spans).await;
+        match &result {
+            Ok(_) => app.log(format_args!("{action}: {method} ok")),
+            Err(e) => app.log(format_args!("{action}: {method} failed: {e}")),
+        }
+        if let (Some(request), Some(task)) = (request, task) {
+            spans.push(AppSpan {
+                id: task.span_id,
+                parent: request.span_id,
+                name: "celery.task process_interaction".into(),
+                kind: SpanKind::Consumer,
+                start: task_start,
+                end: telemetry::now(),
+                error: result.err(),
+                attrs: vec![("messaging.delay_ms", AttrValue::Int(delay.as_millis() as i64))],
+            });
+        }
+        app.export(request, &spans).await;
+    }
+}
