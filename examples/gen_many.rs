@@ -37,7 +37,7 @@ struct Args {
     /// Number of traces.
     #[arg(long, default_value_t = 2500)]
     traces: usize,
-    /// Format: otlp, jaeger, zipkin, sentry or chrome.
+    /// Format: otlp, jaeger, zipkin, sentry, chrome or tracedeck.
     #[arg(long, value_enum, default_value = "zipkin")]
     format: Format,
     /// Seed; the same seed gives the same traces.

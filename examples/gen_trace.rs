@@ -18,7 +18,7 @@ struct Args {
     /// Number of spans.
     #[arg(long, default_value_t = 1000)]
     spans: usize,
-    /// Format: otlp, jaeger, zipkin, sentry or chrome.
+    /// Format: otlp, jaeger, zipkin, sentry, chrome or tracedeck.
     #[arg(long, value_enum, default_value = "otlp")]
     format: Format,
     /// Seed; the same seed gives the same trace.

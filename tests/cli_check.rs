@@ -37,6 +37,16 @@ fn the_fixed_trace_passes() {
 }
 
 #[test]
+fn a_trace_saved_as_a_tracedeck_file_checks_the_same_as_the_original() {
+    let (sentry, saved) = (sample("incident-after.sentry.json"), sample("incident-after.tracedeck.json"));
+    let (original, out) = (tracedeck(&["check", &sentry]), tracedeck(&["check", &saved]));
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "stdout:\n{stdout}\nstderr:\n{}", text(&out.stderr));
+    let expected = text(&original.stdout).replace(&sentry, &saved).replace("Sentry JSON", "tracedeck JSON");
+    assert_eq!(stdout, expected);
+}
+
+#[test]
 fn json_reports_each_trace_with_stable_fields() {
     let before = sample("incident-before.sentry.json");
     let after = sample("incident-after.sentry.json");

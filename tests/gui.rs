@@ -131,6 +131,19 @@ fn the_span_table_groups_spans_and_a_click_selects_them_in_the_waterfall() {
 }
 
 #[test]
+fn the_file_menu_saves_an_open_trace_as_otlp_or_as_a_tracedeck_file() {
+    let mut h = harness(Vec::new());
+    h.get_by_label("File").click();
+    h.run_steps(2);
+    let enabled = |h: &Harness<'_, App>, text: &str| !h.get_by_label(text).accesskit_node().is_disabled();
+    assert!(!enabled(&h, "Save trace as tracedeck file…"), "nothing to save yet");
+    let mut h = open_incident();
+    h.get_by_label("File").click();
+    h.run_steps(2);
+    assert!(enabled(&h, "Save trace as OTLP JSON…") && enabled(&h, "Save trace as tracedeck file…"));
+}
+
+#[test]
 fn before_and_after_compare_on_one_axis_with_both_verdicts() {
     let mut h = open_incident();
     h.get_by_label("File").click();

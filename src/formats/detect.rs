@@ -20,7 +20,9 @@ pub fn detect(bytes: &[u8]) -> Result<Format, FormatError> {
             ));
         }
     }
-    let format = if has("\"resourceSpans\"") || has("\"resource_spans\"") || has("\"batches\"") {
+    let format = if starts_with_version_key(text) {
+        Format::Tracedeck
+    } else if has("\"resourceSpans\"") || has("\"resource_spans\"") || has("\"batches\"") {
         Format::Otlp
     } else if has("\"traceID\"") || has("\"processes\"") {
         Format::Jaeger
@@ -39,10 +41,21 @@ pub fn detect(bytes: &[u8]) -> Result<Format, FormatError> {
         return Err(FormatError::new(
             Place::Whole,
             "not a trace format tracedeck knows: found none of the keys of Sentry (start_timestamp, \
-             contexts), OTLP (resourceSpans), Jaeger (traceID), Zipkin (traceId) or Chrome (traceEvents, ph)",
+             contexts), OTLP (resourceSpans), Jaeger (traceID), Zipkin (traceId) or Chrome (traceEvents, ph), \
+             and it does not start like tracedeck's own files ({\"tracedeck\": 1, ...})",
         ));
     };
     Ok(format)
+}
+
+/// Whether the text opens with `{"tracedeck":`, the version key tracedeck's own format puts
+/// first (a key or value `"tracedeck"` elsewhere, in any format, does not count).
+fn starts_with_version_key(text: &[u8]) -> bool {
+    fn after<'a>(text: &'a [u8], token: &[u8]) -> Option<&'a [u8]> {
+        let at = text.iter().position(|b| !b.is_ascii_whitespace() && ![0xEF, 0xBB, 0xBF].contains(b))?;
+        text[at..].strip_prefix(token)
+    }
+    after(text, b"{").and_then(|t| after(t, b"\"tracedeck\"")).and_then(|t| after(t, b":")).is_some()
 }
 
 fn memmem(haystack: &[u8], needle: &[u8]) -> bool {
@@ -55,7 +68,9 @@ mod tests {
 
     #[test]
     fn detects_each_format_by_its_keys() {
-        let cases: [(&str, Format); 6] = [
+        let cases: [(&str, Format); 8] = [
+            ("\u{feff} {\n  \"tracedeck\" : 1, \"traces\": []}", Format::Tracedeck),
+            (r#"{"resourceSpans":[{"resource":{"attributes":[{"key":"tracedeck","value":{}}]}}]}"#, Format::Otlp),
             (r#"{"resourceSpans":[]}"#, Format::Otlp),
             (r#"{"data":[{"traceID":"1","spans":[],"processes":{}}]}"#, Format::Jaeger),
             (r#"{"displayTimeUnit":"ms","traceEvents":[]}"#, Format::Chrome),

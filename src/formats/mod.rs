@@ -11,6 +11,7 @@ mod detect;
 mod error;
 pub mod jaeger;
 pub(crate) mod json;
+pub mod native;
 pub mod otlp;
 mod semconv;
 pub mod sentry;
@@ -26,7 +27,7 @@ pub use error::{FormatError, ImportError, Place};
 use crate::model::{Trace, TraceBuilder};
 
 /// The trace formats tracedeck reads (on command lines: `sentry`, `otlp`, `jaeger`, `zipkin`,
-/// `chrome`).
+/// `chrome`, `tracedeck`).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, clap::ValueEnum)]
 pub enum Format {
     /// Sentry transaction events, several of one trace, or a trace endpoint's answer.
@@ -39,11 +40,14 @@ pub enum Format {
     Zipkin,
     /// Chrome's trace event format (`traceEvents`, or a bare array of events).
     Chrome,
+    /// tracedeck's own format (`{"tracedeck": 1, "traces": [...]}`), which keeps everything.
+    Tracedeck,
 }
 
 impl Format {
     /// Every format, in detection order.
-    pub const ALL: [Format; 5] = [Format::Otlp, Format::Jaeger, Format::Chrome, Format::Sentry, Format::Zipkin];
+    pub const ALL: [Format; 6] =
+        [Format::Tracedeck, Format::Otlp, Format::Jaeger, Format::Chrome, Format::Sentry, Format::Zipkin];
 
     /// The name people know the format by.
     pub fn name(self) -> &'static str {
@@ -53,6 +57,20 @@ impl Format {
             Format::Jaeger => "Jaeger JSON",
             Format::Zipkin => "Zipkin v2 JSON",
             Format::Chrome => "Chrome trace events",
+            Format::Tracedeck => "tracedeck JSON",
+        }
+    }
+
+    /// The conventional ending of a file name in this format (`.otlp.json`), as the samples
+    /// are named; detection never relies on it.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Sentry => ".sentry.json",
+            Format::Otlp => ".otlp.json",
+            Format::Jaeger => ".jaeger.json",
+            Format::Zipkin => ".zipkin.json",
+            Format::Chrome => ".chrome.json",
+            Format::Tracedeck => ".tracedeck.json",
         }
     }
 
@@ -64,6 +82,7 @@ impl Format {
             Format::Jaeger => jaeger::parse(bytes),
             Format::Zipkin => zipkin::parse(bytes),
             Format::Chrome => chrome::parse(bytes),
+            Format::Tracedeck => native::parse(bytes),
         }
     }
 
@@ -75,6 +94,7 @@ impl Format {
             Format::Jaeger => jaeger::write(traces, out),
             Format::Zipkin => zipkin::write(traces, out),
             Format::Chrome => chrome::write(traces, out),
+            Format::Tracedeck => native::write(traces, out),
         }
     }
 }

@@ -115,6 +115,7 @@ pub struct TraceBuilder {
     events: Vec<Event>,
     errors: Vec<RawEvent>,
     notes: Vec<String>,
+    trace_notes: FastMap<TraceId, Vec<String>>,
 }
 
 impl Default for TraceBuilder {
@@ -137,6 +138,7 @@ impl TraceBuilder {
             events: Vec::new(),
             errors: Vec::new(),
             notes: Vec::new(),
+            trace_notes: FastMap::default(),
         }
     }
 
@@ -197,6 +199,11 @@ impl TraceBuilder {
         push_growing_gently(&mut self.events, event);
     }
 
+    /// The events already pushed, to amend (an importer that learns their time base later).
+    pub fn events_mut(&mut self) -> &mut [Event] {
+        &mut self.events
+    }
+
     /// The events pushed since `mark`.
     pub fn events_since(&self, mark: u32) -> Range32 {
         Range32 { start: mark, len: self.events.len() as u32 - mark }
@@ -227,6 +234,12 @@ impl TraceBuilder {
         self.notes.push(text.into());
     }
 
+    /// Adds a note that only the trace built with id `trace` will carry as a warning, after
+    /// the notes for every trace (a file that records each trace's own notes).
+    pub fn note_trace(&mut self, trace: TraceId, text: impl Into<String>) {
+        self.trace_notes.entry(trace).or_default().push(text.into());
+    }
+
     /// Whether [`note`](Self::note) was already called with `text`.
     pub(super) fn has_note(&self, text: &str) -> bool {
         self.notes.iter().any(|n| n == text)
@@ -235,12 +248,19 @@ impl TraceBuilder {
     /// Builds one trace per trace id, ordered by start time. A 64-bit trace id joins the
     /// 128-bit id whose lower half it equals (Zipkin's and Jaeger's lenient matching).
     pub fn build(self) -> Result<Vec<Trace>, BuildError> {
-        let TraceBuilder { strings, spans, attrs, events, errors, notes } = self;
+        let TraceBuilder { strings, spans, attrs, events, errors, notes, trace_notes } = self;
         let groups = group_by_trace(&spans);
         let strings = Arc::new(strings.freeze());
         let attrs = Arc::new(attrs);
         let events = Arc::new(events);
-        let shared = Shared { spans: &spans, strings: &strings, attrs: &attrs, events: &events, notes: &notes };
+        let shared = Shared {
+            spans: &spans,
+            strings: &strings,
+            attrs: &attrs,
+            events: &events,
+            notes: &notes,
+            trace_notes: &trace_notes,
+        };
         let mut traces = shared.build_all(&groups)?;
         traces.sort_by_key(|t| t.start);
         attach_errors(&mut traces, errors);
@@ -338,6 +358,7 @@ struct Shared<'a> {
     attrs: &'a Arc<Vec<Attr>>,
     events: &'a Arc<Vec<Event>>,
     notes: &'a [String],
+    trace_notes: &'a FastMap<TraceId, Vec<String>>,
 }
 
 impl Shared<'_> {
@@ -396,41 +417,34 @@ impl Shared<'_> {
     fn assemble(&self, trace_id: TraceId, members: &[u32]) -> Result<(Trace, Vec<SpanIdx>), BuildError> {
         let raw = |local: u32| &self.spans[members[local as usize] as usize];
         let n = members.len();
-        let mut warnings: Vec<Warning> = self.notes.iter().cloned().map(Warning::Import).collect();
+        let own_notes = self.trace_notes.get(&trace_id).into_iter().flatten();
+        let mut warnings: Vec<Warning> = self.notes.iter().chain(own_notes).cloned().map(Warning::Import).collect();
         let mut flags = vec![SpanFlags::default(); n];
 
         // Link parents by id; the first span with an id owns it.
         let mut owner: FastMap<SpanId, u32> = FastMap::with_capacity_and_hasher(n, Default::default());
-        let mut duplicates = (0, None);
+        let mut duplicates = 0;
         for local in 0..n as u32 {
-            let id = raw(local).id;
-            if let Entry::Vacant(slot) = owner.entry(id) {
+            if let Entry::Vacant(slot) = owner.entry(raw(local).id) {
                 slot.insert(local);
                 continue;
             }
             flags[local as usize].insert(SpanFlags::DUPLICATE_ID);
-            duplicates = (duplicates.0 + 1, duplicates.1.or(Some(id)));
-        }
-        if let (count, Some(example)) = duplicates {
-            warnings.push(Warning::DuplicateIds { count, example });
+            duplicates += 1;
         }
         let mut parent = vec![NONE; n];
-        let mut orphans = (0, None);
+        let mut orphans = 0;
         for local in 0..n as u32 {
-            let span = raw(local);
-            let Some(pid) = span.parent_id else { continue };
+            let Some(pid) = raw(local).parent_id else { continue };
             match owner.get(&pid) {
                 Some(&p) if p != local => parent[local as usize] = p,
                 _ => {
                     flags[local as usize].insert(SpanFlags::ORPHAN);
-                    orphans = (orphans.0 + 1, orphans.1.or(Some((span.id, pid))));
+                    orphans += 1;
                 }
             }
         }
         drop(owner);
-        if let (count, Some((example, missing_parent))) = orphans {
-            warnings.push(Warning::Orphans { count, example, missing_parent });
-        }
 
         // Children lists (counting sort), each ordered by start time then file order.
         let mut offsets = vec![0u32; n + 1];
@@ -470,6 +484,17 @@ impl Shared<'_> {
         }
         if order.len() < n {
             return Err(BuildError::Cycle { spans: find_cycle(&order, &parent, |l| raw(l).id) });
+        }
+        // A warning's example is the first such span depth-first (the topmost in the waterfall),
+        // whatever the order of the file.
+        let first_flagged = |flag| order.iter().find(|&&l| flags[l as usize].contains(flag)).map(|&l| raw(l));
+        if let Some(span) = first_flagged(SpanFlags::DUPLICATE_ID) {
+            warnings.push(Warning::DuplicateIds { count: duplicates, example: span.id });
+        }
+        if let Some(span) = first_flagged(SpanFlags::ORPHAN)
+            && let Some(missing_parent) = span.parent_id
+        {
+            warnings.push(Warning::Orphans { count: orphans, example: span.id, missing_parent });
         }
         drop(children);
         drop(offsets);
@@ -720,6 +745,41 @@ mod tests {
                 .iter()
                 .any(|w| w.to_string().contains("1 error event(s) belong to traces that are not in the file"))
         );
+    }
+
+    #[test]
+    fn examples_are_the_first_such_spans_depth_first_whatever_the_file_order() {
+        let mut b = TraceBuilder::new();
+        push(&mut b, 1, None, 0, Some(100));
+        // In the file, the later orphan and the later repeat come first.
+        push(&mut b, 5, Some(98), 50, Some(60));
+        push(&mut b, 4, Some(99), 10, Some(20));
+        push(&mut b, 7, None, 30, Some(40));
+        push(&mut b, 7, Some(1), 5, Some(6));
+        push(&mut b, 6, Some(1), 60, Some(70));
+        push(&mut b, 6, Some(1), 2, Some(3));
+        let t = &b.build().unwrap()[0];
+        assert_eq!(ids(t), vec![1, 6, 7, 6, 4, 7, 5]);
+        assert_eq!(
+            t.warnings(),
+            &[
+                Warning::DuplicateIds { count: 2, example: sid(6) },
+                Warning::Orphans { count: 2, example: sid(4), missing_parent: sid(99) },
+            ]
+        );
+    }
+
+    #[test]
+    fn a_trace_note_goes_to_its_trace_only_after_the_notes_for_all() {
+        let mut b = TraceBuilder::new();
+        b.push_span(RawSpan::new(TraceId(1), sid(1), None, 0, Some(10)));
+        b.push_span(RawSpan::new(TraceId(2), sid(2), None, 20, Some(30)));
+        b.note_trace(TraceId(2), "only two");
+        b.note("every trace");
+        let traces = b.build().unwrap();
+        let notes = |t: &Trace| t.warnings().iter().map(|w| w.to_string()).collect::<Vec<_>>();
+        assert_eq!(notes(&traces[0]), ["every trace"]);
+        assert_eq!(notes(&traces[1]), ["every trace", "only two"]);
     }
 
     #[test]

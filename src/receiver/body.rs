@@ -120,30 +120,15 @@ pub(super) fn read(
         Encoding::Protobuf => {
             let request = ExportTraceServiceRequest::decode(bytes)
                 .map_err(|e| bad(format!("not an OTLP ExportTraceServiceRequest: {e}")))?;
-            // The prost types' serde form is the OTLP JSON encoding, except that absent messages
-            // come out as `null`, which the JSON importer refuses: drop those keys.
-            let mut value =
-                serde_json::to_value(&request).map_err(|e| bad(format!("cannot re-encode the spans: {e}")))?;
-            drop_nulls(&mut value);
-            json = serde_json::to_vec(&value).map_err(|e| bad(format!("cannot re-encode the spans: {e}")))?;
+            // The prost types' serde form is the OTLP JSON encoding (absent messages come out as
+            // `null`, which the JSON importer reads as absent, as proto3 JSON has it).
+            json = serde_json::to_vec(&request).map_err(|e| bad(format!("cannot re-encode the spans: {e}")))?;
             &json[..]
         }
     };
     let builder = otlp::parse(json).map_err(|e| bad(format!("at {}: {}", e.place, e.message)))?;
     let traces = builder.build().map_err(|e| bad(e.to_string()))?;
     Ok((encoding, traces))
-}
-
-/// Removes object members whose value is `null` (proto3 JSON: same as absent).
-fn drop_nulls(value: &mut serde_json::Value) {
-    match value {
-        serde_json::Value::Object(map) => {
-            map.retain(|_, v| !v.is_null());
-            map.values_mut().for_each(drop_nulls);
-        }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(drop_nulls),
-        _ => {}
-    }
 }
 
 fn gunzip(bytes: &[u8], max: usize) -> Result<Vec<u8>, String> {

@@ -52,8 +52,8 @@ pub enum Action {
     },
     /// Stop comparing in the active tab.
     StopComparing,
-    /// Save the active tab's trace as OTLP JSON (asks where).
-    SaveTrace,
+    /// Save the active tab's trace, as recorded, in a format (asks where).
+    SaveTrace(Format),
     /// Start or stop the OTLP receiver.
     SetReceiving(bool),
     /// Open a Replay tab.
@@ -122,10 +122,14 @@ impl TraceView {
         self.moved = moved;
     }
 
+    /// The trace as recorded: without the clock-skew adjustment, when it is shown adjusted.
+    pub fn recorded(&self) -> &Arc<Trace> {
+        self.raw.as_ref().unwrap_or(&self.trace)
+    }
+
     /// Whether the trace has clock skew to adjust (in its raw form).
     pub fn has_skew(&self) -> bool {
-        let raw = self.raw.as_ref().unwrap_or(&self.trace);
-        raw.warnings().iter().any(|w| matches!(w, crate::model::Warning::ClockSkew { .. }))
+        self.recorded().warnings().iter().any(|w| matches!(w, crate::model::Warning::ClockSkew { .. }))
     }
 }
 
@@ -373,16 +377,18 @@ impl App {
                     }
                 }
             }
-            Action::SaveTrace => {
+            Action::SaveTrace(format) => {
                 if let Some(TabContent::Loaded { view, .. }) = self.tabs.get(self.active).map(|t| &t.content) {
-                    let trace = Arc::clone(&view.trace);
-                    let name = format!("{}.otlp.json", self.tabs[self.active].title.replace(['/', ' '], "_"));
+                    let trace = Arc::clone(view.recorded());
+                    let name = save_name(&self.tabs[self.active].title, format);
                     let (tx, rx) = channel();
                     self.save_result = Some(rx);
                     let repaint_ctx = ctx.clone();
                     std::thread::spawn(move || {
-                        let Some(path) = rfd::FileDialog::new().set_file_name(name).save_file() else { return };
-                        let _ = tx.send(save_otlp(&trace, &path));
+                        // The native dialog asks before replacing a file that exists.
+                        let dialog = rfd::FileDialog::new().set_title(format!("Save the trace as {format}"));
+                        let Some(path) = dialog.set_file_name(name).save_file() else { return };
+                        let _ = tx.send(save(&trace, format, &path));
                         repaint_ctx.request_repaint();
                     });
                 }
@@ -647,8 +653,13 @@ impl App {
                 }
                 let can_save =
                     matches!(self.tabs.get(self.active).map(|t| &t.content), Some(TabContent::Loaded { .. }));
-                if ui.add_enabled(can_save, egui::Button::new("Save trace as OTLP JSON…")).clicked() {
-                    self.actions.push(Action::SaveTrace);
+                for (format, text) in
+                    [(Format::Otlp, "Save trace as OTLP JSON…"), (Format::Tracedeck, "Save trace as tracedeck file…")]
+                {
+                    let button = ui.add_enabled(can_save, egui::Button::new(text));
+                    if button.on_hover_text("The trace as recorded (without any clock-skew adjustment)").clicked() {
+                        self.actions.push(Action::SaveTrace(format));
+                    }
                 }
                 ui.menu_button("Open recent", |ui| {
                     if self.settings.recent.is_empty() {
@@ -753,13 +764,26 @@ impl App {
     }
 }
 
-/// Writes `trace` as OTLP JSON to `path` (written beside it first, then renamed, so a failed
-/// save leaves whatever was there intact).
-fn save_otlp(trace: &Trace, path: &std::path::Path) -> Result<PathBuf, String> {
+/// A file name for the trace of the tab titled `title`: the title without its format's ending,
+/// then the ending of `format` (`incident-before.sentry.json` → `incident-before.tracedeck.json`).
+fn save_name(title: &str, format: Format) -> String {
+    let title = title.replace(['/', ' '], "_");
+    let stem = [".jsonl", ".json"].iter().find_map(|ending| title.strip_suffix(ending)).unwrap_or(&title);
+    let stem = Format::ALL
+        .iter()
+        .filter_map(|f| f.extension().strip_suffix(".json"))
+        .find_map(|name| stem.strip_suffix(name))
+        .unwrap_or(stem);
+    format!("{stem}{}", format.extension())
+}
+
+/// Writes `trace` in `format` to `path` (written beside it first, then renamed, so a failed
+/// save leaves whatever was there intact). The error names the file and says what went wrong.
+fn save(trace: &Trace, format: Format, path: &std::path::Path) -> Result<PathBuf, String> {
     let partial = path.with_extension("partial");
     let write = || -> std::io::Result<()> {
         let mut out = std::io::BufWriter::new(std::fs::File::create(&partial)?);
-        Format::Otlp.write(std::slice::from_ref(trace), &mut out)?;
+        format.write(std::slice::from_ref(trace), &mut out)?;
         std::io::Write::flush(&mut out)?;
         drop(out);
         std::fs::rename(&partial, path)
@@ -1045,4 +1069,65 @@ fn help_window(ctx: &egui::Context, open: &mut bool) {
             }
         });
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formats::import;
+    use crate::synth::{SynthParams, generate};
+
+    /// A fresh directory under the system's temporary directory.
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("tracedeck-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn a_saved_trace_reads_back_in_the_format_it_was_saved_in() {
+        let dir = scratch("save");
+        let trace = generate(&SynthParams { seed: 3, spans: 40, ..SynthParams::default() });
+        for format in [Format::Otlp, Format::Tracedeck] {
+            let path = dir.join(save_name("checkout trace.zipkin.json", format));
+            assert_eq!(save(&trace, format, &path), Ok(path.clone()));
+            let back = import("saved", &std::fs::read(&path).unwrap()).unwrap();
+            assert_eq!((back.format, back.traces.len(), back.traces[0].len()), (format, 1, trace.len()));
+            assert_eq!(back.traces[0].trace_id(), trace.trace_id());
+        }
+        let names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        assert_eq!(names, ["checkout_trace.otlp.json", "checkout_trace.tracedeck.json"], "no partial file is left");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_failed_save_says_which_file_and_leaves_what_was_there() {
+        let dir = scratch("save-fails");
+        let trace = generate(&SynthParams { seed: 4, spans: 5, ..SynthParams::default() });
+        let missing = dir.join("no-such-dir").join("t.tracedeck.json");
+        let err = save(&trace, Format::Tracedeck, &missing).unwrap_err();
+        assert!(err.starts_with(&format!("could not save {}: ", missing.display())), "{err}");
+        // A directory where the file should go: the write succeeds, the rename cannot replace it.
+        let occupied = dir.join("occupied.tracedeck.json");
+        std::fs::create_dir(&occupied).unwrap();
+        std::fs::write(occupied.join("kept"), b"x").unwrap();
+        assert!(save(&trace, Format::Tracedeck, &occupied).is_err());
+        assert_eq!(std::fs::read(occupied.join("kept")).unwrap(), b"x");
+        assert!(!dir.join("occupied.tracedeck.partial").exists(), "the partial file is removed");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn save_names_swap_the_format_ending() {
+        assert_eq!(save_name("incident-before.sentry.json", Format::Tracedeck), "incident-before.tracedeck.json");
+        assert_eq!(save_name("batch.otlp.jsonl", Format::Otlp), "batch.otlp.json");
+        assert_eq!(save_name("a/b c.json", Format::Otlp), "a_b_c.otlp.json");
+        assert_eq!(save_name("jaeger abc123", Format::Tracedeck), "jaeger_abc123.tracedeck.json");
+    }
 }

@@ -3,9 +3,10 @@
 //!
 //! This is the importer built for size: the document is walked with seeds that push every
 //! span into the [`TraceBuilder`] as it is read ([`read`]), so memory is the input plus the
-//! builder. Accepted besides the specification: snake_case keys, the legacy
-//! `instrumentationLibrarySpans`, Tempo's `batches`, base64 ids, enum names, nanoseconds as
-//! numbers.
+//! builder. A field written `null` is a field not set, as proto3's JSON mapping has it (the
+//! receiver's protobuf bodies, re-encoded through the prost types, have many). Accepted
+//! besides the specification: snake_case keys, the legacy `instrumentationLibrarySpans`,
+//! Tempo's `batches`, base64 ids, enum names, nanoseconds as numbers.
 //!
 //! Mapping: resource `service.name` is the service (other resource attributes are dropped:
 //! they would repeat on every span); scope name and version become span attributes

@@ -11,7 +11,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 
 use super::keys::keys;
 use super::op::{SENTRY_OP, derive_op};
-use super::scalars::{KindSeed, NanosSeed, SpanIdSeed, StatusCodeSeed, TraceIdSeed};
+use super::scalars::{KindSeed, NanosSeed, Nullable, SpanIdSeed, StatusCodeSeed, TraceIdSeed};
 use super::values::{InternSeed, KeyValueSeed, PlainPair, Pool, object_of};
 use crate::model::{
     Attr, AttrValue, Event, Nanos, RawEvent, RawSpan, SpanId, SpanKind, Status, StrId, TraceBuilder, TraceId,
@@ -91,7 +91,7 @@ impl<'de, T: Object> DeserializeSeed<'de> for One<'_, T> {
     type Value = T::Out;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<T::Out, D::Error> {
-        d.deserialize_map(self)
+        d.deserialize_option(self)
     }
 }
 
@@ -106,7 +106,11 @@ impl<'de, T: Object> Visitor<'de> for One<'_, T> {
         T::read(self.0, map)
     }
 
-    fn visit_unit<E: de::Error>(self) -> Result<T::Out, E> {
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<T::Out, D::Error> {
+        d.deserialize_map(self)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<T::Out, E> {
         Ok(T::Out::default())
     }
 }
@@ -124,7 +128,7 @@ impl<'de, T: Object> DeserializeSeed<'de> for Many<'_, T> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
+        d.deserialize_option(self)
     }
 }
 
@@ -140,7 +144,11 @@ impl<'de, T: Object> Visitor<'de> for Many<'_, T> {
         Ok(())
     }
 
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
         Ok(())
     }
 }
@@ -156,14 +164,14 @@ enum Target {
     Resource,
 }
 
-/// Seed for a list of `KeyValue`s; yields the `service.name` found, for resources.
+/// Seed for a list of `KeyValue`s (`null` is none); yields the `service.name` found, for resources.
 struct Attributes<'r>(&'r mut Reader, Target);
 
 impl<'de> DeserializeSeed<'de> for Attributes<'_> {
     type Value = StrId;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<StrId, D::Error> {
-        d.deserialize_seq(self)
+        d.deserialize_option(self)
     }
 }
 
@@ -191,7 +199,11 @@ impl<'de> Visitor<'de> for Attributes<'_> {
         Ok(service)
     }
 
-    fn visit_unit<E: de::Error>(self) -> Result<StrId, E> {
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<StrId, D::Error> {
+        d.deserialize_seq(self)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<StrId, E> {
         Ok(StrId::EMPTY)
     }
 }
@@ -405,13 +417,15 @@ impl Object for Span {
         let (mut name, mut kind, mut status, mut links) = (StrId::EMPTY, SpanKind::Unspecified, None, None);
         while let Some(key) = map.next_key_seed(r.pool.key())? {
             match key {
-                SpanKey::TraceId => trace_id = Some(map.next_value_seed(TraceIdSeed)?),
-                SpanKey::SpanId => id = map.next_value_seed(SpanIdSeed { required: true })?,
-                SpanKey::ParentSpanId => parent_id = map.next_value_seed(SpanIdSeed { required: false })?,
+                SpanKey::TraceId => trace_id = map.next_value_seed(Nullable(TraceIdSeed))?,
+                SpanKey::SpanId => id = map.next_value_seed(Nullable(SpanIdSeed { required: true }))?.flatten(),
+                SpanKey::ParentSpanId => {
+                    parent_id = map.next_value_seed(Nullable(SpanIdSeed { required: false }))?.flatten();
+                }
                 SpanKey::Name => name = map.next_value_seed(InternSeed(&mut r.pool))?,
-                SpanKey::Kind => kind = map.next_value_seed(KindSeed)?,
-                SpanKey::StartTimeUnixNano => start = Some(map.next_value_seed(NanosSeed)?),
-                SpanKey::EndTimeUnixNano => end = Some(map.next_value_seed(NanosSeed)?),
+                SpanKey::Kind => kind = map.next_value_seed(Nullable(KindSeed))?.unwrap_or_default(),
+                SpanKey::StartTimeUnixNano => start = map.next_value_seed(Nullable(NanosSeed))?,
+                SpanKey::EndTimeUnixNano => end = map.next_value_seed(Nullable(NanosSeed))?,
                 SpanKey::Attributes => drop(map.next_value_seed(Attributes(r, Target::Span))?),
                 SpanKey::Events => map.next_value_seed(Many::<SpanEvent>::new(r))?,
                 SpanKey::Links => links = map.next_value::<Option<Vec<Link>>>()?,
@@ -486,7 +500,7 @@ impl Object for SpanEvent {
         let (mut time, mut name) = (None, StrId::EMPTY);
         while let Some(key) = map.next_key_seed(r.pool.key())? {
             match key {
-                EventKey::TimeUnixNano => time = Some(map.next_value_seed(NanosSeed)?),
+                EventKey::TimeUnixNano => time = map.next_value_seed(Nullable(NanosSeed))?,
                 EventKey::Name => name = map.next_value_seed(InternSeed(&mut r.pool))?,
                 EventKey::Attributes => drop(map.next_value_seed(Attributes(r, Target::Builder))?),
                 EventKey::Other => skip(&mut map)?,
@@ -537,7 +551,7 @@ impl Object for SpanStatus {
         let mut status = (Status::Unset, StrId::EMPTY);
         while let Some(key) = map.next_key_seed(r.pool.key())? {
             match key {
-                StatusKey::Code => status.0 = map.next_value_seed(StatusCodeSeed)?,
+                StatusKey::Code => status.0 = map.next_value_seed(Nullable(StatusCodeSeed))?.unwrap_or_default(),
                 StatusKey::Message => status.1 = map.next_value_seed(InternSeed(&mut r.pool))?,
                 StatusKey::Other => skip(&mut map)?,
             }
@@ -560,11 +574,11 @@ struct Link {
 }
 
 fn link_trace_id<'de, D: Deserializer<'de>>(d: D) -> Result<TraceId, D::Error> {
-    TraceIdSeed.deserialize(d)
+    Nullable(TraceIdSeed).deserialize(d)?.ok_or_else(|| de::Error::missing_field("traceId"))
 }
 
 fn link_span_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SpanId>, D::Error> {
-    SpanIdSeed { required: true }.deserialize(d)
+    Nullable(SpanIdSeed { required: true }).deserialize(d)?.ok_or_else(|| de::Error::missing_field("spanId"))
 }
 
 impl Link {

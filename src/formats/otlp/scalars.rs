@@ -138,6 +138,36 @@ pub(super) fn base64_of(value: u128, len: usize) -> String {
     out
 }
 
+/// proto3 JSON lets any field be written `null`, meaning the field is not set (protobuf's
+/// own printers leave such fields out; serde-based encoders, like the prost types the receiver
+/// re-encodes protobuf with, write `null`). Wraps a seed: `null` reads as `None`, anything else
+/// goes to the seed, whose errors keep their place.
+pub(super) struct Nullable<S>(pub S);
+
+impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for Nullable<S> {
+    type Value = Option<S::Value>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_option(self)
+    }
+}
+
+impl<'de, S: DeserializeSeed<'de>> Visitor<'de> for Nullable<S> {
+    type Value = Option<S::Value>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a value or null")
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        self.0.deserialize(d).map(Some)
+    }
+}
+
 /// Deserializes a trace id; an empty or all-zero id is an error.
 pub(super) struct TraceIdSeed;
 

@@ -370,3 +370,66 @@ fn a_bad_line_in_a_collector_file_is_named_by_its_line() {
     let text = format!("{good}\n{{\"resourceSpans\":[\n");
     assert_error(&error_of(&text), 2, "$.resourceSpans", "truncated");
 }
+
+// ---- proto3 JSON's null: a field written as `null` is a field left out ----
+
+/// Spans with `null` for every kind of field: ids, times, kind, name, lists, objects, scalar
+/// and nested attribute values, status code, dropped counts, links' fields.
+const NULLS: &str = r#"{"resourceSpans":[
+{"resource":null,"scopeSpans":[{"scope":null,"spans":[
+ {"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","parentSpanId":null,"name":"root",
+  "kind":null,"startTimeUnixNano":"1000","endTimeUnixNano":"2000","attributes":null,"droppedAttributesCount":null,
+  "events":null,"droppedEventsCount":null,"links":null,"status":null,"traceState":null,"flags":null}]}],
+ "schemaUrl":null},
+{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"svc","intValue":null}}],
+  "droppedAttributesCount":null},
+ "scopeSpans":[{"scope":{"name":"lib","version":null,"attributes":null},"schemaUrl":null,"spans":[
+ {"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b175","parentSpanId":"eee19b7ec3c1b174",
+  "name":null,"kind":"SPAN_KIND_CLIENT","startTimeUnixNano":"1100","endTimeUnixNano":null,
+  "attributes":[{"key":"a","value":{"boolValue":null,"intValue":"3","doubleValue":null}},{"key":"b","value":null},
+   {"key":"c","value":{"arrayValue":{"values":[{"stringValue":"x"},{"boolValue":null,"doubleValue":1.5},
+    {"kvlistValue":{"values":[{"key":"k","value":{"intValue":null,"stringValue":null}}]}}]}}},
+   {"key":"d","value":{"kvlistValue":null,"arrayValue":null,"bytesValue":null}},{"key":"e","value":{"stringValue":null}}],
+  "events":[{"timeUnixNano":"1200","name":"e","attributes":null,"droppedAttributesCount":null}],
+  "links":[{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","attributes":null,
+   "traceState":null,"flags":null}],
+  "status":{"code":null,"message":"fine"}}]}]}]}"#;
+
+/// `value` with every object member that is `null` left out.
+fn without_nulls(value: serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(map) => {
+            map.into_iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k, without_nulls(v))).collect()
+        }
+        serde_json::Value::Array(items) => items.into_iter().map(without_nulls).collect(),
+        other => other,
+    }
+}
+
+#[test]
+fn null_fields_read_as_if_they_were_left_out() {
+    let with_nulls = read("nulls.json", NULLS.as_bytes());
+    let left_out = without_nulls(serde_json::from_str(NULLS).unwrap()).to_string();
+    assert!(!left_out.contains("null"), "{left_out}");
+    assert_eq!(describe(&with_nulls), describe(&read("left-out.json", left_out.as_bytes())));
+    let t = &with_nulls[0];
+    assert_eq!((t.span(0).parent_id, t.span(0).status, t.span(0).kind), (None, Status::Unset, SpanKind::Unspecified));
+    assert!(t.attrs(0).is_empty() && t.events(0).is_empty());
+    let child = by_id(t, "eee19b7ec3c1b175");
+    assert!(t.span(child).flags.contains(SpanFlags::OPEN));
+    assert_eq!(t.str(t.span(child).service), "svc");
+    assert_eq!(attrs(t, child)[..5], ["a=3i", "b=\"\"", "c=\"[\\\"x\\\",1.5,{\\\"k\\\":null}]\"", "d=\"\"", "e=\"\""]);
+}
+
+#[test]
+fn a_required_field_that_is_null_is_missing() {
+    for (fields, missing) in [
+        (r#""traceId":null,"spanId":"b7ad6b7169203331","startTimeUnixNano":"1""#, "traceId"),
+        (r#""traceId":"0af7651916cd43dd8448eb211c80319c","spanId":null,"startTimeUnixNano":"1""#, "spanId"),
+        (&format!(r#"{IDS},"startTimeUnixNano":null"#), "startTimeUnixNano"),
+        (&format!(r#"{IDS},"startTimeUnixNano":"1","events":[{{"timeUnixNano":null}}]"#), "timeUnixNano"),
+    ] {
+        let err = error_of(&one_span(fields));
+        assert!(err.message.contains(&format!("missing field `{missing}`")), "{fields}: {err:?}");
+    }
+}

@@ -9,6 +9,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visi
 use serde_json::Value;
 
 use super::keys::{Key, KeySeed, keys};
+use super::scalars::Nullable;
 use crate::model::{AttrValue, StrId, TraceBuilder};
 
 keys! {
@@ -82,7 +83,7 @@ impl<'de> DeserializeSeed<'de> for InternSeed<'_> {
     type Value = StrId;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<StrId, D::Error> {
-        d.deserialize_str(self)
+        d.deserialize_option(self)
     }
 }
 
@@ -97,7 +98,11 @@ impl<'de> Visitor<'de> for InternSeed<'_> {
         Ok(self.0.intern(text))
     }
 
-    fn visit_unit<E: de::Error>(self) -> Result<StrId, E> {
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<StrId, D::Error> {
+        d.deserialize_str(self)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<StrId, E> {
         Ok(StrId::EMPTY)
     }
 }
@@ -143,7 +148,7 @@ impl<'de> DeserializeSeed<'de> for AnyValueSeed<'_> {
     type Value = AttrValue;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<AttrValue, D::Error> {
-        d.deserialize_map(self)
+        d.deserialize_option(self)
     }
 }
 
@@ -154,28 +159,35 @@ impl<'de> Visitor<'de> for AnyValueSeed<'_> {
         f.write_str("an attribute value like {\"stringValue\": \"...\"}")
     }
 
+    /// A member that is `null` is not set: the value stays what it was.
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<AttrValue, A::Error> {
         let mut value = AttrValue::Str(StrId::EMPTY);
         while let Some(key) = map.next_key_seed(self.0.key::<ValueKey>())? {
-            value = match key {
+            let set = match key {
                 ValueKey::StringValue | ValueKey::BytesValue => {
-                    AttrValue::Str(map.next_value_seed(InternSeed(&mut *self.0))?)
+                    map.next_value_seed(Nullable(InternSeed(&mut *self.0)))?.map(AttrValue::Str)
                 }
-                ValueKey::BoolValue => AttrValue::Bool(map.next_value()?),
-                ValueKey::IntValue => AttrValue::Int(map.next_value_seed(IntSeed)?),
-                ValueKey::DoubleValue => AttrValue::Float(map.next_value_seed(FloatSeed)?),
-                ValueKey::ArrayValue => AttrValue::Str(self.0.intern(&map.next_value::<PlainList>()?.0.to_string())),
-                ValueKey::KvlistValue => AttrValue::Str(self.0.intern(&map.next_value::<PlainMap>()?.0.to_string())),
-                ValueKey::Other => {
-                    map.next_value::<IgnoredAny>()?;
-                    continue;
+                ValueKey::BoolValue => map.next_value::<Option<bool>>()?.map(AttrValue::Bool),
+                ValueKey::IntValue => map.next_value_seed(Nullable(IntSeed))?.map(AttrValue::Int),
+                ValueKey::DoubleValue => map.next_value_seed(Nullable(FloatSeed))?.map(AttrValue::Float),
+                ValueKey::ArrayValue => map
+                    .next_value::<Option<PlainList>>()?
+                    .map(|list| AttrValue::Str(self.0.intern(&list.0.to_string()))),
+                ValueKey::KvlistValue => {
+                    map.next_value::<Option<PlainMap>>()?.map(|kv| AttrValue::Str(self.0.intern(&kv.0.to_string())))
                 }
+                ValueKey::Other => map.next_value::<IgnoredAny>().map(|_| None)?,
             };
+            value = set.unwrap_or(value);
         }
         Ok(value)
     }
 
-    fn visit_unit<E: de::Error>(self) -> Result<AttrValue, E> {
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<AttrValue, D::Error> {
+        d.deserialize_map(self)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<AttrValue, E> {
         Ok(AttrValue::Str(StrId::EMPTY))
     }
 }
@@ -256,7 +268,7 @@ pub(super) struct Plain(pub Value);
 
 impl<'de> Deserialize<'de> for Plain {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_map(PlainVisitor)
+        d.deserialize_option(PlainVisitor)
     }
 }
 
@@ -269,27 +281,30 @@ impl<'de> Visitor<'de> for PlainVisitor {
         f.write_str("an attribute value like {\"stringValue\": \"...\"}")
     }
 
+    /// A member that is `null` is not set, as for [`AnyValueSeed`].
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Plain, A::Error> {
         let mut value = Value::Null;
         // Nested values are rare: read keys as strings, which also gives errors their path.
         while let Some(key) = map.next_key_seed(KeySeed::<ValueKey>::new(true))? {
-            value = match key {
-                ValueKey::StringValue | ValueKey::BytesValue => Value::String(map.next_value()?),
-                ValueKey::BoolValue => Value::Bool(map.next_value()?),
-                ValueKey::IntValue => Value::from(map.next_value_seed(IntSeed)?),
-                ValueKey::DoubleValue => float_json(map.next_value_seed(FloatSeed)?),
-                ValueKey::ArrayValue => map.next_value::<PlainList>()?.0,
-                ValueKey::KvlistValue => map.next_value::<PlainMap>()?.0,
-                ValueKey::Other => {
-                    map.next_value::<IgnoredAny>()?;
-                    continue;
-                }
+            let set = match key {
+                ValueKey::StringValue | ValueKey::BytesValue => map.next_value::<Option<String>>()?.map(Value::String),
+                ValueKey::BoolValue => map.next_value::<Option<bool>>()?.map(Value::Bool),
+                ValueKey::IntValue => map.next_value_seed(Nullable(IntSeed))?.map(Value::from),
+                ValueKey::DoubleValue => map.next_value_seed(Nullable(FloatSeed))?.map(float_json),
+                ValueKey::ArrayValue => map.next_value::<Option<PlainList>>()?.map(|list| list.0),
+                ValueKey::KvlistValue => map.next_value::<Option<PlainMap>>()?.map(|kv| kv.0),
+                ValueKey::Other => map.next_value::<IgnoredAny>().map(|_| None)?,
             };
+            value = set.unwrap_or(value);
         }
         Ok(Plain(value))
     }
 
-    fn visit_unit<E: de::Error>(self) -> Result<Plain, E> {
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Plain, D::Error> {
+        d.deserialize_map(self)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Plain, E> {
         Ok(Plain(Value::Null))
     }
 }
@@ -328,17 +343,19 @@ impl<'de> Deserialize<'de> for PlainList {
 /// `kvlistValue`: `{"values": [KeyValue]}` as a JSON object.
 struct PlainMap(Value);
 
-/// A `KeyValue` as plain JSON.
+/// A `KeyValue` as plain JSON (a `null` key is the empty string, as proto3 has it).
 #[derive(Deserialize)]
 pub(super) struct PlainPair {
-    key: String,
+    key: Option<String>,
     #[serde(default)]
     value: Option<Plain>,
 }
 
 /// Plain JSON pairs as a JSON object.
 pub(super) fn object_of(pairs: Vec<PlainPair>) -> Value {
-    Value::Object(pairs.into_iter().map(|p| (p.key, p.value.map_or(Value::Null, |v| v.0))).collect())
+    Value::Object(
+        pairs.into_iter().map(|p| (p.key.unwrap_or_default(), p.value.map_or(Value::Null, |v| v.0))).collect(),
+    )
 }
 
 impl<'de> Deserialize<'de> for PlainMap {
