@@ -509,7 +509,10 @@ impl App {
         }
         let mut open = true;
         let mut go = None;
-        egui::Window::new("Fetch a trace").open(&mut open).collapsible(false).show(ctx, |ui| go = self.fetch.ui(ui));
+        egui::Window::new("Fetch or search traces")
+            .open(&mut open)
+            .collapsible(false)
+            .show(ctx, |ui| go = self.fetch.ui(ui));
         if !open && !self.fetch.is_running() {
             self.fetch.open = false;
         }
@@ -648,7 +651,7 @@ impl App {
                 if ui.button("Open folder…").clicked() {
                     self.actions.push(Action::OpenFolderDialog);
                 }
-                if ui.button("Fetch a trace…").clicked() {
+                if ui.button("Fetch or search traces…").clicked() {
                     self.fetch.open = true;
                 }
                 let can_save =
@@ -840,7 +843,7 @@ fn start_screen(ui: &mut Ui, settings: &Settings) -> Vec<Action> {
             actions.push(Action::OpenDialog);
         }
         ui.add_space(6.0);
-        ui.label(RichText::new("or drop Sentry, OTLP, Jaeger, Zipkin or Chrome trace files here").weak());
+        ui.label(RichText::new("or drop Sentry, OTLP, Jaeger, Zipkin, Chrome or tracedeck trace files here").weak());
         if !settings.recent.is_empty() {
             ui.add_space(24.0);
             ui.strong("Recent files");

@@ -291,7 +291,7 @@ impl TracesView {
             .label_formatter(|hover| {
                 let (egui_plot::HoverPosition::NearDataPoint { position, .. }
                 | egui_plot::HoverPosition::Elsewhere { position }) = hover;
-                Some(format!("start +{:.2} s, response {:.3} s", position.x, position.y))
+                Some(format!("start {:+.2} s, response {:.3} s", position.x, position.y))
             })
             .show(ui, |plot| {
                 plot.hline(HLine::new("deadline", limit_s).color(theme::MISS).width(1.5));
