@@ -249,7 +249,7 @@ impl TracesView {
         if self.scatter_points.as_ref().is_none_or(|(w, _)| *w != width) {
             self.scatter_points = Some((width, self.points(width)));
         }
-        let Some((_, points)) = self.scatter_points.take() else { return None };
+        let (_, points) = self.scatter_points.take()?;
         let open = self.draw_scatter(ui, &points);
         self.scatter_points = Some((width, points));
         open
