@@ -41,20 +41,25 @@ fn main() {
     traces.extend(generate(Era::After, count - count / 2, 2));
     let spans: usize = traces.iter().map(|t| t.len()).sum();
     println!("{count} traces, {spans} spans (best of {RUNS} runs)");
-    println!("{:<28} {:>10} {:>12} {:>14}", "step", "MB", "ms", "spans/s");
+    println!("{:<28} {:>10} {:>12} {:>14} {:>14}", "step", "MB", "ms", "spans/s", "× IgnoredAny");
 
-    for format in [Format::Zipkin, Format::Otlp, Format::Jaeger] {
+    for format in [Format::Zipkin, Format::Otlp, Format::Jaeger, Format::Tracedeck] {
         let mut bytes = Vec::new();
         format.write(&traces, &mut bytes).expect("writing to memory");
+        // The floor: serde_json validating the same bytes and keeping nothing.
+        let (floor, ()) = best(|| {
+            serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).map(drop).expect("the file is JSON");
+        });
         let (time, imported) = best(|| formats::import("bench", &bytes).expect("the written file reads back"));
         assert_eq!(imported.traces.len(), count, "{format}: every trace kept apart");
-        row(&format!("import {format}"), Some(bytes.len()), time, spans);
+        let ratio = time.as_secs_f64() / floor.as_secs_f64();
+        row(&format!("import {format}"), Some(bytes.len()), time, spans, Some(ratio));
     }
 
     let profile = Profile::built_in("slack").expect("built in");
     let (time, summary) = best(|| Summary::of(traces.iter().map(|t| Sample::of(&analyze(t, &profile)))));
     assert_eq!(summary.traces, count as u64);
-    row("judge and sum up", None, time, spans);
+    row("judge and sum up", None, time, spans, None);
     println!("  {}", summary.rate.sentence(profile.limit));
 
     // A folder of 50 files, each a slice of the traces.
@@ -73,13 +78,14 @@ fn main() {
     for threads in [1, cores] {
         let (time, loaded) = best(|| corpus::load_on(&inputs, threads, &|_| {}));
         assert_eq!((loaded.traces.len(), loaded.errors.len()), (count, 0));
-        row(&format!("folder of 50, {threads} thread(s)"), Some(size), time, spans);
+        row(&format!("folder of 50, {threads} thread(s)"), Some(size), time, spans, None);
     }
     std::fs::remove_dir_all(&dir).expect("removing the temporary folder");
 }
 
-fn row(step: &str, bytes: Option<usize>, time: Duration, spans: usize) {
+fn row(step: &str, bytes: Option<usize>, time: Duration, spans: usize, ratio: Option<f64>) {
     let mb = bytes.map_or_else(String::new, |b| format!("{:.1}", b as f64 / 1e6));
     let rate = spans as f64 / time.as_secs_f64();
-    println!("{step:<28} {mb:>10} {:>12.1} {rate:>14.0}", time.as_secs_f64() * 1e3);
+    let ratio = ratio.map_or_else(String::new, |r| format!("{r:.2}"));
+    println!("{step:<28} {mb:>10} {:>12.1} {rate:>14.0} {ratio:>14}", time.as_secs_f64() * 1e3);
 }
