@@ -88,6 +88,11 @@ impl Format {
 
     /// Writes traces in this format.
     pub fn write(self, traces: &[Trace], out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        self.write_refs(&traces.iter().collect::<Vec<_>>(), out)
+    }
+
+    /// Writes traces held elsewhere (behind `Arc`s, say) in this format.
+    pub fn write_refs(self, traces: &[&Trace], out: &mut dyn std::io::Write) -> std::io::Result<()> {
         match self {
             Format::Sentry => sentry::write(traces, out),
             Format::Otlp => otlp::write(traces, out),

@@ -378,17 +378,25 @@ impl App {
                 }
             }
             Action::SaveTrace(format) => {
-                if let Some(TabContent::Loaded { view, .. }) = self.tabs.get(self.active).map(|t| &t.content) {
-                    let trace = Arc::clone(view.recorded());
+                // A trace as recorded (no clock-skew adjustment), or every trace of a traces view.
+                let traces: Vec<Arc<Trace>> = match self.tabs.get(self.active).map(|t| &t.content) {
+                    Some(TabContent::Loaded { view, .. }) => vec![Arc::clone(view.recorded())],
+                    Some(TabContent::Traces(view, _)) => view.traces().to_vec(),
+                    _ => Vec::new(),
+                };
+                if !traces.is_empty() {
                     let name = save_name(&self.tabs[self.active].title, format);
                     let (tx, rx) = channel();
                     self.save_result = Some(rx);
                     let repaint_ctx = ctx.clone();
                     std::thread::spawn(move || {
                         // The native dialog asks before replacing a file that exists.
-                        let dialog = rfd::FileDialog::new().set_title(format!("Save the trace as {format}"));
+                        let what =
+                            if traces.len() == 1 { "the trace".to_owned() } else { format!("{} traces", traces.len()) };
+                        let dialog = rfd::FileDialog::new().set_title(format!("Save {what} as {format}"));
                         let Some(path) = dialog.set_file_name(name).save_file() else { return };
-                        let _ = tx.send(save(&trace, format, &path));
+                        let refs: Vec<&Trace> = traces.iter().map(|t| &**t).collect();
+                        let _ = tx.send(save(&refs, format, &path));
                         repaint_ctx.request_repaint();
                     });
                 }
@@ -654,13 +662,18 @@ impl App {
                 if ui.button("Fetch or search traces…").clicked() {
                     self.fetch.open = true;
                 }
-                let can_save =
-                    matches!(self.tabs.get(self.active).map(|t| &t.content), Some(TabContent::Loaded { .. }));
+                let (can_save, hover) = match self.tabs.get(self.active).map(|t| &t.content) {
+                    Some(TabContent::Loaded { .. }) => {
+                        (true, "The trace as recorded (without any clock-skew adjustment)")
+                    }
+                    Some(TabContent::Traces(view, _)) => (!view.is_empty(), "Every trace of this view, in one file"),
+                    _ => (false, "Open a trace first"),
+                };
                 for (format, text) in
                     [(Format::Otlp, "Save trace as OTLP JSON…"), (Format::Tracedeck, "Save trace as tracedeck file…")]
                 {
                     let button = ui.add_enabled(can_save, egui::Button::new(text));
-                    if button.on_hover_text("The trace as recorded (without any clock-skew adjustment)").clicked() {
+                    if button.on_hover_text(hover).clicked() {
                         self.actions.push(Action::SaveTrace(format));
                     }
                 }
@@ -780,13 +793,13 @@ fn save_name(title: &str, format: Format) -> String {
     format!("{stem}{}", format.extension())
 }
 
-/// Writes `trace` in `format` to `path` (written beside it first, then renamed, so a failed
+/// Writes `traces` in `format` to `path` (written beside it first, then renamed, so a failed
 /// save leaves whatever was there intact). The error names the file and says what went wrong.
-fn save(trace: &Trace, format: Format, path: &std::path::Path) -> Result<PathBuf, String> {
+fn save(traces: &[&Trace], format: Format, path: &std::path::Path) -> Result<PathBuf, String> {
     let partial = path.with_extension("partial");
     let write = || -> std::io::Result<()> {
         let mut out = std::io::BufWriter::new(std::fs::File::create(&partial)?);
-        format.write(std::slice::from_ref(trace), &mut out)?;
+        format.write_refs(traces, &mut out)?;
         std::io::Write::flush(&mut out)?;
         drop(out);
         std::fs::rename(&partial, path)
@@ -1094,11 +1107,22 @@ mod tests {
         let trace = generate(&SynthParams { seed: 3, spans: 40, ..SynthParams::default() });
         for format in [Format::Otlp, Format::Tracedeck] {
             let path = dir.join(save_name("checkout trace.zipkin.json", format));
-            assert_eq!(save(&trace, format, &path), Ok(path.clone()));
+            assert_eq!(save(&[&trace], format, &path), Ok(path.clone()));
             let back = import("saved", &std::fs::read(&path).unwrap()).unwrap();
             assert_eq!((back.format, back.traces.len(), back.traces[0].len()), (format, 1, trace.len()));
             assert_eq!(back.traces[0].trace_id(), trace.trace_id());
         }
+        // A traces view saves every trace in one file.
+        let other = generate(&SynthParams { seed: 9, spans: 12, ..SynthParams::default() });
+        let many = dir.join("many.tracedeck.json");
+        assert_eq!(save(&[&trace, &other], Format::Tracedeck, &many), Ok(many.clone()));
+        let back = import("saved", &std::fs::read(&many).unwrap()).unwrap();
+        let mut ids: Vec<_> = back.traces.iter().map(|t| (t.trace_id(), t.len())).collect();
+        ids.sort();
+        let mut expected = vec![(trace.trace_id(), trace.len()), (other.trace_id(), other.len())];
+        expected.sort();
+        assert_eq!(ids, expected);
+        std::fs::remove_file(&many).unwrap();
         let names: Vec<String> = std::fs::read_dir(&dir)
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -1114,13 +1138,13 @@ mod tests {
         let dir = scratch("save-fails");
         let trace = generate(&SynthParams { seed: 4, spans: 5, ..SynthParams::default() });
         let missing = dir.join("no-such-dir").join("t.tracedeck.json");
-        let err = save(&trace, Format::Tracedeck, &missing).unwrap_err();
+        let err = save(&[&trace], Format::Tracedeck, &missing).unwrap_err();
         assert!(err.starts_with(&format!("could not save {}: ", missing.display())), "{err}");
         // A directory where the file should go: the write succeeds, the rename cannot replace it.
         let occupied = dir.join("occupied.tracedeck.json");
         std::fs::create_dir(&occupied).unwrap();
         std::fs::write(occupied.join("kept"), b"x").unwrap();
-        assert!(save(&trace, Format::Tracedeck, &occupied).is_err());
+        assert!(save(&[&trace], Format::Tracedeck, &occupied).is_err());
         assert_eq!(std::fs::read(occupied.join("kept")).unwrap(), b"x");
         assert!(!dir.join("occupied.tracedeck.partial").exists(), "the partial file is removed");
         std::fs::remove_dir_all(&dir).unwrap();

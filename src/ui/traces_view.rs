@@ -149,6 +149,11 @@ impl TracesView {
         &self.summary
     }
 
+    /// Every trace, in the order they came.
+    pub fn traces(&self) -> &[Arc<Trace>] {
+        &self.traces
+    }
+
     /// One trace.
     pub fn trace(&self, index: usize) -> &Arc<Trace> {
         &self.traces[index]

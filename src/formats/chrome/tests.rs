@@ -261,7 +261,7 @@ fn malformed_files_get_located_errors() {
 
 fn write_to_string(traces: &[Trace]) -> String {
     let mut out = Vec::new();
-    write(traces, &mut out).unwrap();
+    crate::formats::Format::Chrome.write(traces, &mut out).unwrap();
     String::from_utf8(out).unwrap()
 }
 

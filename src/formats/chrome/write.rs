@@ -17,7 +17,7 @@ use crate::model::{Attr, AttrValue, Nanos, Span, SpanFlags, SpanIdx, Trace};
 use super::ids::{PREFIX, status_word};
 
 /// Writes `traces` as one Chrome trace file (object form, with `traceEvents`).
-pub fn write(traces: &[Trace], out: &mut dyn Write) -> io::Result<()> {
+pub fn write(traces: &[&Trace], out: &mut dyn Write) -> io::Result<()> {
     let mut out = io::BufWriter::new(out);
     let layout = Layout::new(traces);
     out.write_all(b"{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n")?;
@@ -153,7 +153,7 @@ struct Open {
 }
 
 impl Layout {
-    fn new(traces: &[Trace]) -> Self {
+    fn new(traces: &[&Trace]) -> Self {
         let mut pids: HashMap<&str, u32> = HashMap::new();
         let mut services = Vec::new();
         let mut lanes: Vec<Vec<Vec<Open>>> = Vec::new();

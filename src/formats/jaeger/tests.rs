@@ -181,7 +181,7 @@ fn a_reference_cycle_is_a_model_error_naming_the_spans() {
 fn round_trip(path: &str) {
     let first = import_file(path).traces;
     let mut out = Vec::new();
-    write(&first, &mut out).expect("write");
+    Format::Jaeger.write(&first, &mut out).expect("write");
     let again = import("written.json", &out).unwrap_or_else(|e| panic!("{e}\n{}", String::from_utf8_lossy(&out)));
     assert_eq!(again.format, Format::Jaeger);
     let before: Vec<Vec<String>> = first.iter().map(summary).collect();

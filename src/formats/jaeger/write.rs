@@ -13,9 +13,9 @@ use crate::formats::semconv::{self, OpHints};
 use crate::model::{Attr, AttrValue, Span, Status, StrId, Trace};
 
 /// Writes `traces` as one Jaeger query answer.
-pub fn write(traces: &[Trace], out: &mut dyn Write) -> io::Result<()> {
+pub fn write(traces: &[&Trace], out: &mut dyn Write) -> io::Result<()> {
     let mut out = io::BufWriter::new(out);
-    let data: Vec<TraceOut> = traces.iter().map(TraceOut::new).collect();
+    let data: Vec<TraceOut> = traces.iter().map(|trace| TraceOut::new(trace)).collect();
     let doc = DocOut { data, total: traces.len(), limit: 0, offset: 0, errors: None };
     serde_json::to_writer(&mut out, &doc)?;
     out.flush()

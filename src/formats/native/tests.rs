@@ -100,7 +100,7 @@ fn keys_may_come_in_any_order_after_the_version() {
 fn the_writer_writes_floats_so_they_read_back_as_floats_and_leaves_out_empty_fields() {
     let t = &read(FULL.as_bytes())[0];
     let mut out = Vec::new();
-    write(std::slice::from_ref(t), &mut out).unwrap();
+    Format::Tracedeck.write(std::slice::from_ref(t), &mut out).unwrap();
     let text = String::from_utf8(out).unwrap();
     assert!(text.starts_with("{\"tracedeck\":1,\"traces\":[\n"), "{text}");
     assert!(text.contains(r#""ratio":1.0,"#), "{text}");
@@ -129,7 +129,7 @@ fn it_is_smaller_than_otlp_json() {
 fn the_sample_is_the_sentry_incident_written_by_the_writer_and_reads_back_the_same() {
     let sentry = testkit::import_file("sample-traces/incident-after.sentry.json").traces;
     let mut written = Vec::new();
-    write(&sentry, &mut written).unwrap();
+    Format::Tracedeck.write(&sentry, &mut written).unwrap();
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/sample-traces/incident-after.tracedeck.json");
     if std::env::var_os("TRACEDECK_BLESS").is_some() {
         std::fs::write(path, &written).unwrap();

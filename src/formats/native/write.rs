@@ -13,7 +13,7 @@ use crate::model::{Attr, AttrValue, ErrorRef, Event, Nanos, SpanFlags, SpanIdx, 
 
 /// Writes `traces` as one tracedeck document. Nothing of the model is left out; only a time
 /// more than 292 years from its trace's start (which no importer makes) is an error.
-pub fn write(traces: &[Trace], out: &mut dyn Write) -> io::Result<()> {
+pub fn write(traces: &[&Trace], out: &mut dyn Write) -> io::Result<()> {
     write!(out, "{{\"tracedeck\":{VERSION},\"traces\":[")?;
     for (i, trace) in traces.iter().enumerate() {
         out.write_all(if i > 0 { b",\n" } else { b"\n" })?;

@@ -257,7 +257,7 @@ fn writing_and_reading_back_keeps_every_span_exactly() {
     {
         let traces = read(name, bytes);
         let mut written = Vec::new();
-        write(&traces, &mut written).unwrap();
+        Format::Otlp.write(&traces, &mut written).unwrap();
         let again = read(name, &written);
         assert_eq!(describe(&again), describe(&traces), "{name}");
     }
@@ -272,7 +272,7 @@ fn the_writer_keeps_an_op_the_attributes_do_not_imply() {
     builder.spans_mut()[0].op = op;
     let traces = builder.build().unwrap();
     let mut written = Vec::new();
-    write(&traces, &mut written).unwrap();
+    Format::Otlp.write(&traces, &mut written).unwrap();
     let t = &read("written", &written)[0];
     assert_eq!(t.str(t.span(0).op), "template.render");
     assert_eq!(attrs(t, 0), ["sentry.op=\"template.render\""]);

@@ -14,7 +14,7 @@ use crate::model::{Attr, AttrValue, Event, SpanFlags, SpanIdx, Status, Trace};
 /// Writes `traces` as an OTLP JSON `TracesData` document. Open spans get an end of `"0"`; a
 /// span whose op its attributes do not imply gets a `sentry.op` attribute so the op survives.
 /// Error events not tied to an `exception` event (Sentry's) are not written.
-pub fn write(traces: &[Trace], out: &mut dyn Write) -> io::Result<()> {
+pub fn write(traces: &[&Trace], out: &mut dyn Write) -> io::Result<()> {
     let mut services: Vec<(&str, Vec<(&Trace, SpanIdx)>)> = Vec::new();
     for trace in traces {
         for (idx, span) in trace.spans().iter().enumerate() {

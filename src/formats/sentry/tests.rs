@@ -1,7 +1,7 @@
 //! Tests of the Sentry importer and writer, on realistic files of every accepted shape
 //! (`tests/fixtures/sentry/`), the incident's sample traces and malformed inputs.
 
-use super::{parse, write};
+use super::parse;
 use crate::formats::{Format, FormatError, Place, import};
 use crate::model::{AttrValue, Nanos, SpanId, SpanIdx, SpanKind, Status, Trace, TraceId, Warning};
 
@@ -467,7 +467,7 @@ fn value_text(t: &Trace, v: AttrValue) -> String {
 
 fn round_trip(traces: &[Trace]) -> Vec<Trace> {
     let mut out = Vec::new();
-    write(traces, &mut out).unwrap();
+    Format::Sentry.write(traces, &mut out).unwrap();
     import("written.json", &out).unwrap_or_else(|e| panic!("{e}\n{}", String::from_utf8_lossy(&out))).traces
 }
 
@@ -494,7 +494,7 @@ fn the_samples_round_trip_through_the_writer() {
 fn a_service_change_starts_a_new_transaction_event() {
     let original = sample("incident-before.sentry.json");
     let mut out = Vec::new();
-    write(std::slice::from_ref(&original), &mut out).unwrap();
+    Format::Sentry.write(std::slice::from_ref(&original), &mut out).unwrap();
     let events: Vec<serde_json::Value> = serde_json::from_slice(&out).unwrap();
     let kinds: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["transaction", "transaction", "error"]);

@@ -18,7 +18,7 @@ use super::time::to_seconds;
 use crate::model::{Attr, AttrValue, ErrorRef, Span, SpanFlags, SpanIdx, Status, Trace};
 
 /// Writes `traces` as a JSON array of Sentry events, one per line.
-pub fn write(traces: &[Trace], out: &mut dyn Write) -> io::Result<()> {
+pub fn write(traces: &[&Trace], out: &mut dyn Write) -> io::Result<()> {
     out.write_all(b"[")?;
     let mut first = true;
     let mut separator = |out: &mut dyn Write| -> io::Result<()> {

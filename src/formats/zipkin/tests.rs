@@ -187,7 +187,7 @@ fn a_parent_cycle_is_a_model_error_naming_the_spans() {
 
 fn write_and_read(traces: &[Trace]) -> (String, Vec<Trace>) {
     let mut out = Vec::new();
-    write(traces, &mut out).expect("write");
+    Format::Zipkin.write(traces, &mut out).expect("write");
     let text = String::from_utf8(out).expect("UTF-8");
     let again = import("written.json", text.as_bytes()).unwrap_or_else(|e| panic!("{e}\n{text}"));
     assert_eq!(again.format, Format::Zipkin);

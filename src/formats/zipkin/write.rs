@@ -19,7 +19,7 @@ use crate::formats::semconv::{self, OpHints};
 use crate::model::{AttrValue, SpanId, SpanIdx, SpanKind, Status, Trace};
 
 /// Writes `traces` as one Zipkin v2 span array.
-pub fn write(traces: &[Trace], out: &mut dyn Write) -> io::Result<()> {
+pub fn write(traces: &[&Trace], out: &mut dyn Write) -> io::Result<()> {
     let mut out = io::BufWriter::new(out);
     let spans = traces.iter().flat_map(|t| (0..t.len() as SpanIdx).map(move |i| SpanOut { trace: t, idx: i }));
     let mut ser = serde_json::Serializer::new(&mut out);
