@@ -206,6 +206,12 @@ fn the_traces_view_says_how_often_it_misses_and_opens_the_worst_trace() {
     let summary = label(&h.get_by_label_contains("missed the 3 s deadline"));
     assert!(summary.starts_with("115 of 2400 missed the 3 s deadline: 4.8% (95% CI 4.0–5.7%)"), "{summary}");
     assert!(shows(&h, "By endpoint"));
+    h.get_by_label("File").click();
+    h.run_steps(2);
+    let save = h.get_by_label("Save trace as tracedeck file…");
+    assert!(!save.accesskit_node().is_disabled(), "the traces view's traces can be saved in one file");
+    h.key_press(egui::Key::Escape);
+    h.run_steps(2);
     h.get_by_label("Open the worst trace").click();
     h.run_steps(3);
     assert!(shows(&h, "MISS:"), "the worst trace opens in a waterfall tab with its verdict");
