@@ -293,10 +293,26 @@ impl TracesView {
             .include_y(limit_s * 1.1)
             .allow_drag(false)
             .allow_boxed_zoom(false)
-            .label_formatter(|hover| {
-                let (egui_plot::HoverPosition::NearDataPoint { position, .. }
-                | egui_plot::HoverPosition::Elsewhere { position }) = hover;
-                Some(format!("start {:+.2} s, response {:.3} s", position.x, position.y))
+            .label_formatter(|hover| match hover {
+                // On a point: the trace it stands for (the nearest, when points were merged).
+                egui_plot::HoverPosition::NearDataPoint { position, .. } => {
+                    let distance = |row: &TraceRow| {
+                        let y = row.response.map_or(f64::INFINITY, |r| r as f64 / 1e9);
+                        let x = (row.start - first_start) as f64 / 1e9;
+                        (x - position.x).powi(2) + (y - position.y).powi(2)
+                    };
+                    let row = rows.iter().min_by(|a, b| distance(a).total_cmp(&distance(b)))?;
+                    Some(format!(
+                        "{} · {} · {} · start {:+.2} s",
+                        row.root,
+                        row.response.map_or_else(|| "-".to_owned(), format_duration),
+                        verdict_word(row.outcome).0,
+                        position.x
+                    ))
+                }
+                egui_plot::HoverPosition::Elsewhere { position } => {
+                    Some(format!("start {:+.2} s, response {:.3} s", position.x, position.y))
+                }
             })
             .show(ui, |plot| {
                 plot.hline(HLine::new("deadline", limit_s).color(theme::MISS).width(1.5));
@@ -494,17 +510,22 @@ impl TracesView {
                                 open = Some(row.index);
                             }
                         }
-                        let (text, color) = match row.outcome {
-                            Outcome::Pass => ("met", theme::PASS),
-                            Outcome::Miss => ("missed", theme::MISS),
-                            Outcome::Undecided => ("not judged", theme::GAP),
-                        };
+                        let (text, color) = verdict_word(row.outcome);
                         ui.add_sized([widths[6], 18.0], egui::Label::new(RichText::new(text).color(color)));
                     });
                 }
             },
         );
         open
+    }
+}
+
+/// How the table and the hover say a trace's verdict, and its colour.
+fn verdict_word(outcome: Outcome) -> (&'static str, Color32) {
+    match outcome {
+        Outcome::Pass => ("met", theme::PASS),
+        Outcome::Miss => ("missed", theme::MISS),
+        Outcome::Undecided => ("not judged", theme::GAP),
     }
 }
 
