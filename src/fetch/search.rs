@@ -180,6 +180,9 @@ pub async fn search(
     let base = query.check()?;
     let http = Http::new(config, token, progress)?;
     let body = http.get(&query.url(&base), "application/json", "trace search API").await?;
+    // Tempo hits whose trace is gone by the time it is fetched (compacted, retention):
+    // skipped and said, not the end of the search.
+    let mut gone: Vec<String> = Vec::new();
     let traces = match query.backend {
         Backend::Jaeger | Backend::Zipkin => {
             let pieces = pieces(query.backend, &base, &body)?;
@@ -199,9 +202,13 @@ pub async fn search(
                 http.report(Progress::Trace { done: i + 1, of: hits.len() });
                 let target =
                     Target { backend: Backend::Tempo, base: Some(base.to_string()), org: None, trace: id.clone() };
-                on_found(super::fetch_with(&http, &target).await?);
+                match super::fetch_with(&http, &target).await {
+                    Ok(fetched) => on_found(fetched),
+                    Err(e) if e.kind == ErrorKind::NotFound => gone.push(id.clone()),
+                    Err(e) => return Err(e),
+                }
             }
-            hits.len()
+            hits.len() - gone.len()
         }
         Backend::Sentry => return Err(sentry_not_supported()),
     };
@@ -212,7 +219,12 @@ pub async fn search(
     };
     let limited = if traces >= query.limit { "; that is the limit, there may be more" } else { "" };
     let source = format!("{} at {}", query.backend.name(), origin(&base));
-    let message = format!("{source} found {found} {}{limited}", query.describe());
+    let gone = match gone.as_slice() {
+        [] => String::new(),
+        [id] => format!("; 1 more it listed was gone when fetched (trace {id})"),
+        [id, ..] => format!("; {} more it listed were gone when fetched (trace {id}, …)", gone.len()),
+    };
+    let message = format!("{source} found {found} {}{limited}{gone}", query.describe());
     Ok(Searched { traces, source, message })
 }
 
