@@ -12,7 +12,8 @@
 //!   TraceQL rather than the older `tags=` search because it matches names exactly (tags match
 //!   case-insensitive substrings: `api` would also find `api-gateway`). The answer lists trace
 //!   summaries (`{"traces":[{"traceID", ...}], "metrics":{...}}`); each is then fetched like a
-//!   one-trace fetch (`/api/traces/{id}`), one after the other.
+//!   one-trace fetch (`/api/traces/{id}`), one after the other; a hit that is gone by then (404)
+//!   is skipped and said in the result.
 //! - Sentry: not supported (its search API is organization- and project-specific); fetch by id.
 //!
 //! The minimum duration means, as Jaeger and Zipkin define it, that some span of the service
