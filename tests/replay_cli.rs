@@ -119,3 +119,60 @@ fn capture_turns_a_request_dump_into_a_capture_file_that_replays() {
     assert!(capture.file.captured_at.is_some());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_runs_traces_are_saved_with_the_apps_own_spans_joined() {
+    let (port, otlp_port) = (free_port(), free_port());
+    let api = format!("http://127.0.0.1:{port}/api/");
+    let otlp = Some(format!("http://127.0.0.1:{otlp_port}"));
+    let (url, stop) = demo_exporting(Mode::Fixed, 3, short_delays(), api, SECRET, otlp).await;
+    let dir = std::env::temp_dir().join(format!("tracedeck-replay-traces-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("runs.tracedeck.json");
+    let args: Vec<String> = [
+        "replay",
+        &sample_path("resolve-button.capture.json"),
+        "--target",
+        &url,
+        "--mock-addr",
+        &format!("127.0.0.1:{port}"),
+        "--receive",
+        &format!("127.0.0.1:{otlp_port}"),
+        "--runs",
+        "2",
+        "--wait",
+        "1s",
+        "--traces",
+        &file.display().to_string(),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let run = args.clone();
+    let out = tokio::task::spawn_blocking(move || tracedeck(&run.iter().map(String::as_str).collect::<Vec<_>>()))
+        .await
+        .unwrap();
+    stop.cancel();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("saved 2 run trace(s)"), "{stderr}");
+
+    let imported = tracedeck::formats::import("runs", &std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(imported.traces.len(), 2, "one trace per run");
+    for trace in &imported.traces {
+        let names: Vec<&str> = trace.spans().iter().map(|s| trace.str(s.name)).collect();
+        let task = names.iter().position(|n| n.starts_with("celery.task")).unwrap_or_else(|| panic!("{names:?}"));
+        let span = &trace.spans()[task];
+        assert!(span.depth >= 2, "the app's task hangs under its request, under the replayed request: {names:?}");
+        assert!(trace.spans().iter().any(|s| trace.str(s.service) == "slack-app"));
+    }
+
+    // The file is not replaced without --force.
+    let again = tokio::task::spawn_blocking(move || tracedeck(&args.iter().map(String::as_str).collect::<Vec<_>>()))
+        .await
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("exists; pass --force"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -3,7 +3,7 @@
 
 use std::io::{Read, Write};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,8 +12,12 @@ use tokio_util::sync::CancellationToken;
 
 use super::Status;
 use super::duration::parse_duration;
+use super::fetch::{refuse_to_replace, save};
+use crate::formats::Format;
+use crate::model::{self, Trace};
+use crate::receiver::{self, Receiver};
 use crate::replay::capture::{self, Capture, CaptureFile};
-use crate::replay::driver::{self, ReplayConfig};
+use crate::replay::driver::{self, ReplayConfig, RunResult};
 use crate::replay::mock::{MockConfig, MockSlack};
 use crate::replay::report::{Report, ReportFormat};
 use crate::replay::signing::Secret;
@@ -53,6 +57,18 @@ pub struct ReplayArgs {
     /// Replay only the interaction with this name.
     #[arg(long, value_name = "NAME")]
     pub interaction: Option<String>,
+    /// Save every run's trace (with the app's own spans, under --receive) in one tracedeck file
+    /// the window and `check` read.
+    #[arg(long, value_name = "FILE")]
+    pub traces: Option<PathBuf>,
+    /// Replace the --traces file if it exists.
+    #[arg(long)]
+    pub force: bool,
+    /// Listen for OTLP/HTTP on this address (the app's exporter sends its spans there, e.g.
+    /// 127.0.0.1:4318) and join the app's spans of each run to the run's trace, by the
+    /// `traceparent` the replay sends.
+    #[arg(long, value_name = "ADDR")]
+    pub receive: Option<SocketAddr>,
 }
 
 /// Arguments of `tracedeck capture`.
@@ -97,6 +113,7 @@ fn run(args: &ReplayArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<St
             return Err(format!("{}: no interaction named {name:?} (it has {names})", args.capture.display()));
         }
     }
+    refuse_to_replace(args.traces.as_deref(), args.force)?;
     let target = driver::resolve_target(&args.target, args.allow_remote)?;
     if !args.mock_addr.ip().is_loopback() && !args.allow_remote {
         return Err(format!("the mock address {} is not loopback; that needs --allow-remote", args.mock_addr));
@@ -114,8 +131,18 @@ fn run(args: &ReplayArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<St
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-    let (results, mock_url) = runtime.block_on(async {
+    let wait = config.wait;
+    let (results, mock_url, app_traces) = runtime.block_on(async {
         let cancel = CancellationToken::new();
+        let receiver = match args.receive {
+            Some(addr) => {
+                let config = receiver::Config { addr, allow_remote: args.allow_remote };
+                let receiver = Receiver::start(&config).await?;
+                let _ = writeln!(err, "tracedeck: receiving the app's spans on http://{}/v1/traces", receiver.addr());
+                Some(receiver)
+            }
+            None => None,
+        };
         let mock = MockSlack::start(args.mock_addr, MockConfig::new(token), cancel.clone())
             .await
             .map_err(|e| format!("cannot listen on {} for the mock Web API: {e}", args.mock_addr))?;
@@ -133,8 +160,17 @@ fn run(args: &ReplayArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<St
         if let Ok(mock) = Arc::try_unwrap(mock) {
             mock.stop().await;
         }
-        results.map(|r| (r, mock_url))
+        let results = results?;
+        let app_traces = match &receiver {
+            Some(receiver) => received(receiver, &results, wait).await,
+            None => Vec::new(),
+        };
+        Ok::<_, String>((results, mock_url, app_traces))
     })?;
+    if let Some(path) = &args.traces {
+        save_traces(path, &results, &mock_url, &app_traces, args.force)?;
+        let _ = writeln!(err, "tracedeck: saved {} run trace(s) in {}", results.len(), path.display());
+    }
     let file = args.capture.display().to_string();
     let report = Report { capture: &file, target: &args.target, mock: &mock_url, results: &results };
     report.write(args.report, out).map_err(|e| format!("cannot write the results: {e}"))?;
@@ -147,6 +183,44 @@ fn run(args: &ReplayArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<St
     } else {
         Status::Missed
     })
+}
+
+/// The app's spans of each run, from the receiver, waiting up to `wait` for every run's spans
+/// to arrive (exporters send in batches).
+async fn received(receiver: &Receiver, results: &[RunResult], wait: Duration) -> Vec<Option<Arc<Trace>>> {
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let traces: Vec<Option<Arc<Trace>>> =
+            results.iter().map(|r| receiver.trace(r.record.trace_id).ok().flatten()).collect();
+        if traces.iter().all(Option::is_some) || tokio::time::Instant::now() >= deadline {
+            return traces;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Writes every run's trace, joined with the app's spans of it when there are any, as one
+/// tracedeck file.
+fn save_traces(
+    path: &Path,
+    results: &[RunResult],
+    mock_url: &str,
+    app: &[Option<Arc<Trace>>],
+    force: bool,
+) -> Result<(), String> {
+    let mut runs = Vec::with_capacity(results.len());
+    for (i, result) in results.iter().enumerate() {
+        let replayed = crate::replay::trace::build(&result.record, mock_url);
+        match app.get(i).cloned().flatten() {
+            Some(app) => runs.extend(model::merge(&[&replayed, &app]).map_err(|e| {
+                format!("run {}: the app's spans cannot be joined to the run: {e}", result.record.index)
+            })?),
+            None => runs.push(replayed),
+        }
+    }
+    let mut bytes = Vec::new();
+    Format::Tracedeck.write(&runs, &mut bytes).map_err(|e| e.to_string())?;
+    save(path, &bytes, force).map_err(|e| format!("{}: cannot write: {e}", path.display()))
 }
 
 /// Runs `tracedeck capture`: writes a capture file made from a request dump or payload JSON.

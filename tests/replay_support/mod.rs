@@ -33,6 +33,18 @@ pub async fn mock_with(config: MockConfig) -> Arc<MockSlack> {
 
 /// Starts the demo app on a free loopback port; returns its URL and its stop token.
 pub async fn demo(mode: Mode, seed: u64, delays: Delays, api_url: String, secret: &str) -> (String, CancellationToken) {
+    demo_exporting(mode, seed, delays, api_url, secret, None).await
+}
+
+/// [`demo`], exporting the app's own spans to the OTLP/HTTP collector at `otlp_url`.
+pub async fn demo_exporting(
+    mode: Mode,
+    seed: u64,
+    delays: Delays,
+    api_url: String,
+    secret: &str,
+    otlp_url: Option<String>,
+) -> (String, CancellationToken) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let config = DemoConfig {
@@ -43,7 +55,7 @@ pub async fn demo(mode: Mode, seed: u64, delays: Delays, api_url: String, secret
         bot_token: Secret::new(TOKEN),
         api_url,
         log: false,
-        otlp_url: None,
+        otlp_url,
     };
     let stop = CancellationToken::new();
     tokio::spawn(demo_app::serve(listener, config, stop.clone()));
