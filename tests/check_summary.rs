@@ -2,27 +2,16 @@
 //! `--max-miss-rate` gate, and bad files among good ones. Through the real binary where the
 //! exit status matters.
 
+mod cli_support;
 #[path = "../examples/support/incident_traces.rs"]
 mod incident_traces;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
+use cli_support::{sample, text, tracedeck};
 use incident_traces::{Era, generate};
 use tracedeck::formats::{self, Format};
-
-fn tracedeck(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tracedeck")).args(args).output().expect("the binary runs")
-}
-
-fn sample(name: &str) -> String {
-    let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "sample-traces", name].iter().collect();
-    path.to_str().expect("the repository path is UTF-8").to_owned()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8(bytes.to_vec()).expect("output is UTF-8")
-}
 
 fn json(out: &Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: stderr {}", text(&out.stderr)))

@@ -1,21 +1,11 @@
 //! `tracedeck check` end to end, through the real binary: exit status, what it prints, and how
 //! it names bad input.
 
+mod cli_support;
+
 use std::path::PathBuf;
-use std::process::{Command, Output};
 
-fn tracedeck(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tracedeck")).args(args).output().expect("the binary runs")
-}
-
-fn sample(name: &str) -> String {
-    let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "sample-traces", name].iter().collect();
-    path.to_str().expect("the repository path is UTF-8").to_owned()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8(bytes.to_vec()).expect("output is UTF-8")
-}
+use cli_support::{sample, text, tracedeck};
 
 #[test]
 fn the_incident_misses_the_deadline_on_views_open() {

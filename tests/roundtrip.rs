@@ -336,14 +336,6 @@ fn push_attrs(b: &mut TraceBuilder, attrs: &AttrSpec) {
 
 /// Builds traces from the specs. Parents name earlier spans only, so there is no cycle.
 fn messy(spans: &[SpanSpec], errors: &[ErrorSpec], notes: &[usize]) -> Vec<Trace> {
-    const KINDS: [SpanKind; 6] = [
-        SpanKind::Unspecified,
-        SpanKind::Internal,
-        SpanKind::Server,
-        SpanKind::Client,
-        SpanKind::Producer,
-        SpanKind::Consumer,
-    ];
     let mut b = TraceBuilder::new();
     for &note in notes {
         b.note(format!("note {}", TEXTS[note]));
@@ -356,7 +348,7 @@ fn messy(spans: &[SpanSpec], errors: &[ErrorSpec], notes: &[usize]) -> Vec<Trace
         let start = BASE + start;
         let mut raw = RawSpan::new(TRACES[*trace], id, parent, start, duration.map(|d| start + d));
         [raw.name, raw.op, raw.service, raw.transaction, raw.status_message] = texts.map(|t| b.intern(TEXTS[t]));
-        raw.kind = KINDS[*kind];
+        raw.kind = SpanKind::ALL[*kind];
         raw.status = [Status::Unset, Status::Ok, Status::Error][*status];
         let mark = b.attr_mark();
         push_attrs(&mut b, attrs);

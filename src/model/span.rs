@@ -26,6 +26,16 @@ pub enum SpanKind {
 }
 
 impl SpanKind {
+    /// Every kind, unspecified first.
+    pub const ALL: [SpanKind; 6] = [
+        SpanKind::Unspecified,
+        SpanKind::Internal,
+        SpanKind::Server,
+        SpanKind::Client,
+        SpanKind::Producer,
+        SpanKind::Consumer,
+    ];
+
     /// The lowercase name (`server`, `client`, ...), empty when unspecified.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -85,17 +85,8 @@ fn status(text: &str) -> Result<Status, String> {
     }
 }
 
-const KINDS: [SpanKind; 6] = [
-    SpanKind::Unspecified,
-    SpanKind::Internal,
-    SpanKind::Server,
-    SpanKind::Client,
-    SpanKind::Producer,
-    SpanKind::Consumer,
-];
-
 fn kind(text: &str) -> Result<SpanKind, String> {
-    KINDS.into_iter().find(|k| !text.is_empty() && k.as_str() == text).ok_or_else(|| {
+    SpanKind::ALL.into_iter().find(|k| !text.is_empty() && k.as_str() == text).ok_or_else(|| {
         format!("expected `{PREFIX}kind` to be internal, server, client, producer or consumer, found {text:?}")
     })
 }
