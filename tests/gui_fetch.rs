@@ -229,3 +229,17 @@ fn a_search_with_a_bad_field_says_which_in_the_dialog() {
     assert!(shown(&h).iter().any(|t| t.starts_with("Min duration:")), "{:?}", shown(&h));
     assert!(h.state().search.is_none(), "nothing started");
 }
+
+#[test]
+fn a_search_the_back_end_could_not_take_is_refused_before_any_request() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut h = harness(&runtime);
+    h.run_steps(2);
+    h.get_by_label("Search traces").click();
+    h.run_steps(2);
+    type_into(&mut h, "Base URL", "http://127.0.0.1:9");
+    h.get_by_label("Search").click();
+    h.run_steps(2);
+    assert!(shown(&h).iter().any(|t| t.contains("give the service")), "{:?}", shown(&h));
+    assert!(h.state().search.is_none(), "nothing started");
+}

@@ -93,8 +93,9 @@ impl Search {
         self.operation.as_deref().map(str::trim).filter(|o| !o.is_empty())
     }
 
-    /// Checks the search; the base URL, parsed.
-    fn check(&self) -> Result<Url, FetchError> {
+    /// Checks the search (back-end, base URL, service, limit, time range) before any request;
+    /// the base URL, parsed.
+    pub fn check(&self) -> Result<Url, FetchError> {
         if self.backend == Backend::Sentry {
             return Err(sentry_not_supported());
         }

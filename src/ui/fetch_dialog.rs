@@ -100,7 +100,7 @@ impl SearchFields {
         let start = end
             .checked_sub(jiff::SignedDuration::from_nanos(since))
             .map_err(|_| format!("Started within: {} reaches too far back", self.since.trim()))?;
-        Ok(Search {
+        let search = Search {
             backend,
             base: base.trim().to_owned(),
             service: self.service.trim().to_owned(),
@@ -109,7 +109,9 @@ impl SearchFields {
             end,
             min_duration: min_duration.map(|n| std::time::Duration::from_nanos(n.unsigned_abs())),
             limit: self.limit,
-        })
+        };
+        search.check().map_err(|e| e.message)?;
+        Ok(search)
     }
 }
 
