@@ -30,8 +30,7 @@ pub fn fetch(args: &FetchArgs, out: &mut dyn Write, err: &mut dyn Write) -> Stat
 
 fn run(args: &FetchArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), String> {
     refuse_to_replace(args.output.as_deref(), args.force)?;
-    let (backend, base, org) =
-        endpoint(args.from, args.url.as_deref(), args.org.as_deref(), args.network.connection.as_deref())?;
+    let (backend, base, org) = args.network.endpoint(args.org.as_deref())?;
     let request = Request {
         target: Target { backend, base, org, trace: args.trace.clone() },
         token: token(backend, &args.network, err),
@@ -54,34 +53,33 @@ fn run(args: &FetchArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<(),
     Ok(())
 }
 
-/// The back-end, base URL and organization from the command line, with a saved connection
-/// (`--connection NAME`) filling in what is not given on it.
-pub(super) fn endpoint(
-    from: Option<Backend>,
-    url: Option<&str>,
-    org: Option<&str>,
-    connection: Option<&str>,
-) -> Result<(Backend, Option<String>, Option<String>), String> {
-    let saved = match connection {
-        Some(name) => {
-            let path = super::connections::file()?;
-            match Connections::load(&path)?.get(name) {
-                Some(saved) => Some(saved.clone()),
-                None if from.is_some() => None,
-                None => {
-                    return Err(format!("there is no connection called {name:?} in {}; give --from", path.display()));
+impl NetworkArgs {
+    /// The back-end, base URL and organization (`org`, from the command line), with a saved
+    /// connection (`--connection NAME`) filling in what is not given.
+    pub(super) fn endpoint(&self, org: Option<&str>) -> Result<(Backend, Option<String>, Option<String>), String> {
+        let (from, url, connection) = (self.from, self.url.as_deref(), self.connection.as_deref());
+        let saved = match connection {
+            Some(name) => {
+                let path = super::connections::file()?;
+                match Connections::load(&path)?.get(name) {
+                    Some(saved) => Some(saved.clone()),
+                    None if from.is_some() => None,
+                    None => {
+                        return Err(format!(
+                            "there is no connection called {name:?} in {}; give --from",
+                            path.display()
+                        ));
+                    }
                 }
             }
-        }
-        None => None,
-    };
-    let backend = from.or(saved.as_ref().map(|c| c.backend)).ok_or("give the back-end with --from")?;
-    let saved = saved.filter(|c| c.backend == backend);
-    let base = url.map(str::to_owned).or_else(|| saved.as_ref().map(|c| c.base.clone()));
-    Ok((backend, base, org.map(str::to_owned).or_else(|| saved.and_then(|c| c.org))))
-}
+            None => None,
+        };
+        let backend = from.or(saved.as_ref().map(|c| c.backend)).ok_or("give the back-end with --from")?;
+        let saved = saved.filter(|c| c.backend == backend);
+        let base = url.map(str::to_owned).or_else(|| saved.as_ref().map(|c| c.base.clone()));
+        Ok((backend, base, org.map(str::to_owned).or_else(|| saved.and_then(|c| c.org))))
+    }
 
-impl NetworkArgs {
     /// The fetch settings these arguments ask for.
     pub(super) fn config(&self) -> fetch::Config {
         fetch::Config {

@@ -82,13 +82,6 @@ pub enum Command {
 /// Arguments of `tracedeck fetch`.
 #[derive(Args, Debug)]
 pub struct FetchArgs {
-    /// The back-end (optional with --connection naming a saved connection).
-    #[arg(long, value_enum, value_name = "BACKEND", required_unless_present = "connection")]
-    pub from: Option<crate::fetch::Backend>,
-    /// Its base URL (http://localhost:16686, https://sentry.example.com). Optional for
-    /// sentry.io and when TRACE is a URL.
-    #[arg(long, value_name = "BASE")]
-    pub url: Option<String>,
     /// Sentry organization slug (optional when TRACE is a Sentry URL that names it).
     #[arg(long, value_name = "ORG")]
     pub org: Option<String>,
@@ -112,6 +105,15 @@ pub struct FetchArgs {
 /// How `fetch` and `search` reach a back-end.
 #[derive(Args, Debug)]
 pub struct NetworkArgs {
+    /// The back-end (optional with --connection naming a saved connection; Sentry is fetched
+    /// from, not searched).
+    #[arg(long, value_enum, value_name = "BACKEND", required_unless_present = "connection")]
+    pub from: Option<crate::fetch::Backend>,
+    /// Its base URL (http://localhost:16686, http://localhost:3200, http://localhost:9411,
+    /// https://sentry.example.com); optional with --connection, for sentry.io, and when
+    /// fetching by a trace's URL.
+    #[arg(long, value_name = "BASE")]
+    pub url: Option<String>,
     /// A saved connection (see `tracedeck connections`) giving the back-end, base URL and
     /// organization unless given here; also names the token: TRACEDECK_TOKEN_<NAME> or the
     /// keychain entry NAME.
@@ -128,14 +130,6 @@ pub struct NetworkArgs {
 /// Arguments of `tracedeck search`.
 #[derive(Args, Debug)]
 pub struct SearchArgs {
-    /// The back-end (Sentry cannot be searched; fetch its traces by id); optional with
-    /// --connection naming a saved connection.
-    #[arg(long, value_enum, value_name = "BACKEND", required_unless_present = "connection")]
-    pub from: Option<crate::fetch::Backend>,
-    /// Its base URL (http://localhost:16686, http://localhost:3200, http://localhost:9411);
-    /// optional with --connection.
-    #[arg(long, value_name = "BASE")]
-    pub url: Option<String>,
     /// The service whose traces to find.
     #[arg(long, value_name = "NAME")]
     pub service: String,

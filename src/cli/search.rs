@@ -10,7 +10,7 @@
 use std::io::{self, Write};
 use std::time::Duration;
 
-use super::fetch::{Notes, endpoint, refuse_to_replace, runtime, save, token, verdict_line};
+use super::fetch::{Notes, refuse_to_replace, runtime, save, token, verdict_line};
 use super::summary::{Gate, Origin, SummaryReport};
 use super::{SearchArgs, Status};
 use crate::analysis::{Outcome, Sample, Summary};
@@ -37,7 +37,7 @@ impl SearchArgs {
             Some(start) => start,
             None => end.checked_sub(duration(self.since)).map_err(|e| format!("--since reaches too far back: {e}"))?,
         };
-        let (backend, base, _) = endpoint(self.from, self.url.as_deref(), None, self.network.connection.as_deref())?;
+        let (backend, base, _) = self.network.endpoint(None)?;
         Ok(Search {
             backend,
             base: base.ok_or("give the back-end's base URL with --url")?,
