@@ -127,6 +127,74 @@ impl<'de: 'a, 'a> Deserialize<'de> for Tags<'a> {
 #[derive(Clone, Copy)]
 struct Loc(usize, Option<usize>);
 
+/// Every span of the file with its place, read straight into one list: an array of spans, or
+/// (`NESTED`) an array of traces that are arrays of spans. Reading into nested vectors first
+/// and flattening them would copy every span once more (a file's worth of memory).
+struct Located<'a, const NESTED: bool>(Vec<(ZSpan<'a>, Loc)>);
+
+impl<'de: 'a, 'a, const NESTED: bool> Deserialize<'de> for Located<'a, NESTED> {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        de.deserialize_seq(Outer::<NESTED>(Vec::new()))
+    }
+}
+
+/// Visits the top-level array.
+struct Outer<'a, const NESTED: bool>(Vec<(ZSpan<'a>, Loc)>);
+
+impl<'de: 'a, 'a, const NESTED: bool> Visitor<'de> for Outer<'a, NESTED> {
+    type Value = Located<'a, NESTED>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(if NESTED { "an array of traces (arrays of spans)" } else { "an array of spans" })
+    }
+
+    fn visit_seq<S: de::SeqAccess<'de>>(mut self, mut seq: S) -> Result<Self::Value, S::Error> {
+        let mut i = 0;
+        if NESTED {
+            while seq.next_element_seed(Inner { spans: &mut self.0, trace: i })?.is_some() {
+                i += 1;
+            }
+        } else {
+            while let Some(span) = seq.next_element::<ZSpan>()? {
+                self.0.push((span, Loc(i, None)));
+                i += 1;
+            }
+        }
+        Ok(Located(self.0))
+    }
+}
+
+/// Reads one trace (an array of spans) of a nested file into the shared list.
+struct Inner<'v, 'a> {
+    spans: &'v mut Vec<(ZSpan<'a>, Loc)>,
+    trace: usize,
+}
+
+impl<'de: 'a, 'a> de::DeserializeSeed<'de> for Inner<'_, 'a> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
+        de.deserialize_seq(self)
+    }
+}
+
+impl<'de: 'a, 'a> Visitor<'de> for Inner<'_, 'a> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of spans")
+    }
+
+    fn visit_seq<S: de::SeqAccess<'de>>(self, mut seq: S) -> Result<(), S::Error> {
+        let mut j = 0;
+        while let Some(span) = seq.next_element::<ZSpan>()? {
+            self.spans.push((span, Loc(self.trace, Some(j))));
+            j += 1;
+        }
+        Ok(())
+    }
+}
+
 impl fmt::Display for Loc {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.1 {
@@ -145,14 +213,8 @@ pub fn parse(bytes: &[u8]) -> Result<TraceBuilder, FormatError> {
                 "Zipkin v2 JSON is an array of spans (or of arrays of spans); found an object",
             ));
         }
-        Shape::Traces => json::from_slice::<Vec<Vec<ZSpan>>>(bytes)?
-            .into_iter()
-            .enumerate()
-            .flat_map(|(i, trace)| trace.into_iter().enumerate().map(move |(j, s)| (s, Loc(i, Some(j)))))
-            .collect(),
-        Shape::Spans => {
-            json::from_slice::<Vec<ZSpan>>(bytes)?.into_iter().enumerate().map(|(i, s)| (s, Loc(i, None))).collect()
-        }
+        Shape::Traces => json::from_slice::<Located<true>>(bytes)?.0,
+        Shape::Spans => json::from_slice::<Located<false>>(bytes)?.0,
     };
     let merged = merge_parts(&mut spans);
     let mut b = TraceBuilder::new();
