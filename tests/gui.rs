@@ -205,6 +205,17 @@ fn the_traces_view_says_how_often_it_misses_and_opens_the_worst_trace() {
     wait_for(&mut h, "the traces view", |h| shows(h, "missed the 3 s deadline"));
     let summary = label(&h.get_by_label_contains("missed the 3 s deadline"));
     assert!(summary.starts_with("115 of 2400 missed the 3 s deadline: 4.8% (95% CI 4.0–5.7%)"), "{summary}");
+    // Another platform's deadline judges every trace again.
+    h.get_by_label("Deadline profile").click();
+    h.run_steps(2);
+    h.get_by_label_contains("github —").click();
+    h.run_steps(2);
+    assert!(shows(&h, "of 2400 missed the 10 s deadline"), "re-judged under github's 10 s");
+    h.get_by_label("Deadline profile").click();
+    h.run_steps(2);
+    h.get_by_label_contains("slack —").click();
+    h.run_steps(2);
+    assert!(shows(&h, "115 of 2400 missed the 3 s deadline"));
     assert!(shows(&h, "By endpoint"));
     h.get_by_label("File").click();
     h.run_steps(2);

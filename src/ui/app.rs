@@ -463,11 +463,20 @@ impl App {
             }
             Action::SetProfile(name) => {
                 self.settings.profile = name;
+                let profile = Profile::built_in(&self.settings.profile);
                 for tab in &mut self.tabs {
-                    if let TabContent::Loaded { view, compare, .. } = &mut tab.content {
-                        for view in std::iter::once(view).chain(compare.as_mut()) {
-                            view.overlay = super::overlay::for_trace(&view.trace, &self.settings.profile);
+                    match &mut tab.content {
+                        TabContent::Loaded { view, compare, .. } => {
+                            for view in std::iter::once(view).chain(compare.as_mut()) {
+                                view.overlay = super::overlay::for_trace(&view.trace, &self.settings.profile);
+                            }
                         }
+                        TabContent::Traces(view, _) => {
+                            if let Some(profile) = &profile {
+                                view.set_profile(profile);
+                            }
+                        }
+                        _ => {}
                     }
                 }
             }

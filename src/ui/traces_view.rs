@@ -134,6 +134,16 @@ impl TracesView {
         self.histogram = None;
     }
 
+    /// Judges every trace again under `profile` (another platform's deadline), keeping the
+    /// table's sort and range.
+    pub fn set_profile(&mut self, profile: &Profile) {
+        let traces = std::mem::take(&mut self.traces);
+        let sources = std::mem::take(&mut self.rows).into_iter().map(|row| row.source).collect();
+        self.samples.clear();
+        self.profile = profile.clone();
+        self.extend(traces, sources);
+    }
+
     /// How many traces the view holds.
     pub fn len(&self) -> usize {
         self.traces.len()
