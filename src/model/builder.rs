@@ -240,9 +240,12 @@ impl TraceBuilder {
         self.trace_notes.entry(trace).or_default().push(text.into());
     }
 
-    /// Whether [`note`](Self::note) was already called with `text`.
-    pub(super) fn has_note(&self, text: &str) -> bool {
-        self.notes.iter().any(|n| n == text)
+    /// [`note_trace`](Self::note_trace), unless `trace` already has that note.
+    pub(super) fn note_trace_once(&mut self, trace: TraceId, text: &str) {
+        let notes = self.trace_notes.entry(trace).or_default();
+        if !notes.iter().any(|n| n == text) {
+            notes.push(text.to_owned());
+        }
     }
 
     /// Builds one trace per trace id, ordered by start time. A 64-bit trace id joins the

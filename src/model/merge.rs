@@ -44,11 +44,11 @@ impl TraceBuilder {
             };
             self.push_error(event);
         }
+        // A trace's notes stay with its trace id: merged fragments share them once, and a
+        // trace merged beside others of other ids does not lend them its notes.
         for warning in trace.warnings() {
-            if let Warning::Import(note) = warning
-                && !self.has_note(note)
-            {
-                self.note(note.clone());
+            if let Warning::Import(note) = warning {
+                self.note_trace_once(trace.trace_id(), note);
             }
         }
     }
@@ -157,12 +157,15 @@ mod tests {
     }
 
     #[test]
-    fn different_trace_ids_stay_apart() {
+    fn different_trace_ids_stay_apart_with_their_own_notes() {
         let a = fragment(1, None, 100, Some(200), "a");
         let mut b = TraceBuilder::new();
         b.push_span(RawSpan::new(TraceId(0xdef), id(9), None, 50, Some(60)));
         let other = b.build().unwrap().pop().unwrap();
         let merged = merge(&[&a, &other]).unwrap();
         assert_eq!(merged.iter().map(Trace::trace_id).collect::<Vec<_>>(), [TraceId(0xdef), TRACE]);
+        let note = Warning::Import("read from a test".into());
+        assert!(!merged[0].warnings().contains(&note), "{:?}", merged[0].warnings());
+        assert!(merged[1].warnings().contains(&note));
     }
 }
