@@ -8,6 +8,7 @@ pub mod analysis;
 pub mod cli;
 pub mod corpus;
 pub mod fetch;
+pub mod files;
 pub mod formats;
 pub mod model;
 pub mod receiver;

@@ -103,20 +103,18 @@ impl Connections {
         })
     }
 
-    /// Writes the connections file (creating its folder), replacing it in one step so a crash
-    /// never leaves half a file. It holds no tokens.
+    /// Writes the connections file (creating its folder), replacing it in one step
+    /// ([`crate::files::replace`]) so a crash never leaves half a file. It holds no tokens.
     pub fn save(&self, path: &Path) -> Result<(), String> {
         let fail = |e: std::io::Error| format!("{}: cannot save the connections: {e}", path.display());
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(fail)?;
         }
-        let mut json = serde_json::to_vec_pretty(self).map_err(|e| fail(std::io::Error::other(e)))?;
-        json.push(b'\n');
-        let partial = path.with_extension("json.partial");
-        std::fs::write(&partial, json).and_then(|()| std::fs::rename(&partial, path)).map_err(|e| {
-            let _ = std::fs::remove_file(&partial);
-            fail(e)
+        crate::files::replace(path, |out| {
+            serde_json::to_writer_pretty(&mut *out, self)?;
+            out.write_all(b"\n")
         })
+        .map_err(fail)
     }
 
     /// Removes the connection called `name` (case-insensitive); whether there was one.

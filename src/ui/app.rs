@@ -802,21 +802,12 @@ fn save_name(title: &str, format: Format) -> String {
     format!("{stem}{}", format.extension())
 }
 
-/// Writes `traces` in `format` to `path` (written beside it first, then renamed, so a failed
-/// save leaves whatever was there intact). The error names the file and says what went wrong.
+/// Writes `traces` in `format` to `path` ([`crate::files::replace`]: a failed save leaves
+/// whatever was there intact). The error names the file and says what went wrong.
 fn save(traces: &[&Trace], format: Format, path: &std::path::Path) -> Result<PathBuf, String> {
-    let partial = path.with_extension("partial");
-    let write = || -> std::io::Result<()> {
-        let mut out = std::io::BufWriter::new(std::fs::File::create(&partial)?);
-        format.write_refs(traces, &mut out)?;
-        std::io::Write::flush(&mut out)?;
-        drop(out);
-        std::fs::rename(&partial, path)
-    };
-    write().map(|()| path.to_path_buf()).map_err(|e| {
-        let _ = std::fs::remove_file(&partial);
-        format!("could not save {}: {e}", path.display())
-    })
+    crate::files::replace(path, |out| format.write_refs(traces, out))
+        .map(|()| path.to_path_buf())
+        .map_err(|e| format!("could not save {}: {e}", path.display()))
 }
 
 /// The OTLP receiver while it runs, with what the GUI shows of it.
@@ -1155,7 +1146,8 @@ mod tests {
         std::fs::write(occupied.join("kept"), b"x").unwrap();
         assert!(save(&[&trace], Format::Tracedeck, &occupied).is_err());
         assert_eq!(std::fs::read(occupied.join("kept")).unwrap(), b"x");
-        assert!(!dir.join("occupied.tracedeck.partial").exists(), "the partial file is removed");
+        let names: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, ["occupied.tracedeck.json"], "the partial file is removed");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
