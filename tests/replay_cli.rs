@@ -117,6 +117,18 @@ fn capture_turns_a_request_dump_into_a_capture_file_that_replays() {
     assert_eq!(capture.prepared[0].interaction.request.path, "/slack/events");
     assert_eq!(capture.prepared[0].body.trigger_id(), Some("1.2.ab"));
     assert!(capture.file.captured_at.is_some());
+
+    // Capturing again over that file needs --force; without it the file is kept as it was.
+    let before = std::fs::read(&out_file).unwrap();
+    let again = ["capture", dump.to_str().unwrap(), "-o", out_file.to_str().unwrap(), "--name", "other"];
+    let out = tracedeck(&again);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("exists; pass --force to replace it"));
+    assert_eq!(std::fs::read(&out_file).unwrap(), before);
+    let out = tracedeck(&[&again[..], &["--force"]].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let capture = tracedeck::replay::capture::Capture::load(&out_file).unwrap();
+    assert_eq!(capture.prepared[0].interaction.name, "other");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

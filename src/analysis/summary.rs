@@ -102,7 +102,7 @@ impl MissRate {
         let head = format!("{} of {} missed the {} deadline", self.missed, self.judged, format_limit(limit));
         match (self.rate(), self.interval()) {
             (Some(_), Some(i)) if self.missed == 0 => {
-                format!("{head}: below {}% at 95% confidence", percent(i.high))
+                format!("{head}: below {}% at 95% confidence", percent_rounded_up(i.high))
             }
             (Some(rate), Some(i)) => {
                 format!("{head}: {}% (95% CI {}–{}%)", percent(rate), percent(i.low), percent(i.high))
@@ -122,6 +122,19 @@ pub fn percent(share: f64) -> String {
         let decimals = (1.0 - pct.log10().floor()) as usize;
         format!("{pct:.decimals$}")
     }
+}
+
+/// An upper bound as a percentage, rounded up so that "below" stays true: one decimal from 1%,
+/// two significant digits below it (1 − 0.05^(1/2000) = 0.1497% is "0.15", not "0.1").
+pub fn percent_rounded_up(share: f64) -> String {
+    let pct = share * 100.0;
+    let decimals = if pct >= 1.0 || pct <= 0.0 { 1 } else { (1.0 - pct.log10().floor()).min(12.0) as usize };
+    let scale = 10f64.powi(decimals as i32);
+    // The small allowance keeps a bound that is exactly representable (0.15) from going up a step.
+    let up = ((pct * scale) - 1e-6).ceil() / scale;
+    // 0.9937 rounds up to 1.00: from 1% on, one decimal.
+    let decimals = if up >= 1.0 { 1 } else { decimals };
+    format!("{up:.decimals$}")
 }
 
 /// Response-time percentiles (nearest-rank) and the maximum.
@@ -285,6 +298,16 @@ mod tests {
             "0 of 100000 missed the 3 s deadline: below 0.0030% at 95% confidence"
         );
         assert_eq!(MissRate::default().sentence(limit), "no trace could be judged against the 3 s deadline");
+    }
+
+    #[test]
+    fn upper_bounds_round_up() {
+        assert_eq!(percent_rounded_up(zero_events_upper_bound(2000, 0.95).unwrap()), "0.15");
+        assert_eq!(percent_rounded_up(zero_events_upper_bound(486, 0.95).unwrap()), "0.62");
+        assert_eq!(percent_rounded_up(zero_events_upper_bound(8, 0.95).unwrap()), "31.3");
+        assert_eq!(percent_rounded_up(0.0015), "0.15");
+        assert_eq!(percent_rounded_up(0.009937), "1.0");
+        assert_eq!(percent_rounded_up(1.0), "100.0");
     }
 
     #[test]

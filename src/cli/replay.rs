@@ -77,9 +77,13 @@ pub struct CaptureArgs {
     /// A raw HTTP request dump or a Slack payload JSON document; `-` reads stdin.
     #[arg(value_name = "INPUT")]
     pub input: PathBuf,
-    /// Where to write the capture file (default: stdout).
+    /// Where to write the capture file (default: stdout); an existing file is kept unless
+    /// `--force` is given.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Replace the `-o` file if it exists.
+    #[arg(long)]
+    pub force: bool,
     /// The interaction's name in the capture.
     #[arg(long, default_value = "interaction")]
     pub name: String,
@@ -227,6 +231,7 @@ fn save_traces(
 pub fn capture(args: &CaptureArgs, out: &mut dyn Write, err: &mut dyn Write) -> Status {
     let source = args.input.display().to_string();
     let result = (|| {
+        refuse_to_replace(args.output.as_deref(), args.force)?;
         let mut input = Vec::new();
         if source == "-" {
             std::io::stdin().read_to_end(&mut input).map_err(|e| format!("cannot read stdin: {e}"))?;
@@ -239,7 +244,9 @@ pub fn capture(args: &CaptureArgs, out: &mut dyn Write, err: &mut dyn Write) -> 
         let mut text = serde_json::to_string_pretty(&file).map_err(|e| e.to_string())?;
         text.push('\n');
         match &args.output {
-            Some(path) => std::fs::write(path, text).map_err(|e| format!("{}: cannot write: {e}", path.display())),
+            Some(path) => {
+                save(path, text.as_bytes(), args.force).map_err(|e| format!("{}: cannot write: {e}", path.display()))
+            }
             None => out.write_all(text.as_bytes()).map_err(|e| format!("cannot write: {e}")),
         }
     })();

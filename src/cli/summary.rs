@@ -10,7 +10,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::report::Time;
-use crate::analysis::{Interval, MissRate, Outcome, Percentiles, Sample, Summary, by_endpoint, percent};
+use crate::analysis::{Interval, MissRate, Outcome, Percentiles, Sample, Summary, by_endpoint};
 use crate::model::{Nanos, Trace, format_duration};
 
 /// The worst trace, named.
@@ -80,6 +80,9 @@ struct Endpoint {
 pub(crate) struct Gate {
     /// The allowed share, from 0 to 1.
     pub(crate) max_miss_rate: f64,
+    /// The allowed percentage as given, to be printed back the same way.
+    #[serde(skip)]
+    max_percent: f64,
     /// Whether the miss rate stayed at or under it.
     pub(crate) passed: bool,
 }
@@ -89,7 +92,16 @@ impl Gate {
     /// is not a pass.
     pub(crate) fn new(rate: MissRate, max_percent: f64) -> Self {
         let passed = rate.judged > 0 && rate.missed as f64 * 100.0 <= max_percent * rate.judged as f64;
-        Gate { max_miss_rate: max_percent / 100.0, passed }
+        Gate { max_miss_rate: max_percent / 100.0, max_percent, passed }
+    }
+
+    /// "the miss rate 4.792% is above the allowed 4.79%": the limit as given, the rate with one
+    /// decimal more than the limit has, so the two never read the same.
+    fn comparison(&self, rate: f64) -> String {
+        let allowed = self.max_percent.to_string();
+        let decimals = allowed.split_once('.').map_or(0, |(_, d)| d.len()) + 1;
+        let verb = if self.passed { "is at most" } else { "is above" };
+        format!("the miss rate {:.decimals$}% {verb} the allowed {allowed}%", rate * 100.0)
     }
 }
 
@@ -193,12 +205,12 @@ impl SummaryReport {
             }
         }
         if let Some(gate) = &self.gate {
-            let rate = r.miss_rate.map_or_else(|| "unknown".to_owned(), |m| format!("{}%", percent(m)));
-            let allowed = percent(gate.max_miss_rate);
-            match (gate.passed, r.judged) {
-                (_, 0) => writeln!(out, "  gate: FAIL, no trace was judged, so the miss rate is unknown")?,
-                (true, _) => writeln!(out, "  gate: pass, the miss rate {rate} is at most the allowed {allowed}%")?,
-                (false, _) => writeln!(out, "  gate: FAIL, the miss rate {rate} is above the allowed {allowed}%")?,
+            match r.miss_rate {
+                None => writeln!(out, "  gate: FAIL, no trace was judged, so the miss rate is unknown")?,
+                Some(rate) => {
+                    let outcome = if gate.passed { "pass" } else { "FAIL" };
+                    writeln!(out, "  gate: {outcome}, {}", gate.comparison(rate))?
+                }
             }
         }
         Ok(())
@@ -241,5 +253,14 @@ mod tests {
         assert!(!Gate::new(rate(1, 100_000), 0.0).passed, "with 0% any miss fails");
         assert!(!Gate::new(rate(0, 0), 100.0).passed, "nothing judged is no evidence");
         assert_eq!(Gate::new(rate(1, 3), 2.5).max_miss_rate, 0.025);
+    }
+
+    #[test]
+    fn the_gate_prints_the_rate_finer_than_the_limit() {
+        let rate = MissRate { missed: 115, judged: 2400 };
+        let gate = |max| Gate::new(rate, max).comparison(rate.rate().unwrap());
+        assert_eq!(gate(4.79), "the miss rate 4.792% is above the allowed 4.79%");
+        assert_eq!(gate(4.8), "the miss rate 4.79% is at most the allowed 4.8%");
+        assert_eq!(gate(5.0), "the miss rate 4.8% is at most the allowed 5%");
     }
 }
