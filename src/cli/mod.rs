@@ -340,8 +340,30 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Capture(args)) => {
             ExitCode::from(capture(&args, &mut std::io::stdout().lock(), &mut std::io::stderr().lock()) as u8)
         }
-        None => open_window(cli.files, cli.span),
+        None => match missing_files(&cli.files) {
+            Some(message) => {
+                eprintln!("tracedeck: {message}");
+                ExitCode::from(Status::BadInput as u8)
+            }
+            None => open_window(cli.files, cli.span),
+        },
     }
+}
+
+/// Says which of the files to open do not exist, before a window opens for nothing; a word
+/// that is no file and looks like a command gets the list of commands.
+fn missing_files(files: &[std::path::PathBuf]) -> Option<String> {
+    let missing = files.iter().find(|f| !f.exists())?;
+    let word = missing.to_str().filter(|w| !w.contains(['/', '\\', '.']));
+    let commands: Vec<String> =
+        <Cli as clap::CommandFactory>::command().get_subcommands().map(|c| c.get_name().to_owned()).collect();
+    Some(match word {
+        Some(word) => format!(
+            "{word:?} is neither a file nor a command; the commands are {} (see tracedeck --help)",
+            commands.join(", ")
+        ),
+        None => format!("{}: no such file or folder", missing.display()),
+    })
 }
 
 /// Progress on a terminal's standard error, at most every 100 ms, overwriting one line that is
@@ -372,6 +394,13 @@ fn show_progress() -> impl Fn(Progress) + Sync {
 fn open_window(files: Vec<std::path::PathBuf>, span: Option<SpanId>) -> ExitCode {
     match crate::ui::run(files, span) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(_) if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() => {
+            eprintln!(
+                "tracedeck: could not open the window: there is no display (DISPLAY and WAYLAND_DISPLAY are unset); \
+                 without one, `tracedeck check FILE...` judges traces on the command line"
+            );
+            ExitCode::from(Status::BadInput as u8)
+        }
         Err(e) => {
             eprintln!("tracedeck: {e:#}");
             ExitCode::from(Status::BadInput as u8)
@@ -401,6 +430,18 @@ mod tests {
         assert_eq!(cli.span, SpanId::new(0xab));
         assert!(parse(&[]).unwrap().files.is_empty());
         assert!(parse(&["--span", "xyz"]).is_err());
+    }
+
+    #[test]
+    fn a_missing_file_or_a_mistyped_command_is_named_before_any_window() {
+        let dir = tempfile::tempdir().unwrap();
+        let here = dir.path().join("here.json");
+        std::fs::write(&here, "[]").unwrap();
+        assert_eq!(missing_files(std::slice::from_ref(&here)), None);
+        let gone = dir.path().join("gone.json");
+        assert_eq!(missing_files(&[here, gone.clone()]), Some(format!("{}: no such file or folder", gone.display())));
+        let word = missing_files(&[PathBuf::from("summary")]).unwrap();
+        assert!(word.starts_with("\"summary\" is neither a file nor a command; the commands are check, "), "{word}");
     }
 
     #[test]
