@@ -194,7 +194,11 @@ impl TracesView {
                 Column::Service => a.service.cmp(&b.service),
                 Column::Spans => a.spans.cmp(&b.spans),
                 Column::Errors => a.errors.cmp(&b.errors),
-                Column::Response => a.response.cmp(&b.response),
+                // Unjudged (`None`) sorts after every time, whichever way the times go.
+                Column::Response => match (a.response, b.response) {
+                    (Some(a), Some(b)) => a.cmp(&b),
+                    (a, b) => return a.is_none().cmp(&b.is_none()),
+                },
             };
             if descending { ord.reverse() } else { ord }
         });
@@ -543,4 +547,37 @@ struct ScatterPoints {
     met: Vec<PlotPoint>,
     missed: Vec<PlotPoint>,
     merged: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::{Check, Rule};
+    use crate::model::{RawSpan, SpanId, TraceBuilder, TraceId};
+
+    const MS: Nanos = 1_000_000;
+
+    /// A one-span trace named `name`, lasting `ms`.
+    fn trace(id: u128, name: &str, ms: Nanos) -> Arc<Trace> {
+        let mut builder = TraceBuilder::new();
+        let mut span = RawSpan::new(TraceId(id), SpanId::new(id as u64).unwrap(), None, 0, Some(ms * MS));
+        span.name = builder.intern(name);
+        builder.push_span(span);
+        Arc::new(builder.build().unwrap().remove(0))
+    }
+
+    #[test]
+    fn unjudged_traces_sort_last_both_ways() {
+        // The profile judges spans named POST…; the GET trace cannot be judged.
+        let mut profile = Profile::custom(3_000 * MS);
+        profile.checks = vec![Check::matching(Rule::parse("name~POST").unwrap())];
+        let traces = vec![trace(1, "POST /a", 2_000), trace(2, "GET /b", 50), trace(3, "POST /c", 100)];
+        let mut view = TracesView::new(traces, vec![String::new(); 3], &profile, Vec::new());
+        let order = |view: &TracesView| view.visible_rows().map(|r| r.index).collect::<Vec<_>>();
+        assert_eq!(view.rows[1].response, None, "the GET trace is not judged");
+        view.sort_by(Column::Response, false);
+        assert_eq!(order(&view), [2, 0, 1]);
+        view.sort_by(Column::Response, true);
+        assert_eq!(order(&view), [0, 2, 1]);
+    }
 }
