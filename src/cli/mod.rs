@@ -120,7 +120,7 @@ pub struct NetworkArgs {
     #[arg(long, value_name = "NAME")]
     pub connection: Option<String>,
     /// Limit for each request: 30s, 500ms.
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_deadline)]
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_positive_duration)]
     pub timeout: Nanos,
     /// How many times to retry 429, 5xx, timeouts and refused connections.
     #[arg(long, value_name = "N", default_value_t = 3)]
@@ -137,7 +137,7 @@ pub struct SearchArgs {
     #[arg(long, value_name = "NAME")]
     pub operation: Option<String>,
     /// How far back from the end to search: 90m, 1h, 24h.
-    #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = parse_deadline, conflicts_with = "start")]
+    #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = parse_positive_duration, conflicts_with = "start")]
     pub since: Nanos,
     /// The start of the time range, RFC 3339 (2026-05-01T10:00:00Z); instead of --since.
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
@@ -222,7 +222,7 @@ pub struct CheckArgs {
     #[arg(long, value_name = "NAME", default_value = Profile::DEFAULT, value_parser = parse_profile)]
     pub profile: Profile,
     /// Override the profile's time limit: 3s, 2500ms, 1.5s, 500us.
-    #[arg(long, value_name = "DURATION", value_parser = parse_deadline)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_positive_duration)]
     pub deadline: Option<Nanos>,
     /// What counts as the response, replacing the profile's checks: the first span matching the
     /// rule, at its end (or `at=start`). Example: `op=http.client,name~views.open,at=start`.
@@ -303,9 +303,10 @@ fn parse_time(text: &str) -> Result<jiff::Timestamp, String> {
     })
 }
 
-fn parse_deadline(text: &str) -> Result<Nanos, String> {
+/// A duration longer than zero: deadlines, timeouts, how far back to search.
+fn parse_positive_duration(text: &str) -> Result<Nanos, String> {
     match parse_duration(text)? {
-        0 => Err("the deadline must be longer than zero".into()),
+        0 => Err(format!("{text:?} is no time at all; it must be longer than zero")),
         nanos => Ok(nanos),
     }
 }

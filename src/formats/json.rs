@@ -217,23 +217,28 @@ pub(crate) fn micros<'de, D: Deserializer<'de>>(de: D) -> Result<Nanos, D::Error
             if v < 0 {
                 return Err(E::invalid_value(de::Unexpected::Signed(v), &self));
             }
-            v.checked_mul(1_000).ok_or_else(|| E::custom(format!("{v} µs is past the year 2262")))
+            v.checked_mul(1_000).ok_or_else(|| too_many_micros(v))
         }
         fn visit_u64<E: de::Error>(self, v: u64) -> Result<Nanos, E> {
-            i64::try_from(v)
-                .ok()
-                .and_then(|v| v.checked_mul(1_000))
-                .ok_or_else(|| E::custom(format!("{v} µs is past the year 2262")))
+            i64::try_from(v).ok().and_then(|v| v.checked_mul(1_000)).ok_or_else(|| too_many_micros(v))
         }
         fn visit_f64<E: de::Error>(self, v: f64) -> Result<Nanos, E> {
             let nanos = (v * 1_000.0).round();
-            if !(0.0..9.2e18).contains(&nanos) {
+            if nanos >= 9.2e18 {
+                return Err(too_many_micros(format_args!("{v:e}")));
+            }
+            if nanos.is_nan() || nanos < 0.0 {
                 return Err(E::invalid_value(de::Unexpected::Float(v), &self));
             }
             Ok(nanos as Nanos)
         }
     }
     de.deserialize_any(V)
+}
+
+/// Microseconds beyond 64-bit nanoseconds, whether a time or a duration.
+fn too_many_micros<E: de::Error>(v: impl fmt::Display) -> E {
+    E::custom(format!("{v} µs is too large: as a time it is past the year 2262, as a duration over 292 years"))
 }
 
 /// `deserialize_with` for optional microseconds: absent or `null` is `None`.
@@ -276,6 +281,23 @@ mod tests {
     fn truncation_is_called_truncation() {
         let err = from_slice::<Doc>(b"{\"spans\": [{\"id\": 1}").unwrap_err();
         assert!(err.message.contains("truncated"), "{}", err.message);
+    }
+
+    #[test]
+    fn microseconds_too_large_say_so_as_integers() {
+        #[derive(Deserialize, Debug)]
+        struct Time(#[serde(deserialize_with = "micros")] Nanos);
+        assert_eq!(serde_json::from_str::<Time>("1.5").unwrap().0, 1_500);
+        for (text, shown) in [("99999999999999999999999999", "1e26 µs"), ("9223372036854776", "9223372036854776 µs")]
+        {
+            let message = serde_json::from_str::<Time>(text).unwrap_err().to_string();
+            assert!(
+                message.starts_with(&format!("{shown} is too large: as a time it is past the year 2262")),
+                "{message}"
+            );
+        }
+        let message = serde_json::from_str::<Time>("-1.5").unwrap_err().to_string();
+        assert!(message.contains("invalid value: floating point `-1.5`"), "{message}");
     }
 
     #[test]

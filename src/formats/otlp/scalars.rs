@@ -222,6 +222,11 @@ const NANOS: &str = "nanoseconds since the Unix epoch as a string of decimal dig
 
 struct NanosVisitor;
 
+/// A time too large for 64-bit nanoseconds.
+fn past_2262<E: de::Error>(nanos: impl fmt::Display) -> E {
+    E::custom(format!("{nanos} nanoseconds is past the year 2262, the last a 64-bit time can hold"))
+}
+
 impl<'de> Visitor<'de> for NanosVisitor {
     type Value = Nanos;
 
@@ -230,7 +235,7 @@ impl<'de> Visitor<'de> for NanosVisitor {
     }
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Nanos, E> {
-        Nanos::try_from(v).map_err(|_| E::custom(format!("expected {NANOS}, found {v}, which is too large")))
+        Nanos::try_from(v).map_err(|_| past_2262(v))
     }
 
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Nanos, E> {
@@ -250,7 +255,13 @@ impl<'de> Visitor<'de> for NanosVisitor {
                 if c.is_ascii_digit() { acc.checked_mul(10)?.checked_add(i64::from(c - b'0')) } else { None }
             })
         };
-        value.ok_or_else(|| E::custom(format!("expected {NANOS}, found {text:?}")))
+        value.ok_or_else(|| {
+            if !digits.is_empty() && digits.iter().all(u8::is_ascii_digit) {
+                past_2262(text)
+            } else {
+                E::custom(format!("expected {NANOS}, found {text:?}"))
+            }
+        })
     }
 }
 

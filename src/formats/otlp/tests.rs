@@ -344,6 +344,10 @@ fn bad_timestamps_are_errors_at_the_time() {
     assert_error(&err, 1, &format!("{SPAN0}.startTimeUnixNano"), "found \"12abc\"");
     let err = error_of(&one_span(&format!(r#"{IDS},"startTimeUnixNano":"5","endTimeUnixNano":-5"#)));
     assert_error(&err, 1, &format!("{SPAN0}.endTimeUnixNano"), "found the negative number -5");
+    for huge in [r#""99999999999999999999999""#, "18446744073709551615"] {
+        let err = error_of(&one_span(&format!(r#"{IDS},"startTimeUnixNano":{huge}"#)));
+        assert_error(&err, 1, &format!("{SPAN0}.startTimeUnixNano"), "nanoseconds is past the year 2262");
+    }
 }
 
 #[test]
