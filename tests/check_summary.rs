@@ -37,7 +37,7 @@ fn the_before_sample_gets_a_miss_rate_with_its_interval() {
     let out = tracedeck(&["check", &sample(BEFORE), "--summary", "--quiet"]);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}\n{}", text(&out.stderr));
-    assert!(stdout.contains("summary: 2400 traces from 1 file(s)"), "{stdout}");
+    assert!(stdout.contains("summary: 2400 traces from 1 file\n"), "{stdout}");
     assert!(stdout.contains("115 of 2400 missed the 3 s deadline: 4.8% (95% CI 4.0–5.7%)"), "{stdout}");
     assert!(stdout.contains("response time: p50 "), "{stdout}");
     assert!(stdout.contains("worst: trace ") && stdout.contains(BEFORE), "{stdout}");
@@ -113,7 +113,7 @@ fn a_folder_loads_every_file_and_lists_the_bad_ones() {
     assert_eq!(out.status.code(), Some(2), "bad files make it exit 2 without --keep-going:\n{stderr}");
     assert!(stderr.contains("cut.json") && stderr.contains("line 1"), "{stderr}");
     assert!(stderr.contains("readme.txt") && stderr.contains("not JSON"), "{stderr}");
-    assert!(stdout.contains("summary: 4400 traces from 2 file(s); 2 could not be read"), "{stdout}");
+    assert!(stdout.contains("summary: 4400 traces from 2 files; 2 could not be read"), "{stdout}");
     assert!(stdout.contains("115 of 4400 missed"), "{stdout}");
 
     // The rest still decides with --keep-going: 2.6% of all traces missed.

@@ -75,7 +75,7 @@ async fn prints_each_verdict_and_the_summary_and_saves_a_file_check_reads() {
     let check = tracedeck(vec!["check".into(), "--summary".into(), "--quiet".into(), path.clone()]).await;
     assert_eq!(check.status.code(), Some(1), "{}", text(&check.stderr));
     assert!(
-        text(&check.stdout).contains(&format!("summary: 8 traces from 1 file(s)\n  {rate}\n")),
+        text(&check.stdout).contains(&format!("summary: 8 traces from 1 file\n  {rate}\n")),
         "{}",
         text(&check.stdout)
     );

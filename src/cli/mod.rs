@@ -213,7 +213,7 @@ pub enum ConnectionsAction {
 /// Arguments of `tracedeck check`.
 #[derive(Args, Debug)]
 pub struct CheckArgs {
-    /// Trace files (Sentry, OTLP, Jaeger, Zipkin or Chrome JSON; detected from the content), or
+    /// Trace files (Sentry, OTLP, Jaeger, Zipkin, Chrome or tracedeck JSON; detected from the content), or
     /// folders, searched recursively: every file in them that is not hidden is tried. A file may
     /// hold many traces; each is judged on its own.
     #[arg(required = true, value_name = "FILE|DIR")]

@@ -173,9 +173,10 @@ impl SummaryReport {
             0 => String::new(),
             n => format!("; {n} could not be read"),
         };
+        let traces = counted(r.traces, "trace");
         match &self.backend {
-            Some(backend) => writeln!(out, "summary: {} traces from {backend}", r.traces)?,
-            None => writeln!(out, "summary: {} traces from {} file(s){unreadable}", r.traces, self.files)?,
+            Some(backend) => writeln!(out, "summary: {traces} from {backend}")?,
+            None => writeln!(out, "summary: {traces} from {}{unreadable}", counted(self.files as u64, "file"))?,
         }
         writeln!(out, "  {}", r.text)?;
         if r.undecided > 0 {
@@ -237,6 +238,14 @@ fn outcome_word(outcome: Outcome) -> &'static str {
         Outcome::Pass => "met",
         Outcome::Miss => "missed",
         Outcome::Undecided => "undecided",
+    }
+}
+
+/// "1 trace", "2 traces".
+fn counted(n: u64, noun: &str) -> String {
+    match n {
+        1 => format!("1 {noun}"),
+        n => format!("{n} {noun}s"),
     }
 }
 

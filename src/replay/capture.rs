@@ -182,9 +182,18 @@ impl Capture {
         Capture::parse(&bytes).map_err(|error| CaptureError { file, error })
     }
 
-    /// Reads and checks a capture document.
+    /// Reads and checks a capture document. A trace file given by mistake is named as one.
     pub fn parse(bytes: &[u8]) -> Result<Capture, FormatError> {
-        let file: CaptureFile = json::from_slice(bytes)?;
+        let file: CaptureFile = json::from_slice(bytes).map_err(|error| match crate::formats::detect(bytes) {
+            Ok(format) => FormatError::new(
+                Place::Whole,
+                format!(
+                    "this is a {format} trace file, not a capture file; `tracedeck capture` makes one from a \
+                     request dump or a payload"
+                ),
+            ),
+            Err(_) => error,
+        })?;
         Capture::prepare(file)
     }
 
@@ -417,6 +426,14 @@ mod tests {
         assert_eq!(c.prepared.len(), 1);
         assert_eq!(c.prepared[0].body.trigger_id(), Some("1.2.ab"));
         assert!(c.find("a").is_some() && c.find("b").is_none());
+    }
+
+    #[test]
+    fn a_trace_file_is_not_taken_for_a_capture() {
+        let zipkin = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/sample-traces/checkout.zipkin.json")).unwrap();
+        let err = Capture::parse(&zipkin).unwrap_err();
+        assert_eq!(err.place, Place::Whole);
+        assert!(err.message.starts_with("this is a Zipkin v2 JSON trace file, not a capture file"), "{}", err.message);
     }
 
     #[test]
