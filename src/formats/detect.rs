@@ -37,6 +37,8 @@ pub fn detect(bytes: &[u8]) -> Result<Format, FormatError> {
         Format::Sentry
     } else if has("\"traceId\"") {
         Format::Zipkin
+    } else if let Some(empty) = empty_list(bytes) {
+        return Err(FormatError::new(Place::Whole, format!("the file holds no spans: {empty}")));
     } else {
         return Err(FormatError::new(
             Place::Whole,
@@ -46,6 +48,26 @@ pub fn detect(bytes: &[u8]) -> Result<Format, FormatError> {
         ));
     };
     Ok(format)
+}
+
+/// For a small document that is an empty list (`[]`, a Zipkin answer) or an object whose
+/// lists are all empty (`{"data": [], "errors": null}`, a Jaeger answer): what it is. Such a file has none of
+/// the keys detection looks for, yet it is no stranger to any format.
+fn empty_list(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.len() > 4096 {
+        return None;
+    }
+    let text = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
+    match serde_json::from_slice::<serde_json::Value>(text).ok()? {
+        serde_json::Value::Array(items) if items.is_empty() => Some("it is an empty list"),
+        serde_json::Value::Object(fields)
+            if fields.values().any(|v| v.is_array())
+                && fields.values().filter_map(|v| v.as_array()).all(Vec::is_empty) =>
+        {
+            Some("its lists are empty")
+        }
+        _ => None,
+    }
 }
 
 /// Whether the text opens with `{"tracedeck":`, the version key tracedeck's own format puts
@@ -88,5 +110,10 @@ mod tests {
         assert!(detect(b"   ").unwrap_err().message.contains("empty"));
         assert!(detect(b"hello").unwrap_err().message.contains("not JSON"));
         assert!(detect(b"{\"a\":1}").unwrap_err().message.contains("not a trace format"));
+        assert!(detect(b"{}").unwrap_err().message.contains("not a trace format"));
+        assert!(detect(b"{\"a\":[1]}").unwrap_err().message.contains("not a trace format"));
+        assert_eq!(detect(b" [ ]\n").unwrap_err().message, "the file holds no spans: it is an empty list");
+        let jaeger = detect("\u{feff}{\"data\": [], \"total\": 0, \"errors\": null}".as_bytes()).unwrap_err();
+        assert_eq!(jaeger.message, "the file holds no spans: its lists are empty");
     }
 }
