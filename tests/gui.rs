@@ -199,6 +199,19 @@ fn opening_at_a_span_selects_it_and_shows_its_details() {
 }
 
 #[test]
+fn a_spans_resource_attributes_unfold_in_its_details() {
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-traces/incident-before.otlp.jsonl");
+    let span = tracedeck::model::SpanId::from_hex("c0a1b2c3d4e5f603").unwrap();
+    let mut h = harness_at(vec![file], Some(span));
+    wait_for(&mut h, "the trace", |h| shows(h, "MISS:"));
+    assert!(!shows(&h, "control-web-5c8d9"), "the resource is folded at first");
+    h.get_by_label("Resource (8)").click();
+    h.run_steps(3);
+    assert!(shows(&h, "control-web-5c8d9"), "host.name of the front process");
+    assert!(shows(&h, "deployment.environment"));
+}
+
+#[test]
 fn the_traces_view_says_how_often_it_misses_and_opens_the_worst_trace() {
     let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-traces/many-before.zipkin.json");
     let mut h = harness(vec![file]);

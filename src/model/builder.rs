@@ -45,6 +45,10 @@ pub struct RawSpan {
     pub status: Status,
     /// Attributes pushed with [`TraceBuilder::push_attr`].
     pub attrs: Range32,
+    /// Attributes of the process or resource that recorded it (OTLP resource attributes,
+    /// Jaeger process tags), pushed once with [`TraceBuilder::push_attr`] and shared by every
+    /// span of that resource.
+    pub resource: Range32,
     /// Events pushed with [`TraceBuilder::push_event`].
     pub events: Range32,
 }
@@ -66,6 +70,7 @@ impl RawSpan {
             kind: SpanKind::Unspecified,
             status: Status::Unset,
             attrs: Range32::default(),
+            resource: Range32::default(),
             events: Range32::default(),
         }
     }
@@ -554,6 +559,7 @@ impl Shared<'_> {
                 transaction: r.transaction,
                 status_message: r.status_message,
                 attrs: r.attrs,
+                resource: r.resource,
                 events: r.events,
                 kind: r.kind,
                 status: r.status,

@@ -11,7 +11,17 @@ impl TraceBuilder {
     /// duplicate ids) are computed afresh by [`build`](Self::build).
     pub fn push_trace(&mut self, trace: &Trace) {
         let copy = |builder: &mut TraceBuilder, text: StrId| builder.intern(trace.str(text));
+        // Resources are shared by many spans: each is copied once.
+        let mut resources: Vec<(Range32, Range32)> = Vec::new();
         for span in trace.spans() {
+            let resource = match resources.iter().find(|(from, _)| *from == span.resource) {
+                Some(&(_, to)) => to,
+                None => {
+                    let to = self.copy_attrs(trace, span.resource);
+                    resources.push((span.resource, to));
+                    to
+                }
+            };
             let attrs = self.copy_attrs(trace, span.attrs);
             let events = self.event_mark();
             for event in trace.events_in(span.events) {
@@ -30,6 +40,7 @@ impl TraceBuilder {
             raw.kind = span.kind;
             raw.status = span.status;
             raw.attrs = attrs;
+            raw.resource = resource;
             raw.events = events;
             self.push_span(raw);
         }

@@ -189,6 +189,8 @@ pub struct Span {
     pub status_message: StrId,
     /// The span's attributes, in [`Trace::attrs_in`](super::Trace::attrs_in).
     pub attrs: Range32,
+    /// Its resource's (process's) attributes, shared with the other spans of that resource.
+    pub resource: Range32,
     /// The span's events, in [`Trace::events_in`](super::Trace::events_in).
     pub events: Range32,
     /// Client, server, ...

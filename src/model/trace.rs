@@ -146,6 +146,11 @@ impl Trace {
         self.attrs_in(self.span(idx).attrs)
     }
 
+    /// The attributes of the resource (process) that recorded a span.
+    pub fn resource(&self, idx: SpanIdx) -> &[Attr] {
+        self.attrs_in(self.span(idx).resource)
+    }
+
     /// Attributes in a range (a span's or an event's).
     pub fn attrs_in(&self, range: Range32) -> &[Attr] {
         &self.attrs[range.as_range()]

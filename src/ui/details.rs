@@ -69,6 +69,18 @@ pub fn show(ui: &mut Ui, trace: &Trace, overlay: &Overlay, idx: SpanIdx) -> Opti
                 field(ui, trace.str(attr.key), &attr_text(trace, attr.value));
             }
         }
+        let resource = trace.resource(idx);
+        if !resource.is_empty() {
+            ui.add_space(6.0);
+            // Shared by every span of the process, so folded away until asked for.
+            egui::CollapsingHeader::new(RichText::new(format!("Resource ({})", resource.len())).strong())
+                .id_salt("resource")
+                .show(ui, |ui| {
+                    for attr in resource {
+                        field(ui, trace.str(attr.key), &attr_text(trace, attr.value));
+                    }
+                });
+        }
         let events = trace.events(idx);
         if !events.is_empty() {
             ui.add_space(6.0);

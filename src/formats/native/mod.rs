@@ -2,7 +2,7 @@
 //! holds, so that a trace saved from the window reads back exactly as it was, offline.
 //!
 //! ```json
-//! {"tracedeck": 1, "traces": [
+//! {"tracedeck": 2, "traces": [
 //! {"trace_id": "6cf173d587eb48568a9b2e12dcfbea52", "start": 1718000000000000000, "spans": [
 //! {"id": "a1b2c3d4e5f60718", "start": 0, "duration": 412500000, "name": "POST /slack/action",
 //!  "op": "http.server", "service": "control", "kind": "server", "status": "error",
@@ -30,6 +30,9 @@
 //!   joined to a 128-bit one), `name`, `op`, `service`, `transaction`, `kind` (`internal`,
 //!   `server`, `client`, `producer`, `consumer`), `status` (`ok`, `error`), `status_message`,
 //!   `attrs` and `events`. Empty fields are left out.
+//! - `resources` (version 2): the attribute objects of the processes that recorded the spans
+//!   (OTLP resources, Jaeger processes), each listed once; a span names its own by its place
+//!   in that list, `"resource": 0`. Version 1 files, which have none, still read.
 //! - Attributes keep their order and type: a string, an integer (a number without fraction
 //!   or exponent), a float (always with one: `1.0`), `true`/`false`, or `{"float": "NaN"}`
 //!   (also `"Infinity"`, `"-Infinity"`). A key may repeat, as in the trace.
@@ -47,7 +50,7 @@ pub use read::parse;
 pub use write::write;
 
 /// The format version this build writes and reads.
-pub const VERSION: u64 = 1;
+pub const VERSION: u64 = 2;
 
 #[cfg(test)]
 mod tests;

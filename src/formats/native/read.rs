@@ -70,7 +70,7 @@ impl<'de> Visitor<'de> for Document<'_> {
     }
 }
 
-/// The format version; only [`VERSION`] is accepted.
+/// The format version: [`VERSION`] or an older one (version 1 had no resources).
 struct Version;
 
 impl<'de> Deserialize<'de> for Version {
@@ -79,11 +79,11 @@ impl<'de> Deserialize<'de> for Version {
         impl Visitor<'_> for V {
             type Value = Version;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                write!(f, "the format version, {VERSION}")
+                write!(f, "the format version, 1 to {VERSION}")
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Version, E> {
                 match v {
-                    VERSION => Ok(Version),
+                    1..=VERSION => Ok(Version),
                     newer if newer > VERSION => Err(E::custom(format!(
                         "this file is tracedeck format version {newer}, newer than this tracedeck reads \
                          ({VERSION}); open it with a newer tracedeck"
@@ -139,6 +139,7 @@ impl<'de> DeserializeSeed<'de> for OneTrace<'_> {
 enum TraceKey {
     TraceId,
     Start,
+    Resources,
     Spans,
     Errors,
     Notes,
@@ -156,17 +157,36 @@ impl<'de> Visitor<'de> for OneTrace<'_> {
         let (first_span, first_event) = (b.spans().len(), b.event_mark() as usize);
         let (mut trace_id, mut start) = (None, None);
         let (mut errors, mut notes): (Vec<ErrorDoc>, Vec<String>) = (Vec::new(), Vec::new());
+        // Resources may come before or after the spans that name them.
+        let (mut resources, mut named) = (Vec::new(), Vec::new());
         while let Some(key) = map.next_key::<TraceKey>()? {
             match key {
                 TraceKey::TraceId => trace_id = Some(map.next_value::<TraceIdText>()?.0),
                 TraceKey::Start => start = Some(map.next_value::<Nanos>()?),
-                TraceKey::Spans => map.next_value_seed(Spans(&mut *b))?,
+                TraceKey::Resources => {
+                    for attrs in map.next_value::<Vec<Attrs>>()? {
+                        let mark = b.attr_mark();
+                        attrs.push(b);
+                        resources.push(b.attrs_since(mark));
+                    }
+                }
+                TraceKey::Spans => map.next_value_seed(Spans(&mut *b, &mut named))?,
                 TraceKey::Errors => errors = map.next_value()?,
                 TraceKey::Notes => notes = map.next_value()?,
             }
         }
         let trace_id = trace_id.ok_or_else(|| de::Error::missing_field("trace_id"))?;
         let start = start.ok_or_else(|| de::Error::missing_field("start"))?;
+        for (span, resource) in named {
+            let raw = &mut b.spans_mut()[span];
+            raw.resource = *resources.get(resource as usize).ok_or_else(|| {
+                de::Error::custom(format!(
+                    "span {} names resource {resource}, but the trace lists {} resource(s)",
+                    raw.id,
+                    resources.len()
+                ))
+            })?;
+        }
         let at = |offset: Nanos| -> Result<Nanos, A::Error> {
             start.checked_add(offset).ok_or_else(|| {
                 de::Error::custom(format!("{offset} ns after the trace's start ({start} ns) is past the year 2262"))
@@ -195,8 +215,8 @@ impl<'de> Visitor<'de> for OneTrace<'_> {
 }
 
 /// Seed for a trace's spans: each is pushed as soon as it is read, with times relative to the
-/// trace's start.
-struct Spans<'b>(&'b mut TraceBuilder);
+/// trace's start. Spans that name a resource are noted (builder index, resource number).
+struct Spans<'b>(&'b mut TraceBuilder, &'b mut Vec<(usize, u32)>);
 
 impl<'de> DeserializeSeed<'de> for Spans<'_> {
     type Value = ();
@@ -215,6 +235,9 @@ impl<'de> Visitor<'de> for Spans<'_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         while let Some(span) = seq.next_element::<SpanDoc>()? {
+            if let Some(resource) = span.resource {
+                self.1.push((self.0.spans().len(), resource));
+            }
             span.push(self.0).map_err(de::Error::custom)?;
         }
         Ok(())
@@ -251,6 +274,8 @@ struct SpanDoc<'a> {
     transaction: Text<'a>,
     #[serde(borrow, default)]
     attrs: Attrs<'a>,
+    #[serde(default)]
+    resource: Option<u32>,
     #[serde(borrow, default)]
     events: Vec<EventDoc<'a>>,
 }

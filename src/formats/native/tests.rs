@@ -102,7 +102,7 @@ fn the_writer_writes_floats_so_they_read_back_as_floats_and_leaves_out_empty_fie
     let mut out = Vec::new();
     Format::Tracedeck.write(std::slice::from_ref(t), &mut out).unwrap();
     let text = String::from_utf8(out).unwrap();
-    assert!(text.starts_with("{\"tracedeck\":1,\"traces\":[\n"), "{text}");
+    assert!(text.starts_with("{\"tracedeck\":2,\"traces\":[\n"), "{text}");
     assert!(text.contains(r#""ratio":1.0,"#), "{text}");
     assert!(text.contains(r#""nan":{"float":"NaN"},"inf":{"float":"-Infinity"}"#), "{text}");
     assert!(text.contains(r#""method":"POST","method":"GET\n""#), "repeated keys are kept: {text}");
@@ -160,12 +160,12 @@ fn with_span(fields: &str) -> String {
 
 #[test]
 fn a_newer_version_is_named_and_refused() {
-    let err = error(r#"{"tracedeck": 2, "traces": [{"what": "new"}]}"#);
+    let err = error(r#"{"tracedeck": 3, "traces": [{"what": "new"}]}"#);
     assert_eq!(path_of(&err), "$.tracedeck");
     assert_eq!(line_of(&err), Some(1));
-    assert!(err.message.contains("version 2, newer than this tracedeck reads (1)"), "{}", err.message);
-    assert!(error(r#"{"tracedeck": 0}"#).message.contains("expected the format version, 1"));
-    assert!(error(r#"{"tracedeck": "1"}"#).message.contains("expected the format version, 1"));
+    assert!(err.message.contains("version 3, newer than this tracedeck reads (2)"), "{}", err.message);
+    assert!(error(r#"{"tracedeck": 0}"#).message.contains("expected the format version, 1 to 2"));
+    assert!(error(r#"{"tracedeck": "1"}"#).message.contains("expected the format version, 1 to 2"));
 }
 
 #[test]
@@ -173,7 +173,7 @@ fn the_version_must_come_first() {
     let err = error(r#"{"traces": [], "tracedeck": 1}"#);
     assert!(err.message.contains("expected the format version first"), "{}", err.message);
     assert!(err.message.contains("\"traces\""), "{}", err.message);
-    assert!(error("{}").message.contains("expected {\"tracedeck\": 1, ...}"));
+    assert!(error("{}").message.contains("expected {\"tracedeck\": 2, ...}"));
 }
 
 #[test]
@@ -223,4 +223,37 @@ fn attribute_values_keep_their_type() {
         matches!(values[..], [AttrValue::Int(-3), AttrValue::Float(z), AttrValue::Float(e), AttrValue::Str(_), AttrValue::Bool(true)]
         if z.to_bits() == (-0.0f64).to_bits() && e == 1e300)
     );
+}
+
+#[test]
+fn resources_are_listed_once_and_named_by_their_spans() {
+    // Version 1 files (no resources) still read; resources may follow the spans naming them.
+    let doc = r#"{"tracedeck": 2, "traces": [{"trace_id": "1", "start": 0, "spans": [
+{"id": "1", "start": 0, "duration": 5, "resource": 1},
+{"id": "2", "parent": "1", "start": 1, "duration": 1, "resource": 1},
+{"id": "3", "parent": "1", "start": 2, "duration": 1, "resource": 0},
+{"id": "4", "parent": "1", "start": 3, "duration": 1}],
+"resources": [{"host.name": "web-1"}, {"host.name": "web-2", "process.pid": 42}]}]}"#;
+    let t = &read(doc.as_bytes())[0];
+    let host = |id: u64| {
+        t.resource(t.find(sid(id)).unwrap()).first().map(|a| match a.value {
+            AttrValue::Str(v) => t.str(v),
+            _ => "not text",
+        })
+    };
+    assert_eq!([host(1), host(2), host(3), host(4)], [Some("web-2"), Some("web-2"), Some("web-1"), None]);
+    assert_eq!(t.resource(t.find(sid(1)).unwrap()).len(), 2);
+
+    let mut written = Vec::new();
+    Format::Tracedeck.write(std::slice::from_ref(t), &mut written).unwrap();
+    let text = String::from_utf8(written.clone()).unwrap();
+    assert_eq!(text.matches("web-2").count(), 1, "each resource is written once:\n{text}");
+    let back = &read(&written)[0];
+    for id in 1..=4 {
+        let (a, b) = (t.find(sid(id)).unwrap(), back.find(sid(id)).unwrap());
+        assert_eq!(back.resource(b).len(), t.resource(a).len(), "span {id}");
+    }
+
+    let err = error(&with_span(", \"resource\": 2"));
+    assert!(err.message.contains("names resource 2, but the trace lists 0 resource(s)"), "{}", err.message);
 }

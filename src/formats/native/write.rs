@@ -1,6 +1,7 @@
 //! Writing traces as a tracedeck document (see [`super`] for the shape). Spans are streamed one
 //! per line; nothing the size of the output is built in memory.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::io::{self, Write};
 
@@ -9,7 +10,9 @@ use serde::ser::{self, SerializeMap, Serializer};
 
 use super::VERSION;
 use super::order::write_order;
-use crate::model::{Attr, AttrValue, ErrorRef, Event, Nanos, SpanFlags, SpanIdx, SpanKind, Status, Trace, Warning};
+use crate::model::{
+    Attr, AttrValue, ErrorRef, Event, Nanos, Range32, SpanFlags, SpanIdx, SpanKind, Status, Trace, Warning,
+};
 
 /// Writes `traces` as one tracedeck document. Nothing of the model is left out; only a time
 /// more than 292 years from its trace's start (which no importer makes) is an error.
@@ -23,10 +26,26 @@ pub fn write(traces: &[&Trace], out: &mut dyn Write) -> io::Result<()> {
 }
 
 fn write_trace(trace: &Trace, out: &mut dyn Write) -> io::Result<()> {
-    write!(out, "{{\"trace_id\":\"{}\",\"start\":{},\"spans\":[", trace.trace_id(), trace.start())?;
+    write!(out, "{{\"trace_id\":\"{}\",\"start\":{}", trace.trace_id(), trace.start())?;
+    // Each resource once; spans name theirs by its place in this list.
+    let mut resources: HashMap<Range32, usize> = HashMap::new();
+    let mut listed = Vec::new();
+    for span in trace.spans().iter().filter(|s| s.resource.len > 0) {
+        resources.entry(span.resource).or_insert_with(|| {
+            listed.push(span.resource);
+            listed.len() - 1
+        });
+    }
+    if !listed.is_empty() {
+        out.write_all(b",\"resources\":")?;
+        let attrs = listed.iter().map(|&range| Attrs { trace, attrs: trace.attrs_in(range) });
+        serde_json::to_writer(&mut *out, &List(attrs))?;
+    }
+    out.write_all(b",\"spans\":[")?;
     for (i, idx) in write_order(trace).into_iter().enumerate() {
         out.write_all(if i > 0 { b",\n" } else { b"\n" })?;
-        serde_json::to_writer(&mut *out, &SpanOut { trace, idx })?;
+        let resource = resources.get(&trace.span(idx).resource).copied();
+        serde_json::to_writer(&mut *out, &SpanOut { trace, idx, resource })?;
     }
     out.write_all(b"\n]")?;
     if !trace.errors().is_empty() {
@@ -65,6 +84,8 @@ impl<I: Iterator<Item = T> + Clone, T: Serialize> Serialize for List<I> {
 struct SpanOut<'a> {
     trace: &'a Trace,
     idx: SpanIdx,
+    /// The span's resource's place in the trace's `resources`.
+    resource: Option<usize>,
 }
 
 impl Serialize for SpanOut<'_> {
@@ -104,6 +125,9 @@ impl Serialize for SpanOut<'_> {
         if !attrs.is_empty() {
             m.serialize_entry("attrs", &Attrs { trace, attrs })?;
         }
+        if let Some(resource) = self.resource {
+            m.serialize_entry("resource", &resource)?;
+        }
         let events = trace.events(self.idx);
         if !events.is_empty() {
             m.serialize_entry("events", &List(events.iter().map(|event| EventOut { trace, event })))?;
@@ -116,6 +140,7 @@ impl Serialize for SpanOut<'_> {
 }
 
 /// Attributes as one JSON object, in order (a key may repeat).
+#[derive(Clone)]
 struct Attrs<'a> {
     trace: &'a Trace,
     attrs: &'a [Attr],

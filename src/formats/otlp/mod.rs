@@ -8,8 +8,8 @@
 //! besides the specification: snake_case keys, the legacy `instrumentationLibrarySpans`,
 //! Tempo's `batches`, base64 ids, enum names, nanoseconds as numbers.
 //!
-//! Mapping: resource `service.name` is the service (other resource attributes are dropped:
-//! they would repeat on every span); scope name and version become span attributes
+//! Mapping: resource `service.name` is the service, and the resource's attributes are kept once
+//! for all its spans ([`crate::model::Span::resource`]); scope name and version become span attributes
 //! `otel.scope.name`/`otel.scope.version`; links become attribute `links`, the JSON text of
 //! `[{"traceId","spanId","attributes"}]`; events become model events, and `exception`
 //! events also the span's errors (`Type: message`). The op is attribute `sentry.op`, else

@@ -14,7 +14,7 @@ use super::op::{SENTRY_OP, derive_op};
 use super::scalars::{KindSeed, NanosSeed, Nullable, SpanIdSeed, StatusCodeSeed, TraceIdSeed};
 use super::values::{InternSeed, KeyValueSeed, PlainPair, Pool, object_of};
 use crate::model::{
-    Attr, AttrValue, Event, Nanos, RawEvent, RawSpan, SpanId, SpanKind, Status, StrId, TraceBuilder, TraceId,
+    Attr, AttrValue, Event, Nanos, Range32, RawEvent, RawSpan, SpanId, SpanKind, Status, StrId, TraceBuilder, TraceId,
 };
 
 /// Strings the reader compares attribute keys and event names with, interned once.
@@ -160,7 +160,7 @@ enum Target {
     Span,
     /// Straight into the builder (an event's attributes).
     Builder,
-    /// Only `service.name` is kept (a resource's attributes), and returned.
+    /// Straight into the builder, and `service.name` is returned (a resource's attributes).
     Resource,
 }
 
@@ -193,6 +193,7 @@ impl<'de> Visitor<'de> for Attributes<'_> {
                     if let (true, AttrValue::Str(name)) = (key == r.known.service_name, value) {
                         service = name;
                     }
+                    r.pool.builder.push_attr(key, value);
                 }
             }
         }
@@ -257,24 +258,27 @@ impl Object for ResourceSpans {
 
     fn read<'de, A: MapAccess<'de>>(r: &mut Reader, mut map: A) -> Result<(), A::Error> {
         let first = r.pool.builder.spans().len();
-        let mut service = StrId::EMPTY;
+        let (mut service, mut resource) = (StrId::EMPTY, Range32::default());
         while let Some(key) = map.next_key_seed(r.pool.key())? {
             match key {
-                ResourceSpansKey::Resource => service = map.next_value_seed(One::<Resource>(r, PhantomData))?,
+                ResourceSpansKey::Resource => {
+                    (service, resource) = map.next_value_seed(One::<Resource>(r, PhantomData))?;
+                }
                 ResourceSpansKey::ScopeSpans => map.next_value_seed(Many::<ScopeSpans>::new(r))?,
                 ResourceSpansKey::Other => skip(&mut map)?,
             }
         }
-        // The resource may come before or after its spans; set the service once all are read.
+        // The resource may come before or after its spans; set it once all are read.
         for span in &mut r.pool.builder.spans_mut()[first..] {
             span.service = service;
+            span.resource = resource;
         }
         Ok(())
     }
 }
 
-/// A resource; yields its `service.name`. Its other attributes are not kept (they would be
-/// repeated on every span of the batch).
+/// A resource; yields its `service.name` and where its attributes went in the builder (once
+/// for all the spans of the batch).
 struct Resource;
 
 keys! {
@@ -284,18 +288,22 @@ keys! {
 }
 
 impl Object for Resource {
-    type Out = StrId;
+    type Out = (StrId, Range32);
     const WHAT: &'static str = "resource";
 
-    fn read<'de, A: MapAccess<'de>>(r: &mut Reader, mut map: A) -> Result<StrId, A::Error> {
-        let mut service = StrId::EMPTY;
+    fn read<'de, A: MapAccess<'de>>(r: &mut Reader, mut map: A) -> Result<(StrId, Range32), A::Error> {
+        let (mut service, mut attrs) = (StrId::EMPTY, Range32::default());
         while let Some(key) = map.next_key_seed(r.pool.key())? {
             match key {
-                ResourceKey::Attributes => service = map.next_value_seed(Attributes(r, Target::Resource))?,
+                ResourceKey::Attributes => {
+                    let mark = r.pool.builder.attr_mark();
+                    service = map.next_value_seed(Attributes(r, Target::Resource))?;
+                    attrs = r.pool.builder.attrs_since(mark);
+                }
                 ResourceKey::Other => skip(&mut map)?,
             }
         }
-        Ok(service)
+        Ok((service, attrs))
     }
 }
 

@@ -437,3 +437,49 @@ fn a_required_field_that_is_null_is_missing() {
         assert!(err.message.contains(&format!("missing field `{missing}`")), "{fields}: {err:?}");
     }
 }
+
+/// A resource's attributes as `key=value` text, in order.
+fn resource(trace: &Trace, idx: u32) -> Vec<String> {
+    trace.resource(idx).iter().map(|a| format!("{}={}", trace.str(a.key), value_text(trace, a.value))).collect()
+}
+
+#[test]
+fn resource_attributes_are_kept_once_per_resource_and_written_back() {
+    let span = |id: &str| {
+        format!(
+            r#"{{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"{id}","name":"s","startTimeUnixNano":"1","endTimeUnixNano":"2"}}"#
+        )
+    };
+    let entry = |host: &str, ids: &[&str]| {
+        let spans: Vec<String> = ids.iter().map(|id| span(id)).collect();
+        format!(
+            r#"{{"scopeSpans":[{{"spans":[{}]}}],"resource":{{"attributes":[{{"key":"service.name","value":{{"stringValue":"front"}}}},{{"key":"host.name","value":{{"stringValue":"{host}"}}}},{{"key":"process.pid","value":{{"intValue":"42"}}}}]}}}}"#,
+            spans.join(",")
+        )
+    };
+    // Two resources of one service on two hosts; the resource comes after its spans.
+    let text = format!(
+        r#"{{"resourceSpans":[{},{}]}}"#,
+        entry("web-1", &["00000000000000a1", "00000000000000a2"]),
+        entry("web-2", &["00000000000000b1"])
+    );
+    let traces = read("resources.json", text.as_bytes());
+    let t = &traces[0];
+    let on =
+        |host: &str| vec!["service.name=\"front\"".to_owned(), format!("host.name={host:?}"), "process.pid=42i".into()];
+    assert_eq!(resource(t, by_id(t, "00000000000000a1")), on("web-1"));
+    assert_eq!(resource(t, by_id(t, "00000000000000a2")), on("web-1"));
+    assert_eq!(resource(t, by_id(t, "00000000000000b1")), on("web-2"));
+    assert_eq!(t.span(by_id(t, "00000000000000a1")).resource, t.span(by_id(t, "00000000000000a2")).resource);
+    assert!(attrs(t, by_id(t, "00000000000000a1")).is_empty(), "resource attributes are not the span's own");
+
+    let mut out = Vec::new();
+    write(&[t], &mut out).unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(doc["resourceSpans"].as_array().unwrap().len(), 2, "one entry per resource");
+    let again = read("again.json", &out);
+    let t2 = &again[0];
+    for id in ["00000000000000a1", "00000000000000a2", "00000000000000b1"] {
+        assert_eq!(resource(t2, by_id(t2, id)), resource(t, by_id(t, id)), "{id}");
+    }
+}

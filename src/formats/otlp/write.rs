@@ -1,7 +1,9 @@
-//! Writing traces as one OTLP JSON document: one `resourceSpans` entry per service, hex ids,
+//! Writing traces as one OTLP JSON document: one `resourceSpans` entry per resource (a service
+//! and its resource attributes), hex ids,
 //! nanosecond strings, typed attribute values, events and status. Spans are streamed one at a
 //! time; nothing the size of the output is built in memory.
 
+use std::collections::HashMap;
 use std::io::{self, Write};
 
 use serde::Serialize;
@@ -9,36 +11,41 @@ use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 
 use super::op::{SENTRY_OP, derive_op};
 use super::values::proto_float_text;
-use crate::model::{Attr, AttrValue, Event, SpanFlags, SpanIdx, Status, Trace};
+use crate::model::{Attr, AttrValue, Event, Range32, Span, SpanFlags, SpanIdx, Status, StrId, Trace};
 
 /// Writes `traces` as an OTLP JSON `TracesData` document. Open spans get an end of `"0"`; a
 /// span whose op its attributes do not imply gets a `sentry.op` attribute so the op survives.
 /// Error events not tied to an `exception` event (Sentry's) are not written.
 pub fn write(traces: &[&Trace], out: &mut dyn Write) -> io::Result<()> {
-    let mut services: Vec<(&str, Vec<(&Trace, SpanIdx)>)> = Vec::new();
+    // Spans grouped by their resource, as written: the resource's attribute list is the key.
+    let mut resources: Vec<(String, Vec<(&Trace, SpanIdx)>)> = Vec::new();
+    let mut slots: HashMap<String, usize> = HashMap::new();
     for trace in traces {
+        let mut seen: HashMap<(StrId, Range32), usize> = HashMap::new();
         for (idx, span) in trace.spans().iter().enumerate() {
-            let service = trace.str(span.service);
-            let slot = match services.iter().position(|(name, _)| *name == service) {
-                Some(slot) => slot,
+            let slot = match seen.get(&(span.service, span.resource)) {
+                Some(&slot) => slot,
                 None => {
-                    services.push((service, Vec::new()));
-                    services.len() - 1
+                    let text = serde_json::to_string(&ResourceAttrs { trace, span })?;
+                    let slot = *slots.entry(text.clone()).or_insert_with(|| {
+                        resources.push((text, Vec::new()));
+                        resources.len() - 1
+                    });
+                    seen.insert((span.service, span.resource), slot);
+                    slot
                 }
             };
-            services[slot].1.push((trace, idx as SpanIdx));
+            resources[slot].1.push((trace, idx as SpanIdx));
         }
     }
     out.write_all(b"{\"resourceSpans\":[")?;
-    for (i, (service, spans)) in services.iter().enumerate() {
+    for (i, (resource, spans)) in resources.iter().enumerate() {
         if i > 0 {
             out.write_all(b",")?;
         }
-        out.write_all(b"\n{\"resource\":{\"attributes\":[")?;
-        if !service.is_empty() {
-            serde_json::to_writer(&mut *out, &Pair { key: "service.name", value: Value::Text(service) })?;
-        }
-        out.write_all(b"]},\"scopeSpans\":[{\"scope\":{},\"spans\":[")?;
+        out.write_all(b"\n{\"resource\":{\"attributes\":")?;
+        out.write_all(resource.as_bytes())?;
+        out.write_all(b"},\"scopeSpans\":[{\"scope\":{},\"spans\":[")?;
         for (j, &(trace, idx)) in spans.iter().enumerate() {
             out.write_all(if j > 0 { b",\n" } else { b"\n" })?;
             serde_json::to_writer(&mut *out, &SpanOut { trace, idx })?;
@@ -85,6 +92,26 @@ impl Serialize for SpanOut<'_> {
     }
 }
 
+/// A span's resource attributes: `service.name` (the span's service) first, then the others.
+struct ResourceAttrs<'a> {
+    trace: &'a Trace,
+    span: &'a Span,
+}
+
+impl Serialize for ResourceAttrs<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (trace, service) = (self.trace, self.trace.str(self.span.service));
+        let mut seq = s.serialize_seq(None)?;
+        if !service.is_empty() {
+            seq.serialize_element(&Pair { key: "service.name", value: Value::Text(service) })?;
+        }
+        for attr in trace.attrs_in(self.span.resource).iter().filter(|a| trace.str(a.key) != "service.name") {
+            seq.serialize_element(&Pair { key: trace.str(attr.key), value: Value::of(trace, attr.value) })?;
+        }
+        seq.end()
+    }
+}
+
 /// A list of attributes, plus `sentry.op` when `op` is given.
 struct Attrs<'a> {
     trace: &'a Trace,
@@ -96,13 +123,7 @@ impl Serialize for Attrs<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut seq = s.serialize_seq(Some(self.attrs.len() + usize::from(self.op.is_some())))?;
         for attr in self.attrs {
-            let value = match attr.value {
-                AttrValue::Str(v) => Value::Text(self.trace.str(v)),
-                AttrValue::Int(v) => Value::Int(v),
-                AttrValue::Float(v) => Value::Float(v),
-                AttrValue::Bool(v) => Value::Bool(v),
-            };
-            seq.serialize_element(&Pair { key: self.trace.str(attr.key), value })?;
+            seq.serialize_element(&Pair { key: self.trace.str(attr.key), value: Value::of(self.trace, attr.value) })?;
         }
         if let Some(op) = self.op {
             seq.serialize_element(&Pair { key: SENTRY_OP, value: Value::Text(op) })?;
@@ -123,6 +144,17 @@ enum Value<'a> {
     Int(i64),
     Float(f64),
     Bool(bool),
+}
+
+impl<'a> Value<'a> {
+    fn of(trace: &'a Trace, value: AttrValue) -> Self {
+        match value {
+            AttrValue::Str(v) => Value::Text(trace.str(v)),
+            AttrValue::Int(v) => Value::Int(v),
+            AttrValue::Float(v) => Value::Float(v),
+            AttrValue::Bool(v) => Value::Bool(v),
+        }
+    }
 }
 
 impl Serialize for Value<'_> {
