@@ -48,6 +48,15 @@ fn open_incident() -> Harness<'static, App> {
     h
 }
 
+/// Opens a sample trace (one that misses) with the span `span` selected.
+fn open_at(sample: &str, span: &str) -> Harness<'static, App> {
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-traces").join(sample);
+    let span = tracedeck::model::SpanId::from_hex(span).unwrap();
+    let mut h = harness_at(vec![file], Some(span));
+    wait_for(&mut h, "the trace", |h| shows(h, "MISS:"));
+    h
+}
+
 #[test]
 fn the_incident_trace_shows_the_missed_deadline_and_the_late_views_open() {
     let h = open_incident();
@@ -190,20 +199,14 @@ fn clock_skew_can_be_adjusted_and_the_moved_spans_are_listed() {
 
 #[test]
 fn opening_at_a_span_selects_it_and_shows_its_details() {
-    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-traces/incident-before.sentry.json");
-    let span = tracedeck::model::SpanId::from_hex("ed5cb1cc1bc67f3d").unwrap();
-    let mut h = harness_at(vec![file], Some(span));
-    wait_for(&mut h, "the trace", |h| shows(h, "MISS:"));
+    let h = open_at("incident-before.sentry.json", "ed5cb1cc1bc67f3d");
     assert!(shows(&h, "The verdict hangs on this span"), "the late views.open is selected");
     assert!(shows(&h, "ed5cb1cc1bc67f3d"));
 }
 
 #[test]
 fn a_spans_resource_attributes_unfold_in_its_details() {
-    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-traces/incident-before.otlp.jsonl");
-    let span = tracedeck::model::SpanId::from_hex("c0a1b2c3d4e5f603").unwrap();
-    let mut h = harness_at(vec![file], Some(span));
-    wait_for(&mut h, "the trace", |h| shows(h, "MISS:"));
+    let mut h = open_at("incident-before.otlp.jsonl", "c0a1b2c3d4e5f603");
     assert!(!shows(&h, "control-web-5c8d9"), "the resource is folded at first");
     h.get_by_label("Resource (8)").click();
     h.run_steps(3);
