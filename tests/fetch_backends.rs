@@ -133,23 +133,38 @@ async fn server_errors_and_rate_limits_are_retried() {
 }
 
 #[tokio::test]
-async fn retry_after_is_capped_and_retries_run_out() {
+async fn retries_run_out() {
     let (backend, id, _, _) = cases().remove(0);
-    let config = Config { max_wait: Duration::from_millis(50), retries: 1, ..quick_config() };
-    let fake = Fake::start(vec![
-        Reply::Answer(503, vec![("retry-after", "3600".into())], Vec::new()),
-        Reply::status(503, "still down"),
-    ])
-    .await;
-    let started = Instant::now();
+    let config = Config { retries: 1, ..quick_config() };
+    let fake = Fake::start(vec![Reply::status(503, "down"), Reply::status(503, "still down")]).await;
     let (result, progress) = run(&fake, backend, id, &config).await;
     let error = result.unwrap_err();
     assert_eq!(error.kind, ErrorKind::Status);
     assert!(error.message.contains("503 Service Unavailable") && error.message.contains("still down"), "{error}");
-    assert!(started.elapsed() < Duration::from_secs(2));
-    assert!(
-        progress.iter().any(|p| matches!(p, Progress::Retrying { wait, .. } if *wait == Duration::from_millis(50)))
-    );
+    assert_eq!(fake.seen().len(), 2);
+    assert_eq!(progress.iter().filter(|p| matches!(p, Progress::Retrying { .. })).count(), 1);
+}
+
+#[tokio::test]
+async fn a_longer_retry_after_than_the_longest_wait_stops_at_once() {
+    let (backend, id, _, _) = cases().remove(0);
+    let config = Config { max_wait: Duration::from_secs(2), retries: 3, ..quick_config() };
+    for (status, said) in [(429, "rate limited the request for trace"), (503, "answered 503 Service Unavailable")] {
+        let fake =
+            Fake::start(vec![Reply::Answer(status, vec![("retry-after", "3600".into())], b"later".to_vec())]).await;
+        let started = Instant::now();
+        let (result, progress) = run(&fake, backend, id, &config).await;
+        let error = result.unwrap_err();
+        assert_eq!(error.kind, ErrorKind::Status);
+        assert!(error.message.contains(said), "{error}");
+        assert!(
+            error.message.contains("the server asks to retry in 3600 s, longer than tracedeck waits (2 s)"),
+            "{error}"
+        );
+        assert_eq!(fake.seen().len(), 1, "not tried again early");
+        assert!(!progress.iter().any(|p| matches!(p, Progress::Retrying { .. })), "{progress:?}");
+        assert!(started.elapsed() < Duration::from_secs(1));
+    }
 }
 
 #[tokio::test]
@@ -184,6 +199,20 @@ async fn cancelling_stops_a_fetch_at_once() {
 }
 
 #[tokio::test]
+async fn what_a_server_says_never_repeats_the_token() {
+    let (backend, id, _, _) = cases().remove(0);
+    let echo = r#"{"detail":"bad token: Bearer test-token-123"}"#;
+    let fake = Fake::start(vec![Reply::status(503, echo), Reply::status(401, echo)]).await;
+    let (result, progress) = run(&fake, backend, id, &Config { retries: 1, ..quick_config() }).await;
+    let error = result.unwrap_err();
+    assert_eq!(error.kind, ErrorKind::Auth);
+    assert!(error.message.ends_with(r#"it said: {"detail":"bad token: Bearer ***"}"#), "{error}");
+    let said: Vec<String> = progress.iter().map(|p| p.to_string()).collect();
+    assert!(said.iter().any(|p| p.contains("Bearer ***")), "{said:?}");
+    assert!(!said.iter().any(|p| p.contains("test-token-123")), "{said:?}");
+}
+
+#[tokio::test]
 async fn tls_and_refused_connections_name_the_host() {
     // A plain-HTTP server asked for TLS.
     let fake = Fake::start(vec![Reply::ok("[]")]).await;
@@ -202,20 +231,53 @@ async fn tls_and_refused_connections_name_the_host() {
     let error = fetch(&request, &Config { retries: 0, ..quick_config() }, &|_| {}).await.unwrap_err();
     assert_eq!(error.kind, ErrorKind::Connect, "{error}");
     assert!(error.message.contains(&closed.to_string()), "{error}");
+
+    // Words of the URL are not the failure's.
+    let base = format!("http://{closed}/tls-ssl/handshake-certificate/");
+    let worded = fetch_support::request(Backend::Jaeger, &base, None, JAEGER_ID);
+    let error = fetch(&worded, &Config { retries: 0, ..quick_config() }, &|_| {}).await.unwrap_err();
+    assert_eq!(error.kind, ErrorKind::Connect, "{error}");
 }
 
 #[tokio::test]
 async fn an_empty_answer_means_no_such_trace() {
-    let empty: [(Backend, &str, &str); 3] = [
+    let empty: [(Backend, &str, &str); 6] = [
         (Backend::Jaeger, JAEGER_ID, r#"{"data":[],"total":0,"limit":0,"offset":0,"errors":null}"#),
         (Backend::Zipkin, ZIPKIN_ID, "[]"),
+        (Backend::Tempo, TEMPO_ID, r#"{"batches":[]}"#),
+        (Backend::Tempo, TEMPO_ID, r#"{"resourceSpans":[]}"#),
+        (Backend::Tempo, TEMPO_ID, ""),
         (Backend::Sentry, SENTRY_ID, "[]"),
     ];
     for (backend, id, body) in empty {
-        let fake = Fake::start(vec![Reply::ok(body)]).await;
+        // An empty body stands for Tempo's 404.
+        let reply = if body.is_empty() { Reply::status(404, "trace not found") } else { Reply::ok(body) };
+        let fake = Fake::start(vec![reply]).await;
         let (result, _) = run(&fake, backend, id, &quick_config()).await;
         let error = result.unwrap_err();
         assert_eq!(error.kind, ErrorKind::NotFound, "{backend:?}: {error}");
         assert!(error.message.contains(id), "{error}");
+    }
+}
+
+#[tokio::test]
+async fn an_answer_of_another_shape_is_not_a_missing_trace() {
+    let jaeger_shaped = String::from_utf8(file("sample-traces/incident-before.jaeger.json")).unwrap();
+    let foreign: [(Backend, &str, &str, &str); 6] = [
+        (Backend::Jaeger, JAEGER_ID, r#"{"hello": 1}"#, "expected an object with a `data` list of traces"),
+        (Backend::Tempo, TEMPO_ID, r#"{"hello": 1}"#, "expected OTLP JSON"),
+        (Backend::Tempo, TEMPO_ID, &jaeger_shaped, "an object with a `batches` or `resourceSpans` list"),
+        (Backend::Zipkin, ZIPKIN_ID, r#"{"hello": 1}"#, "expected a JSON array of spans"),
+        (Backend::Jaeger, JAEGER_ID, "{}", "`data` list"),
+        (Backend::Zipkin, ZIPKIN_ID, "{}", "array of spans"),
+    ];
+    for (backend, id, body, expected) in foreign {
+        let fake = Fake::start(vec![Reply::ok(body)]).await;
+        let (result, _) = run(&fake, backend, id, &quick_config()).await;
+        let error = result.unwrap_err();
+        assert_eq!(error.kind, ErrorKind::NotATrace, "{backend:?}: {error}");
+        let name = backend.name();
+        let head = format!("{name} at {} answered something that is not a {name} trace: ", fake.base());
+        assert!(error.message.starts_with(&head) && error.message.contains(expected), "{backend:?}: {error}");
     }
 }

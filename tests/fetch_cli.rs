@@ -116,3 +116,117 @@ async fn saved_connections_are_added_listed_used_and_removed() {
     assert!(!std::fs::read_to_string(&connections).unwrap().contains("local-jaeger"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test]
+async fn tokens_only_go_to_the_hosts_they_were_saved_for() {
+    let sentry = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let trace = file("tests/fixtures/sentry/trace-endpoint.json");
+    let fake = Fake::start(vec![Reply::ok(trace.clone()), Reply::ok(trace)]).await;
+    let env = vec![("SENTRY_AUTH_TOKEN".to_owned(), "sentry-secret".to_owned())];
+
+    // A pasted link names the host: Sentry's token does not go there.
+    let pasted = format!("{}/organizations/acme/performance/trace/{sentry}/", fake.base());
+    let run = tracedeck_with_env(vec!["fetch".into(), "--from".into(), "sentry".into(), pasted], env.clone()).await;
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    assert!(fake.seen()[0].headers.get("authorization").is_none(), "no token to a host from a link");
+    let said = format!(
+        "tracedeck: fetching without a token (Sentry tokens are only sent to sentry.io or the base URL you give, not to {})",
+        fake.base()
+    );
+    assert!(stderr.contains(&said), "{stderr}");
+    assert!(!stderr.contains("sentry-secret"));
+
+    // The base URL the user gives gets it.
+    let given = ["fetch", "--from", "sentry", "--url", &fake.base(), "--org", "acme", sentry].map(String::from);
+    let run = tracedeck_with_env(given.to_vec(), env).await;
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert_eq!(fake.seen()[1].headers["authorization"], "Bearer sentry-secret");
+
+    // The same for the other back-ends' tokens.
+    let jaeger = Fake::start(vec![Reply::ok(file("sample-traces/incident-before.jaeger.json"))]).await;
+    let run =
+        tracedeck(["fetch", "--from", "jaeger", &format!("{}/trace/{ID}", jaeger.base())].map(String::from).to_vec())
+            .await;
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(jaeger.seen()[0].headers.get("authorization").is_none());
+}
+
+#[tokio::test]
+async fn a_connections_token_stays_with_its_base_url() {
+    let body = file("sample-traces/incident-before.jaeger.json");
+    let (home, elsewhere) =
+        (Fake::start(vec![Reply::ok(body.clone())]).await, Fake::start(vec![Reply::ok(body)]).await);
+    let dir = std::env::temp_dir().join(format!("tracedeck-connections-origin-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let connections = dir.join("connections.json");
+    let token = [("TRACEDECK_TOKEN_HOME", "home-secret")];
+    let add = ["connections", "add", "home", "--from", "jaeger", "--url", &home.base()];
+    assert!(with_connections(&connections, &add, &[]).await.status.success());
+
+    let moved =
+        with_connections(&connections, &["fetch", "--connection", "home", "--url", &elsewhere.base(), ID], &token)
+            .await;
+    let stderr = String::from_utf8_lossy(&moved.stderr);
+    assert!(moved.status.success(), "{stderr}");
+    assert!(elsewhere.seen()[0].headers.get("authorization").is_none(), "not sent to another host");
+    let said = format!(
+        "the token of connection \"home\" is only sent to its base URL {}, not to {}",
+        home.base(),
+        elsewhere.base()
+    );
+    assert!(stderr.contains(&said), "{stderr}");
+
+    let at_home =
+        with_connections(&connections, &["fetch", "--connection", "home", "--url", &home.base(), ID], &token).await;
+    assert!(at_home.status.success());
+    assert_eq!(home.seen()[0].headers["authorization"], "Bearer home-secret");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn credentials_in_a_url_are_refused_and_never_repeated() {
+    let dir = std::env::temp_dir().join(format!("tracedeck-connections-userinfo-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let connections = dir.join("connections.json");
+    let url = "http://ops:hunter2@127.0.0.1:9";
+    let added =
+        with_connections(&connections, &["connections", "add", "x", "--from", "jaeger", "--url", url], &[]).await;
+    let fetched = with_connections(&connections, &["fetch", "--from", "jaeger", "--url", url, ID], &[]).await;
+    for run in [added, fetched] {
+        let (stdout, stderr) = (String::from_utf8_lossy(&run.stdout), String::from_utf8_lossy(&run.stderr));
+        assert_eq!(run.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("put credentials in a token, not the URL"), "{stderr}");
+        assert!(!stderr.contains("hunter2") && !stdout.contains("hunter2"), "{stderr}");
+    }
+    assert!(!connections.exists(), "nothing saved");
+}
+
+#[tokio::test]
+async fn an_answer_that_is_not_a_trace_exits_2_and_says_so() {
+    let fake = Fake::start(vec![Reply::ok(r#"{"hello": 1}"#)]).await;
+    let run = tracedeck(args(&fake, &[])).await;
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    let said = format!("Jaeger at {} answered something that is not a Jaeger trace: expected an object", fake.base());
+    assert!(stderr.contains(&said), "{stderr}");
+    assert!(!stderr.contains("has no trace"), "{stderr}");
+}
+
+#[tokio::test]
+async fn force_replaces_the_file_instead_of_writing_into_it() {
+    let body = file("sample-traces/incident-before.jaeger.json");
+    let fake = Fake::start(vec![Reply::ok(body.clone())]).await;
+    let dir = std::env::temp_dir().join(format!("tracedeck-fetch-force-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (out, other_name) = (dir.join("trace.json"), dir.join("the same file, another name"));
+    std::fs::write(&out, b"the old trace").unwrap();
+    // A second name for the old file sees whether it was written into or replaced.
+    std::fs::hard_link(&out, &other_name).unwrap();
+    let run = tracedeck(args(&fake, &["-o", &out.display().to_string(), "--force"])).await;
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert_eq!(std::fs::read(&out).unwrap(), body);
+    assert_eq!(std::fs::read(&other_name).unwrap(), b"the old trace", "the old file was replaced, not truncated");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

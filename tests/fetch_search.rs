@@ -282,9 +282,18 @@ async fn a_broken_trace_stops_the_search_a_tempo_hit_that_is_gone_does_not() {
     let fake = Fake::start(vec![Reply::ok(tempo_answer(&ids)), first, Reply::status(404, "trace not found")]).await;
     let outcome = run(&query(Backend::Tempo, &fake), &fake, &Config { retries: 0, ..quick_config() }).await;
     let searched = outcome.result.expect("a hit that is gone is skipped, not the end of the search");
-    assert_eq!((searched.traces, outcome.found.len()), (1, 1));
+    assert_eq!((searched.traces, searched.gone, outcome.found.len()), (1, 1, 1));
     let said = format!("1 more it listed was gone when fetched (trace {})", ids[1]);
     assert!(searched.message.contains(&said), "{}", searched.message);
+
+    // A hit whose answer is not a trace is not a hit that is gone: the search fails.
+    let first = Reply::ok(written(Format::Otlp, &traces[..1]));
+    let fake = Fake::start(vec![Reply::ok(tempo_answer(&ids)), first, Reply::ok(r#"{"hello": 1}"#)]).await;
+    let outcome = run(&query(Backend::Tempo, &fake), &fake, &Config { retries: 0, ..quick_config() }).await;
+    let error = outcome.result.unwrap_err();
+    assert_eq!(error.kind, ErrorKind::NotATrace, "{error}");
+    assert!(error.message.contains("not a Tempo trace: expected OTLP JSON"), "{error}");
+    assert_eq!(outcome.found.len(), 1);
 
     // Any other failure of a hit ends the search, keeping what came.
     let first = Reply::ok(written(Format::Otlp, &traces[..1]));

@@ -57,3 +57,23 @@ async fn a_pasted_event_url_finds_its_trace() {
     assert_eq!(seen[1].query.as_deref(), Some("statsPeriod=7d"));
     assert!(seen[1].headers.get("authorization").is_none(), "no token, no header");
 }
+
+#[tokio::test]
+async fn an_event_lookup_must_name_a_real_trace_id() {
+    let event = "9f2e1d0c8b7a46e5a4b3c2d1e0f9a8b7";
+    let lookup =
+        |trace: &str| format!(r#"{{"eventId":"{event}","event":{{"contexts":{{"trace":{{"trace_id":"{trace}"}}}}}}}}"#);
+    let fake = Fake::start(vec![Reply::ok(lookup("../../../projects/acme/x")), Reply::ok(r#"{"event":{}}"#)]).await;
+    let page = format!("{}/organizations/acme/issues/1/events/{event}/", fake.base());
+    let request =
+        Request { target: Target { backend: Backend::Sentry, base: None, org: None, trace: page }, token: None };
+    let error = fetch(&request, &quick_config(), &|_| {}).await.unwrap_err();
+    assert_eq!(error.kind, tracedeck::fetch::ErrorKind::NotATrace, "{error}");
+    assert!(error.message.contains("is not a Sentry trace id") && error.message.contains(&fake.base()), "{error}");
+    assert_eq!(fake.seen().len(), 1, "nothing more was asked");
+
+    let error = fetch(&request, &quick_config(), &|_| {}).await.unwrap_err();
+    assert_eq!(error.kind, tracedeck::fetch::ErrorKind::NotFound, "{error}");
+    let said = format!("Sentry at {} says event {event} is not part of a trace", fake.base());
+    assert!(error.message.contains(&said), "{error}");
+}

@@ -159,7 +159,7 @@ fn saving_a_connection_writes_the_file_without_the_token() {
     assert!(!written.contains("tok-do-not-write"), "no token in the file: {written}");
     assert!(h.query_all_by_label("Forget connection").next().is_some(), "the saved connection is chosen");
     h.get_by_label("Forget connection").click();
-    h.run_steps(2);
+    wait(&mut h, |h| shown(h).iter().any(|t| t.contains("forgot staging jaeger")));
     assert!(!std::fs::read_to_string(&path).unwrap().contains("staging jaeger"), "forgotten");
     std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
 }

@@ -3,7 +3,7 @@
 
 mod fetch_support;
 
-use fetch_support::{Fake, Reply, jaeger_answer, sample_traces, tracedeck};
+use fetch_support::{Fake, Reply, jaeger_answer, sample_traces, tempo_answer, tracedeck};
 use tracedeck::analysis::{Outcome, Profile, Sample, Summary, analyze};
 use tracedeck::model::Trace;
 
@@ -138,4 +138,25 @@ async fn bad_input_and_failures_exit_2() {
         assert!(text(&run.stderr).contains(expected), "{args:?}: {}", text(&run.stderr));
     }
     assert_eq!(fake.seen().len(), 2, "only the failing search reached the server");
+}
+
+#[tokio::test]
+async fn a_tempo_search_whose_every_hit_is_gone_judged_nothing_and_exits_2() {
+    let ids: Vec<String> = ["1b", "2c"].map(String::from).to_vec();
+    let gone = Reply::status(404, "trace not found");
+    let fake = Fake::start(vec![Reply::ok(tempo_answer(&ids)), gone.clone(), gone]).await;
+    let args = ["search", "--from", "tempo", "--url", &fake.base(), "--service", SERVICE, "--retries", "0"];
+    let run = tracedeck(args.map(String::from).to_vec()).await;
+    let stderr = text(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("2 more it listed were gone when fetched"), "{stderr}");
+    let said = format!("nothing was judged: every trace Tempo at {} listed was gone when fetched", fake.base());
+    assert!(stderr.contains(&said), "{stderr}");
+
+    // A hit that cannot be read is a failed search.
+    let fake = Fake::start(vec![Reply::ok(tempo_answer(&ids)), Reply::ok(r#"{"hello": 1}"#)]).await;
+    let args = ["search", "--from", "tempo", "--url", &fake.base(), "--service", SERVICE];
+    let run = tracedeck(args.map(String::from).to_vec()).await;
+    assert_eq!(run.status.code(), Some(2), "{}", text(&run.stderr));
+    assert!(text(&run.stderr).contains("answered something that is not a Tempo trace"), "{}", text(&run.stderr));
 }

@@ -8,13 +8,15 @@
 //! `--force`. Without `-o`, one line per trace says what came back, judged like `check` does.
 
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
 use super::{FetchArgs, NetworkArgs, Status};
 use crate::analysis::{Profile, Verdict, analyze};
-use crate::fetch::{self, Backend, Connections, Progress, Request, Target, Token, TokenSource, find_token};
+use crate::fetch::{
+    self, Backend, Connection, Connections, Progress, Request, Target, Token, TokenSource, find_token, token_name_for,
+};
 use crate::model::{Trace, format_duration};
 
 /// Runs `fetch`; messages to `out` and `err`.
@@ -30,11 +32,15 @@ pub fn fetch(args: &FetchArgs, out: &mut dyn Write, err: &mut dyn Write) -> Stat
 
 fn run(args: &FetchArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), String> {
     refuse_to_replace(args.output.as_deref(), args.force)?;
-    let (backend, base, org) = args.network.endpoint(args.org.as_deref())?;
-    let request = Request {
-        target: Target { backend, base, org, trace: args.trace.clone() },
-        token: token(backend, &args.network, err),
+    let endpoint = args.network.endpoint(args.org.as_deref())?;
+    let target = Target {
+        backend: endpoint.backend,
+        base: endpoint.base.clone(),
+        org: endpoint.org.clone(),
+        trace: args.trace.clone(),
     };
+    let destination = target.origin().map_err(|e| e.message)?;
+    let request = Request { target, token: endpoint.token(&destination, err) };
     let notes = Notes::default();
     let fetched = runtime()?
         .block_on(fetch::fetch(&request, &args.network.config(), &|progress| notes.keep(&progress)))
@@ -53,14 +59,49 @@ fn run(args: &FetchArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<(),
     Ok(())
 }
 
+/// Where `fetch` and `search` go: the back-end, base URL and organization, and the saved
+/// connection they come from.
+pub(super) struct Endpoint {
+    pub backend: Backend,
+    pub base: Option<String>,
+    pub org: Option<String>,
+    /// The saved connection named by `--connection`, when it is for this back-end.
+    pub connection: Option<Connection>,
+}
+
+impl Endpoint {
+    /// The token for a request to `destination` (see [`token_name_for`]: a token only goes to
+    /// the host it was saved for), saying on `err` when there is none.
+    pub(super) fn token(&self, destination: &str, err: &mut dyn Write) -> Option<Token> {
+        let name = token_name_for(self.backend, self.connection.as_ref(), self.base.as_deref(), destination);
+        let (token, source) = match name {
+            Ok(name) => find_token(self.backend, name.as_deref(), |k| std::env::var(k).ok()),
+            Err(why) => (None, TokenSource::None(why)),
+        };
+        if let TokenSource::None(why) = &source {
+            let _ = writeln!(err, "tracedeck: fetching without a token ({why})");
+        }
+        token
+    }
+}
+
 impl NetworkArgs {
     /// The back-end, base URL and organization (`org`, from the command line), with a saved
     /// connection (`--connection NAME`) filling in what is not given.
-    pub(super) fn endpoint(&self, org: Option<&str>) -> Result<(Backend, Option<String>, Option<String>), String> {
+    pub(super) fn endpoint(&self, org: Option<&str>) -> Result<Endpoint, String> {
+        self.endpoint_in(org, super::connections::file)
+    }
+
+    /// [`Self::endpoint`] with the connections file at `file()`.
+    fn endpoint_in(
+        &self,
+        org: Option<&str>,
+        file: impl FnOnce() -> Result<PathBuf, String>,
+    ) -> Result<Endpoint, String> {
         let (from, url, connection) = (self.from, self.url.as_deref(), self.connection.as_deref());
         let saved = match connection {
             Some(name) => {
-                let path = super::connections::file()?;
+                let path = file()?;
                 match Connections::load(&path)?.get(name) {
                     Some(saved) => Some(saved.clone()),
                     None if from.is_some() => None,
@@ -75,9 +116,10 @@ impl NetworkArgs {
             None => None,
         };
         let backend = from.or(saved.as_ref().map(|c| c.backend)).ok_or("give the back-end with --from")?;
-        let saved = saved.filter(|c| c.backend == backend);
-        let base = url.map(str::to_owned).or_else(|| saved.as_ref().map(|c| c.base.clone()));
-        Ok((backend, base, org.map(str::to_owned).or_else(|| saved.and_then(|c| c.org))))
+        let connection = saved.filter(|c| c.backend == backend);
+        let base = url.map(str::to_owned).or_else(|| connection.as_ref().map(|c| c.base.clone()));
+        let org = org.map(str::to_owned).or_else(|| connection.as_ref().and_then(|c| c.org.clone()));
+        Ok(Endpoint { backend, base, org, connection })
     }
 
     /// The fetch settings these arguments ask for.
@@ -88,15 +130,6 @@ impl NetworkArgs {
             ..fetch::Config::default()
         }
     }
-}
-
-/// The token for `backend` (named by `--connection`), saying on `err` when there is none.
-pub(super) fn token(backend: Backend, args: &NetworkArgs, err: &mut dyn Write) -> Option<Token> {
-    let (token, source) = find_token(backend, args.connection.as_deref(), |k| std::env::var(k).ok());
-    if let TokenSource::None(why) = &source {
-        let _ = writeln!(err, "tracedeck: fetching without a token ({why})");
-    }
-    token
 }
 
 /// A runtime for the command's requests.
@@ -149,16 +182,45 @@ pub(super) fn verdict_line(out: &mut dyn Write, source: &str, trace: &Trace, pro
     Ok(verdict)
 }
 
-/// Writes `bytes` to a new file, or over an existing one only when `force`.
+/// Writes `bytes` to a new file, or, only when `force`, in place of an existing one
+/// ([`crate::files::replace`]: a failure leaves the old file whole).
 pub(super) fn save(path: &Path, bytes: &[u8], force: bool) -> io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true);
     if force {
-        options.create(true).truncate(true);
-    } else {
-        options.create_new(true);
+        return crate::files::replace(path, |out| out.write_all(bytes));
     }
-    let mut file = options.open(path)?;
+    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(path)?;
     file.write_all(bytes)?;
     file.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use crate::fetch::test_keychain;
+
+    #[test]
+    fn a_connections_keychain_token_is_found_by_its_saved_name_however_it_is_typed() {
+        test_keychain::install();
+        let dir = std::env::temp_dir().join(format!("tracedeck-cli-fetch-token-{}", std::process::id()));
+        let path = dir.join("connections.json");
+        let connection = Connection {
+            name: "Keyed Jaeger".into(),
+            backend: Backend::Jaeger,
+            base: "http://jaeger.example:16686".into(),
+            org: None,
+        };
+        Connections { list: vec![connection.clone()] }.save(&path).unwrap();
+        fetch::save_token_in_keychain(&connection.name, &Token::new("tok-keyed").unwrap()).unwrap();
+
+        let typed = ["tracedeck", "fetch", "--connection", "KEYED jaeger", "abc"];
+        let Some(Command::Fetch(args)) = Cli::try_parse_from(typed).unwrap().command else { panic!("expected fetch") };
+        let endpoint = args.network.endpoint_in(None, || Ok(path.clone())).unwrap();
+        let mut err = Vec::new();
+        let token = endpoint.token("http://jaeger.example:16686", &mut err);
+        assert_eq!(token.as_ref().map(Token::expose), Some("tok-keyed"), "{}", String::from_utf8_lossy(&err));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -10,7 +10,7 @@
 use std::io::{self, Write};
 use std::time::Duration;
 
-use super::fetch::{Notes, refuse_to_replace, runtime, save, token, verdict_line};
+use super::fetch::{Endpoint, Notes, refuse_to_replace, runtime, save, verdict_line};
 use super::summary::{Gate, Origin, SummaryReport};
 use super::{SearchArgs, Status};
 use crate::analysis::{Outcome, Sample, Summary};
@@ -30,17 +30,16 @@ pub fn search(args: &SearchArgs, out: &mut dyn Write, err: &mut dyn Write) -> St
 }
 
 impl SearchArgs {
-    /// The search these arguments ask for; `now` ends it unless `--end` is given.
-    fn query(&self, now: jiff::Timestamp) -> Result<Search, String> {
+    /// The search these arguments ask for at `endpoint`; `now` ends it unless `--end` is given.
+    fn query(&self, endpoint: &Endpoint, now: jiff::Timestamp) -> Result<Search, String> {
         let end = self.end.unwrap_or(now);
         let start = match self.start {
             Some(start) => start,
             None => end.checked_sub(duration(self.since)).map_err(|e| format!("--since reaches too far back: {e}"))?,
         };
-        let (backend, base, _) = self.network.endpoint(None)?;
         Ok(Search {
-            backend,
-            base: base.ok_or("give the back-end's base URL with --url")?,
+            backend: endpoint.backend,
+            base: endpoint.base.clone().ok_or("give the back-end's base URL with --url")?,
             service: self.service.clone(),
             operation: self.operation.clone(),
             start,
@@ -57,8 +56,10 @@ fn duration(nanos: Nanos) -> Duration {
 
 fn run(args: &SearchArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<Status, String> {
     refuse_to_replace(args.output.as_deref(), args.force)?;
-    let query = args.query(jiff::Timestamp::now())?;
-    let token = token(query.backend, &args.network, err);
+    let endpoint = args.network.endpoint(None)?;
+    let query = args.query(&endpoint, jiff::Timestamp::now())?;
+    query.check().map_err(|e| e.message)?;
+    let token = endpoint.token(&query.base, err);
     let notes = Notes::default();
     let mut found: Vec<(Trace, Sample)> = Vec::new();
     let mut failed_to_write: Option<io::Error> = None;
@@ -84,6 +85,9 @@ fn run(args: &SearchArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<St
     }
     let searched = result.map_err(|e| e.message)?;
     let _ = writeln!(err, "tracedeck: {}", searched.message);
+    if searched.traces == 0 && searched.gone > 0 {
+        return Err(format!("nothing was judged: every trace {} listed was gone when fetched", searched.source));
+    }
 
     let samples: Vec<Sample> = found.iter().map(|(_, sample)| *sample).collect();
     let summary = Summary::of(samples.iter().copied());
@@ -148,7 +152,8 @@ mod tests {
     fn the_time_range_ends_now_or_at_end_and_reaches_back_since_or_to_start() {
         let now = time("2026-05-01T12:00:00Z");
         let range = |extra: &[&str]| {
-            let query = args(extra).query(now).unwrap();
+            let args = args(extra);
+            let query = args.query(&args.network.endpoint(None).unwrap(), now).unwrap();
             (query.start.to_string(), query.end.to_string())
         };
         assert_eq!(range(&[]), ("2026-05-01T11:00:00Z".into(), "2026-05-01T12:00:00Z".into()), "the last hour");
@@ -158,7 +163,8 @@ mod tests {
         assert_eq!(until, ("2026-05-01T05:00:00Z".into(), "2026-05-01T06:00:00Z".into()));
         assert_eq!(range(&["--start", "2026-04-01T00:00:00Z"]).0, "2026-04-01T00:00:00Z");
 
-        let query = args(&["--operation", "POST /x", "--min-duration", "1.5s", "--limit", "7"]).query(now).unwrap();
+        let args = args(&["--operation", "POST /x", "--min-duration", "1.5s", "--limit", "7"]);
+        let query = args.query(&args.network.endpoint(None).unwrap(), now).unwrap();
         assert_eq!(query.operation.as_deref(), Some("POST /x"));
         assert_eq!((query.min_duration, query.limit), (Some(Duration::from_millis(1500)), 7));
         assert_eq!((query.backend, query.service.as_str()), (crate::fetch::Backend::Tempo, "api"));

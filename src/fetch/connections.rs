@@ -117,11 +117,10 @@ impl Connections {
         .map_err(fail)
     }
 
-    /// Removes the connection called `name` (case-insensitive); whether there was one.
-    pub fn remove(&mut self, name: &str) -> bool {
-        let before = self.list.len();
-        self.list.retain(|c| !c.name.eq_ignore_ascii_case(name));
-        self.list.len() != before
+    /// Removes the connection called `name` (case-insensitive); the one removed.
+    pub fn remove(&mut self, name: &str) -> Option<Connection> {
+        let index = self.list.iter().position(|c| c.name.eq_ignore_ascii_case(name))?;
+        Some(self.list.remove(index))
     }
 
     /// The connection called `name` (case-insensitive).
@@ -179,12 +178,61 @@ pub fn find_token(
     }
 }
 
+/// Which saved token a request to `destination` (a URL; its origin counts) may carry, so that a
+/// token only goes to the host it was saved for. With a saved `connection`, its token (see
+/// [`find_token`]) goes only to the origin of the connection's own base URL. Without one, the
+/// back-end's token goes only to `base`, the base URL the user gave, or, for Sentry without one,
+/// to sentry.io: never to a host taken from a pasted link. `Ok` holds the name to look the token
+/// up by; `Err` says, for a note, why no saved token goes.
+pub fn token_name_for(
+    backend: Backend,
+    connection: Option<&Connection>,
+    base: Option<&str>,
+    destination: &str,
+) -> Result<Option<String>, String> {
+    let origin_of = |url: &str| super::target::parse_url(url.trim()).ok().map(|url| super::http::origin(&url));
+    let Some(destination) = origin_of(destination) else {
+        return Err("the request's URL cannot be read".to_owned());
+    };
+    match (connection, base.filter(|b| !b.trim().is_empty())) {
+        (Some(c), _) if origin_of(&c.base).as_ref() == Some(&destination) => Ok(Some(c.name.clone())),
+        (Some(c), _) => Err(format!(
+            "the token of connection {:?} is only sent to its base URL {}, not to {destination}",
+            c.name,
+            c.base.trim()
+        )),
+        (None, Some(base)) if origin_of(base).as_ref() == Some(&destination) => Ok(None),
+        (None, None) if backend == Backend::Sentry && is_sentry_saas(&destination) => Ok(None),
+        (None, _) => {
+            let given =
+                if backend == Backend::Sentry { "sentry.io or the base URL you give" } else { "the base URL you give" };
+            Err(format!("{} tokens are only sent to {given}, not to {destination}", backend.name()))
+        }
+    }
+}
+
+/// Whether `origin` is Sentry's own service: `https://sentry.io` or one of its subdomains
+/// (`https://acme.sentry.io`, the regional `https://us.sentry.io`).
+fn is_sentry_saas(origin: &str) -> bool {
+    origin.strip_prefix("https://").is_some_and(|host| host == "sentry.io" || host.ends_with(".sentry.io"))
+}
+
 /// Saves a token in the OS keychain under the connection's name. Fails with a sentence when no
-/// keychain service is available; the token is then kept in memory only.
+/// keychain service is available.
 pub fn save_token_in_keychain(name: &str, token: &Token) -> Result<(), String> {
     keychain_entry(name)
         .and_then(|entry| entry.set_password(token.expose()))
-        .map_err(|e| format!("the token could not be saved in the OS keychain ({e}); it is kept for this session only"))
+        .map_err(|e| format!("the token could not be saved in the OS keychain ({e})"))
+}
+
+/// Deletes the token saved in the OS keychain under the connection's name; whether there was
+/// one. Fails with a sentence when the keychain cannot be used.
+pub fn delete_token_in_keychain(name: &str) -> Result<bool, String> {
+    match keychain_entry(name).and_then(|entry| entry.delete_credential()) {
+        Ok(()) => Ok(true),
+        Err(keyring::Error::NoEntry) => Ok(false),
+        Err(e) => Err(format!("its token could not be deleted from the OS keychain ({e})")),
+    }
 }
 
 fn keychain_entry(name: &str) -> keyring::Result<keyring::Entry> {
@@ -219,6 +267,18 @@ mod tests {
     }
 
     #[test]
+    fn connections_never_keep_credentials_in_their_url() {
+        let connection = Connection {
+            name: "prod".into(),
+            backend: Backend::Zipkin,
+            base: "https://ops:s3cret@zipkin.example".into(),
+            org: None,
+        };
+        let error = connection.check().unwrap_err();
+        assert!(error.contains("put credentials in a token, not the URL") && !error.contains("s3cret"), "{error}");
+    }
+
+    #[test]
     fn the_file_saves_and_loads_and_bad_files_say_where() {
         let dir = std::env::temp_dir().join(format!("tracedeck-connections-{}", std::process::id()));
         let path = dir.join("nested").join("connections.json");
@@ -232,7 +292,7 @@ mod tests {
         });
         connections.save(&path).unwrap();
         assert_eq!(Connections::load(&path).unwrap(), connections);
-        assert!(connections.clone().remove("LOCAL JAEGER"));
+        assert_eq!(connections.clone().remove("LOCAL JAEGER").unwrap().name, "local jaeger");
 
         std::fs::write(&path, "{\"connections\": [{\"name\": \"x\", \"backend\": \"datadog\", \"base\": \"b\"}]}")
             .unwrap();
@@ -263,6 +323,37 @@ mod tests {
         );
         let (token, source) = find_token(Backend::Sentry, None, env);
         assert_eq!((token.unwrap().expose(), source), ("sntrys_x", TokenSource::Env("SENTRY_AUTH_TOKEN".into())));
+    }
+
+    #[test]
+    fn tokens_only_go_to_the_hosts_they_were_saved_for() {
+        let prod = Connection {
+            name: "Prod".into(),
+            backend: Backend::Jaeger,
+            base: "http://jaeger.example:16686/prefix/".into(),
+            org: None,
+        };
+        let jaeger = |connection, base, destination| token_name_for(Backend::Jaeger, connection, base, destination);
+        assert_eq!(jaeger(Some(&prod), None, "http://jaeger.example:16686/api/traces/ab"), Ok(Some("Prod".into())));
+        let moved = jaeger(Some(&prod), Some("http://other:16686"), "http://other:16686").unwrap_err();
+        assert!(moved.contains("connection \"Prod\" is only sent to its base URL"), "{moved}");
+        assert!(jaeger(Some(&prod), None, "https://jaeger.example:16686").is_err(), "another scheme");
+
+        assert_eq!(jaeger(None, Some("http://j:16686/"), "http://j:16686/api/traces/ab"), Ok(None));
+        let pasted = jaeger(None, None, "http://j:16686/trace/ab").unwrap_err();
+        assert_eq!(pasted, "Jaeger tokens are only sent to the base URL you give, not to http://j:16686");
+
+        let sentry = |base, destination| token_name_for(Backend::Sentry, None, base, destination);
+        assert_eq!(sentry(None, "https://sentry.io/"), Ok(None));
+        assert_eq!(sentry(None, "https://acme.sentry.io/"), Ok(None));
+        assert_eq!(sentry(Some("https://sentry.example.com"), "https://sentry.example.com/"), Ok(None));
+        for elsewhere in ["https://evil.example/", "http://sentry.io/", "https://sentry.io.evil.example/"] {
+            let refused = sentry(None, elsewhere).unwrap_err();
+            assert!(
+                refused.starts_with("Sentry tokens are only sent to sentry.io or the base URL you give"),
+                "{refused}"
+            );
+        }
     }
 
     #[test]

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use super::Token;
+
 /// What kind of failure; the message says the rest.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum ErrorKind {
@@ -45,6 +47,14 @@ impl FetchError {
     /// A problem with what the user asked for.
     pub fn input(message: impl Into<String>) -> Self {
         FetchError::new(ErrorKind::Input, message)
+    }
+
+    /// The error with `token` hidden wherever a server's words put it in the message.
+    pub(crate) fn redacted(self, token: Option<&Token>) -> Self {
+        match token {
+            Some(token) => FetchError { message: token.redact(&self.message), ..self },
+            None => self,
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 //! One GET with the fetch's policy: timeouts, retries with backoff on 429 and 5xx (honouring
-//! `Retry-After`, capped), progress reports, and reqwest's errors turned into sentences that
-//! name the server.
+//! `Retry-After`; a server asking for a longer wait than the configured longest is not tried
+//! again), progress reports, and reqwest's errors turned into sentences that name the server.
 
 use std::time::Duration;
 
@@ -16,8 +16,8 @@ fn backoff(config: &Config, attempt: u32) -> Duration {
     config.backoff.saturating_mul(factor).min(config.max_wait)
 }
 
-/// `Retry-After` as seconds or an HTTP date, capped at `max`. `None` when absent or unreadable.
-fn retry_after(headers: &HeaderMap, max: Duration) -> Option<Duration> {
+/// `Retry-After` as seconds or an HTTP date. `None` when absent or unreadable.
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let text = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
     let wait = match text.parse::<u64>() {
         Ok(seconds) => Duration::from_secs(seconds),
@@ -27,7 +27,7 @@ fn retry_after(headers: &HeaderMap, max: Duration) -> Option<Duration> {
             Duration::try_from(now.duration_until(when)).unwrap_or(Duration::ZERO)
         }
     };
-    Some(wait.min(max))
+    Some(wait)
 }
 
 /// `http://host:port`, how errors name a server.
@@ -98,8 +98,11 @@ impl<'a> Http<'a> {
         let mut response = request.send().await.map_err(|e| self.transport(&e, url))?;
         let status = response.status();
         if !status.is_success() {
-            let wait = retry_after(response.headers(), self.config.max_wait);
-            let body = response.text().await.unwrap_or_default();
+            let wait = retry_after(response.headers());
+            let mut body = response.text().await.unwrap_or_default();
+            if let Some(token) = self.token {
+                body = token.redact(&body);
+            }
             return Err(self.status(status, wait, url, what, &body));
         }
         let mut body = Vec::new();
@@ -110,11 +113,24 @@ impl<'a> Http<'a> {
         Ok(body)
     }
 
-    /// An error status as a sentence; 429 and 5xx may be retried.
+    /// An error status as a sentence; 429 and 5xx may be retried, unless the server asks for a
+    /// longer wait (`Retry-After`) than the configured longest.
     fn status(&self, status: StatusCode, wait: Option<Duration>, url: &Url, what: &str, body: &str) -> Attempt {
         let host = origin(url);
         let said = snippet(body);
-        let retry = status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error();
+        let max = self.config.max_wait;
+        let mut retry = status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error();
+        let later = match wait {
+            Some(wait) if retry && wait > max => {
+                retry = false;
+                format!(
+                    ": the server asks to retry in {} s, longer than tracedeck waits ({} s); try again later",
+                    wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
+                    max.as_secs_f64()
+                )
+            }
+            _ => String::new(),
+        };
         let (kind, message) = match status {
             StatusCode::UNAUTHORIZED => (
                 ErrorKind::Auth,
@@ -127,7 +143,10 @@ impl<'a> Http<'a> {
             StatusCode::NOT_FOUND => {
                 (ErrorKind::NotFound, format!("{host} has no {what} (404 Not Found at {}){said}", url.path()))
             }
-            _ => (ErrorKind::Status, format!("{host} answered {status} for {what}{said}")),
+            StatusCode::TOO_MANY_REQUESTS => {
+                (ErrorKind::Status, format!("{host} rate limited the request for {what} ({status}){later}{said}"))
+            }
+            _ => (ErrorKind::Status, format!("{host} answered {status} for {what}{later}{said}")),
         };
         let wait = retry.then(|| wait.unwrap_or(Duration::ZERO));
         Attempt { error: FetchError::new(kind, message), wait }
@@ -145,7 +164,9 @@ impl<'a> Http<'a> {
 fn classify(error: &reqwest::Error, url: &Url, timeout: Duration) -> FetchError {
     let host = url.host_str().unwrap_or("the server");
     let detail = innermost(error);
-    let chain = chain_text(error);
+    // The causes only: reqwest's own message repeats the URL, whose words say nothing of the
+    // failure (`https://tls-proxy/…`, `?q=handshake`).
+    let chain: Vec<String> = chain_text(error).into_iter().skip(1).collect();
     let is_tls = chain.iter().any(|text| {
         let text = text.to_ascii_lowercase();
         text.contains("tls") || text.contains("certificate") || text.contains("handshake") || text.contains("ssl")
@@ -233,17 +254,17 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_reads_seconds_and_dates_and_is_capped() {
+    fn retry_after_reads_seconds_and_dates() {
         let mut headers = HeaderMap::new();
-        assert_eq!(retry_after(&headers, Duration::from_secs(5)), None);
+        assert_eq!(retry_after(&headers), None);
         headers.insert(RETRY_AFTER, HeaderValue::from_static("2"));
-        assert_eq!(retry_after(&headers, Duration::from_secs(5)), Some(Duration::from_secs(2)));
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(2)));
         headers.insert(RETRY_AFTER, HeaderValue::from_static("3600"));
-        assert_eq!(retry_after(&headers, Duration::from_secs(5)), Some(Duration::from_secs(5)));
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(3600)));
         headers.insert(RETRY_AFTER, HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"));
-        assert_eq!(retry_after(&headers, Duration::from_secs(5)), Some(Duration::ZERO), "a date in the past");
+        assert_eq!(retry_after(&headers), Some(Duration::ZERO), "a date in the past");
         headers.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
-        assert_eq!(retry_after(&headers, Duration::from_secs(5)), None);
+        assert_eq!(retry_after(&headers), None);
     }
 
     #[test]

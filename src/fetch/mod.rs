@@ -18,6 +18,8 @@ mod query;
 mod search;
 mod sentry;
 mod target;
+#[cfg(test)]
+pub(crate) mod test_keychain;
 mod token;
 
 use std::time::Duration;
@@ -25,7 +27,9 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-pub use connections::{Connection, Connections, TokenSource, find_token, save_token_in_keychain};
+pub use connections::{
+    Connection, Connections, TokenSource, delete_token_in_keychain, find_token, save_token_in_keychain, token_name_for,
+};
 pub use error::{ErrorKind, FetchError};
 pub use search::{Search, Searched, search, search_cancellable};
 pub use target::Target;
@@ -84,7 +88,8 @@ pub struct Config {
     pub retries: u32,
     /// The first wait between tries when the server does not say (`Retry-After`); it doubles.
     pub backoff: Duration,
-    /// The longest wait between tries, whatever `Retry-After` asks.
+    /// The longest wait between tries; a server asking (`Retry-After`) for longer is not tried
+    /// again.
     pub max_wait: Duration,
 }
 
@@ -196,7 +201,7 @@ pub async fn fetch(
     progress: &(dyn Fn(Progress) + Send + Sync),
 ) -> Result<Fetched, FetchError> {
     let http = http::Http::new(config, request.token.as_ref(), progress)?;
-    fetch_with(&http, &request.target).await
+    fetch_with(&http, &request.target).await.map_err(|e| e.redacted(request.token.as_ref()))
 }
 
 /// [`fetch`] with a client already set up (a search fetches its hits on one client).
@@ -227,8 +232,10 @@ pub async fn fetch_cancellable(
     cancel: &CancellationToken,
 ) -> Result<Fetched, FetchError> {
     tokio::select! {
-        result = fetch(request, config, progress) => result,
+        // Cancelled first: a fetch cancelled before it starts sends nothing.
+        biased;
         () = cancel.cancelled() => Err(FetchError::new(ErrorKind::Cancelled, "the fetch was cancelled")),
+        result = fetch(request, config, progress) => result,
     }
 }
 

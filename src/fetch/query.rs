@@ -43,39 +43,59 @@ pub(super) async fn fetch(
     };
     let url = endpoint(&target.base, &path(backend, id));
     let body = http.get(&url, "application/json", &format!("trace {id}")).await?;
-    if is_empty_answer(&body) {
-        return Err(FetchError::new(
+    match listing(backend, &body) {
+        Listing::Empty => Err(FetchError::new(
             ErrorKind::NotFound,
             format!("{} at {} has no trace {id} (it answered an empty list)", backend.name(), origin(&target.base)),
-        ));
-    }
-    let builder = super::import(backend, &target.base, &body)?;
-    Ok((body, builder, id.clone()))
-}
-
-/// The lists that hold a trace in these back-ends' answers.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Listing {
-    /// Zipkin: the spans.
-    Spans(Vec<IgnoredAny>),
-    /// Jaeger `data`, Tempo `batches` (or `resourceSpans`).
-    Wrapped {
-        data: Option<Vec<IgnoredAny>>,
-        batches: Option<Vec<IgnoredAny>>,
-        #[serde(rename = "resourceSpans")]
-        resource_spans: Option<Vec<IgnoredAny>>,
-    },
-}
-
-/// An answer that is well formed but holds nothing: how some stores say "no such trace".
-fn is_empty_answer(body: &[u8]) -> bool {
-    match serde_json::from_slice::<Listing>(body) {
-        Ok(Listing::Spans(spans)) => spans.is_empty(),
-        Ok(Listing::Wrapped { data, batches, resource_spans }) => {
-            [data, batches, resource_spans].iter().all(|list| list.as_ref().is_none_or(Vec::is_empty))
+        )),
+        Listing::Traces => {
+            let builder = super::import(backend, &target.base, &body)?;
+            Ok((body, builder, id.clone()))
         }
-        Err(_) => false,
+        Listing::Other(why) => Err(super::not_a_trace(backend, &target.base, why)),
+    }
+}
+
+/// What an answer holds, told by its shape alone.
+#[derive(PartialEq, Debug)]
+enum Listing {
+    /// The back-end's list, empty: how these stores say "no such trace".
+    Empty,
+    /// The back-end's list, with something in it.
+    Traces,
+    /// Something else; says what was expected.
+    Other(String),
+}
+
+/// The lists that hold a trace in Jaeger's (`data`) and Tempo's (`batches`, or `resourceSpans`)
+/// answers.
+#[derive(Deserialize)]
+struct Lists {
+    data: Option<Vec<IgnoredAny>>,
+    batches: Option<Vec<IgnoredAny>>,
+    #[serde(rename = "resourceSpans")]
+    resource_spans: Option<Vec<IgnoredAny>>,
+}
+
+/// Tells an empty answer from a trace and from something that is neither: Jaeger's
+/// `{"data": [...]}`, Tempo's `{"batches": [...]}` (or `resourceSpans`), Zipkin's span array.
+fn listing(backend: Backend, body: &[u8]) -> Listing {
+    let expected = match backend {
+        Backend::Zipkin => "expected a JSON array of spans",
+        Backend::Tempo => "expected OTLP JSON, an object with a `batches` or `resourceSpans` list",
+        Backend::Jaeger | Backend::Sentry => "expected an object with a `data` list of traces",
+    };
+    let list = match backend {
+        Backend::Zipkin => serde_json::from_slice::<Vec<IgnoredAny>>(body).map(Some),
+        Backend::Tempo => serde_json::from_slice::<Lists>(body).map(|l| l.batches.or(l.resource_spans)),
+        Backend::Jaeger | Backend::Sentry => serde_json::from_slice::<Lists>(body).map(|l| l.data),
+    };
+    match list {
+        Ok(Some(list)) if list.is_empty() => Listing::Empty,
+        Ok(Some(_)) => Listing::Traces,
+        Ok(None) => Listing::Other(expected.to_owned()),
+        Err(e) if e.is_syntax() || e.is_eof() => Listing::Other(format!("{expected}; it is not JSON ({e})")),
+        Err(e) => Listing::Other(format!("{expected} ({e})")),
     }
 }
 
@@ -95,12 +115,35 @@ mod tests {
     }
 
     #[test]
-    fn empty_answers_are_told_apart_from_traces() {
-        for empty in ["[]", r#"{"data":[],"total":0}"#, r#"{"batches":[]}"#, "{}"] {
-            assert!(is_empty_answer(empty.as_bytes()), "{empty}");
+    fn empty_answers_are_told_apart_from_traces_and_from_other_things() {
+        let cases = [
+            (Backend::Jaeger, r#"{"data":[],"total":0}"#, Listing::Empty),
+            (Backend::Zipkin, "[]", Listing::Empty),
+            (Backend::Tempo, r#"{"batches":[]}"#, Listing::Empty),
+            (Backend::Tempo, r#"{"resourceSpans":[]}"#, Listing::Empty),
+            (Backend::Jaeger, r#"{"data":[{}]}"#, Listing::Traces),
+            (Backend::Zipkin, r#"[{"traceId":"a"}]"#, Listing::Traces),
+            (Backend::Tempo, r#"{"batches":[{}]}"#, Listing::Traces),
+            (Backend::Tempo, r#"{"resourceSpans":[{}]}"#, Listing::Traces),
+        ];
+        for (backend, body, expected) in cases {
+            assert_eq!(listing(backend, body.as_bytes()), expected, "{backend:?}: {body}");
         }
-        for full in [r#"[{"traceId":"a"}]"#, r#"{"data":[{}]}"#, r#"{"batches":[{}]}"#, "<html>", "3"] {
-            assert!(!is_empty_answer(full.as_bytes()), "{full}");
+        let other = [
+            (Backend::Jaeger, r#"{"hello":1}"#, "expected an object with a `data` list of traces"),
+            (Backend::Jaeger, "{}", "`data` list"),
+            (Backend::Jaeger, "[]", "`data` list"),
+            (Backend::Tempo, r#"{"data":[{}]}"#, "expected OTLP JSON"),
+            (Backend::Tempo, "{}", "`batches` or `resourceSpans`"),
+            (Backend::Zipkin, r#"{"hello":1}"#, "expected a JSON array of spans"),
+            (Backend::Zipkin, "<html>", "it is not JSON"),
+            (Backend::Jaeger, "3", "`data` list"),
+        ];
+        for (backend, body, expected) in other {
+            match listing(backend, body.as_bytes()) {
+                Listing::Other(why) => assert!(why.contains(expected), "{backend:?}: {body}: {why}"),
+                listed => panic!("{backend:?}: {body} is not {listed:?}"),
+            }
         }
     }
 }

@@ -65,6 +65,8 @@ pub struct Search {
 pub struct Searched {
     /// How many traces were handed over.
     pub traces: usize,
+    /// How many traces it listed were gone when fetched (Tempo), so were not handed over.
+    pub gone: usize,
     /// The back-end, for people: `Jaeger at http://host:16686`.
     pub source: String,
     /// A sentence for people: what was found where, and whether the limit was reached.
@@ -177,10 +179,19 @@ pub async fn search(
     token: Option<&Token>,
     config: &Config,
     progress: &(dyn Fn(Progress) + Send + Sync),
+    on_found: impl FnMut(Fetched),
+) -> Result<Searched, FetchError> {
+    let http = Http::new(config, token, progress)?;
+    search_with(&http, query, on_found).await.map_err(|e| e.redacted(token))
+}
+
+/// [`search`] with its client set up.
+async fn search_with(
+    http: &Http<'_>,
+    query: &Search,
     mut on_found: impl FnMut(Fetched),
 ) -> Result<Searched, FetchError> {
     let base = query.check()?;
-    let http = Http::new(config, token, progress)?;
     let body = http.get(&query.url(&base), "application/json", "trace search API").await?;
     // Tempo hits whose trace is gone by the time it is fetched (compacted, retention):
     // skipped and said, not the end of the search.
@@ -204,7 +215,7 @@ pub async fn search(
                 http.report(Progress::Trace { done: i + 1, of: hits.len() });
                 let target =
                     Target { backend: Backend::Tempo, base: Some(base.to_string()), org: None, trace: id.clone() };
-                match super::fetch_with(&http, &target).await {
+                match super::fetch_with(http, &target).await {
                     Ok(fetched) => on_found(fetched),
                     Err(e) if e.kind == ErrorKind::NotFound => gone.push(id.clone()),
                     Err(e) => return Err(e),
@@ -221,13 +232,13 @@ pub async fn search(
     };
     let limited = if traces >= query.limit { "; that is the limit, there may be more" } else { "" };
     let source = format!("{} at {}", query.backend.name(), origin(&base));
-    let gone = match gone.as_slice() {
+    let gone_text = match gone.as_slice() {
         [] => String::new(),
         [id] => format!("; 1 more it listed was gone when fetched (trace {id})"),
         [id, ..] => format!("; {} more it listed were gone when fetched (trace {id}, …)", gone.len()),
     };
-    let message = format!("{source} found {found} {}{limited}{gone}", query.describe());
-    Ok(Searched { traces, source, message })
+    let message = format!("{source} found {found} {}{limited}{gone_text}", query.describe());
+    Ok(Searched { traces, gone: gone.len(), source, message })
 }
 
 /// [`search`], stopped with [`ErrorKind::Cancelled`] as soon as `cancel` fires; traces handed
@@ -241,8 +252,10 @@ pub async fn search_cancellable(
     cancel: &CancellationToken,
 ) -> Result<Searched, FetchError> {
     tokio::select! {
-        result = search(query, token, config, progress, on_found) => result,
+        // Cancelled first: a search cancelled before it starts sends nothing.
+        biased;
         () = cancel.cancelled() => Err(FetchError::new(ErrorKind::Cancelled, "the search was cancelled")),
+        result = search(query, token, config, progress, on_found) => result,
     }
 }
 

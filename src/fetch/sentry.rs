@@ -22,7 +22,7 @@ use url::Url;
 
 use super::http::{Http, origin};
 use super::query::endpoint;
-use super::target::{Id, Resolved};
+use super::target::{Id, Resolved, trace_id};
 use super::{Backend, ErrorKind, FetchError, Progress};
 use crate::model::TraceBuilder;
 
@@ -107,12 +107,15 @@ async fn trace_of_event(http: &Http<'_>, base: &Url, org: &str, event: &str) -> 
     let lookup: EventLookup = serde_json::from_slice(&body).map_err(|e| {
         super::not_a_trace(Backend::Sentry, base, format!("the event lookup's answer cannot be read: {e}"))
     })?;
-    lookup.event.and_then(|e| e.contexts).and_then(|c| c.trace).and_then(|t| t.trace_id).ok_or_else(|| {
+    let id = lookup.event.and_then(|e| e.contexts).and_then(|c| c.trace).and_then(|t| t.trace_id).ok_or_else(|| {
         FetchError::new(
             ErrorKind::NotFound,
-            format!("Sentry event {event} is not part of a trace (it has no trace context)"),
+            format!("Sentry at {} says event {event} is not part of a trace (it has no trace context)", origin(base)),
         )
-    })
+    })?;
+    // It goes into the next URL's path: only a trace id may.
+    trace_id(Backend::Sentry, &id)
+        .map_err(|e| super::not_a_trace(Backend::Sentry, base, format!("the trace of event {event}: {}", e.message)))
 }
 
 /// A node of the legacy `events-trace` answer: a transaction, its project and its children.

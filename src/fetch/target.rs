@@ -84,6 +84,12 @@ impl Target {
         }
         Ok(Resolved { base, org, id, query })
     }
+
+    /// Where the request goes: `scheme://host:port` of the base URL, or of the pasted URL when
+    /// no base URL is given.
+    pub fn origin(&self) -> Result<String, FetchError> {
+        self.resolve().map(|resolved| super::http::origin(&resolved.base))
+    }
 }
 
 /// The error for a back-end whose base URL was not given.
@@ -105,6 +111,13 @@ pub(super) fn parse_url(text: &str) -> Result<Url, FetchError> {
         let hint = if text.contains("://") { "" } else { " (start it with http:// or https://)" };
         FetchError::input(format!("{text:?} is not a URL: {e}{hint}"))
     })?;
+    if !url.username().is_empty() || url.password().is_some() {
+        // Not repeated: the text holds a password.
+        let host = url.host_str().unwrap_or("its host");
+        return Err(FetchError::input(format!(
+            "the URL of {host} holds a user name or password: put credentials in a token, not the URL"
+        )));
+    }
     match url.scheme() {
         "http" | "https" if url.host_str().is_some() => Ok(url),
         _ => Err(FetchError::input(format!("{text:?} is not an http:// or https:// URL with a host"))),
@@ -256,10 +269,16 @@ mod tests {
                 "not a Sentry trace or event page",
             ),
             (resolve(Backend::Jaeger, None, None, "http://j/search"), "holds no Jaeger trace id"),
+            (
+                resolve(Backend::Jaeger, Some("http://admin:hunter2@j:16686"), None, ID),
+                "the URL of j holds a user name or password: put credentials in a token, not the URL",
+            ),
+            (resolve(Backend::Jaeger, None, None, "http://admin@j/trace/abc"), "put credentials in a token"),
         ];
         for (result, expected) in cases {
             let message = result.unwrap_err();
             assert!(message.contains(expected), "{message:?} should contain {expected:?}");
+            assert!(!message.contains("hunter2"), "{message:?}");
         }
     }
 }

@@ -20,6 +20,12 @@ impl Token {
         &self.0
     }
 
+    /// `text` with the token replaced by `***` wherever it appears, for repeating what a server
+    /// said.
+    pub(crate) fn redact(&self, text: &str) -> String {
+        text.replace(&self.0, "***")
+    }
+
     /// An `Authorization: Bearer ...` header value, marked sensitive so it is never logged.
     pub(crate) fn bearer(&self) -> Option<reqwest::header::HeaderValue> {
         let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {}", self.0)).ok()?;
@@ -46,5 +52,6 @@ mod tests {
         assert_eq!(format!("{:?}", Some(token.clone())), "Some(Token(***))");
         assert!(token.bearer().unwrap().is_sensitive());
         assert_eq!(Token::new("   "), None);
+        assert_eq!(token.redact("bad token: Bearer sntrys_secret123."), "bad token: Bearer ***.");
     }
 }

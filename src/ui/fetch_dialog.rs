@@ -17,8 +17,8 @@ use super::search_run::SearchRun;
 use super::theme;
 use crate::cli::parse_duration;
 use crate::fetch::{
-    self, Backend, Config, Connection, Connections, FetchError, Fetched, Request, Search, Target, Token, find_token,
-    save_token_in_keychain,
+    self, Backend, Config, Connection, Connections, FetchError, Fetched, Request, Search, Target, Token,
+    delete_token_in_keychain, find_token, save_token_in_keychain, token_name_for,
 };
 
 enum Message {
@@ -32,15 +32,16 @@ struct Running {
     progress: String,
 }
 
-/// Runs `task` on `runtime` with a token: `typed`, else the one saved for the connection `name`
-/// (or for the back-end) in the environment or the OS keychain. The keychain is asked on a
-/// thread of its own: it may be slow, and its client may run an async runtime of its own,
-/// which cannot start inside tokio's.
+/// Runs `task` on `runtime` with a token: `typed`, else the saved one `name` allows (see
+/// [`token_name_for`]: `Ok(Some(connection))`, `Ok(None)` for the back-end's, `Err` for none)
+/// from the environment or the OS keychain. The keychain is asked on a thread of its own: it may
+/// be slow, and its client may run an async runtime of its own, which cannot start inside
+/// tokio's.
 pub(super) fn spawn_with_token<F, Fut>(
     runtime: &tokio::runtime::Handle,
     typed: Option<Token>,
     backend: Backend,
-    name: Option<String>,
+    name: Result<Option<String>, String>,
     task: F,
 ) where
     F: FnOnce(Option<Token>) -> Fut + Send + 'static,
@@ -48,7 +49,7 @@ pub(super) fn spawn_with_token<F, Fut>(
 {
     let runtime = runtime.clone();
     std::thread::spawn(move || {
-        let token = typed.or_else(|| find_token(backend, name.as_deref(), |k| std::env::var(k).ok()).0);
+        let token = typed.or_else(|| find_token(backend, name.ok()?.as_deref(), |k| std::env::var(k).ok()).0);
         runtime.spawn(task(token));
     });
 }
@@ -141,6 +142,8 @@ pub struct FetchDialog {
     /// What the last save did, or why it failed.
     saved_note: Option<Receiver<Result<String, String>>>,
     note: Option<Result<String, String>>,
+    /// Why the last fetch went without a saved token.
+    token_note: Option<String>,
 }
 
 impl Default for FetchDialog {
@@ -164,6 +167,7 @@ impl Default for FetchDialog {
             remember_token: false,
             saved_note: None,
             note: None,
+            token_note: None,
         }
     }
 }
@@ -210,31 +214,43 @@ impl FetchDialog {
             self.note = Some(Err(e));
             return;
         }
-        let Some(path) = self.connections_path.clone() else { return };
+        if self.connections_path.is_none() {
+            return;
+        }
         self.connections.upsert(connection.clone());
         self.chosen = Some(connection.name.clone());
-        let connections = self.connections.clone();
         let token = Token::new(&self.token).filter(|_| self.remember_token);
+        self.write_connections(move |text| match token {
+            Some(token) => match save_token_in_keychain(&connection.name, &token) {
+                Ok(()) => Ok(format!("saved {} in {text}; its token is in the OS keychain", connection.name)),
+                Err(e) => {
+                    Err(format!("saved {} in {text}, but {e}; it is kept for this session only", connection.name))
+                }
+            },
+            None => Ok(format!("saved {} in {text}", connection.name)),
+        });
+    }
+
+    /// Forgets the chosen connection and its token in the keychain, and saves the file.
+    fn forget_connection(&mut self) {
+        let Some(removed) = self.chosen.take().and_then(|name| self.connections.remove(&name)) else { return };
+        self.write_connections(move |text| match delete_token_in_keychain(&removed.name) {
+            Ok(_) => Ok(format!("forgot {} (removed from {text})", removed.name)),
+            Err(e) => Err(format!("forgot {} (removed from {text}), but {e}", removed.name)),
+        });
+    }
+
+    /// Writes the connections file off the UI thread (the disk and the keychain may take a
+    /// moment), then runs `then` with the file's name, for the note saying what was done.
+    fn write_connections(&mut self, then: impl FnOnce(&str) -> Result<String, String> + Send + 'static) {
+        let Some(path) = self.connections_path.clone() else { return };
+        let connections = self.connections.clone();
         let (tx, rx) = channel();
         std::thread::spawn(move || {
-            let saved = connections.save(&path).map(|()| format!("saved {} in {}", connection.name, path.display()));
-            let result = match (saved, token) {
-                (Ok(text), Some(token)) => match save_token_in_keychain(&connection.name, &token) {
-                    Ok(()) => Ok(format!("{text}; its token is in the OS keychain")),
-                    Err(e) => Err(format!("{text}, but {e}")),
-                },
-                (result, _) => result,
-            };
+            let result = connections.save(&path).and_then(|()| then(&path.display().to_string()));
             let _ = tx.send(result);
         });
         self.saved_note = Some(rx);
-    }
-
-    /// Forgets the chosen connection and saves the file.
-    fn forget_connection(&mut self) {
-        let (Some(name), Some(path)) = (self.chosen.take(), self.connections_path.as_ref()) else { return };
-        self.connections.remove(&name);
-        self.note = Some(self.connections.save(path).map(|()| format!("forgot {name}")));
     }
 
     /// Whether a fetch is under way.
@@ -250,11 +266,19 @@ impl FetchDialog {
             org: Some(self.org.clone()).filter(|o| !o.trim().is_empty()),
             trace: self.trace.clone(),
         };
+        let typed = Token::new(&self.token);
+        // Fields that name no URL get no saved token; the fetch says what is wrong with them.
+        let name = target.origin().map(|origin| self.token_name(&origin));
+        self.token_note = match (&typed, &name) {
+            (None, Ok(Err(why))) => Some(format!("fetching without a token: {why}")),
+            _ => None,
+        };
+        let name = name.unwrap_or_else(|e| Err(e.message));
         let (tx, rx) = channel();
         let cancel = CancellationToken::new();
         let worker_cancel = cancel.clone();
         let repaint = std::sync::Arc::new(repaint);
-        spawn_with_token(runtime, Token::new(&self.token), self.backend, self.token_name(), move |token| async move {
+        spawn_with_token(runtime, typed, self.backend, name, move |token| async move {
             let request = Request { target, token };
             let progress_tx = std::sync::Mutex::new(tx.clone());
             let progress_repaint = std::sync::Arc::clone(&repaint);
@@ -272,9 +296,12 @@ impl FetchDialog {
         self.running = Some(Running { rx, cancel, progress: "starting".into() });
     }
 
-    /// The saved connection whose token to use: the chosen one, when it is for this back-end.
-    fn token_name(&self) -> Option<String> {
-        self.chosen.clone().filter(|n| self.connections.get(n).is_some_and(|c| c.backend == self.backend))
+    /// Whose saved token may go to `destination` (see [`token_name_for`]): the chosen
+    /// connection's when it is for this back-end and that is its host, else the back-end's.
+    fn token_name(&self, destination: &str) -> Result<Option<String>, String> {
+        let connection =
+            self.chosen.as_deref().and_then(|n| self.connections.get(n)).filter(|c| c.backend == self.backend);
+        token_name_for(self.backend, connection, Some(&self.base), destination)
     }
 
     /// A tab title for the search the fields describe.
@@ -293,12 +320,22 @@ impl FetchDialog {
             Ok(query) => {
                 self.error = None;
                 self.open = false;
-                Some(SearchRun::start(query, Token::new(&self.token), self.token_name(), runtime, repaint))
+                let name = self.token_name(&query.base);
+                Some(SearchRun::start(query, Token::new(&self.token), name, runtime, repaint))
             }
             Err(e) => {
                 self.error = Some(e);
                 None
             }
+        }
+    }
+
+    /// Stops the fetch. The dialog is free at once, even while the token is still being looked
+    /// up (a slow keychain): the fetch then never starts.
+    fn cancel(&mut self) {
+        if let Some(running) = self.running.take() {
+            running.cancel.cancel();
+            self.error = Some("the fetch was cancelled".to_owned());
         }
     }
 
@@ -398,13 +435,12 @@ impl FetchDialog {
                 ui.end_row();
             }
         });
+        let mut cancel = false;
         ui.horizontal(|ui| match &self.running {
             Some(running) => {
                 ui.spinner();
                 ui.label(&running.progress);
-                if ui.button("Cancel").clicked() {
-                    running.cancel.cancel();
-                }
+                cancel = ui.button("Cancel").clicked();
             }
             None if self.searching => {
                 let can = self.backend != Backend::Sentry;
@@ -421,6 +457,12 @@ impl FetchDialog {
                 }
             }
         });
+        if cancel {
+            self.cancel();
+        }
+        if let Some(note) = &self.token_note {
+            ui.label(RichText::new(note).weak());
+        }
         if let Some(error) = &self.error {
             ui.label(RichText::new(error).color(theme::MISS));
         }
@@ -478,5 +520,144 @@ impl FetchDialog {
                 self.forget_connection();
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+    use std::net::TcpListener;
+    use std::time::{Duration, Instant};
+
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable;
+
+    use super::*;
+    use crate::fetch::test_keychain;
+
+    /// A dialog whose connections file holds `connection`, whose token is in the test keychain;
+    /// the connection is chosen.
+    fn dialog_with(test: &str, connection: &Connection) -> (FetchDialog, PathBuf) {
+        test_keychain::install();
+        let dir = std::env::temp_dir().join(format!("tracedeck-fetch-dialog-{test}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let path = dir.join("connections.json");
+        Connections { list: vec![connection.clone()] }.save(&path).unwrap();
+        save_token_in_keychain(&connection.name, &Token::new("tok-of-the-connection").unwrap()).unwrap();
+        let mut dialog = FetchDialog::with_connections(Some(path.clone()));
+        dialog.choose(Some(connection.name.clone()));
+        dialog.trace = "5f3c9a1e7b2d4c8e".into();
+        dialog.open = true;
+        (dialog, path)
+    }
+
+    fn jaeger(name: &str, base: &str) -> Connection {
+        Connection { name: name.into(), backend: Backend::Jaeger, base: base.into(), org: None }
+    }
+
+    /// A port on this machine that takes connections but never answers.
+    fn listener() -> (TcpListener, String) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        (listener, base)
+    }
+
+    /// The head of the first request `listener` gets within `within`, if one comes.
+    fn request_head(listener: &TcpListener, within: Duration) -> Option<String> {
+        let start = Instant::now();
+        let (mut stream, _) = loop {
+            match listener.accept() {
+                Ok(accepted) => break accepted,
+                Err(_) if start.elapsed() < within => std::thread::sleep(Duration::from_millis(20)),
+                Err(_) => return None,
+            }
+        };
+        stream.set_nonblocking(false).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut head = Vec::new();
+        let mut byte = [0u8];
+        while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+            head.push(byte[0]);
+        }
+        Some(String::from_utf8_lossy(&head).to_ascii_lowercase())
+    }
+
+    /// The dialog in a window-like harness that starts a fetch when asked.
+    fn harness(dialog: FetchDialog, runtime: &tokio::runtime::Runtime) -> Harness<'static, FetchDialog> {
+        let handle = runtime.handle().clone();
+        Harness::builder().with_size(egui::vec2(900.0, 500.0)).build_ui_state(
+            move |ui, dialog: &mut FetchDialog| {
+                if dialog.ui(ui) == Some(DialogRequest::Fetch) {
+                    dialog.start(&handle, || {});
+                }
+                dialog.poll();
+            },
+            dialog,
+        )
+    }
+
+    #[test]
+    fn a_fetch_dialogs_connection_token_only_goes_to_its_own_base_url() {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let (home, home_base) = listener();
+        let (elsewhere, elsewhere_base) = listener();
+        let (mut dialog, path) = dialog_with("origin", &jaeger("home jaeger", &home_base));
+        dialog.start(runtime.handle(), || {});
+        let head = request_head(&home, Duration::from_secs(10)).expect("the fetch reached its connection's host");
+        assert!(head.contains("authorization: bearer tok-of-the-connection"), "{head}");
+        assert_eq!(dialog.token_note, None);
+
+        dialog.cancel();
+        dialog.base = elsewhere_base.clone();
+        dialog.start(runtime.handle(), || {});
+        let head = request_head(&elsewhere, Duration::from_secs(10)).expect("the fetch reached the edited host");
+        assert!(!head.contains("authorization"), "the token stayed home: {head}");
+        let note = dialog.token_note.clone().unwrap_or_default();
+        let said = format!("only sent to its base URL {home_base}, not to {elsewhere_base}");
+        assert!(
+            note.starts_with("fetching without a token: the token of connection") && note.contains(&said),
+            "{note}"
+        );
+        std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn cancel_frees_the_fetch_dialog_while_the_keychain_is_slow_and_nothing_is_sent() {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let (server, base) = listener();
+        let (dialog, path) = dialog_with("slow", &jaeger("slow jaeger", &base));
+        let mut h = harness(dialog, &runtime);
+        h.run_steps(2);
+        h.get_by_label("Fetch").click();
+        h.run_steps(2);
+        assert!(h.state().is_running(), "looking up the token");
+        h.get_by_label("Cancel").click();
+        h.run_steps(2);
+        assert!(!h.state().is_running(), "cancelled at once, not when the keychain answers");
+        assert!(h.query_by_label("Fetch").is_some(), "the dialog can fetch again, or be closed");
+        assert_eq!(request_head(&server, test_keychain::SLOW * 2), None, "the cancelled fetch never starts");
+        std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn forgetting_a_connection_in_the_fetch_dialog_deletes_its_token_off_the_ui_thread() {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let (dialog, path) = dialog_with("forget", &jaeger("slow to forget", "http://127.0.0.1:9"));
+        let mut h = harness(dialog, &runtime);
+        h.run_steps(2);
+        let clicked = Instant::now();
+        h.get_by_label("Forget connection").click();
+        h.run_steps(2);
+        assert!(clicked.elapsed() < test_keychain::SLOW, "the window did not wait for the keychain");
+        while h.state().note.is_none() {
+            assert!(clicked.elapsed() < Duration::from_secs(10), "the connection was not forgotten");
+            std::thread::sleep(Duration::from_millis(20));
+            h.step();
+        }
+        assert_eq!(h.state().note, Some(Ok(format!("forgot slow to forget (removed from {})", path.display()))));
+        assert_eq!(test_keychain::get("slow to forget"), None, "its token is gone too");
+        assert!(Connections::load(&path).unwrap().list.is_empty());
+        std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
     }
 }

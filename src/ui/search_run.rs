@@ -26,18 +26,25 @@ pub struct SearchRun {
     progress: String,
     /// What the search found, or why it stopped; `None` while it runs.
     outcome: Option<Result<String, String>>,
+    /// Why the search went without a saved token, added to the outcome.
+    token_note: Option<String>,
 }
 
 impl SearchRun {
-    /// Starts `search` on `runtime`, with the typed token or else the one saved for the
-    /// connection `name` (or the back-end); `repaint` is called when there is news.
+    /// Starts `search` on `runtime`, with the typed token or else the saved one `name` allows
+    /// (see [`spawn_with_token`]; when none may go, the outcome says why); `repaint` is called
+    /// when there is news.
     pub fn start(
         search: Search,
         typed: Option<Token>,
-        name: Option<String>,
+        name: Result<Option<String>, String>,
         runtime: &tokio::runtime::Handle,
         repaint: impl Fn() + Send + Sync + 'static,
     ) -> Self {
+        let token_note = match (&typed, &name) {
+            (None, Err(why)) => Some(format!("; searched without a token: {why}")),
+            _ => None,
+        };
         let (tx, rx) = channel();
         let cancel = CancellationToken::new();
         let worker_cancel = cancel.clone();
@@ -67,7 +74,7 @@ impl SearchRun {
             .await;
             send(Message::Done(result));
         });
-        SearchRun { rx, cancel, progress: "starting the search".into(), outcome: None }
+        SearchRun { rx, cancel, progress: "starting the search".into(), outcome: None, token_note }
     }
 
     /// Whether the search is still running.
@@ -92,7 +99,11 @@ impl SearchRun {
                     traces.extend(fetched.traces.into_iter().map(Arc::new));
                 }
                 Message::Done(result) => {
-                    self.outcome = Some(result.map(|searched| searched.message).map_err(|e| e.to_string()));
+                    let note = self.token_note.as_deref().unwrap_or_default();
+                    self.outcome = Some(match result {
+                        Ok(searched) => Ok(searched.message + note),
+                        Err(e) => Err(e.message + note),
+                    });
                 }
             }
         }
