@@ -42,13 +42,18 @@ async fn saves_the_answer_and_never_overwrites_without_force() {
 
 #[tokio::test]
 async fn without_a_file_it_prints_one_line_and_errors_never_show_the_token() {
-    let fake =
-        Fake::start(vec![Reply::ok(file("sample-traces/incident-before.jaeger.json")), Reply::status(401, "")]).await;
+    let jaeger = || Reply::ok(file("sample-traces/incident-before.jaeger.json"));
+    let fake = Fake::start(vec![jaeger(), jaeger(), Reply::status(401, "")]).await;
     let run = tracedeck(args(&fake, &[])).await;
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     assert_eq!(stdout.lines().count(), 1, "{stdout}");
     assert!(stdout.starts_with(&format!("Jaeger at {}, trace {ID}: 7 spans over ", fake.base())), "{stdout}");
+
+    // Jaeger often needs no token: going without one is not worth a note.
+    let tokenless = tracedeck_with_env(args(&fake, &[]), Vec::new()).await;
+    assert!(tokenless.status.success());
+    assert!(tokenless.stderr.is_empty(), "{}", String::from_utf8_lossy(&tokenless.stderr));
 
     let refused = tracedeck(args(&fake, &["--retries", "0"])).await;
     let stderr = String::from_utf8_lossy(&refused.stderr);

@@ -71,14 +71,20 @@ pub(super) struct Endpoint {
 
 impl Endpoint {
     /// The token for a request to `destination` (see [`token_name_for`]: a token only goes to
-    /// the host it was saved for), saying on `err` when there is none.
+    /// the host it was saved for), saying on `err` when one is withheld, or when Sentry (which
+    /// always wants one) gets none; Jaeger, Tempo and Zipkin often need none, and a 401 says so.
     pub(super) fn token(&self, destination: &str, err: &mut dyn Write) -> Option<Token> {
         let name = token_name_for(self.backend, self.connection.as_ref(), self.base.as_deref(), destination);
-        let (token, source) = match name {
-            Ok(name) => find_token(self.backend, name.as_deref(), |k| std::env::var(k).ok()),
-            Err(why) => (None, TokenSource::None(why)),
+        let (token, source, withheld) = match name {
+            Ok(name) => {
+                let (token, source) = find_token(self.backend, name.as_deref(), |k| std::env::var(k).ok());
+                (token, source, false)
+            }
+            Err(why) => (None, TokenSource::None(why), true),
         };
-        if let TokenSource::None(why) = &source {
+        if let TokenSource::None(why) = &source
+            && (withheld || self.backend == Backend::Sentry || self.connection.is_some())
+        {
             let _ = writeln!(err, "tracedeck: fetching without a token ({why})");
         }
         token
