@@ -198,3 +198,15 @@ fn the_writer_round_trips_the_incident_sample() {
 fn the_writer_round_trips_the_quirks() {
     round_trip("tests/fixtures/jaeger/quirks.json");
 }
+
+#[test]
+fn otlp_resource_attributes_become_process_tags() {
+    let otlp = import_file("sample-traces/incident-before.otlp.jsonl").traces;
+    let mut written = Vec::new();
+    Format::Jaeger.write(&otlp, &mut written).unwrap();
+    let back = &import("back.json", &written).unwrap().traces[0];
+    let front = by_name(back, "POST /extensions/slack/action/");
+    assert_eq!(attr(back, front, "process.host.name").as_deref(), Some("Str(\"control-web-5c8d9\")"));
+    assert_eq!(attr(back, front, "process.deployment.environment").as_deref(), Some("Str(\"production\")"));
+    assert_eq!(attr(back, front, "process.service.name"), None, "the service is the process's serviceName");
+}

@@ -10,7 +10,7 @@ use super::read::{RefText, RefType, parent_of};
 use super::{PROCESS_PREFIX, REFERENCES};
 use crate::formats::json::to_micros;
 use crate::formats::semconv::{self, OpHints};
-use crate::model::{Attr, AttrValue, Span, Status, StrId, Trace};
+use crate::model::{Attr, AttrValue, Range32, Span, Status, StrId, Trace};
 
 /// Writes `traces` as one Jaeger query answer.
 pub fn write(traces: &[&Trace], out: &mut dyn Write) -> io::Result<()> {
@@ -30,27 +30,31 @@ struct DocOut<'t> {
     errors: Option<()>,
 }
 
-/// One trace, its processes found: each distinct (service, process tags) is one process.
+/// One trace, its processes found: each distinct (service, process tags, resource) is one
+/// process.
 struct TraceOut<'t> {
     trace: &'t Trace,
-    /// Distinct processes: service and tags (keys without the `process.` prefix).
-    processes: Vec<(StrId, Vec<Attr>)>,
+    /// Distinct processes: service, tags (attributes with the `process.` prefix, which a Jaeger
+    /// import gives every span) and resource (an OTLP import's resource attributes).
+    processes: Vec<(StrId, Vec<Attr>, Range32)>,
     /// Each span's index into `processes`.
     process_of: Vec<usize>,
 }
 
 impl<'t> TraceOut<'t> {
     fn new(trace: &'t Trace) -> Self {
-        let mut processes: Vec<(StrId, Vec<Attr>)> = Vec::new();
+        let mut processes: Vec<(StrId, Vec<Attr>, Range32)> = Vec::new();
         let mut process_of = Vec::with_capacity(trace.len());
         let mut tags: Vec<Attr> = Vec::new();
         for (i, span) in trace.spans().iter().enumerate() {
             tags.clear();
             tags.extend(trace.attrs(i as u32).iter().filter(|a| trace.str(a.key).starts_with(PROCESS_PREFIX)));
-            let p = match processes.iter().position(|(s, t)| *s == span.service && *t == tags) {
+            let same =
+                |(s, t, r): &(StrId, Vec<Attr>, Range32)| *s == span.service && *t == tags && *r == span.resource;
+            let p = match processes.iter().position(same) {
                 Some(p) => p,
                 None => {
-                    processes.push((span.service, tags.clone()));
+                    processes.push((span.service, tags.clone(), span.resource));
                     processes.len() - 1
                 }
             };
@@ -77,7 +81,9 @@ impl Serialize for TraceOut<'_> {
             .processes
             .iter()
             .enumerate()
-            .map(|(i, (service, tags))| (process_key(i), ProcessOut { trace: t, service: *service, tags }))
+            .map(|(i, (service, tags, resource))| {
+                (process_key(i), ProcessOut { trace: t, service: *service, tags, resource: t.attrs_in(*resource) })
+            })
             .collect();
         map.serialize_entry("processes", &processes)?;
         map.serialize_entry("warnings", &None::<()>)?;
@@ -102,6 +108,7 @@ struct ProcessOut<'t> {
     trace: &'t Trace,
     service: StrId,
     tags: &'t [Attr],
+    resource: &'t [Attr],
 }
 
 impl Serialize for ProcessOut<'_> {
@@ -110,8 +117,10 @@ impl Serialize for ProcessOut<'_> {
         let t = self.trace;
         let mut map = ser.serialize_map(Some(2))?;
         map.serialize_entry("serviceName", t.str(self.service))?;
-        let tags: Vec<TagOut> =
-            self.tags.iter().map(|a| TagOut::of(t, &t.str(a.key)[PROCESS_PREFIX.len()..], a.value)).collect();
+        let prefixed = self.tags.iter().map(|a| TagOut::of(t, &t.str(a.key)[PROCESS_PREFIX.len()..], a.value));
+        // The service is the process's serviceName already.
+        let resource = self.resource.iter().filter(|a| t.str(a.key) != "service.name");
+        let tags: Vec<TagOut> = prefixed.chain(resource.map(|a| TagOut::of(t, t.str(a.key), a.value))).collect();
         map.serialize_entry("tags", &tags)?;
         map.end()
     }
