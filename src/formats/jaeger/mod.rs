@@ -31,6 +31,3 @@ pub use write::write;
 /// Attribute holding a span's references as Jaeger JSON when they are more than one `CHILD_OF`
 /// parent link (a `FOLLOWS_FROM` parent, extra links).
 pub const REFERENCES: &str = "jaeger.references";
-
-/// Prefix of attributes that came from the span's process tags.
-pub const PROCESS_PREFIX: &str = "process.";

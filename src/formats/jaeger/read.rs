@@ -5,11 +5,11 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use super::{PROCESS_PREFIX, REFERENCES};
+use super::REFERENCES;
 use crate::formats::json::{self, Scalar, Text};
 use crate::formats::semconv::{self, OpHints};
 use crate::formats::{FormatError, Place};
-use crate::model::{AttrValue, Event, Nanos, RawSpan, SpanId, SpanKind, Status, StrId, TraceBuilder, TraceId};
+use crate::model::{AttrValue, Event, Nanos, Range32, RawSpan, SpanId, SpanKind, Status, StrId, TraceBuilder, TraceId};
 
 /// The whole file: a query answer (`data`, `errors`), or one trace object on its own.
 #[derive(Deserialize)]
@@ -259,10 +259,11 @@ struct Reader {
     follows_from_parents: usize,
 }
 
-/// A process resolved once per trace: its service and tags.
+/// A process resolved once per trace: its service, and its tags pushed once as the resource of
+/// its spans.
 struct ProcessInfo {
     service: StrId,
-    attrs: Vec<(StrId, AttrValue)>,
+    resource: Range32,
 }
 
 /// What the special tags of a span said.
@@ -346,15 +347,12 @@ impl Reader {
 
     fn process(&mut self, p: &Process) -> ProcessInfo {
         let service = self.b.intern(&p.service);
-        let attrs = p
-            .tags
-            .iter()
-            .map(|t| {
-                let key = self.b.intern(&format!("{PROCESS_PREFIX}{}", &*t.key));
-                (key, self.value(&t.value))
-            })
-            .collect();
-        ProcessInfo { service, attrs }
+        let mark = self.b.attr_mark();
+        for tag in &p.tags {
+            let (key, value) = (self.b.intern(&tag.key), self.value(&tag.value));
+            self.b.push_attr(key, value);
+        }
+        ProcessInfo { service, resource: self.b.attrs_since(mark) }
     }
 
     fn value(&mut self, value: &TagValue) -> AttrValue {
@@ -387,10 +385,8 @@ impl Reader {
             self.b.push_attr(key, value);
         }
         if let Some(p) = process {
-            for &(key, value) in &p.attrs {
-                self.b.push_attr(key, value);
-            }
             raw.service = p.service;
+            raw.resource = p.resource;
         }
         if parent_ref.is_some_and(|r| r.ref_type == RefType::FollowsFrom) {
             self.follows_from_parents += 1;

@@ -16,6 +16,11 @@ fn attr(trace: &Trace, idx: u32, key: &str) -> Option<String> {
     trace.attrs(idx).iter().find(|a| trace.str(a.key) == key).map(|a| value_text(trace, a.value))
 }
 
+/// A tag of the span's process (its resource).
+fn process_tag(trace: &Trace, idx: u32, key: &str) -> Option<String> {
+    trace.resource(idx).iter().find(|a| trace.str(a.key) == key).map(|a| value_text(trace, a.value))
+}
+
 fn fixture_error(name: &str) -> crate::formats::FormatError {
     match parse(&file(&format!("tests/fixtures/jaeger/{name}"))) {
         Ok(_) => panic!("{name} was read without error"),
@@ -38,7 +43,8 @@ fn the_incident_sample_tells_the_slack_story() {
     assert_eq!((t.str(r.service), r.kind, t.str(r.op)), ("control", SpanKind::Server, "http.server"));
     assert_eq!(r.duration(), 486_212_000);
     assert_eq!(attr(t, root, "http.status_code").as_deref(), Some("Int(200)"));
-    assert_eq!(attr(t, root, "process.hostname").as_deref(), Some("Str(\"control-web-7d9f8c6b5-x2lqp\")"));
+    assert_eq!(process_tag(t, root, "hostname").as_deref(), Some("Str(\"control-web-7d9f8c6b5-x2lqp\")"));
+    assert_eq!(attr(t, root, "hostname"), None, "process tags are the process's, not the span's");
     assert_eq!(attr(t, root, "span.kind"), None, "span.kind became the kind, not an attribute");
 
     let producer = by_name(t, "apply_async/sentry.integrations.slack.tasks.open_modal");
@@ -84,7 +90,7 @@ fn quirks_unpadded_ids_legacy_parents_typed_tags_and_warnings() {
         .collect();
     assert_eq!(tags, ["Int(9007199254740993)", "Int(9007199254740995)", "Float(0.25)", "Bool(false)", "Str(\"AAEC\")"]);
     assert_eq!(t.span(root).status, Status::Error, "error tag \"true\" as a string");
-    assert_eq!(attr(t, root, "process.hostname").as_deref(), Some("Str(\"api-1\")"));
+    assert_eq!(process_tag(t, root, "hostname").as_deref(), Some("Str(\"api-1\")"));
 
     let legacy = by_name(t, "legacy child");
     assert_eq!(t.span(legacy).parent, Some(root), "parentSpanID links when there are no references");
@@ -206,7 +212,9 @@ fn otlp_resource_attributes_become_process_tags() {
     Format::Jaeger.write(&otlp, &mut written).unwrap();
     let back = &import("back.json", &written).unwrap().traces[0];
     let front = by_name(back, "POST /extensions/slack/action/");
-    assert_eq!(attr(back, front, "process.host.name").as_deref(), Some("Str(\"control-web-5c8d9\")"));
-    assert_eq!(attr(back, front, "process.deployment.environment").as_deref(), Some("Str(\"production\")"));
-    assert_eq!(attr(back, front, "process.service.name"), None, "the service is the process's serviceName");
+    assert_eq!(process_tag(back, front, "host.name").as_deref(), Some("Str(\"control-web-5c8d9\")"));
+    assert_eq!(process_tag(back, front, "deployment.environment").as_deref(), Some("Str(\"production\")"));
+    assert_eq!(process_tag(back, front, "service.name"), None, "the service is the process's serviceName");
+    let written = String::from_utf8(written).unwrap();
+    assert_eq!(written.matches("control-web-5c8d9").count(), 1, "a process's tags are written once");
 }

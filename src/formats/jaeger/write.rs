@@ -6,8 +6,8 @@ use std::io::{self, Write};
 
 use serde::{Serialize, Serializer};
 
+use super::REFERENCES;
 use super::read::{RefText, RefType, parent_of};
-use super::{PROCESS_PREFIX, REFERENCES};
 use crate::formats::json::to_micros;
 use crate::formats::semconv::{self, OpHints};
 use crate::model::{Attr, AttrValue, Range32, Span, Status, StrId, Trace};
@@ -30,31 +30,25 @@ struct DocOut<'t> {
     errors: Option<()>,
 }
 
-/// One trace, its processes found: each distinct (service, process tags, resource) is one
-/// process.
+/// One trace, its processes found: each distinct (service, resource) is one process.
 struct TraceOut<'t> {
     trace: &'t Trace,
-    /// Distinct processes: service, tags (attributes with the `process.` prefix, which a Jaeger
-    /// import gives every span) and resource (an OTLP import's resource attributes).
-    processes: Vec<(StrId, Vec<Attr>, Range32)>,
+    /// Distinct processes: service and resource (whose attributes are the process's tags).
+    processes: Vec<(StrId, Range32)>,
     /// Each span's index into `processes`.
     process_of: Vec<usize>,
 }
 
 impl<'t> TraceOut<'t> {
     fn new(trace: &'t Trace) -> Self {
-        let mut processes: Vec<(StrId, Vec<Attr>, Range32)> = Vec::new();
+        let mut processes: Vec<(StrId, Range32)> = Vec::new();
         let mut process_of = Vec::with_capacity(trace.len());
-        let mut tags: Vec<Attr> = Vec::new();
-        for (i, span) in trace.spans().iter().enumerate() {
-            tags.clear();
-            tags.extend(trace.attrs(i as u32).iter().filter(|a| trace.str(a.key).starts_with(PROCESS_PREFIX)));
-            let same =
-                |(s, t, r): &(StrId, Vec<Attr>, Range32)| *s == span.service && *t == tags && *r == span.resource;
-            let p = match processes.iter().position(same) {
+        for span in trace.spans() {
+            let process = (span.service, span.resource);
+            let p = match processes.iter().position(|&p| p == process) {
                 Some(p) => p,
                 None => {
-                    processes.push((span.service, tags.clone(), span.resource));
+                    processes.push(process);
                     processes.len() - 1
                 }
             };
@@ -81,8 +75,8 @@ impl Serialize for TraceOut<'_> {
             .processes
             .iter()
             .enumerate()
-            .map(|(i, (service, tags, resource))| {
-                (process_key(i), ProcessOut { trace: t, service: *service, tags, resource: t.attrs_in(*resource) })
+            .map(|(i, &(service, resource))| {
+                (process_key(i), ProcessOut { trace: t, service, tags: t.attrs_in(resource) })
             })
             .collect();
         map.serialize_entry("processes", &processes)?;
@@ -107,8 +101,8 @@ impl<I: Iterator<Item: Serialize>> Serialize for Seq<I> {
 struct ProcessOut<'t> {
     trace: &'t Trace,
     service: StrId,
+    /// The resource's attributes.
     tags: &'t [Attr],
-    resource: &'t [Attr],
 }
 
 impl Serialize for ProcessOut<'_> {
@@ -117,10 +111,13 @@ impl Serialize for ProcessOut<'_> {
         let t = self.trace;
         let mut map = ser.serialize_map(Some(2))?;
         map.serialize_entry("serviceName", t.str(self.service))?;
-        let prefixed = self.tags.iter().map(|a| TagOut::of(t, &t.str(a.key)[PROCESS_PREFIX.len()..], a.value));
-        // The service is the process's serviceName already.
-        let resource = self.resource.iter().filter(|a| t.str(a.key) != "service.name");
-        let tags: Vec<TagOut> = prefixed.chain(resource.map(|a| TagOut::of(t, t.str(a.key), a.value))).collect();
+        // The service is the process's serviceName already (an OTLP resource has it as a tag too).
+        let tags: Vec<TagOut> = self
+            .tags
+            .iter()
+            .filter(|a| t.str(a.key) != "service.name")
+            .map(|a| TagOut::of(t, t.str(a.key), a.value))
+            .collect();
         map.serialize_entry("tags", &tags)?;
         map.end()
     }
@@ -225,14 +222,14 @@ fn references(t: &Trace, s: &Span, attrs: &[Attr]) -> Vec<RefText> {
         .collect()
 }
 
-/// The span's tags: its attributes (not the process's), then kind, status and op.
+/// The span's tags: its attributes, then kind, status and op.
 fn tags<'t>(t: &'t Trace, s: &Span, attrs: &'t [Attr]) -> Vec<TagOut<'t>> {
     let mut hints = OpHints::default();
     let mut has_sentry_op = false;
     let mut out: Vec<TagOut> = Vec::with_capacity(attrs.len() + 3);
     for a in attrs {
         let key = t.str(a.key);
-        if key == REFERENCES || key.starts_with(PROCESS_PREFIX) {
+        if key == REFERENCES {
             continue;
         }
         hints.see(key);
