@@ -1,4 +1,5 @@
-//! Search over a trace: op, name, service, transaction, status, attribute values and ids.
+//! Search over a trace: op, name, service, transaction, status, attribute values (the span's
+//! and its resource's) and ids.
 //! Matching runs once per query change (strings are tested once each, not once per span),
 //! never per frame.
 
@@ -32,11 +33,14 @@ impl Search {
         let strings: Vec<bool> = trace.strings().iter().map(|(_, s)| s.to_lowercase().contains(&needle)).collect();
         let hit = |id: crate::model::StrId| strings.get(id.index() as usize).copied().unwrap_or(false);
         let hex_query = needle.len() >= 4 && needle.chars().all(|c| c.is_ascii_hexdigit());
+        let any_value =
+            |attrs: &[crate::model::Attr]| attrs.iter().any(|a| matches!(a.value, AttrValue::Str(v) if hit(v)));
         self.matches = (0..trace.len() as SpanIdx)
             .map(|idx| {
                 let span = trace.span(idx);
                 [span.name, span.op, span.service, span.transaction, span.status_message].into_iter().any(hit)
-                    || trace.attrs(idx).iter().any(|a| matches!(a.value, AttrValue::Str(v) if hit(v)))
+                    || any_value(trace.attrs(idx))
+                    || any_value(trace.resource(idx))
                     || (hex_query && span.id.to_string().contains(&needle))
             })
             .collect();
@@ -98,6 +102,11 @@ mod tests {
                 b.push_attr_str("url", url);
             }
             raw.attrs = b.attrs_since(mark);
+            if id == 3 {
+                let mark = b.attr_mark();
+                b.push_attr_str("host.name", "db-host-7");
+                raw.resource = b.attrs_since(mark);
+            }
             b.push_span(raw);
         }
         b.build().unwrap().remove(0)
@@ -113,6 +122,10 @@ mod tests {
         s.refresh(&t);
         assert_eq!(s.hit_count(), 1);
         assert_eq!(t.str(t.span(s.step(true).unwrap()).name), "views.open");
+        s.query = "HOST-7".into();
+        s.refresh(&t);
+        assert_eq!(s.hit_count(), 1, "resource attribute values match too");
+        assert_eq!(t.str(t.span(s.step(true).unwrap()).name), "db");
     }
 
     #[test]
