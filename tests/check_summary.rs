@@ -145,6 +145,47 @@ fn a_folder_loads_every_file_and_lists_the_bad_ones() {
 }
 
 #[test]
+fn a_trace_cut_across_two_files_counts_once_and_names_both() {
+    // Rotated exports: the file is cut in the middle of a trace's spans.
+    let traces = generate(Era::Before, 30, 11);
+    let mut bytes = Vec::new();
+    Format::Zipkin.write(&traces, &mut bytes).unwrap();
+    let spans: Vec<serde_json::Value> = serde_json::from_slice(&bytes).unwrap();
+    let cut = spans.len() / 2;
+    let cut_trace = spans[cut]["traceId"].as_str().unwrap().to_owned();
+    assert_eq!(spans[cut - 1]["traceId"], cut_trace, "the cut falls inside a trace");
+    let dir = scratch("rotated");
+    let (older, newer) = (dir.join("spans-1.json"), dir.join("spans-2.json"));
+    std::fs::write(&older, serde_json::to_vec(&spans[..cut]).unwrap()).unwrap();
+    std::fs::write(&newer, serde_json::to_vec(&spans[cut..]).unwrap()).unwrap();
+
+    let out = tracedeck(&["check", path_str(&older), path_str(&newer), "--summary"]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(stdout.contains("summary: 30 traces from 2 file(s)"), "{stdout}");
+    let both = format!("{} + {}", older.display(), newer.display());
+    assert!(stdout.contains(&format!("{both}: trace {cut_trace} ")), "{stdout}");
+    assert!(
+        stderr.contains(&format!("note: trace {cut_trace} is in several files, joined into one: {both}")),
+        "{stderr}"
+    );
+    assert!(!stdout.contains("orphan"), "the parts link up:\n{stdout}");
+}
+
+#[test]
+fn a_file_named_twice_or_within_a_folder_named_counts_once() {
+    let dir = scratch("named-twice");
+    let file = dir.join("before.json");
+    std::fs::copy(sample(BEFORE), &file).unwrap();
+    for inputs in [[path_str(&file), path_str(&file)], [path_str(&dir), path_str(&file)]] {
+        let out = tracedeck(&["check", inputs[0], inputs[1], "--summary", "--quiet"]);
+        let stdout = text(&out.stdout);
+        assert!(stdout.contains("summary: 2400 traces from 1 file(s)"), "{inputs:?}: {stdout}");
+        assert!(stdout.contains("115 of 2400 missed"), "{stdout}");
+        assert_eq!(text(&out.stderr), "", "{inputs:?}");
+    }
+}
+
+#[test]
 fn an_empty_folder_is_bad_input() {
     let dir = scratch("empty");
     let out = tracedeck(&["check", path_str(&dir), "--summary"]);

@@ -160,8 +160,8 @@ pub fn load(
         let corpus = corpus::load(std::slice::from_ref(path), &|p: corpus::Progress| {
             progress(0.9 * p.done as f32 / p.total.max(1) as f32, "reading files")
         });
-        let errors: Vec<String> =
-            corpus.errors.iter().map(|e| format!("{}: {}", e.path.display(), e.message)).collect();
+        // Each message starts with its file.
+        let errors: Vec<String> = corpus.errors.iter().map(|e| e.message.clone()).collect();
         if corpus.traces.is_empty() {
             return Err(match errors.first() {
                 Some(first) => {
@@ -171,9 +171,10 @@ pub fn load(
             });
         }
         progress(0.95, "checking the deadline");
-        let sources = corpus.traces.iter().map(|t| corpus.file_of(t).display().to_string()).collect();
+        let sources = corpus.traces.iter().map(|t| corpus.source_of(t)).collect();
         let traces = corpus.traces.into_iter().map(|t| t.trace).collect();
-        let view = TracesView::new(traces, sources, &profile, errors);
+        let mut view = TracesView::new(traces, sources, &profile, errors);
+        view.notes = corpus.notes;
         return Ok(Contents::Many(Box::new(view)));
     }
     let parse = |bytes: &[u8]| {
@@ -225,5 +226,39 @@ fn read_with_progress(
         }
         bytes.extend_from_slice(&chunk[..n]);
         progress(0.5 * bytes.len() as f32 / len.max(1) as f32, "reading");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synth::{SynthParams, generate};
+
+    /// A folder holding one trace saved twice, in two formats.
+    fn folder_of_one_trace_twice(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("tracedeck-loader-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let trace = generate(&SynthParams { seed: 3, spans: 9, ..SynthParams::default() });
+        for (file, format) in [("a.json", Format::Otlp), ("b.json", Format::Jaeger)] {
+            let mut out = Vec::new();
+            format.write(std::slice::from_ref(&trace), &mut out).unwrap();
+            std::fs::write(dir.join(file), out).unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn a_folder_shows_a_trace_in_two_files_once_and_says_so() {
+        let dir = folder_of_one_trace_twice("joined");
+        let contents = load(&Source::Folder(dir.clone()), "slack", &AtomicBool::new(false), |_, _| {});
+        let Ok(Contents::Many(view)) = contents else { panic!("a folder opens as a traces view") };
+        assert_eq!(view.len(), 1);
+        assert_eq!(view.trace(0).len(), 9);
+        let row = view.visible_rows().next().unwrap();
+        assert_eq!(row.source, format!("{} + {}", dir.join("a.json").display(), dir.join("b.json").display()));
+        assert_eq!(view.notes.len(), 1);
+        assert!(view.notes[0].contains("joined into one"), "{:?}", view.notes);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
