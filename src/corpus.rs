@@ -3,7 +3,9 @@
 //!
 //! A folder is walked recursively (entries in name order, hidden entries skipped, symbolic
 //! links followed once); every file in it is tried, because formats are told apart by content,
-//! not by name. A file that cannot be read or imported becomes a [`LoadError`] naming it, and the
+//! not by name. What is neither a file nor a folder (a named pipe, a socket, a device) is never
+//! opened, since reading it could wait for ever: in a folder it is skipped with a note, named
+//! as an input it is an error. A file that cannot be read or imported becomes a [`LoadError`] naming it, and the
 //! other files still load. Files are imported by up to [`std::thread::available_parallelism`]
 //! worker threads (`std::thread::scope`, no thread pool crate), each taking the next file from a
 //! shared counter; results keep the input order whatever order the threads finish in.
@@ -67,7 +69,8 @@ pub struct Corpus {
     /// Inputs that could not be found or listed, then files that could not be read or imported,
     /// each in input order.
     pub errors: Vec<LoadError>,
-    /// What the caller should say that is not an error: traces joined from several files.
+    /// What the caller should say that is not an error: entries of folders skipped (named
+    /// pipes and the like), then traces joined from several files.
     pub notes: Vec<String>,
 }
 
@@ -154,17 +157,44 @@ impl Corpus {
 
 /// Lists the files the inputs name: files as given, folders expanded recursively, each file
 /// once however often it is named or found (compared by canonical path). Paths that do not
-/// exist or folders that cannot be listed become errors.
-pub fn expand(inputs: &[PathBuf]) -> (Vec<PathBuf>, Vec<LoadError>) {
+/// exist, folders that cannot be listed and inputs that are neither files nor folders become
+/// errors; what is neither in a folder is skipped, with a note (the third list).
+pub fn expand(inputs: &[PathBuf]) -> (Vec<PathBuf>, Vec<LoadError>, Vec<String>) {
     let mut walk = Walk::default();
     for input in inputs {
         match std::fs::metadata(input) {
             Ok(meta) if meta.is_dir() => walk.folder(input),
-            Ok(_) => walk.file(input),
+            Ok(meta) => match special_file(&meta) {
+                None => walk.file(input),
+                Some(what) => {
+                    walk.errors.push(LoadError::new(input, format!("cannot read {what}, only files and folders")))
+                }
+            },
             Err(e) => walk.errors.push(LoadError::new(input, format!("cannot read the file: {e}"))),
         }
     }
-    (walk.files, walk.errors)
+    (walk.files, walk.errors, walk.notes)
+}
+
+/// What a path is when it is neither a regular file nor a folder ("a named pipe"), for messages;
+/// `None` for files and folders. Opening such a path may wait for a writer that never comes.
+pub fn special_file(meta: &std::fs::Metadata) -> Option<&'static str> {
+    if meta.is_file() || meta.is_dir() {
+        return None;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let kind = meta.file_type();
+        if kind.is_fifo() {
+            return Some("a named pipe");
+        } else if kind.is_socket() {
+            return Some("a socket");
+        } else if kind.is_block_device() || kind.is_char_device() {
+            return Some("a device");
+        }
+    }
+    Some("something that is not a file")
 }
 
 /// What [`expand`] has found so far.
@@ -172,6 +202,7 @@ pub fn expand(inputs: &[PathBuf]) -> (Vec<PathBuf>, Vec<LoadError>) {
 struct Walk {
     files: Vec<PathBuf>,
     errors: Vec<LoadError>,
+    notes: Vec<String>,
     /// Canonical paths of the folders walked and the files listed.
     visited: HashSet<PathBuf>,
 }
@@ -209,7 +240,10 @@ impl Walk {
         for path in paths {
             match std::fs::metadata(&path) {
                 Ok(meta) if meta.is_dir() => self.folder(&path),
-                Ok(_) => self.file(&path),
+                Ok(meta) => match special_file(&meta) {
+                    None => self.file(&path),
+                    Some(what) => self.notes.push(format!("{}: skipped, {what} is not a file", path.display())),
+                },
                 Err(e) => self.errors.push(LoadError::new(&path, format!("cannot read the file: {e}"))),
             }
         }
@@ -230,11 +264,12 @@ pub fn load(inputs: &[PathBuf], progress: &(dyn Fn(Progress) + Sync)) -> Corpus 
 
 /// [`load`] on at most `threads` threads (at least one), for measuring what the threads buy.
 pub fn load_on(inputs: &[PathBuf], threads: usize, progress: &(dyn Fn(Progress) + Sync)) -> Corpus {
-    let (paths, mut walk_errors) = expand(inputs);
+    let (paths, mut walk_errors, notes) = expand(inputs);
     let mut corpus = load_files(&paths, threads.min(paths.len()).max(1), progress);
     // Walk errors first: they name inputs that yielded nothing at all.
     walk_errors.append(&mut corpus.errors);
     corpus.errors = walk_errors;
+    corpus.notes = notes;
     corpus.join_parts();
     corpus
 }
@@ -470,6 +505,30 @@ mod tests {
             assert_eq!((corpus.files.len(), corpus.traces.len()), (1, 2), "{inputs:?}");
             assert!(corpus.notes.is_empty(), "{:?}", corpus.notes);
         }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_named_pipe_is_skipped_in_a_folder_and_refused_when_named() {
+        let dir = scratch("fifo");
+        write(&dir.join("a.json"), Format::Jaeger, &traces(1..2, 4));
+        let pipe = dir.join("pipe.json");
+        let made = std::process::Command::new("mkfifo").arg(&pipe).status().expect("mkfifo runs");
+        assert!(made.success());
+        // Opening the pipe would wait for a writer for ever; a watchdog fails the test instead.
+        let (done, finished) = std::sync::mpsc::channel();
+        let (folder, named) = (dir.clone(), pipe.clone());
+        std::thread::spawn(move || {
+            let _ = done.send((load(std::slice::from_ref(&folder), &|_| {}), load(&[named], &|_| {})));
+        });
+        let (corpus, refused) = finished.recv_timeout(std::time::Duration::from_secs(20)).expect("loading returns");
+        assert_eq!((corpus.files.len(), corpus.traces.len()), (1, 1));
+        assert!(corpus.errors.is_empty(), "{:?}", corpus.errors);
+        assert_eq!(corpus.notes, [format!("{}: skipped, a named pipe is not a file", pipe.display())]);
+        assert!(refused.traces.is_empty());
+        let messages: Vec<&str> = refused.errors.iter().map(|e| e.message.as_str()).collect();
+        assert_eq!(messages, [format!("{}: cannot read a named pipe, only files and folders", pipe.display())]);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

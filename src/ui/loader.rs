@@ -212,6 +212,10 @@ fn read_with_progress(
     progress: &impl Fn(f32, &'static str),
 ) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
+    // Opening a named pipe would wait for a writer, and the load could not be cancelled.
+    if let Some(what) = corpus::special_file(&std::fs::metadata(path)?) {
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("cannot read {what}, only files")));
+    }
     let mut file = std::fs::File::open(path)?;
     let len = file.metadata()?.len() as usize;
     let mut bytes = Vec::with_capacity(len);
@@ -259,6 +263,24 @@ mod tests {
         assert_eq!(row.source, format!("{} + {}", dir.join("a.json").display(), dir.join("b.json").display()));
         assert_eq!(view.notes.len(), 1);
         assert!(view.notes[0].contains("joined into one"), "{:?}", view.notes);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_named_pipe_is_refused_not_waited_on() {
+        let dir = std::env::temp_dir().join(format!("tracedeck-loader-fifo-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let pipe = dir.join("pipe.json");
+        assert!(std::process::Command::new("mkfifo").arg(&pipe).status().expect("mkfifo runs").success());
+        let (done, finished) = std::sync::mpsc::channel();
+        let source = Source::File(pipe.clone());
+        std::thread::spawn(move || {
+            let _ = done.send(load(&source, "slack", &AtomicBool::new(false), |_, _| {}).err());
+        });
+        let error = finished.recv_timeout(std::time::Duration::from_secs(20)).expect("loading returns");
+        assert_eq!(error, Some(format!("{}: cannot read a named pipe, only files", pipe.display())));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
