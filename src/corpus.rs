@@ -23,7 +23,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use crate::formats::{self, Format};
 use crate::model::{self, Trace, TraceId};
@@ -264,20 +264,34 @@ pub fn load(inputs: &[PathBuf], progress: &(dyn Fn(Progress) + Sync)) -> Corpus 
 
 /// [`load`] on at most `threads` threads (at least one), for measuring what the threads buy.
 pub fn load_on(inputs: &[PathBuf], threads: usize, progress: &(dyn Fn(Progress) + Sync)) -> Corpus {
+    load_until(inputs, threads, &AtomicBool::new(false), progress)
+}
+
+/// [`load`], unless `stop` is set (by another thread, or by `progress`): then the workers take
+/// no further file, the files being imported are dropped, and the answer is `None`.
+pub fn load_or_stop(inputs: &[PathBuf], stop: &AtomicBool, progress: &(dyn Fn(Progress) + Sync)) -> Option<Corpus> {
+    let corpus = load_until(inputs, std::thread::available_parallelism().map_or(1, |n| n.get()), stop, progress);
+    (!stop.load(Ordering::Relaxed)).then_some(corpus)
+}
+
+/// [`load_on`], the workers taking no further file once `stop` is set.
+fn load_until(inputs: &[PathBuf], threads: usize, stop: &AtomicBool, progress: &(dyn Fn(Progress) + Sync)) -> Corpus {
     let (paths, mut walk_errors, notes) = expand(inputs);
-    let mut corpus = load_files(&paths, threads.min(paths.len()).max(1), progress);
+    let mut corpus = load_files(&paths, threads.min(paths.len()).max(1), stop, progress);
     // Walk errors first: they name inputs that yielded nothing at all.
     walk_errors.append(&mut corpus.errors);
     corpus.errors = walk_errors;
     corpus.notes = notes;
-    corpus.join_parts();
+    if !stop.load(Ordering::Relaxed) {
+        corpus.join_parts();
+    }
     corpus
 }
 
 type FileResult = Result<(Format, Vec<Trace>), String>;
 
-/// Imports `paths` on `threads` threads; results in the order of `paths`.
-fn load_files(paths: &[PathBuf], threads: usize, progress: &(dyn Fn(Progress) + Sync)) -> Corpus {
+/// Imports `paths` on `threads` threads, until `stop` is set; results in the order of `paths`.
+fn load_files(paths: &[PathBuf], threads: usize, stop: &AtomicBool, progress: &(dyn Fn(Progress) + Sync)) -> Corpus {
     let next = AtomicUsize::new(0);
     let counts = Mutex::new((0usize, 0usize));
     let mut results: Vec<(usize, FileResult)> = std::thread::scope(|scope| {
@@ -285,7 +299,7 @@ fn load_files(paths: &[PathBuf], threads: usize, progress: &(dyn Fn(Progress) + 
             .map(|_| {
                 scope.spawn(|| {
                     let mut mine = Vec::new();
-                    loop {
+                    while !stop.load(Ordering::Relaxed) {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(path) = paths.get(i) else { break };
                         let result = import_file(path);
@@ -414,8 +428,9 @@ mod tests {
                 path
             })
             .collect();
-        let one = load_files(&paths, 1, &|_| {});
-        let two = load_files(&paths, 2, &|_| {});
+        let go = AtomicBool::new(false);
+        let one = load_files(&paths, 1, &go, &|_| {});
+        let two = load_files(&paths, 2, &go, &|_| {});
         let ids = |c: &Corpus| c.traces.iter().map(|t| (t.files.clone(), t.trace.trace_id())).collect::<Vec<_>>();
         assert_eq!(ids(&one), ids(&two));
         assert_eq!(one.traces.len(), 1 + 2 + 3 + 1 + 2 + 3 + 1);
@@ -529,6 +544,28 @@ mod tests {
         assert!(refused.traces.is_empty());
         let messages: Vec<&str> = refused.errors.iter().map(|e| e.message.as_str()).collect();
         assert_eq!(messages, [format!("{}: cannot read a named pipe, only files and folders", pipe.display())]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_stopped_load_takes_no_further_file() {
+        let dir = scratch("stop");
+        for i in 0..12u64 {
+            write(&dir.join(format!("{i:02}.json")), Format::Jaeger, &traces(i + 1..i + 2, 4));
+        }
+        let inputs = [dir.clone()];
+        let stop = AtomicBool::new(false);
+        let done = Mutex::new(Vec::new());
+        let corpus = load_until(&inputs, 2, &stop, &|p| {
+            done.lock().unwrap().push(p.done);
+            stop.store(true, Ordering::Relaxed);
+        });
+        let done = done.into_inner().unwrap();
+        assert!(!done.is_empty() && done.len() <= 2, "each thread finishes the file it has, then stops: {done:?}");
+        assert_eq!(corpus.files.len(), done.len());
+        assert!(load_or_stop(&inputs, &stop, &|_| panic!("no file is read once stopped")).is_none());
+        let go = AtomicBool::new(false);
+        assert_eq!(load_or_stop(&inputs, &go, &|_| {}).map(|c| c.traces.len()), Some(12));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -157,9 +157,11 @@ pub fn load(
         Profile::built_in(profile).or_else(|| Profile::built_in("slack")).expect("the slack profile is built in");
     let name = source.display();
     if let Source::Folder(path) = source {
-        let corpus = corpus::load(std::slice::from_ref(path), &|p: corpus::Progress| {
+        let cancelled = || format!("{name}: cancelled");
+        let corpus = corpus::load_or_stop(std::slice::from_ref(path), cancel, &|p: corpus::Progress| {
             progress(0.9 * p.done as f32 / p.total.max(1) as f32, "reading files")
-        });
+        })
+        .ok_or_else(cancelled)?;
         // Each message starts with its file.
         let errors: Vec<String> = corpus.errors.iter().map(|e| e.message.clone()).collect();
         if corpus.traces.is_empty() {
@@ -169,6 +171,10 @@ pub fn load(
                 }
                 None => format!("{name}: no trace files found"),
             });
+        }
+        // Judging every trace takes a while: not for a load nobody waits for.
+        if cancel.load(Ordering::Relaxed) {
+            return Err(cancelled());
         }
         progress(0.95, "checking the deadline");
         let sources = corpus.traces.iter().map(|t| corpus.source_of(t)).collect();
@@ -263,6 +269,15 @@ mod tests {
         assert_eq!(row.source, format!("{} + {}", dir.join("a.json").display(), dir.join("b.json").display()));
         assert_eq!(view.notes.len(), 1);
         assert!(view.notes[0].contains("joined into one"), "{:?}", view.notes);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_cancelled_folder_load_stops() {
+        let dir = folder_of_one_trace_twice("cancel");
+        let cancel = AtomicBool::new(true);
+        let result = load(&Source::Folder(dir.clone()), "slack", &cancel, |_, _| {});
+        assert_eq!(result.err(), Some(format!("{}: cancelled", dir.display())));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
