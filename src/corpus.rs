@@ -5,8 +5,8 @@
 //! links followed once); every file in it is tried, because formats are told apart by content,
 //! not by name. What is neither a file nor a folder (a named pipe, a socket, a device) is never
 //! opened, since reading it could wait for ever: in a folder it is skipped with a note, named
-//! as an input it is an error. A file that cannot be read or imported becomes a [`LoadError`] naming it, and the
-//! other files still load. Files are imported by up to [`std::thread::available_parallelism`]
+//! as an input it is an error. A file that cannot be read or imported becomes a [`LoadError`]
+//! naming it, and the other files still load. Files are imported by up to [`std::thread::available_parallelism`]
 //! worker threads (`std::thread::scope`, no thread pool crate), each taking the next file from a
 //! shared counter; results keep the input order whatever order the threads finish in.
 //!
@@ -88,7 +88,7 @@ pub struct Progress {
 impl Corpus {
     /// The file a trace came from, or the files joined by ` + `.
     pub fn source_of(&self, trace: &LoadedTrace) -> String {
-        self.joined(&trace.files, |f| f.path.display().to_string())
+        self.names(&trace.files)
     }
 
     /// The name of the format of the file a trace came from, or the formats of its files
@@ -103,26 +103,18 @@ impl Corpus {
         formats.iter().map(|f| f.name()).collect::<Vec<_>>().join(" + ")
     }
 
-    fn joined(&self, files: &[usize], text: impl Fn(&SourceFile) -> String) -> String {
-        files.iter().map(|&f| text(&self.files[f])).collect::<Vec<_>>().join(" + ")
+    /// The paths of `files` (indices into [`files`](Self::files)), joined by ` + `.
+    fn names(&self, files: &[usize]) -> String {
+        files.iter().map(|&f| self.files[f].path.display().to_string()).collect::<Vec<_>>().join(" + ")
     }
 
     /// Joins the traces that share a trace id (parts of one trace in several files) into one,
-    /// where its first part was, and notes which. A 64-bit trace id joins the 128-bit one whose
-    /// lower half it equals, as within a file. Parts that cannot be joined (their spans would
-    /// form a parent cycle) stay apart, and a note says why.
+    /// where its first part was, and notes which. Parts that cannot be joined (their spans
+    /// would form a parent cycle) stay apart, and a note says why.
     fn join_parts(&mut self) {
-        let long: HashMap<u64, TraceId> = self
-            .traces
-            .iter()
-            .map(|t| t.trace.trace_id())
-            .filter(|id| id.0 >> 64 != 0)
-            .map(|id| (id.low64(), id))
-            .collect();
-        let key = |id: TraceId| if id.0 >> 64 == 0 { long.get(&id.low64()).copied().unwrap_or(id) } else { id };
         let mut parts: HashMap<TraceId, Vec<usize>> = HashMap::new();
         for (i, t) in self.traces.iter().enumerate() {
-            parts.entry(key(t.trace.trace_id())).or_default().push(i);
+            parts.entry(t.trace.trace_id()).or_default().push(i);
         }
         let mut groups: Vec<Vec<usize>> = parts.into_values().filter(|g| g.len() > 1).collect();
         groups.sort_unstable();
@@ -131,18 +123,17 @@ impl Corpus {
             let mut files: Vec<usize> = group.iter().flat_map(|&i| self.traces[i].files.iter().copied()).collect();
             files.sort_unstable();
             files.dedup();
-            let names = self.joined(&files, |f| f.path.display().to_string());
+            let names = self.names(&files);
             let traces: Vec<&Trace> = group.iter().map(|&i| &*self.traces[i].trace).collect();
-            let why = match model::merge(&traces) {
-                Ok(mut joined) if joined.len() == 1 => {
-                    let trace = joined.pop().expect("one trace");
+            let why = match model::merge(&traces).map(|mut joined| (joined.pop(), joined.len())) {
+                Ok((Some(trace), 0)) => {
                     self.notes
                         .push(format!("trace {} is in several files, joined into one: {names}", trace.trace_id()));
                     self.traces[group[0]] = LoadedTrace { trace: Arc::new(trace), files };
                     group[1..].iter().for_each(|&i| gone[i] = true);
                     continue;
                 }
-                Ok(joined) => format!("they make {} traces", joined.len()),
+                Ok((_, others)) => format!("they make {} traces", others + 1),
                 Err(e) => e.to_string(),
             };
             let id = traces[0].trace_id();
