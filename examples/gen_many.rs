@@ -2,9 +2,13 @@
 //! `many-*` sample files and for trying `check --summary` and the traces view:
 //!
 //! ```text
-//! cargo run --no-default-features --example gen_many -- --era before --traces 2500 \
+//! cargo run --no-default-features --example gen_many -- --era before --traces 2400 \
 //!     --format zipkin -o sample-traces/many-before.zipkin.json
+//! cargo run --no-default-features --example gen_many -- --era after --traces 2000 \
+//!     --format zipkin -o sample-traces/many-after.zipkin.json
 //! ```
+//!
+//! The two eras share no trace id, even with one seed, so the files can be checked together.
 //!
 //! See `support/incident_traces.rs` for the shape and the timing distributions.
 

@@ -78,16 +78,14 @@ fn check_files(
         writeln!(err, "tracedeck: {}", error.message)?;
         report.errors.push(FileError { file: error.path.display().to_string(), message: error.message.clone() });
     }
-    for (id, files) in corpus.split_traces() {
-        let names: Vec<String> = files.iter().map(|&f| corpus.files[f].path.display().to_string()).collect();
-        writeln!(err, "tracedeck: note: trace {id} is in several files, judged apart in each: {}", names.join(", "))?;
+    for note in &corpus.notes {
+        writeln!(err, "tracedeck: note: {note}")?;
     }
 
     let mut samples = Vec::with_capacity(corpus.traces.len());
     let mut undecided = false;
     for loaded in &corpus.traces {
-        let (trace, source) = (&loaded.trace, &corpus.files[loaded.file]);
-        let file = source.path.display().to_string();
+        let (trace, file) = (&loaded.trace, corpus.source_of(loaded));
         let verdict = analyze(trace, &profile);
         samples.push(Sample::of(&verdict));
         if verdict.outcome == Outcome::Undecided {
@@ -97,7 +95,7 @@ fn check_files(
         if args.quiet {
             continue;
         }
-        let entry = TraceReport::new(&file, source.format, trace, &verdict);
+        let entry = TraceReport::new(&file, &corpus.format_of(loaded), trace, &verdict);
         match &mut report.traces {
             Some(traces) if args.format == Format::Json => traces.push(entry),
             _ => entry.write_text(out)?,
@@ -117,7 +115,7 @@ fn check_files(
             &summary,
             &samples,
             |i| &corpus.traces[i].trace,
-            |i| corpus.file_of(&corpus.traces[i]).display().to_string(),
+            |i| corpus.source_of(&corpus.traces[i]),
             profile.limit,
             Origin::Files(corpus.files.len(), corpus.errors.len()),
             gate,

@@ -9,7 +9,6 @@ use serde::Serialize;
 
 use super::summary::SummaryReport;
 use crate::analysis::{Edge, Outcome, Profile, SegmentKind, Verdict, format_limit};
-use crate::formats::Format;
 use crate::model::{Nanos, SpanIdx, Trace, format_duration};
 
 /// How many gaps and crossing spans are listed (the counts are always given).
@@ -162,7 +161,7 @@ struct GapReport {
 #[derive(Serialize)]
 pub(crate) struct TraceReport {
     file: String,
-    format: &'static str,
+    format: String,
     trace_id: String,
     root: String,
     spans: usize,
@@ -188,7 +187,7 @@ pub(crate) struct TraceReport {
 }
 
 impl TraceReport {
-    pub(crate) fn new(file: &str, format: Format, trace: &Trace, verdict: &Verdict) -> Self {
+    pub(crate) fn new(file: &str, format: &str, trace: &Trace, verdict: &Verdict) -> Self {
         let origin = verdict.clock.map_or(trace.start(), |c| c.time);
         let span = |idx: SpanIdx| {
             let s = trace.span(idx);
@@ -220,7 +219,7 @@ impl TraceReport {
             .collect();
         TraceReport {
             file: file.to_owned(),
-            format: format.name(),
+            format: format.to_owned(),
             trace_id: trace.trace_id().to_string(),
             root: trace.roots().first().map(|&r| trace.str(trace.span(r).name).to_owned()).unwrap_or_default(),
             spans: trace.len(),
@@ -393,11 +392,12 @@ mod tests {
     use super::*;
     use crate::analysis::testing::incident;
     use crate::analysis::{Profile, analyze};
+    use crate::formats::Format;
 
     fn incident_report() -> TraceReport {
         let trace = incident();
         let verdict = analyze(&trace, &Profile::built_in("slack").unwrap());
-        TraceReport::new("incident.json", Format::Sentry, &trace, &verdict)
+        TraceReport::new("incident.json", Format::Sentry.name(), &trace, &verdict)
     }
 
     #[test]

@@ -1,14 +1,16 @@
 //! Telling formats apart by their content.
 
-use super::{Format, FormatError, Place};
+use super::{Format, FormatError, Place, without_bom};
 
 /// How far into the file detection looks for a format's marks.
 const WINDOW: usize = 64 * 1024;
 
-/// Names the format of `bytes` from marks near their start (keys only that format uses).
+/// Names the format of `bytes` from marks near their start (keys only that format uses), after
+/// a UTF-8 byte-order mark, if any.
 pub fn detect(bytes: &[u8]) -> Result<Format, FormatError> {
+    let bytes = without_bom(bytes);
     let text = &bytes[..bytes.len().min(WINDOW)];
-    let first = text.iter().copied().find(|b| !b.is_ascii_whitespace() && *b != 0xEF && *b != 0xBB && *b != 0xBF);
+    let first = text.iter().copied().find(|b| !b.is_ascii_whitespace());
     let has = |mark: &str| memmem(text, mark.as_bytes());
     match first {
         None => return Err(FormatError::new(Place::Whole, "the file is empty")),
@@ -57,8 +59,7 @@ fn empty_list(bytes: &[u8]) -> Option<&'static str> {
     if bytes.len() > 4096 {
         return None;
     }
-    let text = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
-    match serde_json::from_slice::<serde_json::Value>(text).ok()? {
+    match serde_json::from_slice::<serde_json::Value>(bytes).ok()? {
         serde_json::Value::Array(items) if items.is_empty() => Some("it is an empty list"),
         serde_json::Value::Object(fields)
             if fields.values().any(|v| v.is_array())
@@ -74,7 +75,7 @@ fn empty_list(bytes: &[u8]) -> Option<&'static str> {
 /// first (a key or value `"tracedeck"` elsewhere, in any format, does not count).
 fn starts_with_version_key(text: &[u8]) -> bool {
     fn after<'a>(text: &'a [u8], token: &[u8]) -> Option<&'a [u8]> {
-        let at = text.iter().position(|b| !b.is_ascii_whitespace() && ![0xEF, 0xBB, 0xBF].contains(b))?;
+        let at = text.iter().position(|b| !b.is_ascii_whitespace())?;
         text[at..].strip_prefix(token)
     }
     after(text, b"{").and_then(|t| after(t, b"\"tracedeck\"")).and_then(|t| after(t, b":")).is_some()

@@ -74,8 +74,9 @@ impl Format {
         }
     }
 
-    /// Reads `bytes` as this format.
+    /// Reads `bytes` as this format (after a UTF-8 byte-order mark, if any).
     pub fn parse(self, bytes: &[u8]) -> Result<TraceBuilder, FormatError> {
+        let bytes = without_bom(bytes);
         match self {
             Format::Sentry => sentry::parse(bytes),
             Format::Otlp => otlp::parse(bytes),
@@ -110,6 +111,13 @@ impl fmt::Display for Format {
     }
 }
 
+/// `bytes` without the UTF-8 byte-order mark some editors (on Windows) put first. The mark
+/// holds no line break and editors do not show it, so lines and columns counted after it are
+/// the ones people see.
+fn without_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
+}
+
 /// What one file held.
 #[derive(Debug)]
 pub struct Imported {
@@ -141,4 +149,42 @@ pub fn finish(file: &str, format: Format, builder: TraceBuilder) -> Result<Impor
         return Err(ImportError::new(file, Some(format), FormatError::new(Place::Whole, "the file holds no spans")));
     }
     Ok(Imported { format, traces })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synth::{SynthParams, generate};
+
+    fn with_bom(bytes: &[u8]) -> Vec<u8> {
+        [b"\xEF\xBB\xBF".as_slice(), bytes].concat()
+    }
+
+    #[test]
+    fn a_byte_order_mark_first_is_skipped_in_every_format() {
+        let trace = generate(&SynthParams { seed: 4, spans: 15, ..SynthParams::default() });
+        for format in Format::ALL {
+            let mut bytes = Vec::new();
+            format.write(std::slice::from_ref(&trace), &mut bytes).unwrap();
+            let plain = import("plain.json", &bytes).unwrap();
+            let marked = import("bom.json", &with_bom(&bytes)).unwrap_or_else(|e| panic!("{format}: {e}"));
+            assert_eq!(marked.format, format);
+            assert_eq!(testkit::summary(&marked.traces[0]), testkit::summary(&plain.traces[0]), "{format}");
+        }
+        // OTLP JSON lines, as the collector's file exporter writes them.
+        let line = br#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"b7ad6b7169203331","name":"a","startTimeUnixNano":"1","endTimeUnixNano":"2"}]}]}]}"#;
+        let jsonl = [line.as_slice(), b"\n", line.as_slice(), b"\n"].concat();
+        assert_eq!(import("bom.jsonl", &with_bom(&jsonl)).unwrap().traces[0].len(), 2);
+    }
+
+    #[test]
+    fn after_a_byte_order_mark_errors_are_placed_as_an_editor_shows_them() {
+        for text in [&br#"[{"traceId": 12, "id": "a", "timestamp": 1}]"#[..], b"[{\"traceId\": \"ab\",\n  \"id\": 7}]"]
+        {
+            let plain = import("plain.json", text).unwrap_err();
+            let marked = import("bom.json", &with_bom(text)).unwrap_err();
+            assert!(matches!(plain.error.place, Place::At { .. }), "{plain}");
+            assert_eq!(marked.error, plain.error);
+        }
+    }
 }

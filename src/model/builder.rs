@@ -337,10 +337,16 @@ fn attach_errors(traces: &mut [Trace], errors: Vec<RawEvent>) {
     if traces.is_empty() {
         return;
     }
+    // An error goes to the trace of its id, else to the first trace whose id has the same lower
+    // half (a 64-bit id for a 128-bit one). Maps built once: a file may hold 100,000 traces.
+    let exact: FastMap<TraceId, usize> = traces.iter().enumerate().map(|(i, t)| (t.trace_id, i)).collect();
+    let mut by_low: FastMap<u64, usize> = FastMap::default();
+    for (i, t) in traces.iter().enumerate() {
+        by_low.entry(t.trace_id.low64()).or_insert(i);
+    }
     let mut strays = 0usize;
     for error in errors {
-        let owner =
-            traces.iter().position(|t| t.trace_id == error.trace_id || t.trace_id.low64() == error.trace_id.low64());
+        let owner = exact.get(&error.trace_id).or_else(|| by_low.get(&error.trace_id.low64())).copied();
         // An error of a trace that is not in the file is kept, on the first trace, and said.
         strays += usize::from(owner.is_none());
         let trace = &mut traces[owner.unwrap_or(0)];
@@ -789,6 +795,31 @@ mod tests {
         let notes = |t: &Trace| t.warnings().iter().map(|w| w.to_string()).collect::<Vec<_>>();
         assert_eq!(notes(&traces[0]), ["every trace"]);
         assert_eq!(notes(&traces[1]), ["every trace", "only two"]);
+    }
+
+    #[test]
+    fn an_error_goes_to_the_trace_of_its_exact_id_before_one_sharing_the_lower_half() {
+        let low = 0x0123_4567_89ab_cdef_u128;
+        let (first, second) = (TraceId(1 << 64 | low), TraceId(2 << 64 | low));
+        let mut b = TraceBuilder::new();
+        b.push_span(RawSpan::new(first, sid(1), None, 0, Some(10)));
+        b.push_span(RawSpan::new(second, sid(2), None, 20, Some(30)));
+        for trace_id in [second, TraceId(low)] {
+            let title = b.intern("KeyError");
+            b.push_error(RawEvent {
+                trace_id,
+                span_id: None,
+                time: None,
+                title,
+                event_id: StrId::EMPTY,
+                level: StrId::EMPTY,
+            });
+        }
+        let traces = b.build().unwrap();
+        assert_eq!(traces.iter().map(Trace::trace_id).collect::<Vec<_>>(), [first, second]);
+        assert_eq!(traces[1].errors().len(), 1, "the exact id wins over the earlier trace sharing its lower half");
+        assert_eq!(traces[0].errors().len(), 1, "a 64-bit id goes to the first trace with that lower half");
+        assert!(traces.iter().all(|t| t.warnings().is_empty()), "no error is a stray");
     }
 
     #[test]

@@ -1,19 +1,93 @@
 //! Putting built traces back into a [`TraceBuilder`], so fragments of one trace that arrived
-//! apart (a replay's own spans and the app's spans from the OTLP receiver, or spans of one
-//! trace id received in several requests) become one trace with parents linked across them.
+//! apart (a replay's own spans and the app's spans from the OTLP receiver, spans of one trace
+//! id received in several requests, or parts of one trace in several files) become one trace
+//! with parents linked across them.
+//!
+//! A fragment may repeat what an earlier one brought: the same trace saved twice (in two
+//! formats, say) or a batch sent twice. A span of a later fragment with the id of an earlier
+//! fragment's span in the same trace, and the same kind (or a kind one of them does not know),
+//! is that span again: it is kept once, as the earlier fragment has it. An error event is kept
+//! once likewise: the same event id, or the same span and title. The trace says how many were
+//! dropped. Spans that repeat an id within one fragment are the format's own (Zipkin's client
+//! and server halves of a shared span) and are all kept, as the builder keeps them.
 
-use super::{AttrValue, BuildError, Event, Range32, RawEvent, RawSpan, SpanFlags, StrId, Trace, TraceBuilder, Warning};
+use std::collections::{HashMap, HashSet};
+
+use super::{
+    AttrValue, BuildError, Event, Range32, RawEvent, RawSpan, SpanFlags, SpanId, SpanKind, StrId, Trace, TraceBuilder,
+    TraceId, Warning,
+};
+
+/// What the earlier fragments of a merge brought, to know what a later one repeats.
+#[derive(Default)]
+struct Seen {
+    /// Each (trace, span id)'s kinds.
+    spans: HashMap<(TraceId, SpanId), Vec<SpanKind>>,
+    /// Error events by event id, and by span and title.
+    errors: HashSet<(TraceId, ErrorKey)>,
+    /// Spans and error events dropped, per trace.
+    dropped: HashMap<TraceId, (usize, usize)>,
+}
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum ErrorKey {
+    Event(String),
+    InSpan(SpanId, String),
+}
+
+impl Seen {
+    /// Which spans of `trace` an earlier fragment brought; then remembers `trace`'s spans.
+    fn spans_again(&mut self, trace: &Trace) -> Vec<bool> {
+        let id = trace.trace_id();
+        let again: Vec<bool> = trace
+            .spans()
+            .iter()
+            .map(|s| {
+                self.spans.get(&(id, s.id)).is_some_and(|kinds| {
+                    kinds.iter().any(|&k| k == s.kind || k == SpanKind::Unspecified || s.kind == SpanKind::Unspecified)
+                })
+            })
+            .collect();
+        for s in trace.spans() {
+            self.spans.entry((id, s.id)).or_default().push(s.kind);
+        }
+        self.dropped.entry(id).or_default().0 += again.iter().filter(|&&a| a).count();
+        again
+    }
+
+    /// Which error events of `trace` an earlier fragment brought; then remembers `trace`'s.
+    fn errors_again(&mut self, trace: &Trace) -> Vec<bool> {
+        let id = trace.trace_id();
+        let keys: Vec<Vec<ErrorKey>> = trace
+            .errors()
+            .iter()
+            .map(|e| {
+                let event =
+                    Some(trace.str(e.event_id)).filter(|t| !t.is_empty()).map(|t| ErrorKey::Event(t.to_owned()));
+                let in_span = e.span.map(|idx| ErrorKey::InSpan(trace.span(idx).id, trace.str(e.title).to_owned()));
+                event.into_iter().chain(in_span).collect()
+            })
+            .collect();
+        let again: Vec<bool> =
+            keys.iter().map(|keys| keys.iter().any(|k| self.errors.contains(&(id, k.clone())))).collect();
+        self.errors.extend(keys.into_iter().flatten().map(|k| (id, k)));
+        self.dropped.entry(id).or_default().1 += again.iter().filter(|&&a| a).count();
+        again
+    }
+}
 
 impl TraceBuilder {
-    /// Adds every span of `trace` (with its attributes, events, error events and import notes)
-    /// as if an importer had read them. Spans that never ended are added open again, so the
-    /// built trace draws them to its own end; warnings the builder computes (orphans, skew,
-    /// duplicate ids) are computed afresh by [`build`](Self::build).
-    pub fn push_trace(&mut self, trace: &Trace) {
+    /// Adds the spans of `trace` (with their attributes and events), its error events and its
+    /// import notes as if an importer had read them, leaving out the spans and error events
+    /// `seen` says an earlier fragment brought. Spans that never ended are added open again,
+    /// so the built trace draws them to its own end; warnings the builder computes (orphans,
+    /// skew, duplicate ids) are computed afresh by [`build`](Self::build).
+    fn push_trace(&mut self, trace: &Trace, seen: &mut Seen) {
         let copy = |builder: &mut TraceBuilder, text: StrId| builder.intern(trace.str(text));
         // Resources are shared by many spans: each is copied once.
         let mut resources: Vec<(Range32, Range32)> = Vec::new();
-        for span in trace.spans() {
+        let spans_again = seen.spans_again(trace);
+        for (span, _) in trace.spans().iter().zip(&spans_again).filter(|(_, again)| !**again) {
             let resource = match resources.iter().find(|(from, _)| *from == span.resource) {
                 Some(&(_, to)) => to,
                 None => {
@@ -44,7 +118,8 @@ impl TraceBuilder {
             raw.events = events;
             self.push_span(raw);
         }
-        for error in trace.errors() {
+        let errors_again = seen.errors_again(trace);
+        for (error, _) in trace.errors().iter().zip(&errors_again).filter(|(_, again)| !**again) {
             let event = RawEvent {
                 trace_id: trace.trace_id(),
                 span_id: error.span.map(|idx| trace.span(idx).id),
@@ -82,11 +157,23 @@ impl TraceBuilder {
 
 /// One trace from several traces of the same trace id (or fragments of it), with parents
 /// linked across them. Spans of different trace ids come out as separate traces, ordered by
-/// start like [`TraceBuilder::build`]'s.
+/// start like [`TraceBuilder::build`]'s. What a fragment repeats of an earlier one is kept
+/// once (see the module docs).
 pub fn merge(traces: &[&Trace]) -> Result<Vec<Trace>, BuildError> {
     let mut builder = TraceBuilder::new();
+    let mut seen = Seen::default();
     for trace in traces {
-        builder.push_trace(trace);
+        builder.push_trace(trace, &mut seen);
+    }
+    for (id, dropped) in seen.dropped {
+        let what = match dropped {
+            (0, 0) => continue,
+            (spans, 0) => format!("{spans} span(s)"),
+            (0, errors) => format!("{errors} error event(s)"),
+            (spans, errors) => format!("{spans} span(s) and {errors} error event(s)"),
+        };
+        let note = format!("{what} came again in another part of the trace (the same ids); kept once");
+        builder.note_trace(id, note);
     }
     builder.build()
 }
@@ -165,6 +252,45 @@ mod tests {
         assert_eq!((trace.str(attr.key), attr.value), ("exception.type", AttrValue::Int(7)));
         assert_eq!(trace.errors().len(), 3);
         assert!(trace.errors().iter().all(|e| e.span.is_some() && trace.str(e.title) == "KeyError"));
+    }
+
+    #[test]
+    fn a_second_copy_adds_nothing_but_a_note() {
+        let root = fragment(1, None, 100, Some(1_000), "replay");
+        let child = fragment(2, Some(1), 200, Some(500), "POST /slack");
+        let whole = merge(&[&root, &child]).unwrap().pop().unwrap();
+        let twice = merge(&[&whole, &child, &whole]).unwrap().pop().unwrap();
+        assert_eq!(twice.len(), 2);
+        assert_eq!(twice.errors().len(), 2, "one error event per span, as in one copy");
+        assert!(!twice.warnings().iter().any(|w| matches!(w, Warning::DuplicateIds { .. })), "{:?}", twice.warnings());
+        let notes: Vec<String> = twice.warnings().iter().map(|w| w.to_string()).collect();
+        assert!(
+            notes.contains(
+                &"3 span(s) and 3 error event(s) came again in another part of the trace (the same ids); kept once"
+                    .to_owned()
+            ),
+            "{notes:?}"
+        );
+        assert!(!whole.warnings().iter().any(|w| w.to_string().contains("came again")), "one copy has no such note");
+    }
+
+    #[test]
+    fn the_two_halves_of_a_shared_span_are_not_a_copy() {
+        let half = |kind, start, end| {
+            let mut b = TraceBuilder::new();
+            let mut span = RawSpan::new(TRACE, id(2), Some(id(1)), start, Some(end));
+            span.kind = kind;
+            b.push_span(span);
+            b.build().unwrap().pop().unwrap()
+        };
+        let (client, server) = (half(SpanKind::Client, 200, 500), half(SpanKind::Server, 210, 490));
+        let both = merge(&[&client, &server]).unwrap().pop().unwrap();
+        assert_eq!(both.len(), 2, "a client and a server span sharing an id are both kept");
+        assert!(both.warnings().iter().any(|w| matches!(w, Warning::DuplicateIds { .. })));
+        let unknown = half(SpanKind::Unspecified, 200, 500);
+        let once = merge(&[&client, &unknown]).unwrap().pop().unwrap();
+        assert_eq!(once.len(), 1, "a format that does not know the kind saved the client span again");
+        assert_eq!(once.span(0).kind, SpanKind::Client, "as the first part has it");
     }
 
     #[test]

@@ -157,11 +157,13 @@ pub fn load(
         Profile::built_in(profile).or_else(|| Profile::built_in("slack")).expect("the slack profile is built in");
     let name = source.display();
     if let Source::Folder(path) = source {
-        let corpus = corpus::load(std::slice::from_ref(path), &|p: corpus::Progress| {
+        let cancelled = || format!("{name}: cancelled");
+        let corpus = corpus::load_or_stop(std::slice::from_ref(path), cancel, &|p: corpus::Progress| {
             progress(0.9 * p.done as f32 / p.total.max(1) as f32, "reading files")
-        });
-        let errors: Vec<String> =
-            corpus.errors.iter().map(|e| format!("{}: {}", e.path.display(), e.message)).collect();
+        })
+        .ok_or_else(cancelled)?;
+        // Each message starts with its file.
+        let errors: Vec<String> = corpus.errors.iter().map(|e| e.message.clone()).collect();
         if corpus.traces.is_empty() {
             return Err(match errors.first() {
                 Some(first) => {
@@ -170,10 +172,15 @@ pub fn load(
                 None => format!("{name}: no trace files found"),
             });
         }
+        // Judging every trace takes a while: not for a load nobody waits for.
+        if cancel.load(Ordering::Relaxed) {
+            return Err(cancelled());
+        }
         progress(0.95, "checking the deadline");
-        let sources = corpus.traces.iter().map(|t| corpus.file_of(t).display().to_string()).collect();
+        let sources = corpus.traces.iter().map(|t| corpus.source_of(t)).collect();
         let traces = corpus.traces.into_iter().map(|t| t.trace).collect();
-        let view = TracesView::new(traces, sources, &profile, errors);
+        let mut view = TracesView::new(traces, sources, &profile, errors);
+        view.notes = corpus.notes;
         return Ok(Contents::Many(Box::new(view)));
     }
     let parse = |bytes: &[u8]| {
@@ -211,6 +218,10 @@ fn read_with_progress(
     progress: &impl Fn(f32, &'static str),
 ) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
+    // Opening a named pipe would wait for a writer, and the load could not be cancelled.
+    if let Some(what) = corpus::special_file(&std::fs::metadata(path)?) {
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("cannot read {what}, only files")));
+    }
     let mut file = std::fs::File::open(path)?;
     let len = file.metadata()?.len() as usize;
     let mut bytes = Vec::with_capacity(len);
@@ -225,5 +236,60 @@ fn read_with_progress(
         }
         bytes.extend_from_slice(&chunk[..n]);
         progress(0.5 * bytes.len() as f32 / len.max(1) as f32, "reading");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synth::{SynthParams, generate};
+
+    /// A folder holding one trace saved twice, in two formats.
+    fn folder_of_one_trace_twice() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let trace = generate(&SynthParams { seed: 3, spans: 9, ..SynthParams::default() });
+        for (file, format) in [("a.json", Format::Otlp), ("b.json", Format::Jaeger)] {
+            let mut out = Vec::new();
+            format.write(std::slice::from_ref(&trace), &mut out).unwrap();
+            std::fs::write(dir.path().join(file), out).unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn a_folder_shows_a_trace_in_two_files_once_and_says_so() {
+        let tmp = folder_of_one_trace_twice();
+        let dir = tmp.path();
+        let contents = load(&Source::Folder(dir.to_owned()), "slack", &AtomicBool::new(false), |_, _| {});
+        let Ok(Contents::Many(view)) = contents else { panic!("a folder opens as a traces view") };
+        assert_eq!(view.len(), 1);
+        assert_eq!(view.trace(0).len(), 9);
+        let row = view.visible_rows().next().unwrap();
+        assert_eq!(row.source, format!("{} + {}", dir.join("a.json").display(), dir.join("b.json").display()));
+        assert_eq!(view.notes.len(), 1);
+        assert!(view.notes[0].contains("joined into one"), "{:?}", view.notes);
+    }
+
+    #[test]
+    fn a_cancelled_folder_load_stops() {
+        let dir = folder_of_one_trace_twice();
+        let cancel = AtomicBool::new(true);
+        let result = load(&Source::Folder(dir.path().to_owned()), "slack", &cancel, |_, _| {});
+        assert_eq!(result.err(), Some(format!("{}: cancelled", dir.path().display())));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_named_pipe_is_refused_not_waited_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let pipe = dir.path().join("pipe.json");
+        assert!(std::process::Command::new("mkfifo").arg(&pipe).status().expect("mkfifo runs").success());
+        let (done, finished) = std::sync::mpsc::channel();
+        let source = Source::File(pipe.clone());
+        std::thread::spawn(move || {
+            let _ = done.send(load(&source, "slack", &AtomicBool::new(false), |_, _| {}).err());
+        });
+        let error = finished.recv_timeout(std::time::Duration::from_secs(20)).expect("loading returns");
+        assert_eq!(error, Some(format!("{}: cannot read a named pipe, only files", pipe.display())));
     }
 }

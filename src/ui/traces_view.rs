@@ -77,6 +77,8 @@ pub struct TracesView {
     drag_from: Option<f64>,
     /// Files that could not be read, with their errors.
     pub errors: Vec<String>,
+    /// What loading has to say besides errors (traces joined from several files).
+    pub notes: Vec<String>,
 }
 
 impl TracesView {
@@ -98,6 +100,7 @@ impl TracesView {
             range: None,
             drag_from: None,
             errors,
+            notes: Vec::new(),
         };
         view.extend(traces, sources);
         view
@@ -245,6 +248,15 @@ impl TracesView {
                     ui.label(RichText::new(e).monospace());
                 }
             });
+        }
+        if !self.notes.is_empty() {
+            egui::CollapsingHeader::new(format!("{} note(s) on loading", self.notes.len()))
+                .id_salt("corpus-notes")
+                .show(ui, |ui| {
+                    for note in &self.notes {
+                        ui.label(RichText::new(note).monospace());
+                    }
+                });
         }
         ui.separator();
         ui.columns(2, |cols| {
