@@ -189,7 +189,8 @@ mod tests {
         SpanId::new(n).unwrap()
     }
 
-    /// A fragment with one span `n` under `parent`, named `name`, with an attribute and an event.
+    /// A fragment with one span `n` under `parent`, named `name`, with an attribute, an event and
+    /// a resource (host `host-n`).
     fn fragment(n: u64, parent: Option<u64>, start: i64, end: Option<i64>, name: &str) -> Trace {
         let mut b = TraceBuilder::new();
         let mark = b.attr_mark();
@@ -203,7 +204,11 @@ mod tests {
         let event_attrs = b.attrs_since(attr_mark);
         b.push_event(Event { time: start + 1, name: event_name, attrs: event_attrs });
         let events = b.events_since(event_mark);
+        let resource_mark = b.attr_mark();
+        b.push_attr_str("host.name", &format!("host-{n}"));
+        let resource = b.attrs_since(resource_mark);
         let mut span = RawSpan::new(TRACE, id(n), parent.map(id), start, end);
+        span.resource = resource;
         span.name = b.intern(name);
         span.service = b.intern("app");
         span.kind = SpanKind::Server;
@@ -246,6 +251,14 @@ mod tests {
         let task = trace.span(2);
         assert_eq!((task.start, task.end, task.kind, task.status), (300, 1_000, SpanKind::Server, Status::Error));
         assert_eq!(trace.attr_str(2, "service.version"), Some("celery.task"));
+        let host = |idx: u32| match trace.resource(idx) {
+            [attr] if trace.str(attr.key) == "host.name" => match attr.value {
+                AttrValue::Str(v) => trace.str(v),
+                _ => "not text",
+            },
+            other => panic!("{other:?}"),
+        };
+        assert_eq!([host(0), host(1), host(2)], ["host-1", "host-2", "host-3"], "each keeps its resource");
         let event = trace.events(2)[0];
         assert_eq!((trace.str(event.name), event.time), ("exception", 301));
         let attr = trace.attrs_in(event.attrs)[0];
