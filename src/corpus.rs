@@ -110,10 +110,11 @@ impl Corpus {
 
     /// Joins the traces that share a trace id (parts of one trace in several files) into one,
     /// where its first part was, and notes which. Parts that cannot be joined (their spans
-    /// would form a parent cycle) stay apart, and a note says why.
+    /// would form a parent cycle) stay apart, and a note says why. Ids an importer made up
+    /// ([`formats::is_made_up`]) join nothing: two Chrome profiles are two traces.
     fn join_parts(&mut self) {
         let mut parts: HashMap<TraceId, Vec<usize>> = HashMap::new();
-        for (i, t) in self.traces.iter().enumerate() {
+        for (i, t) in self.traces.iter().enumerate().filter(|(_, t)| !formats::is_made_up(t.trace.trace_id())) {
             parts.entry(t.trace.trace_id()).or_default().push(i);
         }
         let mut groups: Vec<Vec<usize>> = parts.into_values().filter(|g| g.len() > 1).collect();
@@ -497,6 +498,19 @@ mod tests {
         assert_eq!(corpus.format_of(trace), "Jaeger JSON + Zipkin v2 JSON");
         let warnings: Vec<String> = trace.trace.warnings().iter().map(|w| w.to_string()).collect();
         assert!(warnings.iter().any(|w| w.starts_with("6 span(s) came again")), "{warnings:?}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn two_profiles_without_trace_ids_stay_two_traces() {
+        let dir = scratch("chrome");
+        let profile = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/sample-traces/worker-profile.chrome.json"));
+        let profile = profile.unwrap();
+        std::fs::write(dir.join("a.json"), &profile).unwrap();
+        std::fs::write(dir.join("b.json"), &profile).unwrap();
+        let corpus = load(std::slice::from_ref(&dir), &|_| {});
+        assert_eq!(corpus.traces.len(), 2, "a made-up trace id joins nothing");
+        assert!(corpus.notes.is_empty(), "{:?}", corpus.notes);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -395,7 +395,12 @@ fn show_progress() -> impl Fn(Progress) + Sync {
 fn open_window(files: Vec<std::path::PathBuf>, span: Option<SpanId>) -> ExitCode {
     match crate::ui::run(files, span) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(_) if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() => {
+        // On Linux and the BSDs a window needs X11 or Wayland; macOS and Windows have neither variable.
+        Err(_)
+            if cfg!(all(unix, not(target_os = "macos")))
+                && std::env::var_os("DISPLAY").is_none()
+                && std::env::var_os("WAYLAND_DISPLAY").is_none() =>
+        {
             eprintln!(
                 "tracedeck: could not open the window: there is no display (DISPLAY and WAYLAND_DISPLAY are unset); \
                  without one, `tracedeck check FILE...` judges traces on the command line"

@@ -95,13 +95,18 @@ impl Gate {
         Gate { max_miss_rate: max_percent / 100.0, max_percent, passed }
     }
 
-    /// "the miss rate 4.792% is above the allowed 4.79%": the limit as given, the rate with one
-    /// decimal more than the limit has, so the two never read the same.
+    /// "the miss rate 4.792% is above the allowed 4.79%": the limit as given, the rate with at
+    /// least one decimal more than the limit has, and more while a rate above the limit would
+    /// read as the limit (5.04% against 5% is "5.04", not "5.0").
     fn comparison(&self, rate: f64) -> String {
         let allowed = self.max_percent.to_string();
-        let decimals = allowed.split_once('.').map_or(0, |(_, d)| d.len()) + 1;
+        let mut decimals = allowed.split_once('.').map_or(0, |(_, d)| d.len()) + 1;
+        let pct = rate * 100.0;
+        while !self.passed && decimals < 6 && format!("{pct:.decimals$}").parse::<f64>() == Ok(self.max_percent) {
+            decimals += 1;
+        }
         let verb = if self.passed { "is at most" } else { "is above" };
-        format!("the miss rate {:.decimals$}% {verb} the allowed {allowed}%", rate * 100.0)
+        format!("the miss rate {pct:.decimals$}% {verb} the allowed {allowed}%")
     }
 }
 
@@ -271,5 +276,8 @@ mod tests {
         assert_eq!(gate(4.79), "the miss rate 4.792% is above the allowed 4.79%");
         assert_eq!(gate(4.8), "the miss rate 4.79% is at most the allowed 4.8%");
         assert_eq!(gate(5.0), "the miss rate 4.8% is at most the allowed 5%");
+        let above = MissRate { missed: 126, judged: 2500 };
+        let comparison = Gate::new(above, 5.0).comparison(above.rate().unwrap());
+        assert_eq!(comparison, "the miss rate 5.04% is above the allowed 5%");
     }
 }

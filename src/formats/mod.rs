@@ -24,7 +24,7 @@ use std::fmt;
 pub use detect::detect;
 pub use error::{FormatError, ImportError, Place};
 
-use crate::model::{Trace, TraceBuilder};
+use crate::model::{Trace, TraceBuilder, TraceId};
 
 /// The trace formats tracedeck reads (on command lines: `sentry`, `otlp`, `jaeger`, `zipkin`,
 /// `chrome`, `tracedeck`).
@@ -116,6 +116,12 @@ impl fmt::Display for Format {
 /// the ones people see.
 fn without_bom(bytes: &[u8]) -> &[u8] {
     bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
+}
+
+/// Whether `id` is one an importer made up for spans whose file named no trace id (Sentry
+/// events without one, Chrome profiles): such traces of different files are not one trace.
+pub fn is_made_up(id: TraceId) -> bool {
+    id == TraceId(0) || id == chrome::SYNTHETIC_TRACE_ID
 }
 
 /// What one file held.
