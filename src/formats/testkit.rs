@@ -31,6 +31,15 @@ pub(crate) fn summary(trace: &Trace) -> Vec<String> {
             let mut attrs: Vec<String> =
                 trace.attrs(i).iter().map(|a| format!("{}={}", trace.str(a.key), value_text(trace, a.value))).collect();
             attrs.sort();
+            // The resource, but for `service.name`: that is the span's service, and formats
+            // differ in whether the resource repeats it.
+            let mut resource: Vec<String> = trace
+                .resource(i)
+                .iter()
+                .filter(|a| trace.str(a.key) != "service.name")
+                .map(|a| format!("{}={}", trace.str(a.key), value_text(trace, a.value)))
+                .collect();
+            resource.sort();
             let events: Vec<String> = trace
                 .events(i)
                 .iter()
@@ -44,7 +53,7 @@ pub(crate) fn summary(trace: &Trace) -> Vec<String> {
                 })
                 .collect();
             format!(
-                "{} parent={:?} {}..{} {:?} service={:?} op={:?} kind={:?} status={:?}/{:?} attrs=[{}] events=[{}]",
+                "{} parent={:?} {}..{} {:?} service={:?} op={:?} kind={:?} status={:?}/{:?} attrs=[{}] resource=[{}] events=[{}]",
                 s.id,
                 s.parent.map(|p| trace.span(p).id),
                 s.start,
@@ -56,6 +65,7 @@ pub(crate) fn summary(trace: &Trace) -> Vec<String> {
                 s.status,
                 trace.str(s.status_message),
                 attrs.join(", "),
+                resource.join(", "),
                 events.join(", "),
             )
         })

@@ -121,6 +121,21 @@ pub struct TraceBuilder {
     errors: Vec<RawEvent>,
     notes: Vec<String>,
     trace_notes: FastMap<TraceId, Vec<String>>,
+    /// Resources pushed so far, by content, so that equal ones share one range.
+    resources: FastMap<Vec<AttrKey>, Range32>,
+}
+
+/// An attribute as a key for finding an equal one: key, value kind and value bits.
+type AttrKey = (u32, u8, u64);
+
+fn attr_key(attr: &Attr) -> AttrKey {
+    let (key, value) = (attr.key.index(), attr.value);
+    match value {
+        AttrValue::Str(v) => (key, 0, u64::from(v.index())),
+        AttrValue::Int(v) => (key, 1, v as u64),
+        AttrValue::Float(v) => (key, 2, v.to_bits()),
+        AttrValue::Bool(v) => (key, 3, u64::from(v)),
+    }
 }
 
 impl Default for TraceBuilder {
@@ -144,6 +159,7 @@ impl TraceBuilder {
             errors: Vec::new(),
             notes: Vec::new(),
             trace_notes: FastMap::default(),
+            resources: FastMap::default(),
         }
     }
 
@@ -197,6 +213,27 @@ impl TraceBuilder {
     /// Where the next event will go; pass it to [`events_since`](Self::events_since).
     pub fn event_mark(&self) -> u32 {
         self.events.len() as u32
+    }
+
+    /// The attributes pushed since `mark` as a resource ([`RawSpan::resource`]). A resource
+    /// equal to one pushed before (every batch of a Collector file repeats its resource) is
+    /// taken back, and the earlier range is returned instead, so equal resources are one.
+    pub fn resource_since(&mut self, mark: u32) -> Range32 {
+        let range = self.attrs_since(mark);
+        if range.len == 0 {
+            return range;
+        }
+        let key: Vec<AttrKey> = self.attrs[range.as_range()].iter().map(attr_key).collect();
+        match self.resources.get(&key) {
+            Some(&earlier) => {
+                self.attrs.truncate(mark as usize);
+                earlier
+            }
+            None => {
+                self.resources.insert(key, range);
+                range
+            }
+        }
     }
 
     /// Appends a span event.
@@ -256,7 +293,7 @@ impl TraceBuilder {
     /// Builds one trace per trace id, ordered by start time. A 64-bit trace id joins the
     /// 128-bit id whose lower half it equals (Zipkin's and Jaeger's lenient matching).
     pub fn build(self) -> Result<Vec<Trace>, BuildError> {
-        let TraceBuilder { strings, spans, attrs, events, errors, notes, trace_notes } = self;
+        let TraceBuilder { strings, spans, attrs, events, errors, notes, trace_notes, resources: _ } = self;
         let groups = group_by_trace(&spans);
         let strings = Arc::new(strings.freeze());
         let attrs = Arc::new(attrs);

@@ -84,15 +84,18 @@ impl TraceBuilder {
     /// skew, duplicate ids) are computed afresh by [`build`](Self::build).
     fn push_trace(&mut self, trace: &Trace, seen: &mut Seen) {
         let copy = |builder: &mut TraceBuilder, text: StrId| builder.intern(trace.str(text));
-        // Resources are shared by many spans: each is copied once.
-        let mut resources: Vec<(Range32, Range32)> = Vec::new();
+        // Resources are shared by many spans: each is copied once (and is one with an equal
+        // resource of another fragment).
+        let mut resources: HashMap<Range32, Range32> = HashMap::new();
         let spans_again = seen.spans_again(trace);
         for (span, _) in trace.spans().iter().zip(&spans_again).filter(|(_, again)| !**again) {
-            let resource = match resources.iter().find(|(from, _)| *from == span.resource) {
-                Some(&(_, to)) => to,
+            let resource = match resources.get(&span.resource) {
+                Some(&to) => to,
                 None => {
-                    let to = self.copy_attrs(trace, span.resource);
-                    resources.push((span.resource, to));
+                    let mark = self.attr_mark();
+                    self.copy_attrs(trace, span.resource);
+                    let to = self.resource_since(mark);
+                    resources.insert(span.resource, to);
                     to
                 }
             };

@@ -352,7 +352,7 @@ impl Reader {
             let (key, value) = (self.b.intern(&tag.key), self.value(&tag.value));
             self.b.push_attr(key, value);
         }
-        ProcessInfo { service, resource: self.b.attrs_since(mark) }
+        ProcessInfo { service, resource: self.b.resource_since(mark) }
     }
 
     fn value(&mut self, value: &TagValue) -> AttrValue {

@@ -167,7 +167,7 @@ impl<'de> Visitor<'de> for OneTrace<'_> {
                     for attrs in map.next_value::<Vec<Attrs>>()? {
                         let mark = b.attr_mark();
                         attrs.push(b);
-                        resources.push(b.attrs_since(mark));
+                        resources.push(b.resource_since(mark));
                     }
                 }
                 TraceKey::Spans => map.next_value_seed(Spans(&mut *b, &mut named))?,

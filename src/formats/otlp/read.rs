@@ -298,7 +298,7 @@ impl Object for Resource {
                 ResourceKey::Attributes => {
                     let mark = r.pool.builder.attr_mark();
                     service = map.next_value_seed(Attributes(r, Target::Resource))?;
-                    attrs = r.pool.builder.attrs_since(mark);
+                    attrs = r.pool.builder.resource_since(mark);
                 }
                 ResourceKey::Other => skip(&mut map)?,
             }

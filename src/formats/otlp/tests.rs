@@ -483,3 +483,20 @@ fn resource_attributes_are_kept_once_per_resource_and_written_back() {
         assert_eq!(resource(t2, by_id(t2, id)), resource(t, by_id(t, id)), "{id}");
     }
 }
+
+#[test]
+fn a_resource_repeated_by_every_batch_is_kept_once() {
+    let batch = |id: &str| {
+        format!(
+            r#"{{"resourceSpans":[{{"resource":{{"attributes":[{{"key":"service.name","value":{{"stringValue":"front"}}}},{{"key":"host.name","value":{{"stringValue":"web-1"}}}}]}},"scopeSpans":[{{"spans":[{{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"{id}","name":"s","startTimeUnixNano":"1","endTimeUnixNano":"2"}}]}}]}}]}}"#
+        )
+    };
+    let lines = format!("{}\n{}\n", batch("00000000000000a1"), batch("00000000000000a2"));
+    let t = &read("collector.jsonl", lines.as_bytes())[0];
+    let (a, b) = (t.span(by_id(t, "00000000000000a1")), t.span(by_id(t, "00000000000000a2")));
+    assert_eq!(a.resource, b.resource, "one range for the two batches' equal resources");
+    assert_eq!(resource(t, by_id(t, "00000000000000a2")), ["service.name=\"front\"", "host.name=\"web-1\""]);
+    let mut jaeger = Vec::new();
+    Format::Jaeger.write(std::slice::from_ref(t), &mut jaeger).unwrap();
+    assert_eq!(String::from_utf8(jaeger).unwrap().matches("\"serviceName\"").count(), 1, "one Jaeger process");
+}
