@@ -45,6 +45,15 @@ impl Connection {
         if self.name.trim().is_empty() {
             return Err("give the connection a name".to_owned());
         }
+        // A back-end's own token (for fetches without a connection) is kept under its name; a
+        // connection of that name would share it, and send it to this connection's host.
+        if let Some(taken) = Backend::ALL.iter().find(|b| token_variable(b.name()) == self.token_variable()) {
+            return Err(format!(
+                "the name {:?} is where tracedeck keeps the token for {} without a connection; pick another",
+                self.name,
+                taken.name()
+            ));
+        }
         super::target::parse_url(self.base.trim()).map_err(|e| e.message)?;
         if self.backend == Backend::Sentry && self.org.as_deref().is_none_or(|o| o.trim().is_empty()) {
             return Err("a Sentry connection needs the organization slug".to_owned());
@@ -276,6 +285,21 @@ mod tests {
         };
         let error = connection.check().unwrap_err();
         assert!(error.contains("put credentials in a token, not the URL") && !error.contains("s3cret"), "{error}");
+    }
+
+    #[test]
+    fn a_connection_may_not_take_a_back_ends_own_token_name() {
+        let named = |name: &str| Connection {
+            name: name.into(),
+            backend: Backend::Jaeger,
+            base: "https://jaeger.internal".into(),
+            org: None,
+        };
+        for name in ["Jaeger", "zipkin", "SENTRY"] {
+            let error = named(name).check().unwrap_err();
+            assert!(error.contains("keeps the token for") && error.contains("pick another"), "{error}");
+        }
+        assert_eq!(named("jaeger-internal").check(), Ok(()));
     }
 
     #[test]
