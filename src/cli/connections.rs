@@ -60,16 +60,30 @@ fn run(
         ConnectionsAction::Add { name, from, url, org, token_from_stdin } => {
             let connection = Connection { name: name.clone(), backend: *from, base: url.clone(), org: org.clone() };
             connection.check()?;
-            // The token first: when it cannot be kept, nothing is saved.
-            if *token_from_stdin {
+            let token = if *token_from_stdin {
                 let mut line = String::new();
                 input.read_line(&mut line).map_err(|e| format!("cannot read the token from standard input: {e}"))?;
-                let token = Token::new(&line).ok_or("standard input held no token; nothing was saved")?;
-                save_token_in_keychain(name, &token).map_err(|e| format!("{e}; nothing was saved"))?;
+                Some(Token::new(&line).ok_or("standard input held no token; nothing was saved")?)
+            } else {
+                None
+            };
+            // A token saved for the connection's old host must not follow it to the new one.
+            let stale = saved.upsert(connection, token.is_some());
+            if let Some(stale) = &stale {
+                match delete_token_in_keychain(stale) {
+                    Ok(true) => writeln!(out, "forgot the token saved for its old URL").map_err(write_error)?,
+                    Ok(false) => {}
+                    Err(e) => {
+                        let _ = writeln!(err, "tracedeck: {e}; if it holds a token under {stale:?}, delete it there");
+                    }
+                }
             }
-            saved.upsert(connection);
+            // The token before the file: when it cannot be kept, the file is left as it was.
+            if let Some(token) = &token {
+                save_token_in_keychain(name, token).map_err(|e| format!("{e}; nothing was saved"))?;
+            }
             saved.save(path)?;
-            let token = if *token_from_stdin { ", and its token in the OS keychain" } else { "" };
+            let token = if token.is_some() { ", and its token in the OS keychain" } else { "" };
             writeln!(out, "saved {name} in {}{token}", path.display()).map_err(write_error)?;
         }
         ConnectionsAction::Remove { name } => {
@@ -143,6 +157,27 @@ mod tests {
         add("kept", "tok-kept\n").0.unwrap();
         assert_eq!(test_keychain::get("kept").as_deref(), Some("tok-kept"));
         assert!(Connections::load(&path).unwrap().get("kept").is_some());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn moving_a_connection_to_another_host_forgets_its_token() {
+        let dir = folder("moved");
+        let path = dir.join("connections.json");
+        let add = |url: &str, stdin: &str| {
+            let mut args = vec!["add", "build jaeger", "--from", "jaeger", "--url", url];
+            if !stdin.is_empty() {
+                args.push("--token-from-stdin");
+            }
+            connections(&path, &args, stdin).0.unwrap();
+        };
+        add("http://j:16686", "tok-for-j\n");
+        add("http://j:16686/", "");
+        assert_eq!(test_keychain::get("build jaeger").as_deref(), Some("tok-for-j"), "same host: kept");
+        add("http://elsewhere:16686", "");
+        assert_eq!(test_keychain::get("build jaeger"), None, "the token was for the old host");
+        add("http://elsewhere:16686", "tok-for-elsewhere\n");
+        assert_eq!(test_keychain::get("build jaeger").as_deref(), Some("tok-for-elsewhere"));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

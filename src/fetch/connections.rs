@@ -137,11 +137,24 @@ impl Connections {
         self.list.iter().find(|c| c.name.eq_ignore_ascii_case(name))
     }
 
-    /// Adds or replaces the connection of the same name.
-    pub fn upsert(&mut self, connection: Connection) {
+    /// Adds or replaces the connection of the same name. Returns the name of a token in the
+    /// keychain that no longer belongs to anything and must be deleted: the replaced
+    /// connection's, when its base URL's origin changed (its token was for the old host) and
+    /// no new token is stored (`new_token`), or when the name is spelled differently now.
+    pub fn upsert(&mut self, connection: Connection, new_token: bool) -> Option<String> {
+        let origin = |c: &Connection| super::target::parse_url(c.base.trim()).ok().map(|u| super::http::origin(&u));
         match self.list.iter_mut().find(|c| c.name.eq_ignore_ascii_case(&connection.name)) {
-            Some(slot) => *slot = connection,
-            None => self.list.push(connection),
+            Some(slot) => {
+                let renamed = slot.name != connection.name;
+                let moved = origin(slot) != origin(&connection);
+                let stale = (renamed || (moved && !new_token)).then(|| slot.name.clone());
+                *slot = connection;
+                stale
+            }
+            None => {
+                self.list.push(connection);
+                None
+            }
         }
     }
 }
@@ -255,18 +268,20 @@ mod tests {
     #[test]
     fn connections_serialize_without_tokens_and_find_by_name() {
         let mut connections = Connections::default();
-        connections.upsert(Connection {
-            name: "prod sentry".into(),
+        let sentry = |name: &str, base: &str| Connection {
+            name: name.into(),
             backend: Backend::Sentry,
-            base: "https://sentry.example.com".into(),
+            base: base.into(),
             org: Some("acme".into()),
-        });
-        connections.upsert(Connection {
-            name: "Prod Sentry".into(),
-            backend: Backend::Sentry,
-            base: "x".into(),
-            org: None,
-        });
+        };
+        assert_eq!(connections.upsert(sentry("prod sentry", "https://sentry.example.com"), true), None);
+        // The same host keeps its token; a new host, or a new spelling, makes it stale.
+        assert_eq!(connections.upsert(sentry("prod sentry", "https://sentry.example.com/"), false), None);
+        let moved = connections.upsert(sentry("prod sentry", "https://other.example.com"), false);
+        assert_eq!(moved.as_deref(), Some("prod sentry"));
+        assert_eq!(connections.upsert(sentry("prod sentry", "https://sentry.example.com"), true), None);
+        let renamed = connections.upsert(Connection { org: None, ..sentry("Prod Sentry", "x") }, true);
+        assert_eq!(renamed.as_deref(), Some("prod sentry"));
         assert_eq!(connections.list.len(), 1, "same name replaces");
         let json = serde_json::to_string(&connections).unwrap();
         assert_eq!(json, r#"{"connections":[{"name":"Prod Sentry","backend":"sentry","base":"x"}]}"#);
@@ -308,12 +323,13 @@ mod tests {
         let path = dir.join("nested").join("connections.json");
         assert_eq!(Connections::load(&path).unwrap(), Connections::default(), "no file yet: none saved");
         let mut connections = Connections::default();
-        connections.upsert(Connection {
+        let local = Connection {
             name: "local jaeger".into(),
             backend: Backend::Jaeger,
             base: "http://localhost:16686".into(),
             org: None,
-        });
+        };
+        connections.upsert(local, false);
         connections.save(&path).unwrap();
         assert_eq!(Connections::load(&path).unwrap(), connections);
         assert_eq!(connections.clone().remove("LOCAL JAEGER").unwrap().name, "local jaeger");

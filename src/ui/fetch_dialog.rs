@@ -217,17 +217,24 @@ impl FetchDialog {
         if self.connections_path.is_none() {
             return;
         }
-        self.connections.upsert(connection.clone());
-        self.chosen = Some(connection.name.clone());
         let token = Token::new(&self.token).filter(|_| self.remember_token);
-        self.write_connections(move |text| match token {
-            Some(token) => match save_token_in_keychain(&connection.name, &token) {
-                Ok(()) => Ok(format!("saved {} in {text}; its token is in the OS keychain", connection.name)),
-                Err(e) => {
-                    Err(format!("saved {} in {text}, but {e}; it is kept for this session only", connection.name))
-                }
-            },
-            None => Ok(format!("saved {} in {text}", connection.name)),
+        let stale = self.connections.upsert(connection.clone(), token.is_some());
+        self.chosen = Some(connection.name.clone());
+        self.write_connections(move |text| {
+            // A token saved for the connection's old host must not follow it to the new one.
+            if let Some(stale) = stale {
+                delete_token_in_keychain(&stale)
+                    .map_err(|e| format!("saved {} in {text}, but {e}", connection.name))?;
+            }
+            match token {
+                Some(token) => match save_token_in_keychain(&connection.name, &token) {
+                    Ok(()) => Ok(format!("saved {} in {text}; its token is in the OS keychain", connection.name)),
+                    Err(e) => {
+                        Err(format!("saved {} in {text}, but {e}; it is kept for this session only", connection.name))
+                    }
+                },
+                None => Ok(format!("saved {} in {text}", connection.name)),
+            }
         });
     }
 
