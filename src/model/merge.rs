@@ -6,7 +6,8 @@
 //! A fragment may repeat what an earlier one brought: the same trace saved twice (in two
 //! formats, say) or a batch sent twice. A span of a later fragment with the id of an earlier
 //! fragment's span in the same trace, and the same kind (or a kind one of them does not know),
-//! is that span again: it is kept once, as the earlier fragment has it. An error event is kept
+//! is that span again: it is kept once, as the earlier fragment has it, with what only the later
+//! one has (a kind, attributes, a resource, events) filled in. An error event is kept
 //! once likewise: the same event id, or the same span and title. The trace says how many were
 //! dropped. Spans that repeat an id within one fragment are the format's own (Zipkin's client
 //! and server halves of a shared span) and are all kept, as the builder keeps them.
@@ -21,8 +22,8 @@ use super::{
 /// What the earlier fragments of a merge brought, to know what a later one repeats.
 #[derive(Default)]
 struct Seen {
-    /// Each (trace, span id)'s kinds.
-    spans: HashMap<(TraceId, SpanId), Vec<SpanKind>>,
+    /// Each (trace, span id)'s kinds, with where the span is in the builder.
+    spans: HashMap<(TraceId, SpanId), Vec<(SpanKind, usize)>>,
     /// Error events by event id, and by span and title.
     errors: HashSet<(TraceId, ErrorKey)>,
     /// Spans and error events dropped, per trace.
@@ -36,22 +37,25 @@ enum ErrorKey {
 }
 
 impl Seen {
-    /// Which spans of `trace` an earlier fragment brought; then remembers `trace`'s spans.
-    fn spans_again(&mut self, trace: &Trace) -> Vec<bool> {
+    /// For each span of `trace`, where the builder holds the span an earlier fragment brought
+    /// as the same; then remembers `trace`'s other spans, which will be pushed from `first`.
+    fn spans_again(&mut self, trace: &Trace, first: usize) -> Vec<Option<usize>> {
         let id = trace.trace_id();
-        let again: Vec<bool> = trace
+        let again: Vec<Option<usize>> = trace
             .spans()
             .iter()
             .map(|s| {
-                self.spans.get(&(id, s.id)).is_some_and(|kinds| {
-                    kinds.iter().any(|&k| k == s.kind || k == SpanKind::Unspecified || s.kind == SpanKind::Unspecified)
-                })
+                let same = |&&(k, _): &&(SpanKind, usize)| {
+                    k == s.kind || k == SpanKind::Unspecified || s.kind == SpanKind::Unspecified
+                };
+                self.spans.get(&(id, s.id)).and_then(|kinds| kinds.iter().find(same)).map(|&(_, at)| at)
             })
             .collect();
-        for s in trace.spans() {
-            self.spans.entry((id, s.id)).or_default().push(s.kind);
+        let new = trace.spans().iter().zip(&again).filter(|(_, again)| again.is_none());
+        for (n, (s, _)) in new.enumerate() {
+            self.spans.entry((id, s.id)).or_default().push((s.kind, first + n));
         }
-        self.dropped.entry(id).or_default().0 += again.iter().filter(|&&a| a).count();
+        self.dropped.entry(id).or_default().0 += again.iter().filter(|a| a.is_some()).count();
         again
     }
 
@@ -87,8 +91,12 @@ impl TraceBuilder {
         // Resources are shared by many spans: each is copied once (and is one with an equal
         // resource of another fragment).
         let mut resources: HashMap<Range32, Range32> = HashMap::new();
-        let spans_again = seen.spans_again(trace);
-        for (span, _) in trace.spans().iter().zip(&spans_again).filter(|(_, again)| !**again) {
+        let spans_again = seen.spans_again(trace, self.spans().len());
+        for (span, again) in trace.spans().iter().zip(spans_again) {
+            if let Some(kept) = again {
+                self.fill_in(kept, trace, span);
+                continue;
+            }
             let resource = match resources.get(&span.resource) {
                 Some(&to) => to,
                 None => {
@@ -100,13 +108,7 @@ impl TraceBuilder {
                 }
             };
             let attrs = self.copy_attrs(trace, span.attrs);
-            let events = self.event_mark();
-            for event in trace.events_in(span.events) {
-                let attrs = self.copy_attrs(trace, event.attrs);
-                let name = copy(self, event.name);
-                self.push_event(Event { time: event.time, name, attrs });
-            }
-            let events = self.events_since(events);
+            let events = self.copy_events(trace, span.events);
             let end = (!span.flags.contains(SpanFlags::OPEN)).then_some(span.end);
             let mut raw = RawSpan::new(span.trace_id, span.id, span.parent_id, span.start, end);
             raw.name = copy(self, span.name);
@@ -140,6 +142,38 @@ impl TraceBuilder {
                 self.note_trace_once(trace.trace_id(), note);
             }
         }
+    }
+
+    /// Gives the span at `kept` what its repeat `span` (of `trace`) has and it lacks: a kind,
+    /// attributes, a resource, events. (The same trace from Sentry and from OTLP: Sentry's
+    /// spans have no kind or resource.)
+    fn fill_in(&mut self, kept: usize, trace: &Trace, span: &super::Span) {
+        let had = self.spans()[kept];
+        let attrs = if had.attrs.len == 0 { self.copy_attrs(trace, span.attrs) } else { had.attrs };
+        let resource = if had.resource.len == 0 {
+            let mark = self.attr_mark();
+            self.copy_attrs(trace, span.resource);
+            self.resource_since(mark)
+        } else {
+            had.resource
+        };
+        let events = if had.events.len == 0 { self.copy_events(trace, span.events) } else { had.events };
+        let raw = &mut self.spans_mut()[kept];
+        if raw.kind == SpanKind::Unspecified {
+            raw.kind = span.kind;
+        }
+        (raw.attrs, raw.resource, raw.events) = (attrs, resource, events);
+    }
+
+    /// Copies the events `range` of `trace` with their attributes, returning where they went.
+    fn copy_events(&mut self, trace: &Trace, range: Range32) -> Range32 {
+        let mark = self.event_mark();
+        for event in trace.events_in(range) {
+            let attrs = self.copy_attrs(trace, event.attrs);
+            let name = self.intern(trace.str(event.name));
+            self.push_event(Event { time: event.time, name, attrs });
+        }
+        self.events_since(mark)
     }
 
     /// Copies the attributes `range` of `trace`, returning where they went.
@@ -288,6 +322,24 @@ mod tests {
             "{notes:?}"
         );
         assert!(!whole.warnings().iter().any(|w| w.to_string().contains("came again")), "one copy has no such note");
+    }
+
+    #[test]
+    fn a_second_copy_gives_the_first_what_it_lacks() {
+        // The first copy knows nothing but the span (as Sentry tells it); the second has a
+        // kind, attributes, a resource and an event (as OTLP tells it).
+        let mut b = TraceBuilder::new();
+        b.push_span(RawSpan::new(TRACE, id(1), None, 100, Some(1_000)));
+        let bare = b.build().unwrap().pop().unwrap();
+        let full = fragment(1, None, 100, Some(1_000), "replay");
+        let joined = merge(&[&bare, &full]).unwrap().pop().unwrap();
+        assert_eq!(joined.len(), 1);
+        let span = joined.span(0);
+        assert_eq!(span.kind, SpanKind::Server);
+        assert_eq!(joined.attr_str(0, "service.version"), Some("replay"));
+        assert_eq!(joined.resource(0).len(), 1);
+        assert_eq!(joined.events(0).len(), 1);
+        assert_eq!(joined.str(span.name), "", "what the first copy has stays as it was");
     }
 
     #[test]
