@@ -91,6 +91,11 @@ impl Corpus {
         self.names(&trace.files)
     }
 
+    /// The paths of the files a trace came from, in order.
+    pub fn paths_of(&self, trace: &LoadedTrace) -> Vec<String> {
+        self.paths(&trace.files)
+    }
+
     /// The name of the format of the file a trace came from, or the formats of its files
     /// joined by ` + `.
     pub fn format_of(&self, trace: &LoadedTrace) -> String {
@@ -105,7 +110,12 @@ impl Corpus {
 
     /// The paths of `files` (indices into [`files`](Self::files)), joined by ` + `.
     fn names(&self, files: &[usize]) -> String {
-        files.iter().map(|&f| self.files[f].path.display().to_string()).collect::<Vec<_>>().join(" + ")
+        self.paths(files).join(" + ")
+    }
+
+    /// The paths of `files` (indices into [`files`](Self::files)).
+    fn paths(&self, files: &[usize]) -> Vec<String> {
+        files.iter().map(|&f| self.files[f].path.display().to_string()).collect()
     }
 
     /// Joins the traces that share a trace id (parts of one trace in several files) into one,

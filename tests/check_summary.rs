@@ -171,6 +171,12 @@ fn a_trace_cut_across_two_files_counts_once_and_names_both() {
         "{stderr}"
     );
     assert!(!stdout.contains("orphan"), "the parts link up:\n{stdout}");
+
+    // In JSON, `file` stays one path and `files` lists them all.
+    let doc = json(&tracedeck(&["check", path_str(&older), path_str(&newer), "--summary", "--format", "json"]));
+    let cut = doc["traces"].as_array().unwrap().iter().find(|t| t["trace_id"] == cut_trace.as_str()).unwrap();
+    assert_eq!(cut["file"], path_str(&older));
+    assert_eq!(cut["files"], serde_json::json!([path_str(&older), path_str(&newer)]));
 }
 
 #[test]

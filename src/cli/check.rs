@@ -95,7 +95,7 @@ fn check_files(
         if args.quiet {
             continue;
         }
-        let entry = TraceReport::new(&file, &corpus.format_of(loaded), trace, &verdict);
+        let entry = TraceReport::new(corpus.paths_of(loaded), &corpus.format_of(loaded), trace, &verdict);
         match &mut report.traces {
             Some(traces) if args.format == Format::Json => traces.push(entry),
             _ => entry.write_text(out)?,
@@ -115,7 +115,7 @@ fn check_files(
             &summary,
             &samples,
             |i| &corpus.traces[i].trace,
-            |i| corpus.source_of(&corpus.traces[i]),
+            |i| corpus.paths_of(&corpus.traces[i]),
             profile.limit,
             Origin::Files(corpus.files.len(), corpus.errors.len()),
             gate,

@@ -160,7 +160,10 @@ struct GapReport {
 /// One trace's verdict with names resolved.
 #[derive(Serialize)]
 pub(crate) struct TraceReport {
+    /// The (first) file it came from.
     file: String,
+    /// Every file it came from: more than one when its parts were in several.
+    files: Vec<String>,
     format: String,
     trace_id: String,
     root: String,
@@ -187,7 +190,7 @@ pub(crate) struct TraceReport {
 }
 
 impl TraceReport {
-    pub(crate) fn new(file: &str, format: &str, trace: &Trace, verdict: &Verdict) -> Self {
+    pub(crate) fn new(files: Vec<String>, format: &str, trace: &Trace, verdict: &Verdict) -> Self {
         let origin = verdict.clock.map_or(trace.start(), |c| c.time);
         let span = |idx: SpanIdx| {
             let s = trace.span(idx);
@@ -218,7 +221,8 @@ impl TraceReport {
             })
             .collect();
         TraceReport {
-            file: file.to_owned(),
+            file: files.first().cloned().unwrap_or_default(),
+            files,
             format: format.to_owned(),
             trace_id: trace.trace_id().to_string(),
             root: trace.roots().first().map(|&r| trace.str(trace.span(r).name).to_owned()).unwrap_or_default(),
@@ -282,7 +286,11 @@ impl TraceReport {
         writeln!(
             out,
             "{}: trace {} {:?} ({} spans, {})",
-            self.file, self.trace_id, self.root, self.spans, self.format
+            self.files.join(" + "),
+            self.trace_id,
+            self.root,
+            self.spans,
+            self.format
         )?;
         let word = match self.outcome {
             Outcome::Pass => "PASS",
@@ -397,7 +405,7 @@ mod tests {
     fn incident_report() -> TraceReport {
         let trace = incident();
         let verdict = analyze(&trace, &Profile::built_in("slack").unwrap());
-        TraceReport::new("incident.json", Format::Sentry.name(), &trace, &verdict)
+        TraceReport::new(vec!["incident.json".into()], Format::Sentry.name(), &trace, &verdict)
     }
 
     #[test]

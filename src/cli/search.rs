@@ -103,7 +103,7 @@ fn run(args: &SearchArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<St
         &summary,
         &samples,
         |i| &found[i].0,
-        |_| searched.source.clone(),
+        |_| vec![searched.source.clone()],
         args.profile.limit,
         origin,
         gate,

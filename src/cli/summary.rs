@@ -17,8 +17,10 @@ use crate::model::{Nanos, Trace, format_duration};
 #[derive(Serialize)]
 struct WorstTrace {
     trace_id: String,
-    /// Where it came from: its file, or the back-end.
+    /// Where it came from: its (first) file, or the back-end.
     file: String,
+    /// Every file it came from (more than one when its parts were in several), or the back-end.
+    files: Vec<String>,
     root: String,
     outcome: Outcome,
     response: Time,
@@ -135,12 +137,12 @@ pub(crate) struct SummaryReport {
 
 impl SummaryReport {
     /// Sums up judged traces: `samples[i]` is the verdict of `trace(i)`, which came from
-    /// `place(i)` (a file, or a back-end); `summary` is [`Summary::of`] the samples.
+    /// `place(i)` (its files, or a back-end); `summary` is [`Summary::of`] the samples.
     pub(crate) fn of<'t>(
         summary: &Summary,
         samples: &[Sample],
         trace: impl Fn(usize) -> &'t Trace,
-        place: impl Fn(usize) -> String,
+        place: impl Fn(usize) -> Vec<String>,
         limit: Nanos,
         origin: Origin,
         gate: Option<Gate>,
@@ -148,7 +150,8 @@ impl SummaryReport {
         let endpoints = by_endpoint((0..samples.len()).map(|i| root_name(trace(i))).zip(samples.iter().copied()));
         let worst = summary.worst.filter(|&i| i < samples.len()).map(|i| WorstTrace {
             trace_id: trace(i).trace_id().to_string(),
-            file: place(i),
+            file: place(i).first().cloned().unwrap_or_default(),
+            files: place(i),
             root: root_name(trace(i)).to_owned(),
             outcome: samples[i].outcome,
             response: Time(samples[i].response.unwrap_or_default()),
@@ -198,7 +201,7 @@ impl SummaryReport {
                 w.root,
                 format_duration(w.response.0),
                 outcome_word(w.outcome),
-                w.file
+                w.files.join(" + ")
             )?;
         }
         if self.by_endpoint.len() > 1 {
