@@ -2,6 +2,10 @@
 
 use super::{Format, FormatError, Place, without_bom};
 
+/// The `format` of tracedeck's capture files ([`crate::replay::capture`]): not traces, but
+/// detection names them so that one given by mistake is not called an unknown format.
+pub const CAPTURE_TAG: &str = "tracedeck-capture";
+
 /// How far into the file detection looks for a format's marks.
 const WINDOW: usize = 64 * 1024;
 
@@ -41,12 +45,17 @@ pub fn detect(bytes: &[u8]) -> Result<Format, FormatError> {
         Format::Zipkin
     } else if let Some(empty) = empty_list(bytes) {
         return Err(FormatError::new(Place::Whole, format!("the file holds no spans: {empty}")));
+    } else if has(&format!("\"{CAPTURE_TAG}\"")) {
+        return Err(FormatError::new(
+            Place::Whole,
+            "a tracedeck capture file (an interaction for `tracedeck replay`), not a trace",
+        ));
     } else {
         return Err(FormatError::new(
             Place::Whole,
             "not a trace format tracedeck knows: found none of the keys of Sentry (start_timestamp, \
              contexts), OTLP (resourceSpans), Jaeger (traceID), Zipkin (traceId) or Chrome (traceEvents, ph), \
-             and it does not start like tracedeck's own files ({\"tracedeck\": 1, ...})",
+             and it does not start like tracedeck's own files ({\"tracedeck\": 2, ...})",
         ));
     };
     Ok(format)
@@ -112,6 +121,9 @@ mod tests {
         assert!(detect(b"hello").unwrap_err().message.contains("not JSON"));
         assert!(detect(b"{\"a\":1}").unwrap_err().message.contains("not a trace format"));
         assert!(detect(b"{}").unwrap_err().message.contains("not a trace format"));
+        let capture = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/sample-traces/resolve-button.capture.json"));
+        let capture = detect(&capture.unwrap()).unwrap_err().message;
+        assert_eq!(capture, "a tracedeck capture file (an interaction for `tracedeck replay`), not a trace");
         assert!(detect(b"{\"a\":[1]}").unwrap_err().message.contains("not a trace format"));
         assert_eq!(detect(b" [ ]\n").unwrap_err().message, "the file holds no spans: it is an empty list");
         let jaeger = detect("\u{feff}{\"data\": [], \"total\": 0, \"errors\": null}".as_bytes()).unwrap_err();

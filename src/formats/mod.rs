@@ -21,7 +21,7 @@ pub mod zipkin;
 
 use std::fmt;
 
-pub use detect::detect;
+pub use detect::{CAPTURE_TAG, detect};
 pub use error::{FormatError, ImportError, Place};
 
 use crate::model::{Trace, TraceBuilder, TraceId};

@@ -47,7 +47,7 @@ use super::payload::{BodyTemplate, payload_form};
 use crate::formats::{FormatError, Place, json};
 
 /// The value of `format`.
-pub const FORMAT_TAG: &str = "tracedeck-capture";
+pub const FORMAT_TAG: &str = crate::formats::CAPTURE_TAG;
 /// The only version so far.
 pub const VERSION: u32 = 1;
 
