@@ -4,7 +4,7 @@
 //! Used by the Jaeger and Zipkin importers and writers (their spans often come from
 //! OpenTelemetry exporters, which write these tags). Knows nothing of any one format's layout.
 
-use crate::model::SpanKind;
+use crate::model::{Attr, Range32, SpanKind, Trace};
 
 /// Tag with the span kind (`client`, `server`, ...), as OpenTelemetry's Jaeger exporter writes it.
 pub(crate) const SPAN_KIND: &str = "span.kind";
@@ -14,6 +14,15 @@ pub(crate) const STATUS_CODE: &str = "otel.status_code";
 pub(crate) const STATUS_DESCRIPTION: &str = "otel.status_description";
 /// Attribute naming a Sentry op explicitly; it wins over derivation.
 pub(crate) const SENTRY_OP: &str = "sentry.op";
+/// Resource attribute with the service's name.
+pub(crate) const SERVICE_NAME: &str = "service.name";
+
+/// The attributes of the resource `range` but `service.name`: that is the span's service, which
+/// formats keep apart (Jaeger's `serviceName`) or write first (OTLP), and an OTLP resource
+/// repeats it.
+pub(crate) fn resource_besides_service(trace: &Trace, range: Range32) -> impl Iterator<Item = &Attr> {
+    trace.attrs_in(range).iter().filter(|a| trace.str(a.key) != SERVICE_NAME)
+}
 
 /// Attribute keys that mark an HTTP span (old and new semantic conventions).
 const HTTP_KEYS: [&str; 6] =

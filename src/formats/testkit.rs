@@ -1,5 +1,6 @@
 //! Helpers for the format modules' tests: fixtures, readable span summaries, error places.
 
+use super::semconv::resource_besides_service;
 use super::{FormatError, Imported, Place, import};
 use crate::model::{AttrValue, Trace};
 
@@ -31,12 +32,7 @@ pub(crate) fn summary(trace: &Trace) -> Vec<String> {
             let mut attrs: Vec<String> =
                 trace.attrs(i).iter().map(|a| format!("{}={}", trace.str(a.key), value_text(trace, a.value))).collect();
             attrs.sort();
-            // The resource, but for `service.name`: that is the span's service, and formats
-            // differ in whether the resource repeats it.
-            let mut resource: Vec<String> = trace
-                .resource(i)
-                .iter()
-                .filter(|a| trace.str(a.key) != "service.name")
+            let mut resource: Vec<String> = resource_besides_service(trace, s.resource)
                 .map(|a| format!("{}={}", trace.str(a.key), value_text(trace, a.value)))
                 .collect();
             resource.sort();

@@ -100,9 +100,7 @@ impl TraceBuilder {
             let resource = match resources.get(&span.resource) {
                 Some(&to) => to,
                 None => {
-                    let mark = self.attr_mark();
-                    self.copy_attrs(trace, span.resource);
-                    let to = self.resource_since(mark);
+                    let to = self.copy_resource(trace, span.resource);
                     resources.insert(span.resource, to);
                     to
                 }
@@ -150,13 +148,7 @@ impl TraceBuilder {
     fn fill_in(&mut self, kept: usize, trace: &Trace, span: &super::Span) {
         let had = self.spans()[kept];
         let attrs = if had.attrs.len == 0 { self.copy_attrs(trace, span.attrs) } else { had.attrs };
-        let resource = if had.resource.len == 0 {
-            let mark = self.attr_mark();
-            self.copy_attrs(trace, span.resource);
-            self.resource_since(mark)
-        } else {
-            had.resource
-        };
+        let resource = if had.resource.len == 0 { self.copy_resource(trace, span.resource) } else { had.resource };
         let events = if had.events.len == 0 { self.copy_events(trace, span.events) } else { had.events };
         let raw = &mut self.spans_mut()[kept];
         if raw.kind == SpanKind::Unspecified {
@@ -174,6 +166,14 @@ impl TraceBuilder {
             self.push_event(Event { time: event.time, name, attrs });
         }
         self.events_since(mark)
+    }
+
+    /// Copies the resource `range` of `trace`, returning where it went (to an equal resource
+    /// already in the builder, if there is one: [`TraceBuilder::resource_since`]).
+    fn copy_resource(&mut self, trace: &Trace, range: Range32) -> Range32 {
+        let mark = self.attr_mark();
+        self.copy_attrs(trace, range);
+        self.resource_since(mark)
     }
 
     /// Copies the attributes `range` of `trace`, returning where they went.

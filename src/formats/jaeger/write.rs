@@ -9,7 +9,7 @@ use serde::{Serialize, Serializer};
 use super::REFERENCES;
 use super::read::{RefText, RefType, parent_of};
 use crate::formats::json::to_micros;
-use crate::formats::semconv::{self, OpHints};
+use crate::formats::semconv::{self, OpHints, resource_besides_service};
 use crate::model::{Attr, AttrValue, Range32, Span, Status, StrId, Trace};
 
 /// Writes `traces` as one Jaeger query answer.
@@ -75,9 +75,7 @@ impl Serialize for TraceOut<'_> {
             .processes
             .iter()
             .enumerate()
-            .map(|(i, &(service, resource))| {
-                (process_key(i), ProcessOut { trace: t, service, tags: t.attrs_in(resource) })
-            })
+            .map(|(i, &(service, resource))| (process_key(i), ProcessOut { trace: t, service, resource }))
             .collect();
         map.serialize_entry("processes", &processes)?;
         map.serialize_entry("warnings", &None::<()>)?;
@@ -101,8 +99,8 @@ impl<I: Iterator<Item: Serialize>> Serialize for Seq<I> {
 struct ProcessOut<'t> {
     trace: &'t Trace,
     service: StrId,
-    /// The resource's attributes.
-    tags: &'t [Attr],
+    /// The resource whose attributes are the tags.
+    resource: Range32,
 }
 
 impl Serialize for ProcessOut<'_> {
@@ -111,13 +109,8 @@ impl Serialize for ProcessOut<'_> {
         let t = self.trace;
         let mut map = ser.serialize_map(Some(2))?;
         map.serialize_entry("serviceName", t.str(self.service))?;
-        // The service is the process's serviceName already (an OTLP resource has it as a tag too).
-        let tags: Vec<TagOut> = self
-            .tags
-            .iter()
-            .filter(|a| t.str(a.key) != "service.name")
-            .map(|a| TagOut::of(t, t.str(a.key), a.value))
-            .collect();
+        let tags: Vec<TagOut> =
+            resource_besides_service(t, self.resource).map(|a| TagOut::of(t, t.str(a.key), a.value)).collect();
         map.serialize_entry("tags", &tags)?;
         map.end()
     }

@@ -49,7 +49,7 @@ impl Reader {
     pub(super) fn new(locating: bool) -> Self {
         let mut builder = TraceBuilder::new();
         let known = Known {
-            service_name: builder.intern("service.name"),
+            service_name: builder.intern(crate::formats::semconv::SERVICE_NAME),
             scope_name: builder.intern("otel.scope.name"),
             scope_version: builder.intern("otel.scope.version"),
             links: builder.intern("links"),

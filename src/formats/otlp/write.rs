@@ -11,6 +11,7 @@ use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 
 use super::op::{SENTRY_OP, derive_op};
 use super::values::proto_float_text;
+use crate::formats::semconv::{SERVICE_NAME, resource_besides_service};
 use crate::model::{Attr, AttrValue, Event, Range32, Span, SpanFlags, SpanIdx, Status, StrId, Trace};
 
 /// Writes `traces` as an OTLP JSON `TracesData` document. Open spans get an end of `"0"`; a
@@ -103,9 +104,9 @@ impl Serialize for ResourceAttrs<'_> {
         let (trace, service) = (self.trace, self.trace.str(self.span.service));
         let mut seq = s.serialize_seq(None)?;
         if !service.is_empty() {
-            seq.serialize_element(&Pair { key: "service.name", value: Value::Text(service) })?;
+            seq.serialize_element(&Pair { key: SERVICE_NAME, value: Value::Text(service) })?;
         }
-        for attr in trace.attrs_in(self.span.resource).iter().filter(|a| trace.str(a.key) != "service.name") {
+        for attr in resource_besides_service(trace, self.span.resource) {
             seq.serialize_element(&Pair { key: trace.str(attr.key), value: Value::of(trace, attr.value) })?;
         }
         seq.end()
