@@ -334,16 +334,44 @@ fn push_attrs(b: &mut TraceBuilder, attrs: &AttrSpec) {
     }
 }
 
-/// Builds traces from the specs. Parents name earlier spans only, so there is no cycle.
+/// Whether following parent links (`links`: each id to the parents it was given) from `from`
+/// reaches `to`.
+fn reaches(links: &[(SpanId, SpanId)], from: SpanId, to: SpanId) -> bool {
+    let (mut seen, mut next) = (vec![from], vec![from]);
+    while let Some(at) = next.pop() {
+        if at == to {
+            return true;
+        }
+        for &(_, parent) in links.iter().filter(|(id, _)| *id == at) {
+            if !seen.contains(&parent) {
+                seen.push(parent);
+                next.push(parent);
+            }
+        }
+    }
+    false
+}
+
+/// Builds traces from the specs. Parents name earlier spans, or spans not in the trace; a
+/// parent that would close a cycle (ids repeat, so an earlier span's id may be this span's
+/// own) names a span not in the trace instead, so there is no cycle.
 fn messy(spans: &[SpanSpec], errors: &[ErrorSpec], notes: &[usize]) -> Vec<Trace> {
     let mut b = TraceBuilder::new();
     for &note in notes {
         b.note(format!("note {}", TEXTS[note]));
     }
     let mut ids: Vec<SpanId> = Vec::new();
+    let mut links: Vec<(SpanId, SpanId)> = Vec::new();
     for (trace, id, parent, start, duration, texts, kind, status, attrs, events) in spans {
-        let parent = parent.map(|p| ids.get(p).copied().unwrap_or_else(|| SpanId::new(100 + p as u64).unwrap()));
         let id = SpanId::new(*id).unwrap();
+        let missing = |p: usize| SpanId::new(100 + p as u64).unwrap();
+        let parent = parent.map(|p| match ids.get(p) {
+            Some(&earlier) if !reaches(&links, earlier, id) => earlier,
+            _ => missing(p),
+        });
+        if let Some(parent) = parent {
+            links.push((id, parent));
+        }
         ids.push(id);
         let start = BASE + start;
         let mut raw = RawSpan::new(TRACES[*trace], id, parent, start, duration.map(|d| start + d));
