@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Takes a screenshot of tracedeck in a real window under Xvfb, for the README.
-# Usage: scripts/screenshot.sh BINARY OUT.png [tracedeck arguments...]
+# Usage: [SIZE=1280x800] scripts/screenshot.sh BINARY OUT.png [tracedeck arguments...]
 # e.g.   scripts/screenshot.sh target/debug/tracedeck docs/screenshot.png \
 #            sample-traces/incident-before.sentry.json --span ed5cb1cc1bc67f3d
 set -euo pipefail
@@ -10,7 +10,7 @@ out="$2"
 shift 2
 display=":$((190 + RANDOM % 100))"
 home="$(mktemp -d)"
-Xvfb "$display" -screen 0 1400x860x24 -nolisten tcp >/dev/null 2>&1 &
+Xvfb "$display" -screen 0 "${SIZE:-1400x860}x24" -nolisten tcp >/dev/null 2>&1 &
 xvfb=$!
 trap 'kill "$app" "$xvfb" 2>/dev/null || true' EXIT
 sleep 1

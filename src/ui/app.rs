@@ -944,8 +944,11 @@ fn trace_screen(
         }
     });
     if settings.show_details {
-        egui::Panel::right("details").default_size(360.0).size_range(240.0..=480.0).resizable(true).show(ui, |ui| {
-            match view.waterfall.selected {
+        egui::Panel::right("details")
+            .default_size(details::PANEL_WIDTH)
+            .size_range(details::PANEL_MIN_WIDTH..=900.0)
+            .resizable(true)
+            .show(ui, |ui| match view.waterfall.selected {
                 None => {
                     ui.label(RichText::new("Click a span to see its details.").weak());
                 }
@@ -954,8 +957,7 @@ fn trace_screen(
                     Some(DetailsAction::ZoomTo(i)) => view.waterfall.zoom_to(&view.trace, i),
                     None => {}
                 },
-            }
-        });
+            });
     }
     if settings.show_table {
         egui::Panel::bottom("span-table").default_size(260.0).resizable(true).show(ui, |ui| {

@@ -110,16 +110,36 @@ pub fn show(ui: &mut Ui, trace: &Trace, overlay: &Overlay, idx: SpanIdx) -> Opti
 /// Width of the key column.
 const KEY_WIDTH: f32 = 120.0;
 
-/// One key and its value: the key in a fixed-width column, a copy button, the value wrapped to
-/// the panel's width.
+/// The panel's first width and the narrowest it may be dragged to: wide enough for a 32-digit
+/// trace id beside its key.
+pub const PANEL_WIDTH: f32 = 440.0;
+/// See [`PANEL_WIDTH`]: below this a trace id goes under its key instead.
+pub const PANEL_MIN_WIDTH: f32 = 300.0;
+
+/// One key and its value: the key in a fixed-width column and a copy button, the value
+/// (monospace) beside them, wrapped between words; a value with a word too long for the room
+/// beside the key (an id, a URL) goes whole on the lines below instead of in fragments.
 fn field(ui: &mut Ui, key: &str, value: &str) {
-    ui.horizontal_top(|ui| {
-        ui.add_sized([KEY_WIDTH, 18.0], egui::Label::new(RichText::new(key).weak()).truncate());
-        if ui.small_button("copy").on_hover_text(format!("Copy {key}")).clicked() {
-            ui.ctx().copy_text(value.to_owned());
-        }
-        ui.add(egui::Label::new(RichText::new(value).monospace()).wrap());
-    });
+    let font = egui::TextStyle::Monospace.resolve(ui.style());
+    let longest = value.split_whitespace().max_by_key(|w| w.len()).unwrap_or("");
+    let word_width = ui.ctx().fonts_mut(|f| f.layout_no_wrap(longest.to_owned(), font, egui::Color32::WHITE).size().x);
+    let value_label = || egui::Label::new(RichText::new(value).monospace()).wrap();
+    let beside = ui
+        .horizontal_top(|ui| {
+            ui.add_sized([KEY_WIDTH, 18.0], egui::Label::new(RichText::new(key).weak()).truncate());
+            if ui.small_button("copy").on_hover_text(format!("Copy {key}")).clicked() {
+                ui.ctx().copy_text(value.to_owned());
+            }
+            let beside = word_width <= ui.available_width();
+            if beside {
+                ui.add(value_label());
+            }
+            beside
+        })
+        .inner;
+    if !beside {
+        ui.indent(key, |ui| ui.add(value_label()));
+    }
 }
 
 /// An attribute value as text.

@@ -6,7 +6,7 @@
 //! spans per frame. Each visible row still gets an accessible label, so a screen reader (and
 //! the tests) can find "views.open" by name.
 
-use egui::{Align2, Color32, CornerRadius, FontId, Id, Pos2, Rect, Role, Sense, Stroke, StrokeKind, Ui, Vec2};
+use egui::{Align2, Color32, CornerRadius, FontId, Id, Pos2, Rangef, Rect, Role, Sense, Stroke, StrokeKind, Ui, Vec2};
 
 use super::axis;
 use super::overlay::Overlay;
@@ -275,7 +275,7 @@ impl Waterfall {
         }
         let full = ui.available_rect_before_wrap();
         let bars_left = full.left() + self.name_width;
-        let bars_x = egui::Rangef::new(bars_left, full.right() - 8.0);
+        let bars_x = Rangef::new(bars_left, full.right() - 8.0);
 
         let (minimap_rect, _) = ui.allocate_exact_size(Vec2::new(full.width(), MINIMAP_HEIGHT), Sense::hover());
         let minimap_rect = Rect::from_x_y_ranges(bars_x, minimap_rect.y_range());
@@ -323,7 +323,7 @@ impl Waterfall {
         ui: &Ui,
         id: Id,
         row: Rect,
-        bars_x: egui::Rangef,
+        bars_x: Rangef,
         trace: &Trace,
         overlay: &Overlay,
         idx: SpanIdx,
@@ -467,22 +467,17 @@ impl Waterfall {
             );
         }
 
-        // Label: inside the bar when it fits, else to its right.
+        // Label: inside the bar when it fits, else the duration beside it where it is not cut off.
         let label = format!("{name}  {duration}");
         let galley = painter.layout_no_wrap(label, FontId::proportional(11.5), Color32::WHITE);
+        let y = row.center().y - galley.size().y / 2.0;
         if galley.size().x + 8.0 < bar.width() {
-            bar_painter.galley(
-                Pos2::new(bar.left() + 4.0, row.center().y - galley.size().y / 2.0),
-                galley,
-                Color32::WHITE,
-            );
+            bar_painter.galley(Pos2::new(bar.left() + 4.0, y), galley, Color32::WHITE);
         } else {
             let galley = painter.layout_no_wrap(duration, FontId::proportional(11.5), visuals.weak_text_color());
-            bar_painter.galley(
-                Pos2::new(bar.right() + 4.0, row.center().y - galley.size().y / 2.0),
-                galley,
-                Color32::WHITE,
-            );
+            let left_mark = if overlay.culprit == Some(idx) { 12.0 } else { 0.0 };
+            let x = beside_bar(bar.x_range(), bars.x_range(), galley.size().x, left_mark);
+            bar_painter.galley(Pos2::new(x, y), galley, Color32::WHITE);
         }
     }
 
@@ -743,6 +738,22 @@ impl Waterfall {
     }
 }
 
+/// Gap between a bar and a label beside it.
+const LABEL_GAP: f32 = 4.0;
+
+/// Where a label `width` wide that does not fit inside its bar starts: right of the bar, or left
+/// of it (clear of a `left_mark` drawn there) when the right edge of `area` would cut it off;
+/// when neither side has room, the side that shows more of it.
+fn beside_bar(bar: Rangef, area: Rangef, width: f32, left_mark: f32) -> f32 {
+    let right = bar.max + LABEL_GAP;
+    let left = bar.min - LABEL_GAP - left_mark - width;
+    if right + width <= area.max || area.max - right >= bar.min - LABEL_GAP - left_mark - area.min {
+        right
+    } else {
+        left
+    }
+}
+
 /// How many spans are running in each overview bucket, and how many of those failed.
 fn minimap_density(trace: &Trace) -> (Vec<u32>, Vec<u32>) {
     let total = trace.duration().max(1) as f64;
@@ -840,6 +851,19 @@ mod tests {
         assert_eq!(window.start, 0.0);
         window.zoom(1e9, 0.0);
         assert_eq!(window.width(), MIN_WINDOW);
+    }
+
+    #[test]
+    fn a_label_cut_off_at_the_right_edge_goes_left_of_its_bar() {
+        let area = Rangef::new(100.0, 1000.0);
+        // Room on the right: right of the bar.
+        assert_eq!(beside_bar(Rangef::new(200.0, 300.0), area, 40.0, 0.0), 300.0 + LABEL_GAP);
+        // A bar ending near the right edge: the label ends left of it, clear of the culprit mark.
+        let x = beside_bar(Rangef::new(800.0, 990.0), area, 40.0, 12.0);
+        assert_eq!(x, 800.0 - LABEL_GAP - 12.0 - 40.0);
+        assert!(x >= area.min && x + 40.0 <= 800.0);
+        // A bar spanning everything: the right side, which shows more, wins.
+        assert_eq!(beside_bar(Rangef::new(101.0, 990.0), area, 40.0, 0.0), 990.0 + LABEL_GAP);
     }
 
     #[test]
