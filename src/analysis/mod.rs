@@ -19,7 +19,7 @@ pub use path::{CriticalPath, Gap, Segment, SegmentKind, self_times};
 pub use profile::{Check, Profile, SLACK_TRIGGER_RULE};
 pub use rule::{Edge, Rule, RuleError};
 pub use summary::{
-    EndpointStats, Interval, MissRate, Percentiles, Sample, Summary, by_endpoint, percent, wilson,
+    EndpointStats, Gate, Interval, MissRate, Percentiles, Sample, Summary, by_endpoint, percent, wilson,
     zero_events_upper_bound,
 };
 pub use verdict::{CheckResult, ClockStart, Contribution, Hit, Outcome, Verdict, analyze, format_limit};

@@ -96,19 +96,69 @@ impl MissRate {
         }
     }
 
+    /// "5.5% (95% CI 3.7–8.2%)", or with no miss "below 1.0% at 95% confidence"; `None` when
+    /// nothing was judged.
+    pub fn share(&self) -> Option<String> {
+        match (self.rate(), self.interval()) {
+            (Some(_), Some(i)) if self.missed == 0 => {
+                Some(format!("below {}% at 95% confidence", percent_rounded_up(i.high)))
+            }
+            (Some(rate), Some(i)) => {
+                Some(format!("{}% (95% CI {}–{}%)", percent(rate), percent(i.low), percent(i.high)))
+            }
+            _ => None,
+        }
+    }
+
     /// "22 of 400 missed the 3 s deadline: 5.5% (95% CI 3.7–8.2%)", or with no miss
     /// "0 of 300 missed the 3 s deadline: below 1.0% at 95% confidence".
     pub fn sentence(&self, limit: Nanos) -> String {
-        let head = format!("{} of {} missed the {} deadline", self.missed, self.judged, format_limit(limit));
-        match (self.rate(), self.interval()) {
-            (Some(_), Some(i)) if self.missed == 0 => {
-                format!("{head}: below {}% at 95% confidence", percent_rounded_up(i.high))
+        match self.share() {
+            Some(share) => {
+                format!("{} of {} missed the {} deadline: {share}", self.missed, self.judged, format_limit(limit))
             }
-            (Some(rate), Some(i)) => {
-                format!("{head}: {}% (95% CI {}–{}%)", percent(rate), percent(i.low), percent(i.high))
-            }
-            _ => format!("no trace could be judged against the {} deadline", format_limit(limit)),
+            None => format!("no trace could be judged against the {} deadline", format_limit(limit)),
         }
+    }
+}
+
+/// A gate on a rate (`check --max-miss-rate`, `replay --max-failure-rate`): at or under the
+/// allowed share passes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Gate {
+    /// The allowed share, from 0 to 1.
+    pub max_share: f64,
+    /// The allowed percentage as given, to be printed back the same way.
+    max_percent: f64,
+    /// Whether the rate stayed at or under it.
+    pub passed: bool,
+}
+
+impl Gate {
+    /// Judges `rate` against `max_percent` (0 to 100). Nothing judged fails the gate: no evidence
+    /// is not a pass.
+    pub fn new(rate: MissRate, max_percent: f64) -> Self {
+        let passed = rate.judged > 0 && rate.missed as f64 * 100.0 <= max_percent * rate.judged as f64;
+        Gate { max_share: max_percent / 100.0, max_percent, passed }
+    }
+
+    /// "the miss rate 4.792% is above the allowed 4.79%": the limit as given, the rate with at
+    /// least one decimal more than the limit has, and more while a rate above the limit would
+    /// read as the limit (5.04% against 5% is "5.04", not "5.0").
+    pub fn comparison(&self, rate: f64) -> String {
+        self.comparison_of("miss rate", rate)
+    }
+
+    /// [`Gate::comparison`] for a rate with another name ("the failure rate 30% is above ...").
+    pub fn comparison_of(&self, what: &str, rate: f64) -> String {
+        let allowed = self.max_percent.to_string();
+        let mut decimals = allowed.split_once('.').map_or(0, |(_, d)| d.len()) + 1;
+        let pct = rate * 100.0;
+        while !self.passed && decimals < 6 && format!("{pct:.decimals$}").parse::<f64>() == Ok(self.max_percent) {
+            decimals += 1;
+        }
+        let verb = if self.passed { "is at most" } else { "is above" };
+        format!("the {what} {pct:.decimals$}% {verb} the allowed {allowed}%")
     }
 }
 
@@ -374,5 +424,28 @@ mod tests {
         assert_eq!(stats[0].summary.response.unwrap().p50, 1_200 * MS);
         assert_eq!(stats[1].endpoint, "POST /slack/events");
         assert_eq!((stats[1].summary.traces, stats[1].summary.worst), (1, Some(0)));
+    }
+
+    #[test]
+    fn the_gate_fails_only_above_the_allowed_share() {
+        let rate = |missed, judged| MissRate { missed, judged };
+        assert!(Gate::new(rate(5, 100), 5.0).passed, "exactly the allowed share passes");
+        assert!(!Gate::new(rate(6, 100), 5.0).passed);
+        assert!(Gate::new(rate(0, 100), 0.0).passed);
+        assert!(!Gate::new(rate(1, 100_000), 0.0).passed, "with 0% any miss fails");
+        assert!(!Gate::new(rate(0, 0), 100.0).passed, "nothing judged is no evidence");
+        assert_eq!(Gate::new(rate(1, 3), 2.5).max_share, 0.025);
+    }
+
+    #[test]
+    fn the_gate_prints_the_rate_finer_than_the_limit() {
+        let rate = MissRate { missed: 115, judged: 2400 };
+        let gate = |max| Gate::new(rate, max).comparison(rate.rate().unwrap());
+        assert_eq!(gate(4.79), "the miss rate 4.792% is above the allowed 4.79%");
+        assert_eq!(gate(4.8), "the miss rate 4.79% is at most the allowed 4.8%");
+        assert_eq!(gate(5.0), "the miss rate 4.8% is at most the allowed 5%");
+        let above = MissRate { missed: 126, judged: 2500 };
+        let comparison = Gate::new(above, 5.0).comparison(above.rate().unwrap());
+        assert_eq!(comparison, "the miss rate 5.04% is above the allowed 5%");
     }
 }

@@ -4,9 +4,9 @@
 use std::io::{self, Write};
 
 use super::report::{FileError, Report, TraceReport};
-use super::summary::{Gate, Origin, SummaryReport};
+use super::summary::{Origin, SummaryReport};
 use super::{CheckArgs, Format};
-use crate::analysis::{MissRate, Outcome, Sample, Summary, analyze};
+use crate::analysis::{Gate, MissRate, Outcome, Sample, Summary, analyze};
 use crate::corpus::{self, Progress};
 
 /// The exit status of `check`, worst wins.

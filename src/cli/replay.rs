@@ -21,7 +21,7 @@ use crate::replay::driver::{self, ReplayConfig, RunResult};
 use crate::replay::mock::{MockConfig, MockSlack};
 use crate::replay::report::{Report, ReportFormat};
 use crate::replay::signing::Secret;
-use crate::replay::verdict::Summary;
+use crate::replay::verdict::{self, Summary};
 
 /// Arguments of `tracedeck replay`.
 #[derive(Args, Debug)]
@@ -39,6 +39,14 @@ pub struct ReplayArgs {
     /// How many times to replay each interaction.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub runs: u32,
+    /// Pass when at most this share of runs failed (e.g. 5%), instead of only when none did;
+    /// like `check --max-miss-rate`: exit 1 above it, 0 at or below.
+    #[arg(long, value_name = "P%", value_parser = super::parse_percent)]
+    pub max_failure_rate: Option<f64>,
+    /// Keep replaying (up to --runs per interaction) until the 95% upper bound on the failure rate
+    /// falls under P% with no failure, or a run fails; says how many runs that took.
+    #[arg(long, value_name = "P%", value_parser = super::parse_percent)]
+    pub runs_until: Option<f64>,
     /// How many replays are in flight at once.
     #[arg(long, value_name = "C", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub concurrency: u32,
@@ -127,6 +135,8 @@ fn run(args: &ReplayArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<St
         .map_err(|e| format!("{e} (the token the app sends to the mock Web API)"))?;
     let mut config = ReplayConfig::new(target, secret);
     config.runs = args.runs as usize;
+    let interactions = capture.prepared.len();
+    config.until = args.runs_until.map(|p| p / 100.0);
     config.concurrency = args.concurrency as usize;
     config.wait = Duration::from_nanos(args.wait.max(0) as u64);
     config.response_timeout = Duration::from_nanos(args.timeout.max(1) as u64);
@@ -176,13 +186,23 @@ fn run(args: &ReplayArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<St
         let _ = writeln!(err, "tracedeck: saved {} run trace(s) in {}", results.len(), path.display());
     }
     let file = args.capture.display().to_string();
-    let report = Report { capture: &file, target: &args.target, mock: &mock_url, results: &results };
+    if let Some(until) = args.runs_until {
+        let limit = args.runs as usize * interactions;
+        let _ = writeln!(err, "tracedeck: {}", verdict::until_outcome(&results, until / 100.0, limit));
+    }
+    let report = Report {
+        capture: &file,
+        target: &args.target,
+        mock: &mock_url,
+        results: &results,
+        max_failure_rate: args.max_failure_rate,
+    };
     report.write(args.report, out).map_err(|e| format!("cannot write the results: {e}"))?;
     let summary = Summary::of(&results);
     Ok(if summary.answered == 0 {
         let _ = writeln!(err, "tracedeck: the target {} never answered", args.target);
         Status::BadInput
-    } else if summary.all_passed() {
+    } else if report.passed() {
         Status::Met
     } else {
         Status::Missed

@@ -11,9 +11,9 @@ use std::io::{self, Write};
 use std::time::Duration;
 
 use super::fetch::{Endpoint, Notes, refuse_to_replace, runtime, save, verdict_line};
-use super::summary::{Gate, Origin, SummaryReport};
+use super::summary::{Origin, SummaryReport};
 use super::{SearchArgs, Status};
-use crate::analysis::{Outcome, Sample, Summary};
+use crate::analysis::{Gate, Outcome, Sample, Summary};
 use crate::fetch::{self, Fetched, Search};
 use crate::formats::Format;
 use crate::model::{Nanos, Trace};

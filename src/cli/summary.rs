@@ -10,7 +10,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::report::Time;
-use crate::analysis::{Interval, MissRate, Outcome, Percentiles, Sample, Summary, by_endpoint};
+use crate::analysis::{Gate, Interval, Outcome, Percentiles, Sample, Summary, by_endpoint};
 use crate::model::{Nanos, Trace, format_duration};
 
 /// The worst trace, named.
@@ -77,39 +77,14 @@ struct Endpoint {
     rate: Rate,
 }
 
-/// The `--max-miss-rate` gate.
-#[derive(Serialize)]
-pub(crate) struct Gate {
-    /// The allowed share, from 0 to 1.
-    pub(crate) max_miss_rate: f64,
-    /// The allowed percentage as given, to be printed back the same way.
-    #[serde(skip)]
-    max_percent: f64,
-    /// Whether the miss rate stayed at or under it.
-    pub(crate) passed: bool,
-}
-
-impl Gate {
-    /// Judges `rate` against `max_percent` (0 to 100). Nothing judged fails the gate: no evidence
-    /// is not a pass.
-    pub(crate) fn new(rate: MissRate, max_percent: f64) -> Self {
-        let passed = rate.judged > 0 && rate.missed as f64 * 100.0 <= max_percent * rate.judged as f64;
-        Gate { max_miss_rate: max_percent / 100.0, max_percent, passed }
+/// The `--max-miss-rate` gate as `check`'s JSON has it: `{max_miss_rate, passed}`.
+fn gate_json<S: serde::Serializer>(gate: &Option<Gate>, s: S) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct Json {
+        max_miss_rate: f64,
+        passed: bool,
     }
-
-    /// "the miss rate 4.792% is above the allowed 4.79%": the limit as given, the rate with at
-    /// least one decimal more than the limit has, and more while a rate above the limit would
-    /// read as the limit (5.04% against 5% is "5.04", not "5.0").
-    fn comparison(&self, rate: f64) -> String {
-        let allowed = self.max_percent.to_string();
-        let mut decimals = allowed.split_once('.').map_or(0, |(_, d)| d.len()) + 1;
-        let pct = rate * 100.0;
-        while !self.passed && decimals < 6 && format!("{pct:.decimals$}").parse::<f64>() == Ok(self.max_percent) {
-            decimals += 1;
-        }
-        let verb = if self.passed { "is at most" } else { "is above" };
-        format!("the miss rate {pct:.decimals$}% {verb} the allowed {allowed}%")
-    }
+    gate.as_ref().map(|g| Json { max_miss_rate: g.max_share, passed: g.passed }).serialize(s)
 }
 
 /// Where the summed-up traces came from.
@@ -132,6 +107,7 @@ pub(crate) struct SummaryReport {
     backend: Option<String>,
     worst: Option<WorstTrace>,
     by_endpoint: Vec<Endpoint>,
+    #[serde(serialize_with = "gate_json")]
     gate: Option<Gate>,
 }
 
@@ -254,33 +230,5 @@ fn counted(n: u64, noun: &str) -> String {
     match n {
         1 => format!("1 {noun}"),
         n => format!("{n} {noun}s"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_gate_fails_only_above_the_allowed_share() {
-        let rate = |missed, judged| MissRate { missed, judged };
-        assert!(Gate::new(rate(5, 100), 5.0).passed, "exactly the allowed share passes");
-        assert!(!Gate::new(rate(6, 100), 5.0).passed);
-        assert!(Gate::new(rate(0, 100), 0.0).passed);
-        assert!(!Gate::new(rate(1, 100_000), 0.0).passed, "with 0% any miss fails");
-        assert!(!Gate::new(rate(0, 0), 100.0).passed, "nothing judged is no evidence");
-        assert_eq!(Gate::new(rate(1, 3), 2.5).max_miss_rate, 0.025);
-    }
-
-    #[test]
-    fn the_gate_prints_the_rate_finer_than_the_limit() {
-        let rate = MissRate { missed: 115, judged: 2400 };
-        let gate = |max| Gate::new(rate, max).comparison(rate.rate().unwrap());
-        assert_eq!(gate(4.79), "the miss rate 4.792% is above the allowed 4.79%");
-        assert_eq!(gate(4.8), "the miss rate 4.79% is at most the allowed 4.8%");
-        assert_eq!(gate(5.0), "the miss rate 4.8% is at most the allowed 5%");
-        let above = MissRate { missed: 126, judged: 2500 };
-        let comparison = Gate::new(above, 5.0).comparison(above.rate().unwrap());
-        assert_eq!(comparison, "the miss rate 5.04% is above the allowed 5%");
     }
 }

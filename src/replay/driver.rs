@@ -7,14 +7,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use reqwest::Url;
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::capture::{Capture, Prepared, SLACK_USER_AGENT};
 use super::mock::{ApiCall, Minted, MockSlack};
 use super::signing::{self, Secret};
 use super::traceparent::TraceParent;
-use super::verdict::{RunVerdict, judge};
+use super::verdict::{RunVerdict, enough_runs, judge};
 use crate::model::{Nanos, SpanId, TraceId};
 
 /// How a replay is run.
@@ -34,6 +34,9 @@ pub struct ReplayConfig {
     pub response_timeout: Duration,
     /// How long Slack waits for the acknowledgement.
     pub ack_limit: Duration,
+    /// Stop early (see [`super::verdict::enough_runs`]) once the 95% upper bound on the failure
+    /// rate is under this share (0 to 1) with no failure, or a run fails.
+    pub until: Option<f64>,
 }
 
 impl ReplayConfig {
@@ -47,6 +50,7 @@ impl ReplayConfig {
             wait: Duration::from_secs(5),
             response_timeout: Duration::from_secs(10),
             ack_limit: super::ACK_LIMIT,
+            until: None,
         }
     }
 }
@@ -202,28 +206,36 @@ pub async fn replay_all(
     cancel: CancellationToken,
 ) -> Result<Vec<RunResult>, String> {
     let client = client(&config)?;
-    let gate = Arc::new(Semaphore::new(config.concurrency.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
     let total = capture.prepared.len() * config.runs;
+    let mut results: Vec<RunResult> = Vec::with_capacity(total);
+    let mut failed = 0;
+    let collect =
+        |done: Result<RunResult, tokio::task::JoinError>, results: &mut Vec<RunResult>, failed: &mut usize| {
+            if let Ok(result) = done {
+                *failed += usize::from(!result.verdict.pass);
+                results.push(result);
+            }
+        };
     for i in 0..total {
-        let Ok(permit) = gate.clone().acquire_owned().await else { break };
-        if cancel.is_cancelled() {
+        // At most `concurrency` in flight; every run that finished is counted before the next
+        // starts, so `--runs-until` stops as soon as it has seen enough.
+        while tasks.len() >= config.concurrency.max(1) {
+            let Some(done) = tasks.join_next().await else { break };
+            collect(done, &mut results, &mut failed);
+        }
+        if cancel.is_cancelled() || config.until.is_some_and(|until| enough_runs(failed, results.len(), until)) {
             break;
         }
         let (mock, capture, config, client, progress, cancel) =
             (mock.clone(), capture.clone(), config.clone(), client.clone(), progress.clone(), cancel.clone());
         tasks.spawn(async move {
             let prepared = &capture.prepared[i % capture.prepared.len()];
-            let result = replay_once(&mock, &client, prepared, &config, i + 1, progress.as_ref(), &cancel).await;
-            drop(permit);
-            result
+            replay_once(&mock, &client, prepared, &config, i + 1, progress.as_ref(), &cancel).await
         });
     }
-    let mut results = Vec::with_capacity(total);
     while let Some(done) = tasks.join_next().await {
-        if let Ok(result) = done {
-            results.push(result);
-        }
+        collect(done, &mut results, &mut failed);
     }
     results.sort_by_key(|r| r.record.index);
     Ok(results)

@@ -2,7 +2,9 @@
 //!
 //! JSON: `{capture, target, mock, summary, runs}`; every time is in milliseconds from the
 //! interaction's issue (`ack_ms`, `views_open_ms`, a call's `at_ms`). `summary` holds `runs`,
-//! `failed`, `failure_rate`, `answered` and `ack`/`views_open` percentiles `{count, p50, p95, max}`.
+//! `failed`, `failure_rate`, `failure_interval` (`{low, high}`, 95%: Wilson's, or from 0 to the
+//! exact bound when nothing failed), `interactions` (`{interaction, runs, failed,
+//! failure_interval}` each), `answered` and `ack`/`views_open` percentiles `{count, p50, p95, max}`.
 //! Each run also carries `analysis`: the headline of the `slack` profile's analysis of its trace.
 
 use std::io::{self, Write};
@@ -11,7 +13,7 @@ use serde::Serialize;
 
 use super::driver::RunResult;
 use super::verdict::{RunVerdict, Summary};
-use crate::analysis::{Profile, analyze};
+use crate::analysis::{Gate, Profile, analyze};
 
 /// Output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -34,6 +36,8 @@ pub struct Report<'a> {
     pub mock: &'a str,
     /// The runs, in order.
     pub results: &'a [RunResult],
+    /// `--max-failure-rate`, as a percentage (0 to 100), when given.
+    pub max_failure_rate: Option<f64>,
 }
 
 #[derive(Serialize)]
@@ -42,7 +46,17 @@ struct JsonReport<'a> {
     target: &'a str,
     mock: &'a str,
     summary: Summary,
+    gate: Option<JsonGate>,
     runs: Vec<JsonRun<'a>>,
+}
+
+/// `--max-failure-rate`'s decision.
+#[derive(Serialize)]
+struct JsonGate {
+    /// The allowed share, from 0 to 1.
+    max_failure_rate: f64,
+    /// Whether the failure rate stayed at or under it.
+    passed: bool,
 }
 
 #[derive(Serialize)]
@@ -129,6 +143,7 @@ impl Report<'_> {
             target: self.target,
             mock: self.mock,
             summary: Summary::of(self.results),
+            gate: self.gate().map(|g| JsonGate { max_failure_rate: g.max_share, passed: g.passed }),
             runs,
         }
     }
@@ -149,8 +164,31 @@ impl Report<'_> {
         if let Some(open) = &summary.views_open {
             writeln!(out, "  views.open: {open} ({} of {} runs called it)", open.count, summary.runs)?;
         }
-        writeln!(out, "  failed {} of {} runs ({:.0}%)", summary.failed, summary.runs, summary.failure_rate * 100.0)?;
-        writeln!(out, "{}", if summary.all_passed() { "PASS" } else { "FAIL" })
+        if summary.interactions.len() > 1 {
+            for i in &summary.interactions {
+                writeln!(out, "  {}: {}", i.interaction, Summary::failure_sentence(i.rate()))?;
+            }
+        }
+        writeln!(out, "  {}", Summary::failure_sentence(summary.rate()))?;
+        if let (Some(gate), Some(rate)) = (self.gate(), summary.rate().rate()) {
+            let outcome = if gate.passed { "pass" } else { "FAIL" };
+            writeln!(out, "  gate: {outcome}, {}", gate.comparison_of("failure rate", rate))?;
+        }
+        writeln!(out, "{}", if self.passed() { "PASS" } else { "FAIL" })
+    }
+
+    /// `--max-failure-rate` judged on these runs.
+    pub fn gate(&self) -> Option<Gate> {
+        self.max_failure_rate.map(|max| Gate::new(Summary::of(self.results).rate(), max))
+    }
+
+    /// Whether the replay passed: every run did, or under a gate, the failure rate is at or under
+    /// the allowed one.
+    pub fn passed(&self) -> bool {
+        match self.gate() {
+            Some(gate) => gate.passed,
+            None => Summary::of(self.results).all_passed(),
+        }
     }
 
     fn write_junit(&self, out: &mut dyn Write) -> io::Result<()> {
@@ -164,6 +202,25 @@ impl Report<'_> {
             summary.runs,
             summary.failed
         )?;
+        writeln!(out, "  <properties>")?;
+        writeln!(
+            out,
+            r#"    <property name="failures" value="{}"/>"#,
+            xml(&Summary::failure_sentence(summary.rate()))
+        )?;
+        if let Some(i) = summary.failure_interval {
+            writeln!(out, r#"    <property name="failure_rate_95ci" value="{:.4}-{:.4}"/>"#, i.low, i.high)?;
+        }
+        if let (Some(gate), Some(rate)) = (self.gate(), summary.rate().rate()) {
+            let comparison = gate.comparison_of("failure rate", rate);
+            writeln!(
+                out,
+                r#"    <property name="gate" value="{}: {}"/>"#,
+                if gate.passed { "pass" } else { "FAIL" },
+                xml(&comparison)
+            )?;
+        }
+        writeln!(out, "  </properties>")?;
         for r in self.results {
             let name = format!("run {} ({})", r.record.index, r.record.interaction);
             write!(

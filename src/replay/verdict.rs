@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::driver::{Fault, RunRecord, RunResult};
+use crate::analysis::{Interval, MissRate};
 use crate::model::{Nanos, format_duration};
 
 /// The judgement of one run.
@@ -169,6 +170,30 @@ pub struct Summary {
     pub ack: Option<Percentiles>,
     /// Time to the first `views.open`, over runs that made one.
     pub views_open: Option<Percentiles>,
+    /// The 95% interval of the failure rate: Wilson's, or `[0, exact bound]` when none failed.
+    pub failure_interval: Option<Interval>,
+    /// The same per interaction of the capture, in the capture's order (one entry per name).
+    pub interactions: Vec<InteractionRate>,
+}
+
+/// How often one interaction's runs failed.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct InteractionRate {
+    /// The interaction's name in the capture.
+    pub interaction: String,
+    /// How many runs.
+    pub runs: usize,
+    /// How many failed.
+    pub failed: usize,
+    /// The 95% interval of its failure rate.
+    pub failure_interval: Option<Interval>,
+}
+
+impl InteractionRate {
+    /// The failures as a rate with its interval.
+    pub fn rate(&self) -> MissRate {
+        MissRate { missed: self.failed as u64, judged: self.runs as u64 }
+    }
 }
 
 impl Summary {
@@ -176,6 +201,27 @@ impl Summary {
     pub fn of(results: &[RunResult]) -> Summary {
         let runs = results.len();
         let failed = results.iter().filter(|r| !r.verdict.pass).count();
+        let mut interactions: Vec<InteractionRate> = Vec::new();
+        for r in results {
+            let name = &r.record.interaction;
+            let entry = match interactions.iter().position(|i| &i.interaction == name) {
+                Some(at) => &mut interactions[at],
+                None => {
+                    interactions.push(InteractionRate {
+                        interaction: name.clone(),
+                        runs: 0,
+                        failed: 0,
+                        failure_interval: None,
+                    });
+                    interactions.last_mut().expect("just pushed")
+                }
+            };
+            entry.runs += 1;
+            entry.failed += usize::from(!r.verdict.pass);
+        }
+        for entry in &mut interactions {
+            entry.failure_interval = entry.rate().interval();
+        }
         Summary {
             runs,
             failed,
@@ -183,6 +229,22 @@ impl Summary {
             answered: results.iter().filter(|r| matches!(r.record.response, Some(Ok(_)))).count(),
             ack: Percentiles::of(results.iter().filter_map(|r| r.verdict.ack).collect()),
             views_open: Percentiles::of(results.iter().filter_map(|r| r.verdict.views_open).collect()),
+            failure_interval: MissRate { missed: failed as u64, judged: runs as u64 }.interval(),
+            interactions,
+        }
+    }
+
+    /// The failures as a rate with its interval.
+    pub fn rate(&self) -> MissRate {
+        MissRate { missed: self.failed as u64, judged: self.runs as u64 }
+    }
+
+    /// "3 of 10 runs failed: 30.0% (95% CI 10.8–60.3%)", or with no failure "0 of 50 runs
+    /// failed: below 5.9% at 95% confidence".
+    pub fn failure_sentence(rate: MissRate) -> String {
+        match rate.share() {
+            Some(share) => format!("{} of {} runs failed: {share}", rate.missed, rate.judged),
+            None => "no run finished".to_owned(),
         }
     }
 
@@ -192,9 +254,56 @@ impl Summary {
     }
 }
 
+/// Whether `--runs-until` has seen enough after `runs` runs of which `failed` failed: a run
+/// failed, or none did and the 95% upper bound on the failure rate is under `until` (a share).
+pub fn enough_runs(failed: usize, runs: usize, until: f64) -> bool {
+    let rate = MissRate { missed: failed as u64, judged: runs as u64 };
+    failed > 0 || rate.interval().is_some_and(|i| i.high < until)
+}
+
+/// What `--runs-until` came to after `results` out of at most `limit` runs: "the failure rate's
+/// 95% upper bound fell under 5.0% after 59 runs", "run 7 failed: stopped after 8 runs", or
+/// "100 runs (the --runs limit) did not bring the 95% upper bound under 1.0%".
+pub fn until_outcome(results: &[RunResult], until: f64, limit: usize) -> String {
+    let pct = crate::analysis::percent(until);
+    let n = results.len();
+    let head = format!("--runs-until {pct}%:");
+    match results.iter().find(|r| !r.verdict.pass) {
+        Some(failed) => format!("{head} run {} failed: stopped after {n} runs", failed.record.index),
+        None if enough_runs(0, n, until) => {
+            format!("{head} the failure rate's 95% upper bound fell under {pct}% after {n} runs")
+        }
+        None if n >= limit => {
+            format!("{head} {n} runs (the --runs limit) did not bring the 95% upper bound under {pct}%")
+        }
+        None => format!("{head} stopped after {n} runs (cancelled)"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn runs_until_stops_at_a_failure_or_when_the_bound_is_under_the_target() {
+        // 1 - 0.05^(1/59) = 4.95% < 5%, while 58 runs give 5.03%.
+        assert!(!enough_runs(0, 58, 0.05));
+        assert!(enough_runs(0, 59, 0.05));
+        assert!(enough_runs(1, 2, 0.05), "a failure ends it at once");
+        assert!(!enough_runs(0, 0, 0.5), "no run is no evidence");
+    }
+
+    #[test]
+    fn the_failure_sentence_gives_the_interval_or_the_bound() {
+        let rate = |missed, judged| MissRate { missed, judged };
+        assert_eq!(Summary::failure_sentence(rate(3, 10)), "3 of 10 runs failed: 30.0% (95% CI 10.8–60.3%)");
+        assert_eq!(
+            Summary::failure_sentence(rate(0, 50)),
+            "0 of 50 runs failed: below 5.9% at 95% confidence",
+            "5.82% rounded up, so below stays true"
+        );
+        assert_eq!(Summary::failure_sentence(rate(0, 0)), "no run finished");
+    }
 
     #[test]
     fn percentiles_use_the_nearest_rank() {

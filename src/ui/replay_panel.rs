@@ -21,6 +21,7 @@ use crate::replay::capture::Capture;
 use crate::replay::driver::{self, Progress, ReplayConfig, RunResult};
 use crate::replay::mock::{MockConfig, MockSlack};
 use crate::replay::signing::Secret;
+use crate::replay::verdict::Summary;
 
 enum Message {
     Listening(String),
@@ -261,9 +262,14 @@ impl ReplayPanel {
             ui.label(RichText::new(error).color(theme::MISS));
         }
         if !self.results.is_empty() {
-            let failed = self.results.iter().filter(|r| !r.verdict.pass).count();
-            let text = format!("{failed} of {} runs failed", self.results.len());
-            ui.label(RichText::new(text).color(if failed > 0 { theme::MISS } else { theme::PASS }).strong());
+            let summary = Summary::of(&self.results);
+            let color = if summary.failed > 0 { theme::MISS } else { theme::PASS };
+            ui.label(RichText::new(Summary::failure_sentence(summary.rate())).color(color).strong());
+            if summary.interactions.len() > 1 {
+                for i in &summary.interactions {
+                    ui.label(format!("{}: {}", i.interaction, Summary::failure_sentence(i.rate())));
+                }
+            }
             egui::ScrollArea::vertical().id_salt("replay-results").max_height(150.0).show(ui, |ui| {
                 for r in &self.results {
                     let (word, color) = if r.verdict.pass { ("PASS", theme::PASS) } else { ("FAIL", theme::MISS) };
