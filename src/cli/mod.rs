@@ -13,6 +13,7 @@ mod fetch;
 mod replay;
 mod report;
 mod search;
+mod stats;
 mod summary;
 
 use std::io::{IsTerminal, Write};
@@ -67,6 +68,8 @@ pub enum Command {
     Connections(ConnectionsArgs),
     /// Search Jaeger, Tempo or Zipkin for a service's traces; print each one's verdict as it
     /// arrives, then the summary `check --summary` prints; save them all with -o (OTLP JSON).
+    /// With --stats (Sentry, Tempo) the back-end first counts the misses over all its traffic;
+    /// then the exit status follows its figure.
     /// Exit status: 0 when none missed the deadline (also when none was found), 1 when any
     /// missed it (with --max-miss-rate: when more than that share missed), 2 on bad input, a
     /// failed search, or a trace that could not be judged (unless --keep-going).
@@ -171,6 +174,25 @@ pub struct SearchArgs {
     /// long as some trace was judged.
     #[arg(long)]
     pub keep_going: bool,
+    /// Ask the back-end for the miss rate over every matching root span in the range (Sentry's
+    /// Discover, Tempo's TraceQL metrics), then fetch the --limit slowest traces and judge them
+    /// here with every rule of the profile. --max-miss-rate then gates on the server's figure.
+    /// Jaeger and Zipkin keep no aggregates: they fall back to the search.
+    #[arg(long)]
+    pub stats: bool,
+    /// With --stats: also the miss rate per bucket of this length (1h, 15m), a trend.
+    #[arg(long, value_name = "DURATION", value_parser = parse_positive_duration, requires = "stats")]
+    pub step: Option<Nanos>,
+    /// With --stats: also the figures per endpoint (operation).
+    #[arg(long, requires = "stats")]
+    pub by_endpoint: bool,
+    /// Sentry organization slug (for --stats on Sentry; a saved connection may give it).
+    #[arg(long, value_name = "ORG")]
+    pub org: Option<String>,
+    /// With --stats: how to print the results; json prints one document {server, here,
+    /// comparison, gate}, every time as {ms, ns}.
+    #[arg(long, value_enum, value_name = "FORMAT", requires = "stats")]
+    pub format: Option<Format>,
 }
 
 /// Arguments of `tracedeck connections`.

@@ -1,5 +1,6 @@
 //! `tracedeck search`: find a service's traces in Jaeger, Tempo or Zipkin, print each one's
 //! verdict as it arrives (the line `fetch` prints), then the summary `check --summary` prints.
+//! With `--stats` the back-end counts first (see [`super::stats`]).
 //!
 //! With `-o FILE` every trace found is saved as one OTLP JSON document (the answers of the
 //! back-ends differ, and Tempo's come one per trace; one format reads back the same everywhere).
@@ -8,14 +9,15 @@
 //! `--max-miss-rate`, whose gate needs evidence).
 
 use std::io::{self, Write};
+use std::path::Path;
 use std::time::Duration;
 
 use super::fetch::{Endpoint, Notes, refuse_to_replace, runtime, save, verdict_line};
 use super::summary::{Origin, SummaryReport};
-use super::{SearchArgs, Status};
-use crate::analysis::{Gate, Outcome, Sample, Summary};
-use crate::fetch::{self, Fetched, Search};
-use crate::formats::Format;
+use super::{Format, SearchArgs, Status};
+use crate::analysis::{Gate, Outcome, Profile, Sample, Summary};
+use crate::fetch::{self, Backend, Fetched, Search, Searched};
+use crate::formats::Format as TraceFormat;
 use crate::model::{Nanos, Trace};
 
 /// Runs `search`; verdicts and the summary to `out`, notes and problems to `err`.
@@ -31,15 +33,16 @@ pub fn search(args: &SearchArgs, out: &mut dyn Write, err: &mut dyn Write) -> St
 
 impl SearchArgs {
     /// The search these arguments ask for at `endpoint`; `now` ends it unless `--end` is given.
-    fn query(&self, endpoint: &Endpoint, now: jiff::Timestamp) -> Result<Search, String> {
+    pub(super) fn query(&self, endpoint: &Endpoint, now: jiff::Timestamp) -> Result<Search, String> {
         let end = self.end.unwrap_or(now);
         let start = match self.start {
             Some(start) => start,
             None => end.checked_sub(duration(self.since)).map_err(|e| format!("--since reaches too far back: {e}"))?,
         };
+        let sentry_io = (endpoint.backend == Backend::Sentry).then(|| "https://sentry.io".to_owned());
         Ok(Search {
             backend: endpoint.backend,
-            base: endpoint.base.clone().ok_or("give the back-end's base URL with --url")?,
+            base: endpoint.base.clone().or(sentry_io).ok_or("give the back-end's base URL with --url")?,
             service: self.service.clone(),
             operation: self.operation.clone(),
             start,
@@ -50,27 +53,87 @@ impl SearchArgs {
     }
 }
 
-fn duration(nanos: Nanos) -> Duration {
+pub(super) fn duration(nanos: Nanos) -> Duration {
     Duration::from_nanos(nanos.unsigned_abs())
+}
+
+/// The traces a search handed over, each judged as it came.
+#[derive(Default)]
+pub(super) struct Judged {
+    /// Each trace and its verdict's sample, in the order they came.
+    pub(super) found: Vec<(Trace, Sample)>,
+    failed: Option<io::Error>,
+}
+
+impl Judged {
+    /// Judges each trace of `fetched`, writing its verdict line to `out`.
+    pub(super) fn take(&mut self, fetched: Fetched, out: &mut dyn Write, profile: &Profile) {
+        for trace in fetched.traces {
+            match verdict_line(out, &fetched.source, &trace, profile) {
+                Ok(verdict) => self.found.push((trace, Sample::of(&verdict))),
+                Err(e) => self.failed = self.failed.take().or(Some(e)),
+            }
+        }
+    }
+
+    /// Fails when a verdict line could not be written.
+    pub(super) fn written(&mut self) -> Result<(), String> {
+        match self.failed.take() {
+            Some(e) => Err(format!("cannot write the results: {e}")),
+            None => Ok(()),
+        }
+    }
+
+    /// The samples, in order.
+    pub(super) fn samples(&self) -> Vec<Sample> {
+        self.found.iter().map(|(_, sample)| *sample).collect()
+    }
+
+    /// The summary of what was judged, from `source`.
+    pub(super) fn report(&self, summary: &Summary, source: &str, limit: Nanos, gate: Option<Gate>) -> SummaryReport {
+        let origin = Origin::Backend(source.to_owned());
+        let samples = self.samples();
+        SummaryReport::of(summary, &samples, |i| &self.found[i].0, |_| vec![source.to_owned()], limit, origin, gate)
+    }
+
+    /// Saves every trace to `path` (OTLP JSON), saying so on `err`; nothing when none came.
+    pub(super) fn save(self, path: &Path, force: bool, err: &mut dyn Write) -> Result<(), String> {
+        let traces: Vec<Trace> = self.found.into_iter().map(|(trace, _)| trace).collect();
+        if traces.is_empty() {
+            let _ = writeln!(err, "tracedeck: nothing found, so nothing was saved to {}", path.display());
+            return Ok(());
+        }
+        let mut bytes = Vec::new();
+        TraceFormat::Otlp.write(&traces, &mut bytes).map_err(|e| format!("cannot encode the traces: {e}"))?;
+        save(path, &bytes, force).map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
+        let _ = writeln!(err, "tracedeck: saved {} trace(s) to {} as OTLP JSON", traces.len(), path.display());
+        Ok(())
+    }
 }
 
 fn run(args: &SearchArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<Status, String> {
     refuse_to_replace(args.output.as_deref(), args.force)?;
-    let endpoint = args.network.endpoint(None)?;
+    let endpoint = args.network.endpoint(args.org.as_deref())?;
+    let fallback = match (args.stats, fetch::has_aggregates(endpoint.backend)) {
+        (true, true) => return super::stats::run(args, &endpoint, out, err),
+        (true, false) => {
+            let note = super::stats::no_aggregates(endpoint.backend, args.step.is_some());
+            let _ = writeln!(err, "tracedeck: {note}");
+            Some(note)
+        }
+        (false, _) => None,
+    };
     let query = args.query(&endpoint, jiff::Timestamp::now())?;
     query.check().map_err(|e| e.message)?;
     let token = endpoint.token(&query.base, err);
+    let json = args.format == Some(Format::Json);
     let notes = Notes::default();
-    let mut found: Vec<(Trace, Sample)> = Vec::new();
-    let mut failed_to_write: Option<io::Error> = None;
+    let mut judged = Judged::default();
+    let mut sink = io::sink();
+    let verdicts: &mut dyn Write = if json { &mut sink } else { &mut *out };
     let on_found = |fetched: Fetched| {
         notes.write(err);
-        for trace in fetched.traces {
-            match verdict_line(out, &fetched.source, &trace, &args.profile) {
-                Ok(verdict) => found.push((trace, Sample::of(&verdict))),
-                Err(e) => failed_to_write = failed_to_write.take().or(Some(e)),
-            }
-        }
+        judged.take(fetched, verdicts, &args.profile);
     };
     let result = runtime()?.block_on(fetch::search(
         &query,
@@ -80,16 +143,14 @@ fn run(args: &SearchArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<St
         on_found,
     ));
     notes.write(err);
-    if let Some(e) = failed_to_write {
-        return Err(format!("cannot write the results: {e}"));
-    }
-    let searched = result.map_err(|e| e.message)?;
+    judged.written()?;
+    let searched: Searched = result.map_err(|e| e.message)?;
     let _ = writeln!(err, "tracedeck: {}", searched.message);
     if searched.traces == 0 && searched.gone > 0 {
         return Err(format!("nothing was judged: every trace {} listed was gone when fetched", searched.source));
     }
 
-    let samples: Vec<Sample> = found.iter().map(|(_, sample)| *sample).collect();
+    let samples = judged.samples();
     let summary = Summary::of(samples.iter().copied());
     let gate = args.max_miss_rate.map(|max| Gate::new(summary.rate, max));
     let undecided = samples.iter().any(|s| s.outcome == Outcome::Undecided);
@@ -98,34 +159,15 @@ fn run(args: &SearchArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<St
         (0, None) => Status::Met,
         _ => Status::of(summary.rate, gate.as_ref(), undecided, args.keep_going),
     };
-    let origin = Origin::Backend(searched.source.clone());
-    SummaryReport::of(
-        &summary,
-        &samples,
-        |i| &found[i].0,
-        |_| vec![searched.source.clone()],
-        args.profile.limit,
-        origin,
-        gate,
-    )
-    .write_text(out)
-    .map_err(|e| format!("cannot write the results: {e}"))?;
-
+    let report = judged.report(&summary, &searched.source, args.profile.limit, gate);
+    let written = match fallback {
+        Some(note) if json => super::stats::write_fallback_json(out, note, &report),
+        _ => report.write_text(out),
+    };
+    written.map_err(|e| format!("cannot write the results: {e}"))?;
     if let Some(path) = &args.output {
-        let traces: Vec<Trace> = found.into_iter().map(|(trace, _)| trace).collect();
-        match traces.len() {
-            0 => {
-                let _ = writeln!(err, "tracedeck: nothing found, so nothing was saved to {}", path.display());
-            }
-            n => {
-                let mut bytes = Vec::new();
-                Format::Otlp.write(&traces, &mut bytes).map_err(|e| format!("cannot encode the traces: {e}"))?;
-                save(path, &bytes, args.force).map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
-                let _ = writeln!(err, "tracedeck: saved {n} trace(s) to {} as OTLP JSON", path.display());
-            }
-        }
+        judged.save(path, args.force, err)?;
     }
-
     Ok(status)
 }
 

@@ -74,11 +74,23 @@ impl<'a> Http<'a> {
     /// GETs `url`, retrying 429, 5xx, timeouts and refused connections up to the configured
     /// number of times. `what` names the resource in errors ("trace 4bf9…").
     pub(crate) async fn get(&self, url: &Url, accept: &str, what: &str) -> Result<Vec<u8>, FetchError> {
+        self.get_unless(url, accept, what, |_| false).await
+    }
+
+    /// [`Self::get`], except that an error answer whose body `lasting` recognizes is not retried
+    /// (a server that says a feature is turned off will say it again).
+    pub(crate) async fn get_unless(
+        &self,
+        url: &Url,
+        accept: &str,
+        what: &str,
+        lasting: fn(&str) -> bool,
+    ) -> Result<Vec<u8>, FetchError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
             self.report(Progress::Requesting { url: url.to_string(), attempt });
-            match self.try_get(url, accept, what).await {
+            match self.try_get(url, accept, what, lasting).await {
                 Ok(body) => return Ok(body),
                 Err(Attempt { error, wait: Some(wait) }) if attempt <= self.config.retries => {
                     let wait = wait.max(backoff(self.config, attempt)).min(self.config.max_wait);
@@ -90,7 +102,13 @@ impl<'a> Http<'a> {
         }
     }
 
-    async fn try_get(&self, url: &Url, accept: &str, what: &str) -> Result<Vec<u8>, Attempt> {
+    async fn try_get(
+        &self,
+        url: &Url,
+        accept: &str,
+        what: &str,
+        lasting: fn(&str) -> bool,
+    ) -> Result<Vec<u8>, Attempt> {
         let mut request = self.client.get(url.clone()).header(ACCEPT, accept);
         if let Some(value) = self.token.and_then(Token::bearer) {
             request = request.header(AUTHORIZATION, value);
@@ -103,7 +121,11 @@ impl<'a> Http<'a> {
             if let Some(token) = self.token {
                 body = token.redact(&body);
             }
-            return Err(self.status(status, wait, url, what, &body));
+            let mut attempt = self.status(status, wait, url, what, &body);
+            if lasting(&body) {
+                attempt.wait = None;
+            }
+            return Err(attempt);
         }
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(|e| self.transport(&e, url))? {

@@ -1,5 +1,6 @@
 //! Fetching a trace by id from the back-end that stored it: Sentry, Jaeger, Grafana Tempo or
-//! Zipkin; and searching Jaeger, Tempo or Zipkin for the traces of a service ([`search()`]).
+//! Zipkin; searching Jaeger, Tempo or Zipkin for the traces of a service ([`search()`]); and
+//! asking Sentry or Tempo for miss rates over all the traces they hold ([`stats()`]).
 //!
 //! Each back-end is a small module that knows its URL scheme and authentication and hands the
 //! bytes it receives to the importer of its format ([`crate::formats`]); nothing here parses
@@ -17,6 +18,7 @@ mod http;
 mod query;
 mod search;
 mod sentry;
+mod stats;
 mod target;
 #[cfg(test)]
 pub(crate) mod test_keychain;
@@ -32,6 +34,7 @@ pub use connections::{
 };
 pub use error::{ErrorKind, FetchError};
 pub use search::{Search, Searched, search, search_cancellable};
+pub use stats::{Bucket, Figures, ServerStats, StatsQuery, has_aggregates, slowest, stats, step_text};
 pub use target::Target;
 pub use token::Token;
 

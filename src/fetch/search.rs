@@ -91,7 +91,8 @@ impl Search {
         )
     }
 
-    fn operation(&self) -> Option<&str> {
+    /// The operation, unless blank.
+    pub(super) fn operation(&self) -> Option<&str> {
         self.operation.as_deref().map(str::trim).filter(|o| !o.is_empty())
     }
 
@@ -101,6 +102,11 @@ impl Search {
         if self.backend == Backend::Sentry {
             return Err(sentry_not_supported());
         }
+        self.check_range()
+    }
+
+    /// [`Self::check`] for any back-end: base URL, service, limit and time range.
+    pub(super) fn check_range(&self) -> Result<Url, FetchError> {
         let base = match self.base.trim() {
             "" => return Err(missing_base(self.backend)),
             base => parse_url(base)?,
@@ -209,36 +215,59 @@ async fn search_with(
             count
         }
         Backend::Tempo => {
-            let hits = tempo_hits(&base, &body)?;
+            let hits: Vec<String> = tempo_hits(&base, &body)?.into_iter().map(|(id, _)| id).collect();
             http.report(Progress::Found { traces: hits.len() });
-            for (i, id) in hits.iter().enumerate() {
-                http.report(Progress::Trace { done: i + 1, of: hits.len() });
-                let target =
-                    Target { backend: Backend::Tempo, base: Some(base.to_string()), org: None, trace: id.clone() };
-                match super::fetch_with(http, &target).await {
-                    Ok(fetched) => on_found(fetched),
-                    Err(e) if e.kind == ErrorKind::NotFound => gone.push(id.clone()),
-                    Err(e) => return Err(e),
-                }
-            }
+            gone = fetch_each(http, Backend::Tempo, &base, None, &hits, &mut on_found).await?;
             hits.len() - gone.len()
         }
         Backend::Sentry => return Err(sentry_not_supported()),
     };
-    let found = match traces {
+    let limited = if traces >= query.limit { "; that is the limit, there may be more" } else { "" };
+    let source = format!("{} at {}", query.backend.name(), origin(&base));
+    let message = format!("{source} found {} {}{limited}{}", traces_text(traces), query.describe(), gone_text(&gone));
+    Ok(Searched { traces, gone: gone.len(), source, message })
+}
+
+/// "no traces", "1 trace", "3 traces".
+pub(super) fn traces_text(traces: usize) -> String {
+    match traces {
         0 => "no traces".to_owned(),
         1 => "1 trace".to_owned(),
         n => format!("{n} traces"),
-    };
-    let limited = if traces >= query.limit { "; that is the limit, there may be more" } else { "" };
-    let source = format!("{} at {}", query.backend.name(), origin(&base));
-    let gone_text = match gone.as_slice() {
+    }
+}
+
+/// What a search says of the traces it listed that were gone when fetched.
+pub(super) fn gone_text(gone: &[String]) -> String {
+    match gone {
         [] => String::new(),
         [id] => format!("; 1 more it listed was gone when fetched (trace {id})"),
         [id, ..] => format!("; {} more it listed were gone when fetched (trace {id}, …)", gone.len()),
-    };
-    let message = format!("{source} found {found} {}{limited}{gone_text}", query.describe());
-    Ok(Searched { traces, gone: gone.len(), source, message })
+    }
+}
+
+/// Fetches each trace of `ids` from `backend` at `base` (Sentry: in organization `org`) one
+/// after the other, handing each to `on_found`; a trace that is gone (404: compacted, past
+/// retention) is skipped. The ids of those gone.
+pub(super) async fn fetch_each(
+    http: &Http<'_>,
+    backend: Backend,
+    base: &Url,
+    org: Option<&str>,
+    ids: &[String],
+    on_found: &mut impl FnMut(Fetched),
+) -> Result<Vec<String>, FetchError> {
+    let mut gone = Vec::new();
+    for (i, id) in ids.iter().enumerate() {
+        http.report(Progress::Trace { done: i + 1, of: ids.len() });
+        let target = Target { backend, base: Some(base.to_string()), org: org.map(str::to_owned), trace: id.clone() };
+        match super::fetch_with(http, &target).await {
+            Ok(fetched) => on_found(fetched),
+            Err(e) if e.kind == ErrorKind::NotFound => gone.push(id.clone()),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(gone)
 }
 
 /// [`search`], stopped with [`ErrorKind::Cancelled`] as soon as `cancel` fires; traces handed
@@ -288,6 +317,9 @@ struct TempoAnswer {
 struct TempoHit {
     #[serde(rename = "traceID")]
     trace_id: String,
+    /// The trace's duration; absent when under a millisecond.
+    #[serde(rename = "durationMs", default)]
+    duration_ms: u64,
 }
 
 /// The bytes of each trace of a Jaeger or Zipkin answer, each readable on its own:
@@ -335,8 +367,8 @@ fn read_piece(backend: Backend, base: &Url, body: Vec<u8>, index: usize) -> Resu
     Ok(Fetched { backend, format: backend.format(), source, body, traces })
 }
 
-/// The trace ids of Tempo's search answer, in its order.
-fn tempo_hits(base: &Url, body: &[u8]) -> Result<Vec<String>, FetchError> {
+/// The trace ids of Tempo's search answer, each with its duration in milliseconds, in its order.
+pub(super) fn tempo_hits(base: &Url, body: &[u8]) -> Result<Vec<(String, u64)>, FetchError> {
     let not_an_answer = |why: String| not_a_search_answer(Backend::Tempo, base, why);
     let answer: TempoAnswer = serde_json::from_slice(body).map_err(|e| not_an_answer(e.to_string()))?;
     if answer.traces.is_none() && answer.metrics.is_none() {
@@ -347,6 +379,7 @@ fn tempo_hits(base: &Url, body: &[u8]) -> Result<Vec<String>, FetchError> {
         .enumerate()
         .map(|(i, hit)| {
             trace_id(Backend::Tempo, &hit.trace_id)
+                .map(|id| (id, hit.duration_ms))
                 .map_err(|e| not_an_answer(format!("hit {} of the answer: {}", i + 1, e.message)))
         })
         .collect()
@@ -361,7 +394,7 @@ fn not_a_search_answer(backend: Backend, base: &Url, why: impl std::fmt::Display
 }
 
 /// `time` in units of `per` nanoseconds since the epoch, rounded down, or up when `up`.
-fn units(time: Timestamp, per: i128, up: bool) -> i128 {
+pub(super) fn units(time: Timestamp, per: i128, up: bool) -> i128 {
     let ns = time.as_nanosecond();
     if up { -(-ns).div_euclid(per) } else { ns.div_euclid(per) }
 }
@@ -372,7 +405,7 @@ fn nanos(duration: Duration) -> crate::model::Nanos {
 
 /// A duration as Go writes it for Jaeger's and Tempo's parsers, in the largest exact unit:
 /// `3s`, `1500ms`, `250us`, `7ns`.
-fn go_duration(duration: Duration) -> String {
+pub(super) fn go_duration(duration: Duration) -> String {
     let ns = duration.as_nanos();
     [("s", 1_000_000_000), ("ms", 1_000_000), ("us", 1_000)]
         .into_iter()
@@ -381,7 +414,7 @@ fn go_duration(duration: Duration) -> String {
 }
 
 /// A TraceQL string literal: quoted, with `\` and `"` escaped.
-fn traceql_string(text: &str) -> String {
+pub(super) fn traceql_string(text: &str) -> String {
     format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
@@ -529,7 +562,10 @@ mod tests {
         let base = Url::parse("http://t:3200").unwrap();
         let body =
             br#"{"traces":[{"traceID":"2F3E0CEE77AE5DC9","rootServiceName":"x"},{"traceID":"1b"}],"metrics":{}}"#;
-        assert_eq!(tempo_hits(&base, body).unwrap(), ["2f3e0cee77ae5dc9", "1b"]);
+        let hits = tempo_hits(&base, body).unwrap();
+        assert_eq!(hits, [("2f3e0cee77ae5dc9".to_owned(), 0), ("1b".to_owned(), 0)]);
+        let timed = tempo_hits(&base, br#"{"traces":[{"traceID":"ab","durationMs":3400}]}"#).unwrap();
+        assert_eq!(timed, [("ab".to_owned(), 3400)]);
         assert!(tempo_hits(&base, br#"{"metrics":{"inspectedTraces":0}}"#).unwrap().is_empty());
         for (body, expected) in [
             (&br#"{"status":"ok"}"#[..], "neither `traces` nor `metrics`"),
