@@ -161,6 +161,8 @@ async fn tempo_counts_over_all_traffic_then_the_slowest_are_judged_here_and_the_
         text(&run.stdout)
             .ends_with("gate: pass, the miss rate 2.45% is at most the allowed 2.5% (the server's figure)\n")
     );
+    let stdout = text(&run.stdout);
+    assert!(stdout.contains("over 52310 root spans; no trace was fetched to judge here\n"), "{stdout}");
     // No p99: the slowest are listed without a shortest duration.
     assert_eq!(fake.seen()[3].param("q").unwrap(), r#"{ nestedSetParent < 0 && resource.service.name = "front" }"#);
 }

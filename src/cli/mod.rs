@@ -177,7 +177,8 @@ pub struct SearchArgs {
     /// Ask the back-end for the miss rate over every matching root span in the range (Sentry's
     /// Discover, Tempo's TraceQL metrics), then fetch the --limit slowest traces and judge them
     /// here with every rule of the profile. --max-miss-rate then gates on the server's figure.
-    /// Jaeger and Zipkin keep no aggregates: they fall back to the search.
+    /// --min-duration is not used: Tempo lists roots of at least its p99 (or the deadline, when
+    /// shorter). Jaeger and Zipkin keep no aggregates: they fall back to the search.
     #[arg(long)]
     pub stats: bool,
     /// With --stats: also the miss rate per bucket of this length (1h, 15m), a trend.

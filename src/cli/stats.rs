@@ -212,6 +212,14 @@ impl Comparison {
 
     fn write_text(&self, out: &mut dyn Write, profile: &str, server: &ServerStats, deadline: Nanos) -> io::Result<()> {
         let limit = format_limit(deadline);
+        if self.traces == 0 {
+            return writeln!(
+                out,
+                "server vs here: the server judged the ack rule (a root over {limit}) over {} root spans; no trace \
+                 was fetched to judge here",
+                server.whole.roots
+            );
+        }
         writeln!(
             out,
             "server vs here: the server judged the ack rule (a root over {limit}) over {} root spans; here every rule of \
