@@ -1,7 +1,8 @@
 //! The Fetch dialog as a person uses it, against a fake Jaeger on this machine: type the base
 //! URL and the trace id, press Fetch, and get the trace; a trace the server does not have is
 //! said plainly in the dialog. Saved connections fill the fields, and saving one writes the
-//! connections file without the token.
+//! connections file without the token. A Tempo search brings the server's trend over all traffic,
+//! and a click on a bucket opens its slowest traces.
 
 mod fetch_support;
 
@@ -9,8 +10,9 @@ use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
-use fetch_support::{Fake, Reply, file};
+use fetch_support::{Fake, Reply, file, sample_traces, tempo_answer, written};
 use tracedeck::analysis::Profile;
+use tracedeck::formats::Format;
 use tracedeck::ui::FetchDialog;
 use tracedeck::ui::fetch_dialog::DialogRequest;
 use tracedeck::ui::search_run::SearchRun;
@@ -239,4 +241,73 @@ fn a_search_with_a_bad_field_is_refused_in_the_dialog_saying_which() {
     // What the back-end could not take is refused too, before any request.
     let shown = refused_search(&[base]);
     assert!(shown.iter().any(|t| t.contains("give the service")), "{shown:?}");
+}
+
+#[test]
+fn a_tempo_search_shows_the_servers_trend_and_a_bucket_opens_its_slowest_traces() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let traces = sample_traces(2);
+    let ids: Vec<String> = traces.iter().map(|t| t.trace_id().to_string()).collect();
+    let otlp = |t: &tracedeck::model::Trace| Reply::ok(written(Format::Otlp, std::slice::from_ref(t)));
+    let instant = |value: &str| Reply::ok(format!(r#"{{"series":[{{"labels":[],"value":{value}}}]}}"#));
+    // Three 3-minute buckets (a 1 h search gets about 24 of them; the fake answers three).
+    let series = |values: [u32; 3]| {
+        let samples: Vec<String> = (0..3)
+            .map(|i| {
+                format!(r#"{{"timestampMs":"{}","value":{}}}"#, 1_777_593_600_000u64 + i * 180_000, values[i as usize])
+            })
+            .collect();
+        Reply::ok(format!(r#"{{"series":[{{"labels":[],"samples":[{}]}}]}}"#, samples.join(",")))
+    };
+    let fake = runtime.block_on(Fake::start(vec![
+        Reply::ok(tempo_answer(&ids[..1])),
+        otlp(&traces[0]),
+        instant("35"),
+        instant("4"),
+        Reply::ok(r#"{"series":[]}"#),
+        series([10, 20, 5]),
+        series([0, 4, 0]),
+        Reply::ok(tempo_answer(&ids[1..])),
+        otlp(&traces[1]),
+    ]));
+    let mut h = harness(&runtime);
+    h.run_steps(2);
+    h.get_by_label("Search traces").click();
+    h.run_steps(2);
+    h.get_by_label("Tempo").click();
+    h.run_steps(1);
+    type_into(&mut h, "Base URL", &fake.base());
+    type_into(&mut h, "Service", "front");
+    h.get_by_label("Search").click();
+    wait(&mut h, |h| shown(h).iter().any(|t| t.starts_with("Over all traffic, per 3m")));
+    assert!(
+        shown(&h)
+            .iter()
+            .any(|t| t.starts_with("4 of 35 missed the 3 s deadline") && t.contains("computed by Tempo at")),
+        "{:?}",
+        shown(&h)
+    );
+    let seen = fake.seen();
+    assert_eq!(seen[2].path, "/api/metrics/query");
+    assert_eq!(
+        seen[2].param("q").unwrap(),
+        r#"{ nestedSetParent < 0 && resource.service.name = "front" } | count_over_time()"#
+    );
+    assert_eq!((seen[5].path.as_str(), seen[5].param("step").as_deref()), ("/api/metrics/query_range", Some("3m")));
+
+    // The plot's middle is the second bucket: its slowest traces replace the view's.
+    h.get_by_label(tracedeck::ui::trend::PLOT_LABEL).click();
+    wait(&mut h, |h| fake.seen().len() == 9 && !h.state().search.as_ref().unwrap().0.is_running());
+    let bucket = &fake.seen()[7];
+    assert_eq!(bucket.path, "/api/search");
+    assert_eq!(
+        (bucket.param("start").as_deref(), bucket.param("end").as_deref()),
+        (Some("1777593780"), Some("1777593960"))
+    );
+    assert_eq!(bucket.param("q").unwrap(), r#"{ nestedSetParent < 0 && resource.service.name = "front" }"#);
+    h.run_steps(2);
+    let view = &h.state().search.as_ref().unwrap().1;
+    assert_eq!(view.len(), 1);
+    assert_eq!(view.trace(0).trace_id().to_string(), ids[1]);
+    assert!(shown(&h).iter().any(|t| t.starts_with("Over all traffic")), "the trend stays");
 }

@@ -14,6 +14,7 @@ mod settings;
 mod span_table;
 mod theme;
 pub mod traces_view;
+pub mod trend;
 pub mod waterfall;
 
 use std::path::PathBuf;

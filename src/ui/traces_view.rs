@@ -1,7 +1,8 @@
 //! The traces view: many traces at once, to find the one that missed and say how often it
 //! happens. A scatter of response time against start time with the deadline drawn across it,
 //! a histogram, the miss rate with its confidence interval, per-endpoint figures and a
-//! sortable table; a click opens a trace's waterfall.
+//! sortable table; a click opens a trace's waterfall. Above them, when the traces came from a
+//! back-end that counts ([`Trend`]), the server's miss rate over time.
 
 use std::sync::Arc;
 
@@ -9,6 +10,7 @@ use egui::{Color32, RichText, Ui};
 use egui_plot::{Bar, BarChart, HLine, Plot, PlotPoint, PlotPoints, Points, VLine};
 
 use super::theme;
+use super::trend::Trend;
 use crate::analysis::{EndpointStats, Outcome, Profile, Sample, Summary, analyze, by_endpoint, percent};
 use crate::model::{Nanos, Trace, format_duration};
 
@@ -79,6 +81,10 @@ pub struct TracesView {
     pub errors: Vec<String>,
     /// What loading has to say besides errors (traces joined from several files).
     pub notes: Vec<String>,
+    /// The server's miss rate over time, drawn above the scatter.
+    pub trend: Option<Trend>,
+    /// A bucket of the trend the user clicked, until taken.
+    asked_bucket: Option<(jiff::Timestamp, jiff::Timestamp)>,
 }
 
 impl TracesView {
@@ -101,6 +107,8 @@ impl TracesView {
             drag_from: None,
             errors,
             notes: Vec::new(),
+            trend: None,
+            asked_bucket: None,
         };
         view.extend(traces, sources);
         view
@@ -145,6 +153,25 @@ impl TracesView {
         self.samples.clear();
         self.profile = profile.clone();
         self.extend(traces, sources);
+    }
+
+    /// Drops every trace (keeping the profile and the trend), for a new search to fill.
+    pub fn clear(&mut self) {
+        self.traces.clear();
+        self.rows.clear();
+        self.samples.clear();
+        self.range = None;
+        self.extend(Vec::new(), Vec::new());
+    }
+
+    /// The deadline traces are judged against.
+    pub fn deadline(&self) -> Nanos {
+        self.profile.limit
+    }
+
+    /// The start and end of the trend's bucket the user clicked, once.
+    pub fn take_bucket(&mut self) -> Option<(jiff::Timestamp, jiff::Timestamp)> {
+        self.asked_bucket.take()
     }
 
     /// How many traces the view holds.
@@ -259,6 +286,10 @@ impl TracesView {
                 });
         }
         ui.separator();
+        if let Some(trend) = &self.trend {
+            self.asked_bucket = trend.ui(ui, self.profile.limit).or(self.asked_bucket);
+            ui.separator();
+        }
         ui.columns(2, |cols| {
             if let Some(i) = self.scatter(&mut cols[0]) {
                 open = Some(i);

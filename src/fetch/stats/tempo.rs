@@ -271,7 +271,7 @@ async fn get(http: &Http<'_>, base: &Url, url: Url, queries: &mut Vec<String>) -
                 format!(
                     "Tempo at {} has TraceQL metrics turned off (it answered \"{METRICS_OFF}\"): they need the \
                      local-blocks processor (overrides: defaults: metrics_generator: processors: [local-blocks]); \
-                     without --stats, tracedeck searches and judges the traces it fetches",
+                     searching and judging the traces fetched works without them",
                     origin(base)
                 ),
             )
@@ -280,7 +280,7 @@ async fn get(http: &Http<'_>, base: &Url, url: Url, queries: &mut Vec<String>) -
                 ErrorKind::NotFound,
                 format!(
                     "Tempo at {} has no TraceQL metrics API ({} answered 404): it needs a Tempo with TraceQL \
-                     metrics; without --stats, tracedeck searches and judges the traces it fetches",
+                     metrics; searching and judging the traces fetched works without them",
                     origin(base),
                     url.path()
                 ),
