@@ -195,6 +195,16 @@ async fn a_tempo_without_traceql_metrics_says_so_once() {
     );
 }
 
+/// The dataset and fields of Sentry's figures query, in the order sent.
+const SENTRY_FIELDS: [(&str, &str); 6] = [
+    ("dataset", "transactions"),
+    ("field", "count()"),
+    ("field", "count_if(transaction.duration,greater,3000)"),
+    ("field", "p50(transaction.duration)"),
+    ("field", "p95(transaction.duration)"),
+    ("field", "p99(transaction.duration)"),
+];
+
 fn sentry_env() -> Vec<(String, String)> {
     vec![("SENTRY_AUTH_TOKEN".into(), "sntrys_secret".into())]
 }
@@ -249,15 +259,7 @@ async fn sentry_discover_counts_with_a_trend_in_json() {
     let search = r#"project:front transaction:"POST /slack/interactions""#;
     let range = [("query", search), ("start", "2026-05-01T00:00:00"), ("end", "2026-05-01T02:00:00")];
     assert_eq!(seen[0].path, "/api/0/organizations/acme/events/");
-    let fields = [
-        ("dataset", "transactions"),
-        ("field", "count()"),
-        ("field", late),
-        ("field", "p50(transaction.duration)"),
-        ("field", "p95(transaction.duration)"),
-        ("field", "p99(transaction.duration)"),
-    ];
-    assert_eq!(seen[0].params(), [strings(&fields), strings(&range)].concat());
+    assert_eq!(seen[0].params(), [strings(&SENTRY_FIELDS), strings(&range)].concat());
     assert_eq!(seen[1].path, "/api/0/organizations/acme/events-stats/");
     let axes = [("dataset", "transactions"), ("yAxis", "count()"), ("yAxis", late), ("interval", "1h")];
     assert_eq!(seen[1].params(), [strings(&axes), strings(&range)].concat());
@@ -395,4 +397,42 @@ async fn a_tempo_trend_per_step_and_per_endpoint_in_text() {
   2026-05-01T01:00:00Z  0 of 10 missed the 3 s deadline: below 25.9% at 95% confidence
 ";
     assert!(stdout.contains(trend), "{stdout}");
+}
+
+#[tokio::test]
+async fn sentry_per_endpoint_in_text() {
+    let late = "count_if(transaction.duration,greater,3000)";
+    let row = |name: Option<&str>, count: u32, missed: u32| {
+        let transaction = name.map(|n| format!(r#""transaction":"{n}","#)).unwrap_or_default();
+        format!(r#"{{{transaction}"count()":{count},"{late}":{missed},"p50(transaction.duration)":null}}"#)
+    };
+    let table =
+        |rows: Vec<String>| Reply::ok(format!(r#"{{"data":[{}],"meta":{{"isMetricsData":true}}}}"#, rows.join(",")));
+    let fake = Fake::start(vec![
+        table(vec![row(None, 30, 3)]),
+        table(vec![row(Some("POST /slack/interactions"), 20, 3), row(Some("POST /slack/events"), 10, 0)]),
+        table(Vec::new()),
+    ])
+    .await;
+    let base = fake.base();
+    let args = stats_args("sentry", &base, &["--org", "acme", "--by-endpoint", "--since", "2h"]);
+    let run = tracedeck_with_env(args, sentry_env()).await;
+    let (stdout, stderr) = (text(&run.stdout), text(&run.stderr));
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    let seen = fake.seen();
+    assert_eq!(seen.len(), 3, "nothing slow to fetch");
+    let params = seen[1].params();
+    let grouped: Vec<(String, String)> = params.iter().filter(|(k, _)| k != "start" && k != "end").cloned().collect();
+    let by = [("field", "transaction"), ("sort", "-count()"), ("per_page", "100"), ("query", "project:front")];
+    assert_eq!(grouped, [strings(&SENTRY_FIELDS), strings(&by)].concat());
+    let expected = format!(
+        "server: 3 of 30 missed the 3 s deadline: 10.0% (95% CI 3.5–25.6%), computed by Sentry over 2 hours
+  counted: root spans of service \"front\" in Sentry at {base}; a root over 3 s misses the ack deadline
+  by endpoint:
+    \"POST /slack/interactions\": 3 of 20 missed the 3 s deadline: 15.0% (95% CI 5.2–36.0%)
+    \"POST /slack/events\": 0 of 10 missed the 3 s deadline: below 25.9% at 95% confidence
+  note: Sentry answered from its metrics, extrapolated over the sampled transactions
+"
+    );
+    assert!(stdout.starts_with(&expected), "{stdout}");
 }

@@ -136,11 +136,11 @@ impl StatsQuery {
     /// The time range for people: "7 days", "1 hour", or "2026-05-01T10:00:00Z to …".
     pub fn window(&self) -> String {
         let (start, end) = (self.search.start, self.search.end);
-        let seconds = end.as_second() - start.as_second();
-        let whole = start.subsec_nanosecond() == 0 && end.subsec_nanosecond() == 0;
+        let nanos = end.as_nanosecond() - start.as_nanosecond();
+        let seconds = (nanos / 1_000_000_000) as i64;
         let unit = [(86_400, "day"), (3_600, "hour"), (60, "minute")]
             .into_iter()
-            .find(|(per, _)| whole && seconds > 0 && seconds % per == 0);
+            .find(|(per, _)| nanos > 0 && nanos % (i128::from(*per) * 1_000_000_000) == 0);
         match unit {
             Some((per, name)) if seconds / per == 1 => format!("1 {name}"),
             Some((per, name)) => format!("{} {name}s", seconds / per),
@@ -254,6 +254,10 @@ mod tests {
         assert_eq!(q.window(), "7 days");
         q.search.end = Timestamp::from_second(1_700_003_600).unwrap();
         assert_eq!(q.window(), "1 hour");
+        let now = Timestamp::new(1_700_003_600, 123_456_789).unwrap();
+        let two_hours_back = Timestamp::new(1_699_996_400, 123_456_789).unwrap();
+        let since = StatsQuery { search: Search { start: two_hours_back, end: now, ..q.search.clone() }, ..q.clone() };
+        assert_eq!(since.window(), "2 hours", "--since from now, between fractions of a second");
         q.search.end = Timestamp::from_second(1_700_000_090).unwrap();
         assert_eq!(q.window(), "2023-11-14T22:13:20Z to 2023-11-14T22:14:50Z");
         let steps = [(3600, "1h"), (7200, "2h"), (900, "15m"), (90, "90s")];
