@@ -15,9 +15,9 @@ use serde::Serialize;
 use super::fetch::{Endpoint, Notes, runtime};
 use super::report::Time;
 use super::search::{Judged, duration};
-use super::summary::{Gate, SummaryReport};
+use super::summary::{SummaryReport, gate_json};
 use super::{Format, SearchArgs, Status};
-use crate::analysis::{Interval, MissRate, Summary, format_limit};
+use crate::analysis::{Gate, Interval, MissRate, Summary, format_limit};
 use crate::fetch::{self, Backend, Figures, Search, ServerStats, StatsQuery};
 use crate::model::{Nanos, Trace, format_duration};
 
@@ -343,6 +343,7 @@ struct Document<'a> {
     here: &'a SummaryReport,
     comparison: Option<Comparison>,
     /// `--max-miss-rate` on the server's figure.
+    #[serde(serialize_with = "gate_json")]
     gate: Option<Gate>,
 }
 

@@ -78,7 +78,7 @@ struct Endpoint {
 }
 
 /// The `--max-miss-rate` gate as `check`'s JSON has it: `{max_miss_rate, passed}`.
-fn gate_json<S: serde::Serializer>(gate: &Option<Gate>, s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn gate_json<S: serde::Serializer>(gate: &Option<Gate>, s: S) -> Result<S::Ok, S::Error> {
     #[derive(Serialize)]
     struct Json {
         max_miss_rate: f64,
