@@ -11,6 +11,7 @@ mod connections;
 mod duration;
 mod fetch;
 mod replay;
+mod replay_session;
 mod report;
 mod search;
 mod summary;
