@@ -1,7 +1,9 @@
 //! Live replay sessions as a user runs them (the binary, the demo app in this process): the
 //! mock up before the app with `--wait-for-target`, cold starts named, `--warmup`, and the
-//! interactive `--session` on a scripted terminal.
+//! interactive `--session` on a scripted terminal; and a real Bolt for JavaScript app started
+//! after `--wait-for-target`.
 
+mod clients_support;
 mod replay_support;
 
 use std::io::{Read, Write};
@@ -76,6 +78,12 @@ impl Running {
             assert!(started.elapsed() < Duration::from_secs(30), "no {text:?} within 30 s in:\n{out}\n{err}");
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    }
+
+    /// Ends the process (one this test started).
+    fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     fn type_line(&mut self, line: &str) {
@@ -241,4 +249,43 @@ async fn a_session_on_a_terminal_replays_rounds_and_sums_them_up() {
     assert!(lines[0].starts_with("round 1: failed 2 of 2 (100%)"), "{summary}");
     assert!(lines[1].starts_with("round 2 (after restart): failed 0 of 3 (0%)"), "{summary}");
     assert!(stdout.contains("views.open arrived at 3."), "round 1's verdicts are printed:\n{stdout}");
+}
+
+/// A real Bolt for JavaScript app (default settings, `slackApiUrl` at the mock) started after
+/// `replay --wait-for-target`: buggy exits 1 with expired triggers, fixed exits 0, and the first
+/// run's ack is fast because Bolt's `auth.test` at start found the mock up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_real_bolt_js_app_started_after_the_mock_fails_buggy_passes_fixed_and_acks_fast() {
+    let Some(node) = clients_support::node_with("@slack/bolt") else { return };
+    for (mode, expected) in [("buggy", 1), ("fixed", 0)] {
+        let (mock_port, app_port) = (free_port(), free_port());
+        let mock_addr = format!("127.0.0.1:{mock_port}");
+        let target = format!("http://127.0.0.1:{app_port}/slack/events");
+        let args = ["--wait-for-target", "60s", "--runs", "2", "--wait", "3700ms", "--report", "json"];
+        let replay = Running::replay(&target, &mock_addr, &args);
+        replay.wait_for("start your app now").await;
+        let mut command = Command::new(&node);
+        command
+            .arg("bolt_app.js")
+            .current_dir(clients_support::clients_dir())
+            .env("MODE", mode)
+            .env("PORT", app_port.to_string())
+            .env("SLACK_API_URL", format!("http://{mock_addr}/api/"));
+        let app = Running::spawn(command);
+        let app_log = app.stderr.clone();
+        let (code, stdout, stderr) = replay.finish().await;
+        app.kill();
+        let app_log = app_log.lock().unwrap().clone();
+        assert_eq!(code, Some(expected), "{mode}: {stdout}\n{stderr}\napp: {app_log}");
+        let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        for run in report["runs"].as_array().unwrap() {
+            assert!(ack_ms(run) < 500.0, "{mode}: acks are fast from the first run on: {run}");
+            if mode == "buggy" {
+                assert_eq!(run["views_open_error"], "expired_trigger_id", "{run}");
+            } else {
+                assert_eq!(run["pass"], true, "{run}");
+            }
+        }
+        assert_eq!(report["notes"], serde_json::json!([]), "{mode}: no cold start: {stdout}");
+    }
 }
