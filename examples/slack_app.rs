@@ -7,6 +7,8 @@
 //!   cargo run --release --example slack_app -- --mode buggy --listen 127.0.0.1:3000 --seed 7
 //! ```
 //!
+//! With `--verify-token` it checks its token with `auth.test` at start, retrying with back-off
+//! while the mock is not up, as Bolt does: start it after `tracedeck replay --wait-for-target`.
 //! With `--otlp http://127.0.0.1:4318` it exports its own spans to tracedeck's receiver, and
 //! they appear in the Replay panel's waterfall under the replayed request.
 
