@@ -154,6 +154,8 @@ async fn an_app_started_before_a_plain_replay_gets_a_cold_start_note_and_warmup_
         let app: SocketAddr = format!("127.0.0.1:{app_port}").parse().unwrap();
         // The app starts first: its auth.test fails (no mock yet) and is retried after 1.5 s.
         let stop = demo_app_at(app, Mode::Fixed, short_delays(), mock_port, Duration::from_millis(1500)).await;
+        // Let it start (and fail its first auth.test) before the replay does.
+        tokio::time::sleep(Duration::from_millis(300)).await;
         let (mock_addr, target) = (format!("127.0.0.1:{mock_port}"), format!("http://{app}"));
         let replay = Running::replay(&target, &mock_addr, &["--runs", "4", "--wait", "300ms", "--warmup", warmup]);
         let (code, stdout, stderr) = replay.finish().await;
