@@ -291,3 +291,29 @@ async fn a_real_bolt_js_app_started_after_the_mock_fails_buggy_passes_fixed_and_
         assert_eq!(report["notes"], serde_json::json!([]), "{mode}: no cold start: {stdout}");
     }
 }
+
+/// A round is "after restart" when the app called `auth.test` since the last round (as an app
+/// does when it starts), even if the watch never saw it down; otherwise not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_round_after_the_app_checked_its_token_again_is_marked_after_restart() {
+    let mock = mock(Duration::from_secs(3)).await;
+    let (url, stop) = demo(Mode::Fixed, 1, short_delays(), mock.api_url(), SECRET).await;
+    let mut session = tracedeck::replay::session::Session::new(mock.clone());
+    let config = config(&url, 2, 1, Duration::from_millis(200));
+    let mut headlines = Vec::new();
+    for round in 1..=3 {
+        if round == 3 {
+            let reply = client().post(format!("{}auth.test", mock.api_url())).bearer_auth(TOKEN).send().await.unwrap();
+            assert_eq!(reply.status(), 200);
+        }
+        let capture = sample("resolve-button.capture.json");
+        let (round, results) = session.round(capture, config.clone(), 0, None, CancellationToken::new()).await.unwrap();
+        assert_eq!(results.len(), 2);
+        headlines.push(round.headline());
+    }
+    stop.cancel();
+    assert!(headlines[0].starts_with("round 1: failed 0 of 2 (0%), ack p50 "), "{headlines:?}");
+    assert!(headlines[1].starts_with("round 2: failed 0 of 2 (0%)"), "{headlines:?}");
+    assert!(headlines[2].starts_with("round 3 (after restart): failed 0 of 2 (0%)"), "{headlines:?}");
+    assert_eq!(session.rounds().len(), 3);
+}

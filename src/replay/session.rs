@@ -49,7 +49,10 @@ impl Round {
             s.failure_rate * 100.0
         );
         if let Some(ack) = &s.ack {
-            line.push_str(&format!(", ack p50 {}", crate::model::format_duration(ack.p50.as_nanos() as i64)));
+            line.push_str(&format!(
+                ", ack p50 {}",
+                crate::model::format_duration(ack.p50.as_nanos() as crate::model::Nanos)
+            ));
         }
         if !self.notes.is_empty() {
             line.push_str(", cold start");
