@@ -149,7 +149,7 @@ async fn with_wait_for_target_the_mock_is_up_first_and_a_token_checking_app_acks
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_app_started_before_a_plain_replay_gets_a_cold_start_note_and_warmup_absorbs_it() {
-    for warmup in ["0", "1"] {
+    for (warmup, report) in [("0", "text"), ("0", "junit"), ("1", "text")] {
         let (mock_port, app_port) = (free_port(), free_port());
         let app: SocketAddr = format!("127.0.0.1:{app_port}").parse().unwrap();
         // The app starts first: its auth.test fails (no mock yet) and is retried after 1.5 s.
@@ -157,12 +157,17 @@ async fn an_app_started_before_a_plain_replay_gets_a_cold_start_note_and_warmup_
         // Let it start (and fail its first auth.test) before the replay does.
         tokio::time::sleep(Duration::from_millis(300)).await;
         let (mock_addr, target) = (format!("127.0.0.1:{mock_port}"), format!("http://{app}"));
-        let replay = Running::replay(&target, &mock_addr, &["--runs", "4", "--wait", "300ms", "--warmup", warmup]);
+        let args = ["--runs", "4", "--wait", "300ms", "--warmup", warmup, "--report", report];
+        let replay = Running::replay(&target, &mock_addr, &args);
         let (code, stdout, stderr) = replay.finish().await;
         stop.cancel();
         assert_eq!(code, Some(0), "slow but within 3 s: {stdout}\n{stderr}");
-        let note = stdout.lines().find(|l| l.trim_start().starts_with("note: "));
-        if warmup == "0" {
+        let note =
+            stdout.lines().map(|l| l.trim_start().trim_start_matches("<system-out>")).find(|l| l.starts_with("note: "));
+        if report == "junit" {
+            let note = note.unwrap_or_else(|| panic!("no cold-start note in:\n{stdout}"));
+            assert!(note.starts_with("note: the first ack took ") && note.ends_with("N)</system-out>"), "{stdout}");
+        } else if warmup == "0" {
             let note = note.unwrap_or_else(|| panic!("no cold-start note in:\n{stdout}"));
             assert!(note.contains("note: the first ack took "), "{note}");
             assert!(

@@ -251,8 +251,9 @@ impl Report<'_> {
                 writeln!(out, "  </testcase>")?;
             }
         }
-        for note in self.notes {
-            writeln!(out, "  <system-out>note: {}</system-out>", xml(note))?;
+        if !self.notes.is_empty() {
+            let notes: Vec<String> = self.notes.iter().map(|n| format!("note: {}", xml(n))).collect();
+            writeln!(out, "  <system-out>{}</system-out>", notes.join("\n"))?;
         }
         writeln!(out, "</testsuite>")
     }
