@@ -7,6 +7,8 @@
 //!   cargo run --release --example slack_app -- --mode buggy --listen 127.0.0.1:3000 --seed 7
 //! ```
 //!
+//! With `--verify-token` it checks its token with `auth.test` at start, retrying with back-off
+//! while the mock is not up, as Bolt does: start it after `tracedeck replay --wait-for-target`.
 //! With `--otlp http://127.0.0.1:4318` it exports its own spans to tracedeck's receiver, and
 //! they appear in the Replay panel's waterfall under the replayed request.
 
@@ -33,6 +35,10 @@ struct Args {
     /// (Live ▸ Receive OTLP): http://127.0.0.1:4318.
     #[arg(long, value_name = "URL")]
     otlp: Option<String>,
+    /// Check the bot token with auth.test at start, retrying with back-off (1 s, doubling) while
+    /// the Web API cannot be reached, as Bolt does; interactions wait for the check.
+    #[arg(long)]
+    verify_token: bool,
 }
 
 #[tokio::main]
@@ -67,6 +73,7 @@ async fn main() -> std::process::ExitCode {
         api_url,
         log: true,
         otlp_url: args.otlp,
+        verify_token: args.verify_token.then_some(std::time::Duration::from_secs(1)),
     };
     let shutdown = CancellationToken::new();
     let stop = shutdown.clone();

@@ -11,6 +11,7 @@ mod connections;
 mod duration;
 mod fetch;
 mod replay;
+mod replay_session;
 mod report;
 mod search;
 mod stats;
@@ -75,8 +76,9 @@ pub enum Command {
     /// failed search, or a trace that could not be judged (unless --keep-going).
     Search(SearchArgs),
     /// Replay a captured Slack interaction against an app on this machine, acting as Slack's Web
-    /// API for it. Exit status: 0 when every run passed, 1 when any failed, 2 on bad input or a
-    /// target that never answered. Reads SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN.
+    /// API for it. Exit status: 0 when every run passed, 1 when any failed, 2 on bad input, a
+    /// target that never answered, or one that did not listen within --wait-for-target. Reads
+    /// SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN.
     Replay(ReplayArgs),
     /// Make a capture file from a raw HTTP request dump or a Slack payload JSON document.
     Capture(CaptureArgs),

@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 use super::Status;
 use super::duration::parse_duration;
 use super::fetch::{refuse_to_replace, save};
+use super::replay_session as session;
 use crate::formats::Format;
 use crate::model::{self, Trace};
 use crate::receiver::{self, Receiver};
@@ -20,6 +21,7 @@ use crate::replay::capture::{self, Capture, CaptureFile};
 use crate::replay::driver::{self, ReplayConfig, RunResult};
 use crate::replay::mock::{MockConfig, MockSlack};
 use crate::replay::report::{Report, ReportFormat};
+use crate::replay::session::Session;
 use crate::replay::signing::Secret;
 use crate::replay::verdict::{self, Summary};
 
@@ -77,6 +79,19 @@ pub struct ReplayArgs {
     /// `traceparent` the replay sends.
     #[arg(long, value_name = "ADDR")]
     pub receive: Option<SocketAddr>,
+    /// Start the mock first ("start your app now"), then wait up to DURATION for the target to
+    /// accept connections before the first run (in a --session: before each round); exit 2 when
+    /// it never does. An app that checks its token at start (Bolt) then finds the mock up.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub wait_for_target: Option<crate::model::Nanos>,
+    /// Replay each interaction N times unjudged before the judged runs (to warm the app up).
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=10_000))]
+    pub warmup: u32,
+    /// An interactive session on a terminal: the mock stays up; Enter replays, `r N` sets the
+    /// runs, `q` quits; each round prints its verdicts, and the session ends with every round's
+    /// failure rate (exit status: the last round's).
+    #[arg(long, conflicts_with_all = ["traces", "receive"])]
+    pub session: bool,
 }
 
 /// Arguments of `tracedeck capture`.
@@ -116,6 +131,9 @@ pub fn replay(args: &ReplayArgs, out: &mut dyn Write, err: &mut dyn Write) -> St
 }
 
 fn run(args: &ReplayArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<Status, String> {
+    if args.session {
+        session::check_terminal(args.report)?;
+    }
     let mut capture = Capture::load(&args.capture).map_err(|e| e.to_string())?;
     if let Some(name) = &args.interaction {
         let names: Vec<&str> = capture.prepared.iter().map(|p| p.interaction.name.as_str()).collect();
@@ -146,7 +164,16 @@ fn run(args: &ReplayArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<St
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
     let wait = config.wait;
-    let (results, mock_url, app_traces) = runtime.block_on(async {
+    if args.session {
+        return runtime.block_on(async {
+            let cancel = CancellationToken::new();
+            let (mock, _) = start_mock(args, token, &cancel, err).await?;
+            let status = session::run(args, mock.clone(), Arc::new(capture), config, out, err).await;
+            cancel.cancel();
+            status
+        });
+    }
+    let (results, mock_url, app_traces, notes) = runtime.block_on(async {
         let cancel = CancellationToken::new();
         let receiver = match args.receive {
             Some(addr) => {
@@ -157,29 +184,33 @@ fn run(args: &ReplayArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<St
             }
             None => None,
         };
-        let mock = MockSlack::start(args.mock_addr, MockConfig::new(token), cancel.clone())
-            .await
-            .map_err(|e| format!("cannot listen on {} for the mock Web API: {e}", args.mock_addr))?;
-        let mock_url = mock.api_url();
-        let _ = writeln!(err, "tracedeck: mock Slack Web API at {mock_url} (point the app's Slack client there)");
-        let mock = Arc::new(mock);
+        let (mock, mock_url) = start_mock(args, token, &cancel, err).await?;
         let stop = cancel.clone();
         tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
                 stop.cancel();
             }
         });
-        let results = driver::replay_all(mock.clone(), Arc::new(capture), Arc::new(config), None, cancel.clone()).await;
+        if let Some(limit) = wait_limit(args) {
+            session::wait_for_target(&config.target, limit, &cancel, err).await?;
+        }
+        let mut session = Session::new(mock.clone());
+        let results =
+            session.round(Arc::new(capture), Arc::new(config), args.warmup as usize, None, cancel.clone()).await;
+        drop(session);
         cancel.cancel();
         if let Ok(mock) = Arc::try_unwrap(mock) {
             mock.stop().await;
         }
-        let results = results?;
+        let (round, results) = results?;
+        if round.warmed_up > 0 {
+            let _ = writeln!(err, "tracedeck: {} warm-up run(s) went first, not judged", round.warmed_up);
+        }
         let app_traces = match &receiver {
             Some(receiver) => received(receiver, &results, wait).await,
             None => Vec::new(),
         };
-        Ok::<_, String>((results, mock_url, app_traces))
+        Ok::<_, String>((results, mock_url, app_traces, round.notes))
     })?;
     if let Some(path) = &args.traces {
         save_traces(path, &results, &mock_url, &app_traces, args.force)?;
@@ -196,17 +227,48 @@ fn run(args: &ReplayArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<St
         mock: &mock_url,
         results: &results,
         max_failure_rate: args.max_failure_rate,
+        notes: &notes,
     };
     report.write(args.report, out).map_err(|e| format!("cannot write the results: {e}"))?;
-    let summary = Summary::of(&results);
-    Ok(if summary.answered == 0 {
-        let _ = writeln!(err, "tracedeck: the target {} never answered", args.target);
+    Ok(status_of(&report, err))
+}
+
+/// The exit status of a replay: 0 when it passed (every run, or under `--max-failure-rate` the
+/// rate), 1 when not, 2 (said on `err`) when the target never answered.
+pub(super) fn status_of(report: &Report, err: &mut dyn Write) -> Status {
+    if Summary::of(report.results).answered == 0 {
+        let _ = writeln!(err, "tracedeck: the target {} never answered", report.target);
         Status::BadInput
     } else if report.passed() {
         Status::Met
     } else {
         Status::Missed
-    })
+    }
+}
+
+/// `--wait-for-target` as a duration.
+pub(super) fn wait_limit(args: &ReplayArgs) -> Option<Duration> {
+    args.wait_for_target.map(|n| Duration::from_nanos(n.max(0) as u64))
+}
+
+/// Starts the mock Web API at `--mock-addr` and says where it is: with `--wait-for-target` or
+/// `--session` as the first step ("start your app now"), else as the place the app must call.
+async fn start_mock(
+    args: &ReplayArgs,
+    token: Secret,
+    cancel: &CancellationToken,
+    err: &mut dyn Write,
+) -> Result<(Arc<MockSlack>, String), String> {
+    let mock = MockSlack::start(args.mock_addr, MockConfig::new(token), cancel.clone())
+        .await
+        .map_err(|e| format!("cannot listen on {} for the mock Web API: {e}", args.mock_addr))?;
+    let url = mock.api_url();
+    if args.wait_for_target.is_some() || args.session {
+        let _ = writeln!(err, "tracedeck: mock Slack Web API up at {url}; start your app now");
+    } else {
+        let _ = writeln!(err, "tracedeck: mock Slack Web API at {url} (point the app's Slack client there)");
+    }
+    Ok((Arc::new(mock), url))
 }
 
 /// The app's spans of each run, from the receiver, waiting up to `wait` for every run's spans

@@ -384,7 +384,7 @@ async fn send(
 }
 
 /// The innermost error's text ("Connection refused (os error 111)").
-fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
     let mut inner = error;
     while let Some(source) = inner.source() {
         inner = source;

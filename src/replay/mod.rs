@@ -9,6 +9,9 @@
 //! - [`trace`]: each run as a [`crate::model::Trace`] for the waterfall and the analysis.
 //! - [`traceparent`]: the W3C `traceparent` header that ties the app's spans to a run.
 //! - [`report`]: text, JSON and JUnit output.
+//! - [`readiness`]: waiting until the app accepts connections (`--wait-for-target`).
+//! - [`warmth`]: cold starts named in the summary, and unjudged warm-up runs.
+//! - [`session`]: one mock kept up across many replays (rounds), noticing app restarts.
 //! - [`demo_app`]: a Slack-style app with the incident's bug and its fix, for trying all this.
 
 pub mod capture;
@@ -16,11 +19,14 @@ pub mod demo_app;
 pub mod driver;
 pub mod mock;
 mod payload;
+pub mod readiness;
 pub mod report;
+pub mod session;
 pub mod signing;
 pub mod trace;
 pub mod traceparent;
 pub mod verdict;
+pub mod warmth;
 
 use std::time::Duration;
 

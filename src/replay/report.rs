@@ -5,6 +5,7 @@
 //! `failed`, `failure_rate`, `failure_interval` (`{low, high}`, 95%: Wilson's, or from 0 to the
 //! exact bound when nothing failed), `interactions` (`{interaction, runs, failed,
 //! failure_interval}` each), `answered` and `ack`/`views_open` percentiles `{count, p50, p95, max}`.
+//! `notes` holds sentences about the replay as a whole (a cold start).
 //! Each run also carries `analysis`: the headline of the `slack` profile's analysis of its trace.
 
 use std::io::{self, Write};
@@ -38,6 +39,8 @@ pub struct Report<'a> {
     pub results: &'a [RunResult],
     /// `--max-failure-rate`, as a percentage (0 to 100), when given.
     pub max_failure_rate: Option<f64>,
+    /// Notes on the replay as a whole (a cold start, see [`super::warmth`]).
+    pub notes: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -47,6 +50,7 @@ struct JsonReport<'a> {
     mock: &'a str,
     summary: Summary,
     gate: Option<JsonGate>,
+    notes: &'a [String],
     runs: Vec<JsonRun<'a>>,
 }
 
@@ -144,6 +148,7 @@ impl Report<'_> {
             mock: self.mock,
             summary: Summary::of(self.results),
             gate: self.gate().map(|g| JsonGate { max_failure_rate: g.max_share, passed: g.passed }),
+            notes: self.notes,
             runs,
         }
     }
@@ -173,6 +178,9 @@ impl Report<'_> {
         if let (Some(gate), Some(rate)) = (self.gate(), summary.rate().rate()) {
             let outcome = if gate.passed { "pass" } else { "FAIL" };
             writeln!(out, "  gate: {outcome}, {}", gate.comparison_of("failure rate", rate))?;
+        }
+        for note in self.notes {
+            writeln!(out, "  note: {note}")?;
         }
         writeln!(out, "{}", if self.passed() { "PASS" } else { "FAIL" })
     }
@@ -242,6 +250,10 @@ impl Report<'_> {
                 )?;
                 writeln!(out, "  </testcase>")?;
             }
+        }
+        if !self.notes.is_empty() {
+            let notes: Vec<String> = self.notes.iter().map(|n| format!("note: {}", xml(n))).collect();
+            writeln!(out, "  <system-out>{}</system-out>", notes.join("\n"))?;
         }
         writeln!(out, "</testsuite>")
     }

@@ -402,11 +402,13 @@ impl App {
                 }
             }
             Action::NewReplay => {
-                let panel = ReplayPanel::new(
+                let mut panel = ReplayPanel::new(
                     "sample-traces/resolve-button.capture.json",
                     "http://127.0.0.1:3000",
                     "127.0.0.1:8990",
                 );
+                let repaint_ctx = ctx.clone();
+                panel.open(self.runtime().handle(), move || repaint_ctx.request_repaint());
                 self.tabs.push(Tab { title: "Replay".into(), content: TabContent::Replay(Box::new(panel)) });
                 self.active = self.tabs.len() - 1;
             }
@@ -434,9 +436,9 @@ impl App {
             }
             Action::CloseTab(i) => {
                 if i < self.tabs.len() {
-                    match &self.tabs[i].content {
+                    match &mut self.tabs[i].content {
                         TabContent::Loading(loading) => loading.cancel(),
-                        TabContent::Replay(panel) => panel.stop(),
+                        TabContent::Replay(panel) => panel.close(),
                         TabContent::Traces(_, Some(search)) => search.cancel(),
                         _ => {}
                     }

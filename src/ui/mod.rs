@@ -7,6 +7,7 @@ mod details;
 pub mod fetch_dialog;
 mod loader;
 pub mod overlay;
+pub mod replay_mock;
 pub mod replay_panel;
 mod search;
 pub mod search_run;

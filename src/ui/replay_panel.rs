@@ -3,7 +3,9 @@
 //! the app's tokio runtime, the run's trace grows live in a waterfall with the deadline line,
 //! and a table lists every run's verdict. When the OTLP receiver runs and the app exports its
 //! spans there, the app's spans of the run (same trace id, via the replay's `traceparent`) are
-//! merged into that waterfall as they arrive.
+//! merged into that waterfall as they arrive. The mock is up from when the tab opens
+//! ([`ReplayPanel::open`]) until it closes ([`ReplayPanel::close`]), so the app is started once
+//! against it; each Start is a round of its session, and the rounds are listed side by side.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -13,18 +15,19 @@ use egui::{RichText, Ui};
 use tokio_util::sync::CancellationToken;
 
 use super::app::TraceView;
+use super::replay_mock::LiveMock;
 use super::theme;
 use super::waterfall::TimeWindow;
 use crate::model::{self, Trace};
 use crate::receiver::Receiver as OtlpReceiver;
 use crate::replay::capture::Capture;
 use crate::replay::driver::{self, Progress, ReplayConfig, RunResult};
-use crate::replay::mock::{MockConfig, MockSlack};
+use crate::replay::session::Round;
 use crate::replay::signing::Secret;
 use crate::replay::verdict::Summary;
 
 enum Message {
-    Listening(String),
+    Round(Box<Round>),
     Update(Box<Trace>),
     Finished(Box<RunResult>),
     Done(Result<(), String>),
@@ -54,7 +57,10 @@ pub struct ReplayPanel {
     pub concurrency: u32,
     rx: Option<Receiver<Message>>,
     cancel: Option<CancellationToken>,
-    mock_url: Option<String>,
+    mock: Option<LiveMock>,
+    /// The bot token the mock was last given.
+    mock_token: String,
+    rounds: Vec<Round>,
     results: Vec<RunResult>,
     /// The latest run as the driver and the mock saw it.
     replayed: Option<Arc<Trace>>,
@@ -79,7 +85,9 @@ impl ReplayPanel {
             concurrency: 1,
             rx: None,
             cancel: None,
-            mock_url: None,
+            mock: None,
+            mock_token: String::new(),
+            rounds: Vec::new(),
             results: Vec::new(),
             replayed: None,
             received: None,
@@ -94,7 +102,53 @@ impl ReplayPanel {
         self.rx.is_some()
     }
 
-    /// Starts replaying on `runtime`; `repaint` is called when there is news.
+    /// Starts the mock Web API at the address field's address on `runtime` (a tab does it when it
+    /// opens); `repaint` is called when it is up. A mock already up there is kept.
+    pub fn open(&mut self, runtime: &tokio::runtime::Handle, repaint: impl Fn() + Send + Sync + 'static) {
+        if let Err(e) = self.live_mock(runtime, repaint) {
+            self.error = Some(e);
+        }
+    }
+
+    /// The mock at the address field's address: the one up, else a new one (the old one stopped).
+    fn live_mock(
+        &mut self,
+        runtime: &tokio::runtime::Handle,
+        repaint: impl Fn() + Send + Sync + 'static,
+    ) -> Result<LiveMock, String> {
+        let addr: std::net::SocketAddr = self
+            .mock_addr
+            .trim()
+            .parse()
+            .map_err(|_| format!("{:?} is not an address like 127.0.0.1:8990", self.mock_addr))?;
+        if !addr.ip().is_loopback() {
+            return Err(format!("the mock address {addr} is not on this machine"));
+        }
+        if let Some(live) = &self.mock
+            && live.requested == addr
+            && !matches!(live.state(), Some(Err(_)))
+        {
+            return Ok(live.clone());
+        }
+        if let Some(old) = self.mock.take() {
+            old.close();
+        }
+        self.mock_token.clear();
+        let live = LiveMock::open(runtime, addr, repaint);
+        self.mock = Some(live.clone());
+        Ok(live)
+    }
+
+    /// Stops the replay in flight and the mock: the tab is closing.
+    pub fn close(&mut self) {
+        self.stop();
+        if let Some(live) = self.mock.take() {
+            live.close();
+        }
+    }
+
+    /// Starts replaying on `runtime` (a round of the mock's session); `repaint` is called when
+    /// there is news.
     pub fn start(&mut self, runtime: &tokio::runtime::Handle, repaint: impl Fn() + Send + Sync + 'static) {
         self.error = None;
         self.results.clear();
@@ -104,23 +158,19 @@ impl ReplayPanel {
         let prepared = (|| {
             let capture = Capture::load(&PathBuf::from(self.capture.trim())).map_err(|e| e.to_string())?;
             let target = driver::resolve_target(self.target.trim(), false)?;
-            let mock_addr: std::net::SocketAddr = self
-                .mock_addr
-                .trim()
-                .parse()
-                .map_err(|_| format!("{:?} is not an address like 127.0.0.1:8990", self.mock_addr))?;
-            if !mock_addr.ip().is_loopback() {
-                return Err(format!("the mock address {mock_addr} is not on this machine"));
-            }
             if self.secret.trim().is_empty() || self.token.trim().is_empty() {
                 return Err("give the app's signing secret and the bot token it sends".to_owned());
             }
             let mut config = ReplayConfig::new(target, Secret::new(self.secret.trim()));
             config.runs = self.runs.max(1) as usize;
             config.concurrency = self.concurrency.max(1) as usize;
-            Ok((capture, config, mock_addr, Secret::new(self.token.trim())))
+            Ok((capture, config))
         })();
-        let (capture, config, mock_addr, token) = match prepared {
+        let repaint: Arc<dyn Fn() + Send + Sync> = Arc::new(repaint);
+        let wake = repaint.clone();
+        let prepared =
+            prepared.and_then(|(capture, config)| Ok((capture, config, self.live_mock(runtime, move || wake())?)));
+        let (capture, config, live) = match prepared {
             Ok(p) => p,
             Err(e) => {
                 self.error = Some(e);
@@ -129,8 +179,8 @@ impl ReplayPanel {
         };
         let (tx, rx) = channel();
         let cancel = CancellationToken::new();
-        let repaint: Arc<dyn Fn() + Send + Sync> = Arc::new(repaint);
-        runtime.spawn(run(capture, config, mock_addr, token, tx, cancel.clone(), repaint));
+        let token = Secret::new(self.token.trim());
+        runtime.spawn(run(capture, config, live, token, tx, cancel.clone(), repaint));
         self.rx = Some(rx);
         self.cancel = Some(cancel);
     }
@@ -146,7 +196,7 @@ impl ReplayPanel {
         let Some(rx) = &self.rx else { return };
         while let Ok(message) = rx.try_recv() {
             match message {
-                Message::Listening(url) => self.mock_url = Some(url),
+                Message::Round(round) => self.rounds.push(*round),
                 Message::Update(trace) => {
                     self.replayed = Some(Arc::new(*trace));
                     self.stale = true;
@@ -161,6 +211,15 @@ impl ReplayPanel {
                     return;
                 }
             }
+        }
+    }
+
+    /// Gives the running mock the bot token typed in the field, when it changed.
+    fn apply_token(&mut self) {
+        let Some(Some(Ok(up))) = self.mock.as_ref().map(LiveMock::state) else { return };
+        if self.mock_token != self.token.trim() {
+            self.mock_token = self.token.trim().to_owned();
+            up.mock.set_token(Secret::new(self.mock_token.as_str()));
         }
     }
 
@@ -214,6 +273,7 @@ impl ReplayPanel {
     /// `receiver` is the OTLP receiver, when it runs, whose spans of the run join its waterfall.
     pub fn ui(&mut self, ui: &mut Ui, profile: &str, receiver: Option<&OtlpReceiver>) -> Option<ReplayRequest> {
         self.poll();
+        self.apply_token();
         self.poll_received(receiver);
         self.refresh_live(profile);
         let mut request = None;
@@ -252,12 +312,22 @@ impl ReplayPanel {
             {
                 request = Some(ReplayRequest::OpenTrace(Arc::clone(&view.trace)));
             }
-            if let Some(url) = &self.mock_url {
-                ui.label(
-                    RichText::new(format!("mock Slack Web API at {url} (point the app's Slack client there)")).weak(),
-                );
-            }
+            match self.mock.as_ref().map(LiveMock::state) {
+                Some(Some(Ok(up))) => ui.label(
+                    RichText::new(format!("mock Slack Web API up at {} (point the app's Slack client there)", up.url))
+                        .weak(),
+                ),
+                Some(Some(Err(e))) => ui.label(RichText::new(e).color(theme::MISS)),
+                Some(None) => ui.label(RichText::new("starting the mock Slack Web API…").weak()),
+                None => ui.label(RichText::new("the mock Slack Web API starts with the first replay").weak()),
+            };
         });
+        for round in &self.rounds {
+            ui.label(round.headline());
+            for note in &round.notes {
+                ui.label(RichText::new(format!("note: {note}")).color(theme::MISS));
+            }
+        }
         if let Some(error) = &self.error {
             ui.label(RichText::new(error).color(theme::MISS));
         }
@@ -301,11 +371,11 @@ impl ReplayPanel {
     }
 }
 
-/// Starts the mock, replays, and reports over `tx`.
+/// Replays a round against the tab's mock, and reports over `tx`.
 async fn run(
     capture: Capture,
     config: ReplayConfig,
-    mock_addr: std::net::SocketAddr,
+    live: LiveMock,
     token: Secret,
     tx: Sender<Message>,
     cancel: CancellationToken,
@@ -315,15 +385,15 @@ async fn run(
         let _ = tx.send(message);
         repaint();
     };
-    let mock = match MockSlack::start(mock_addr, MockConfig::new(token), cancel.clone()).await {
-        Ok(mock) => Arc::new(mock),
-        Err(e) => return send(Message::Done(Err(format!("cannot listen on {mock_addr} for the mock Web API: {e}")))),
+    let up = match live.up().await {
+        Ok(up) => up,
+        Err(e) => return send(Message::Done(Err(e))),
     };
-    let mock_url = mock.api_url();
-    send(Message::Listening(mock_url.clone()));
+    up.mock.set_token(token);
+    let mock_url = up.url.clone();
     let (progress_tx, mut progress_rx) = tokio::sync::mpsc::unbounded_channel();
-    let replay =
-        driver::replay_all(Arc::clone(&mock), Arc::new(capture), Arc::new(config), Some(progress_tx), cancel.clone());
+    let mut session = up.session.lock().await;
+    let replay = session.round(Arc::new(capture), Arc::new(config), 0, Some(progress_tx), cancel.clone());
     let forward = async {
         while let Some(progress) = progress_rx.recv().await {
             match progress {
@@ -338,9 +408,11 @@ async fn run(
         }
     };
     let (result, ()) = tokio::join!(replay, forward);
-    cancel.cancel();
-    if let Ok(mock) = Arc::try_unwrap(mock) {
-        mock.stop().await;
+    match result {
+        Ok((round, _)) => {
+            send(Message::Round(Box::new(round)));
+            send(Message::Done(Ok(())));
+        }
+        Err(e) => send(Message::Done(Err(e))),
     }
-    send(Message::Done(result.map(|_| ())));
 }

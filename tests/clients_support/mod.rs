@@ -13,7 +13,10 @@ fn required() -> bool {
 
 /// Skips (returns `None`, printing why) or, when clients are required, panics.
 fn missing<T>(what: &str) -> Option<T> {
-    assert!(!required(), "{what} is missing, and TRACEDECK_REAL_CLIENTS=required: run .ci/run's client install (tests/clients/README.md)");
+    assert!(
+        !required(),
+        "{what} is missing, and TRACEDECK_REAL_CLIENTS=required: run .ci/run's client install (tests/clients/README.md)"
+    );
     eprintln!("skipped: {what} is missing (see tests/clients/README.md)");
     None
 }
@@ -42,5 +45,9 @@ pub fn node_with(package: &str) -> Option<PathBuf> {
     let modules = clients_dir().join("node_modules");
     let ok = modules.join(package).join("package.json").is_file()
         && std::process::Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success());
-    if ok { Some(PathBuf::from("node")) } else { missing(&format!("Node.js package {package} in {}", modules.display())) }
+    if ok {
+        Some(PathBuf::from("node"))
+    } else {
+        missing(&format!("Node.js package {package} in {}", modules.display()))
+    }
 }

@@ -47,7 +47,13 @@ pub async fn demo_exporting(
 ) -> (String, CancellationToken) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let config = DemoConfig {
+    let config = DemoConfig { otlp_url, ..demo_config(mode, seed, delays, api_url, secret) };
+    (url, serve_demo(listener, config))
+}
+
+/// The demo app's configuration: the test token, no logging, no telemetry, no token check.
+pub fn demo_config(mode: Mode, seed: u64, delays: Delays, api_url: String, secret: &str) -> DemoConfig {
+    DemoConfig {
         mode,
         seed,
         delays,
@@ -55,11 +61,16 @@ pub async fn demo_exporting(
         bot_token: Secret::new(TOKEN),
         api_url,
         log: false,
-        otlp_url,
-    };
+        otlp_url: None,
+        verify_token: None,
+    }
+}
+
+/// Serves the demo app on `listener` (on the current runtime); returns its stop token.
+pub fn serve_demo(listener: tokio::net::TcpListener, config: DemoConfig) -> CancellationToken {
     let stop = CancellationToken::new();
     tokio::spawn(demo_app::serve(listener, config, stop.clone()));
-    (url, stop)
+    stop
 }
 
 /// Queue delays a tenth of the incident's (fast 10–150 ms, slow 340–450 ms).

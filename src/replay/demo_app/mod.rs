@@ -10,8 +10,11 @@
 //! Requests must carry a valid Slack signature (401 otherwise). The Web API is called at
 //! [`DemoConfig::api_url`] with the bot token, propagating the request's `traceparent`. With
 //! [`DemoConfig::otlp_url`] the app also exports its own spans ([`telemetry`]) in that trace.
+//! With [`DemoConfig::verify_token`] it checks its token with `auth.test` at start, as Bolt
+//! does ([`verify`]), and interactions wait for that check.
 
 mod telemetry;
+mod verify;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -29,6 +32,7 @@ use super::signing::{self, Secret};
 use super::traceparent::TraceParent;
 use crate::model::{AttrValue, SpanKind};
 use telemetry::{AppSpan, Exporter};
+use verify::Verification;
 
 /// Which version of the app runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -89,6 +93,9 @@ pub struct DemoConfig {
     /// Where to export the app's own spans (an OTLP/HTTP collector such as tracedeck's
     /// receiver, `http://127.0.0.1:4318`); requests without a `traceparent` are not traced.
     pub otlp_url: Option<String>,
+    /// Call `auth.test` at start and retry it after this pause, doubling, while the Web API
+    /// cannot be reached (like Bolt); interactions wait for it. `None`: no check.
+    pub verify_token: Option<Duration>,
 }
 
 struct App {
@@ -96,6 +103,7 @@ struct App {
     rng: Mutex<fastrand::Rng>,
     client: reqwest::Client,
     exporter: Option<Exporter>,
+    verification: Option<Verification>,
 }
 
 /// Serves the app on `listener` until `shutdown` is cancelled.
@@ -105,7 +113,17 @@ pub async fn serve(listener: TcpListener, config: DemoConfig, shutdown: Cancella
         .build()
         .map_err(|e| std::io::Error::other(format!("cannot make an HTTP client: {e}")))?;
     let exporter = config.otlp_url.as_deref().map(|url| Exporter::new(client.clone(), url));
-    let app = Arc::new(App { rng: Mutex::new(fastrand::Rng::with_seed(config.seed)), config, client, exporter });
+    let verification = config.verify_token.map(|pause| {
+        let logging = config.log;
+        let log = move |message: std::fmt::Arguments| {
+            if logging {
+                log_line(message);
+            }
+        };
+        Verification::start(client.clone(), config.api_url.clone(), config.bot_token.expose().to_owned(), pause, log)
+    });
+    let rng = Mutex::new(fastrand::Rng::with_seed(config.seed));
+    let app = Arc::new(App { rng, config, client, exporter, verification });
     let router = Router::new().fallback(interaction).with_state(app);
     axum::serve(listener, router).with_graceful_shutdown(shutdown.cancelled_owned()).await
 }
@@ -113,7 +131,7 @@ pub async fn serve(listener: TcpListener, config: DemoConfig, shutdown: Cancella
 impl App {
     fn log(&self, message: std::fmt::Arguments) {
         if self.config.log {
-            eprintln!("[slack_app {}] {}", jiff::Timestamp::now().strftime("%H:%M:%S%.3fZ"), message);
+            log_line(message);
         }
     }
 
@@ -179,6 +197,10 @@ impl App {
     }
 }
 
+fn log_line(message: std::fmt::Arguments) {
+    eprintln!("[slack_app {}] {}", jiff::Timestamp::now().strftime("%H:%M:%S%.3fZ"), message);
+}
+
 fn modal(title: &str, text: &str) -> Value {
     json!({
         "type": "modal",
@@ -191,6 +213,12 @@ fn modal(title: &str, text: &str) -> Value {
 
 async fn interaction(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> (StatusCode, &'static str) {
     let received = telemetry::now();
+    if let Some(verification) = &app.verification
+        && let Err(e) = verification.done().await
+    {
+        app.log(format_args!("500: the bot token could not be verified: {e}"));
+        return (StatusCode::INTERNAL_SERVER_ERROR, "the bot token could not be verified");
+    }
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     // The app's server span continues the caller's trace; its own work hangs under it.
     let inbound = header("traceparent").and_then(TraceParent::parse);

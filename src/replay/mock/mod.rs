@@ -125,6 +125,8 @@ impl Answer {
 
 struct Shared {
     config: MockConfig,
+    /// The token the app must send: `config.token` until [`MockSlack::set_token`] changes it.
+    token: Mutex<Secret>,
     state: Mutex<State>,
     calls: Mutex<Vec<ApiCall>>,
     changes: watch::Sender<u64>,
@@ -166,6 +168,7 @@ impl MockSlack {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
+            token: Mutex::new(config.token.clone()),
             config,
             state: Mutex::new(State::default()),
             calls: Mutex::new(Vec::new()),
@@ -193,6 +196,11 @@ impl MockSlack {
     /// The base URL to give the app's Slack client: `http://127.0.0.1:PORT/api/`.
     pub fn api_url(&self) -> String {
         format!("{}/api/", self.shared.base)
+    }
+
+    /// Changes the bot token the app must send (a window's mock outlives the token typed in it).
+    pub fn set_token(&self, token: Secret) {
+        *self.shared.token.lock().unwrap_or_else(|e| e.into_inner()) = token;
     }
 
     /// The trigger lifetime it enforces.
@@ -266,7 +274,7 @@ async fn api(
                     trigger_id: None,
                     view_id: None,
                 },
-                Some(token) if token != shared.config.token.expose() => Decision {
+                Some(token) if token != shared.token.lock().unwrap_or_else(|e| e.into_inner()).expose() => Decision {
                     answer: Answer::error("invalid_auth"),
                     run: shared.state().attribute(parent.as_deref()),
                     trigger_id: None,
