@@ -8,7 +8,6 @@
 
 mod check;
 mod connections;
-mod duration;
 mod fetch;
 mod replay;
 mod replay_session;
@@ -16,6 +15,7 @@ mod report;
 mod search;
 mod stats;
 mod summary;
+mod time;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -27,14 +27,13 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub use check::{Status, check, check_with_progress};
 pub use connections::connections;
-pub use duration::parse_duration;
 pub use fetch::fetch;
 pub use replay::{CaptureArgs, ReplayArgs, capture, replay};
 pub use search::search;
 
 use crate::analysis::{Profile, Rule};
 use crate::corpus::Progress;
-use crate::model::{Nanos, SpanId};
+use crate::model::{Nanos, SpanId, parse_duration};
 
 /// tracedeck: see why a webhook missed its deadline, replay it, prove the fix.
 #[derive(Parser, Debug)]

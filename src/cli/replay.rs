@@ -11,11 +11,10 @@ use clap::Args;
 use tokio_util::sync::CancellationToken;
 
 use super::Status;
-use super::duration::parse_duration;
 use super::fetch::{refuse_to_replace, save};
 use super::replay_session as session;
 use crate::formats::Format;
-use crate::model::{self, Trace};
+use crate::model::{self, Trace, parse_duration};
 use crate::receiver::{self, Receiver};
 use crate::replay::capture::{self, Capture, CaptureFile};
 use crate::replay::driver::{self, ReplayConfig, RunResult};

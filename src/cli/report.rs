@@ -8,6 +8,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::summary::SummaryReport;
+use super::time::Time;
 use crate::analysis::{Edge, Outcome, Profile, SegmentKind, Verdict, format_limit};
 use crate::model::{Nanos, SpanIdx, Trace, format_duration};
 
@@ -15,20 +16,6 @@ use crate::model::{Nanos, SpanIdx, Trace, format_duration};
 const LISTED: usize = 5;
 /// The text output shows this many critical-path pieces, the latest ones if there are more.
 const PATH_SHOWN: usize = 12;
-
-/// A duration or offset, serialized as both milliseconds and nanoseconds.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Time(pub(crate) Nanos);
-
-impl Serialize for Time {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let mut s = serializer.serialize_struct("Time", 2)?;
-        s.serialize_field("ms", &(self.0 as f64 / 1e6))?;
-        s.serialize_field("ns", &self.0)?;
-        s.end()
-    }
-}
 
 /// The whole JSON document.
 #[derive(Serialize)]

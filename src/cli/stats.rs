@@ -13,9 +13,9 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::fetch::{Endpoint, Notes, runtime};
-use super::report::Time;
 use super::search::{Judged, duration};
 use super::summary::{SummaryReport, gate_json};
+use super::time::Time;
 use super::{Format, SearchArgs, Status};
 use crate::analysis::{Gate, Interval, MissRate, Summary, format_limit};
 use crate::fetch::{self, Backend, Figures, Search, ServerStats, StatsQuery};

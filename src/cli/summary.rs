@@ -9,7 +9,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::report::Time;
+use super::time::Time;
 use crate::analysis::{Gate, Interval, Outcome, Percentiles, Sample, Summary, by_endpoint};
 use crate::model::{Nanos, Trace, format_duration};
 

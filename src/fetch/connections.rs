@@ -261,6 +261,28 @@ fn keychain_entry(name: &str) -> keyring::Result<keyring::Entry> {
     keyring::Entry::new(KEYCHAIN_SERVICE, name)
 }
 
+/// Runs `task` on `runtime` with a token: `typed`, else the saved one `name` allows (see
+/// [`token_name_for`]: `Ok(Some(connection))`, `Ok(None)` for the back-end's, `Err` for none)
+/// from the environment or the OS keychain. The keychain is asked on a thread of its own: it may
+/// be slow, and its client may run an async runtime of its own, which cannot start inside
+/// tokio's.
+pub fn spawn_with_token<F, Fut>(
+    runtime: &tokio::runtime::Handle,
+    typed: Option<Token>,
+    backend: Backend,
+    name: Result<Option<String>, String>,
+    task: F,
+) where
+    F: FnOnce(Option<Token>) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let runtime = runtime.clone();
+    std::thread::spawn(move || {
+        let token = typed.or_else(|| find_token(backend, name.ok()?.as_deref(), |k| std::env::var(k).ok()).0);
+        runtime.spawn(task(token));
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

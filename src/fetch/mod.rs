@@ -30,7 +30,8 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 pub use connections::{
-    Connection, Connections, TokenSource, delete_token_in_keychain, find_token, save_token_in_keychain, token_name_for,
+    Connection, Connections, TokenSource, delete_token_in_keychain, find_token, save_token_in_keychain,
+    spawn_with_token, token_name_for,
 };
 pub use error::{ErrorKind, FetchError};
 pub use search::{Search, Searched, search, search_cancellable};

@@ -8,6 +8,7 @@
 //! interned once per trace, attributes and events live in flat arrays.
 
 mod builder;
+mod duration;
 mod ids;
 mod merge;
 mod span;
@@ -15,6 +16,7 @@ mod strings;
 mod trace;
 
 pub use builder::{BuildError, RawEvent, RawSpan, TraceBuilder};
+pub use duration::{format_duration, parse_duration};
 pub use ids::{IdParseError, SpanId, TraceId};
 pub use merge::merge;
 pub use span::{Attr, AttrValue, ErrorRef, Event, Range32, Span, SpanFlags, SpanIdx, SpanKind, Status};
@@ -23,46 +25,3 @@ pub use trace::{Children, SkewShift, Trace, Warning};
 
 /// Time in integer nanoseconds. Absolute times are nanoseconds since the Unix epoch.
 pub type Nanos = i64;
-
-/// Formats a duration for people: `850 ns`, `12.3 µs`, `4.21 s`, `2 min 05 s`, `3 h 07 min`,
-/// `20 d 04 h`.
-pub fn format_duration(nanos: Nanos) -> String {
-    let sign = if nanos < 0 { "-" } else { "" };
-    let n = nanos.unsigned_abs();
-    let body = if n < 1_000 {
-        format!("{n} ns")
-    } else if n < 1_000_000 {
-        format!("{:.1} µs", n as f64 / 1e3)
-    } else if n < 1_000_000_000 {
-        format!("{:.1} ms", n as f64 / 1e6)
-    } else if n < 60_000_000_000 {
-        format!("{:.2} s", n as f64 / 1e9)
-    } else if n < 3_600_000_000_000 {
-        let secs = n / 1_000_000_000;
-        format!("{} min {:02} s", secs / 60, secs % 60)
-    } else if n < 86_400_000_000_000 {
-        let mins = n / 60_000_000_000;
-        format!("{} h {:02} min", mins / 60, mins % 60)
-    } else {
-        let hours = n / 3_600_000_000_000;
-        format!("{} d {:02} h", hours / 24, hours % 24)
-    };
-    format!("{sign}{body}")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::format_duration;
-
-    #[test]
-    fn durations_read_in_the_unit_that_fits() {
-        let s = 1_000_000_000;
-        assert_eq!(format_duration(850), "850 ns");
-        assert_eq!(format_duration(4_210_000_000), "4.21 s");
-        assert_eq!(format_duration(125 * s), "2 min 05 s");
-        assert_eq!(format_duration(-125 * s), "-2 min 05 s");
-        assert_eq!(format_duration((3 * 3600 + 7 * 60 + 59) * s), "3 h 07 min");
-        assert_eq!(format_duration((20 * 86_400 + 4 * 3600) * s), "20 d 04 h");
-        assert_eq!(format_duration(i64::MIN), "-106751 d 23 h");
-    }
-}

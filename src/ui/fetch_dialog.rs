@@ -15,11 +15,11 @@ use tokio_util::sync::CancellationToken;
 
 use super::search_run::SearchRun;
 use super::theme;
-use crate::cli::parse_duration;
 use crate::fetch::{
     self, Backend, Config, Connection, Connections, FetchError, Fetched, Request, Search, Target, Token,
-    delete_token_in_keychain, find_token, save_token_in_keychain, token_name_for,
+    delete_token_in_keychain, save_token_in_keychain, spawn_with_token, token_name_for,
 };
+use crate::model::parse_duration;
 
 enum Message {
     Progress(String),
@@ -30,28 +30,6 @@ struct Running {
     rx: Receiver<Message>,
     cancel: CancellationToken,
     progress: String,
-}
-
-/// Runs `task` on `runtime` with a token: `typed`, else the saved one `name` allows (see
-/// [`token_name_for`]: `Ok(Some(connection))`, `Ok(None)` for the back-end's, `Err` for none)
-/// from the environment or the OS keychain. The keychain is asked on a thread of its own: it may
-/// be slow, and its client may run an async runtime of its own, which cannot start inside
-/// tokio's.
-pub(super) fn spawn_with_token<F, Fut>(
-    runtime: &tokio::runtime::Handle,
-    typed: Option<Token>,
-    backend: Backend,
-    name: Result<Option<String>, String>,
-    task: F,
-) where
-    F: FnOnce(Option<Token>) -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = ()> + Send + 'static,
-{
-    let runtime = runtime.clone();
-    std::thread::spawn(move || {
-        let token = typed.or_else(|| find_token(backend, name.ok()?.as_deref(), |k| std::env::var(k).ok()).0);
-        runtime.spawn(task(token));
-    });
 }
 
 /// What the user asked the dialog for.

@@ -1,6 +1,7 @@
 //! The desktop window (eframe/egui). Reads traces; never blocks: files load on worker threads
 //! and arrive over channels. Model and analysis know nothing of this module.
 
+mod action;
 mod app;
 pub mod axis;
 mod details;
@@ -13,18 +14,22 @@ mod search;
 pub mod search_run;
 mod settings;
 mod span_table;
+mod start_screen;
 mod theme;
+mod trace_tab;
 pub mod traces_view;
 pub mod trend;
 pub mod waterfall;
 
 use std::path::PathBuf;
 
-pub use app::{Action, App, TraceView};
+pub use action::Action;
+pub use app::App;
 pub use fetch_dialog::FetchDialog;
 pub use loader::{INCIDENT_AFTER, INCIDENT_BEFORE, Source};
 pub use replay_panel::ReplayPanel;
 pub use settings::Settings;
+pub use trace_tab::TraceView;
 
 use crate::model::SpanId;
 

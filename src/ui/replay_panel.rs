@@ -14,9 +14,9 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use egui::{RichText, Ui};
 use tokio_util::sync::CancellationToken;
 
-use super::app::TraceView;
 use super::replay_mock::LiveMock;
 use super::theme;
+use super::trace_tab::TraceView;
 use super::waterfall::TimeWindow;
 use crate::model::{self, Trace};
 use crate::receiver::Receiver as OtlpReceiver;

@@ -12,11 +12,12 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use egui::{RichText, Ui};
 use tokio_util::sync::CancellationToken;
 
-use super::fetch_dialog::spawn_with_token;
 use super::theme;
 use super::traces_view::TracesView;
 use super::trend::{Trend, step_for};
-use crate::fetch::{self, Config, ErrorKind, FetchError, Fetched, Search, Searched, ServerStats, StatsQuery, Token};
+use crate::fetch::{
+    self, Config, ErrorKind, FetchError, Fetched, Search, Searched, ServerStats, StatsQuery, Token, spawn_with_token,
+};
 
 enum Message {
     Progress(String),

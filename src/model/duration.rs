@@ -1,9 +1,10 @@
-//! Durations as people type them: `3s`, `2500ms`, `1.5s`, `500us`, `1h`.
+//! Durations for people: read as they type them (`3s`, `2500ms`, `1.5s`, `500us`, `1h`) and
+//! written in the unit that fits (`4.21 s`, `2 min 05 s`).
 //!
 //! Written here rather than taken from `humantime`, which does not accept fractions (`1.5s`)
 //! that deadlines often have. Exact: the number is read as decimal text, not as a float.
 
-use crate::model::Nanos;
+use super::Nanos;
 
 /// Parses a number (optionally with a fraction) and a unit: `ns`, `us`/`µs`, `ms`, `s`, `m`/`min`, `h`.
 pub fn parse_duration(text: &str) -> Result<Nanos, String> {
@@ -36,6 +37,32 @@ pub fn parse_duration(text: &str) -> Result<Nanos, String> {
     }
     let total = whole.checked_mul(unit_nanos).and_then(|w| w.checked_add(parts * unit_nanos / scale));
     total.and_then(|t| Nanos::try_from(t).ok()).ok_or_else(too_long)
+}
+
+/// Formats a duration for people: `850 ns`, `12.3 µs`, `4.21 s`, `2 min 05 s`, `3 h 07 min`,
+/// `20 d 04 h`.
+pub fn format_duration(nanos: Nanos) -> String {
+    let sign = if nanos < 0 { "-" } else { "" };
+    let n = nanos.unsigned_abs();
+    let body = if n < 1_000 {
+        format!("{n} ns")
+    } else if n < 1_000_000 {
+        format!("{:.1} µs", n as f64 / 1e3)
+    } else if n < 1_000_000_000 {
+        format!("{:.1} ms", n as f64 / 1e6)
+    } else if n < 60_000_000_000 {
+        format!("{:.2} s", n as f64 / 1e9)
+    } else if n < 3_600_000_000_000 {
+        let secs = n / 1_000_000_000;
+        format!("{} min {:02} s", secs / 60, secs % 60)
+    } else if n < 86_400_000_000_000 {
+        let mins = n / 60_000_000_000;
+        format!("{} h {:02} min", mins / 60, mins % 60)
+    } else {
+        let hours = n / 3_600_000_000_000;
+        format!("{} d {:02} h", hours / 24, hours % 24)
+    };
+    format!("{sign}{body}")
 }
 
 #[cfg(test)]
@@ -82,5 +109,17 @@ mod tests {
             let err = parse_duration(text).unwrap_err();
             assert!(err.contains(expected), "{text:?} → {err}");
         }
+    }
+
+    #[test]
+    fn durations_read_in_the_unit_that_fits() {
+        let s = 1_000_000_000;
+        assert_eq!(format_duration(850), "850 ns");
+        assert_eq!(format_duration(4_210_000_000), "4.21 s");
+        assert_eq!(format_duration(125 * s), "2 min 05 s");
+        assert_eq!(format_duration(-125 * s), "-2 min 05 s");
+        assert_eq!(format_duration((3 * 3600 + 7 * 60 + 59) * s), "3 h 07 min");
+        assert_eq!(format_duration((20 * 86_400 + 4 * 3600) * s), "20 d 04 h");
+        assert_eq!(format_duration(i64::MIN), "-106751 d 23 h");
     }
 }

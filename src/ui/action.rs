@@ -1,0 +1,48 @@
+//! What the user can ask the window for: every effect goes through [`crate::ui::App::apply`] as
+//! one of these, at the end of the frame.
+
+use std::sync::Arc;
+
+use super::loader::Source;
+use crate::formats::Format;
+use crate::model::Trace;
+
+/// Something the user asked for, carried out at the end of the frame.
+#[derive(Debug)]
+#[must_use]
+pub enum Action {
+    /// Load a trace file or bundled sample in a new tab.
+    Open(Source),
+    /// Show the native file dialog.
+    OpenDialog,
+    /// Show the native folder dialog, to open every trace in a folder.
+    OpenFolderDialog,
+    /// Open one trace of a traces view in its own tab.
+    OpenTrace {
+        /// The trace.
+        trace: Arc<Trace>,
+        /// The tab's title.
+        title: String,
+    },
+    /// Close a tab.
+    CloseTab(usize),
+    /// Use another deadline profile for every open trace.
+    SetProfile(String),
+    /// Show the trace of tab `with` under the active tab's trace, on the same axis.
+    Compare {
+        /// The tab to compare against.
+        with: usize,
+    },
+    /// Stop comparing in the active tab.
+    StopComparing,
+    /// Save the active tab's trace, as recorded, in a format (asks where).
+    SaveTrace(Format),
+    /// Start or stop the OTLP receiver.
+    SetReceiving(bool),
+    /// Open a Replay tab.
+    NewReplay,
+    /// Start the replay of the Replay tab at this index.
+    StartReplay(usize),
+    /// Open the traces received so far in a traces view.
+    ShowReceived,
+}
