@@ -9,6 +9,7 @@
 mod check;
 mod connections;
 mod fetch;
+mod judged;
 mod replay;
 mod replay_session;
 mod report;

@@ -13,13 +13,13 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::fetch::{Endpoint, Notes, runtime};
-use super::search::{Judged, duration};
+use super::judged::Judged;
 use super::summary::{SummaryReport, gate_json};
 use super::time::Time;
 use super::{Format, SearchArgs, Status};
 use crate::analysis::{Gate, Interval, MissRate, Summary, format_limit};
 use crate::fetch::{self, Backend, Figures, Search, ServerStats, StatsQuery};
-use crate::model::{Nanos, Trace, format_duration};
+use crate::model::{Nanos, Trace, format_duration, std_duration};
 
 /// What a back-end without aggregates makes of `--stats`.
 pub(super) fn no_aggregates(backend: Backend, step: bool) -> String {
@@ -43,7 +43,7 @@ pub(super) fn run(
         search,
         org: endpoint.org.clone(),
         deadline: args.profile.limit,
-        step: args.step.map(duration),
+        step: args.step.map(std_duration),
         by_endpoint: args.by_endpoint,
     };
     query.check().map_err(|e| e.message)?;
@@ -63,8 +63,10 @@ pub(super) fn run(
 
     // The slowest: Tempo lists roots of at least the server's p99 (or the deadline, when shorter).
     let shortest = server.whole.p99.map(|p99| p99.min(query.deadline)).filter(|&t| t > 0);
-    let slow =
-        StatsQuery { search: Search { min_duration: shortest.map(duration), ..query.search.clone() }, ..query.clone() };
+    let slow = StatsQuery {
+        search: Search { min_duration: shortest.map(std_duration), ..query.search.clone() },
+        ..query.clone()
+    };
     let mut judged = Judged::default();
     let mut sink = io::sink();
     let verdicts: &mut dyn Write = if json { &mut sink } else { &mut *out };

@@ -65,6 +65,12 @@ pub fn format_duration(nanos: Nanos) -> String {
     format!("{sign}{body}")
 }
 
+/// A duration in nanoseconds as the standard library's (its magnitude: a negative one is as long
+/// as its opposite).
+pub fn std_duration(nanos: Nanos) -> std::time::Duration {
+    std::time::Duration::from_nanos(nanos.unsigned_abs())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

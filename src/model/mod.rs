@@ -16,7 +16,7 @@ mod strings;
 mod trace;
 
 pub use builder::{BuildError, RawEvent, RawSpan, TraceBuilder};
-pub use duration::{format_duration, parse_duration};
+pub use duration::{format_duration, parse_duration, std_duration};
 pub use ids::{IdParseError, SpanId, TraceId};
 pub use merge::merge;
 pub use span::{Attr, AttrValue, ErrorRef, Event, Range32, Span, SpanFlags, SpanIdx, SpanKind, Status};
