@@ -33,7 +33,7 @@ fn main() {
     println!("{:>9}  {:<10} {:>24}  {:>24}", "spans", "scenario", "layout (ms)", "tessellation (ms)");
     for &spans in sizes {
         let trace = generate(&SynthParams { spans, seed: 7, ..SynthParams::default() });
-        let overlay = overlay::for_trace(&trace, "slack");
+        let overlay = overlay::for_trace(&trace, &tracedeck::analysis::Profile::default_profile());
         for scenario in [Scenario::Rest, Scenario::Scrolling, Scenario::Zooming] {
             let mut waterfall = Waterfall::new(&trace, &overlay);
             let ctx = egui::Context::default();

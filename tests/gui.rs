@@ -13,7 +13,7 @@ fn harness(files: Vec<std::path::PathBuf>) -> Harness<'static, App> {
 }
 
 fn harness_at(files: Vec<std::path::PathBuf>, span: Option<tracedeck::model::SpanId>) -> Harness<'static, App> {
-    let app = App::new(Settings::default(), files, span);
+    let app = App::new(Settings::default(), files, span, None);
     let mut harness =
         Harness::builder().with_size(egui::vec2(1500.0, 950.0)).build_ui_state(|ui, app: &mut App| app.ui(ui), app);
     harness.run_steps(2);
@@ -242,4 +242,55 @@ fn the_traces_view_says_how_often_it_misses_and_opens_the_worst_trace() {
     h.get_by_label("Open the worst trace").click();
     h.run_steps(3);
     assert!(shows(&h, "MISS:"), "the worst trace opens in a waterfall tab with its verdict");
+}
+
+/// The labels of the waterfall's rows, in order.
+fn rows(harness: &Harness<'_, App>) -> Vec<String> {
+    harness.query_all_by_role(egui::accesskit::Role::Row).map(|n| label(&n)).collect()
+}
+
+/// The names of the spans on `profile`'s critical path of the incident trace, in order.
+fn critical_names(profile: &str) -> Vec<String> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-traces/incident-before.sentry.json");
+    let trace = tracedeck::formats::import("incident", &std::fs::read(path).unwrap()).unwrap().traces.remove(0);
+    let profile = tracedeck::analysis::Profile::built_in(profile).unwrap();
+    let overlay = tracedeck::ui::overlay::for_trace(&trace, &profile);
+    (0..trace.len() as u32)
+        .filter(|&i| overlay.is_critical(i))
+        .map(|i| trace.str(trace.span(i).name).to_owned())
+        .collect()
+}
+
+#[test]
+fn switching_the_profile_with_critical_path_only_shows_the_new_critical_path() {
+    let (slack, github) = (critical_names("slack"), critical_names("github"));
+    assert_ne!(slack, github, "the two profiles' responses lie on different paths");
+    let mut h = open_incident();
+    h.get_by_label("Critical path only").click();
+    h.run_steps(2);
+    let names =
+        |h: &Harness<'_, App>| rows(h).into_iter().map(|r| r.split(' ').next().unwrap().to_owned()).collect::<Vec<_>>();
+    let first_word =
+        |names: &[String]| names.iter().map(|n| n.split(' ').next().unwrap().to_owned()).collect::<Vec<_>>();
+    assert_eq!(names(&h), first_word(&slack));
+    h.get_by_label("Deadline profile").click();
+    h.run_steps(2);
+    h.get_by_label_contains("github").click();
+    wait_for(&mut h, "the github verdict", |h| shows(h, "10 s deadline"));
+    assert_eq!(names(&h), first_word(&github), "the rows follow the new critical path");
+}
+
+#[test]
+fn the_window_judges_by_the_deadline_it_was_started_with() {
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-traces/incident-before.sentry.json");
+    let profile = tracedeck::analysis::Profile::default_profile().with_limit(2_000_000_000);
+    let app = App::new(Settings::default(), vec![file], None, Some(profile));
+    let mut h =
+        Harness::builder().with_size(egui::vec2(1500.0, 950.0)).build_ui_state(|ui, app: &mut App| app.ui(ui), app);
+    wait_for(&mut h, "the verdict banner", |h| shows(h, "MISS:"));
+    assert!(
+        shows(&h, "missed the 2 s deadline"),
+        "{:?}",
+        h.query_all_by_label_contains("MISS").map(|n| label(&n)).collect::<Vec<_>>()
+    );
 }

@@ -47,7 +47,9 @@ fn harness(
     let mut h = Harness::builder().with_size(egui::vec2(1400.0, 900.0)).build_ui_state(
         move |ui, panel: &mut ReplayPanel| {
             egui::CentralPanel::default().show(ui, |ui| {
-                if let Some(ReplayRequest::Start) = panel.ui(ui, "slack", receiver.as_ref()) {
+                if let Some(ReplayRequest::Start) =
+                    panel.ui(ui, &tracedeck::analysis::Profile::default_profile(), receiver.as_ref())
+                {
                     panel.start(&handle, || {});
                 }
             });

@@ -143,6 +143,18 @@ impl Profile {
         Some(Profile { name: name.into(), limit: seconds * SECOND, clock: None, checks, source: source.into() })
     }
 
+    /// The same profile with its time limit overridden (`--deadline`), saying so in its source.
+    pub fn with_limit(mut self, limit: Nanos) -> Profile {
+        self.limit = limit;
+        self.source = format!("{} — limit overridden on the command line", self.source);
+        self
+    }
+
+    /// The profile shown when nothing else was chosen: Slack's.
+    pub fn default_profile() -> Profile {
+        Profile::built_in(Profile::DEFAULT).expect("the default profile is built in")
+    }
+
     /// A profile with no platform: the given limit, the root span's response.
     pub fn custom(limit: Nanos) -> Profile {
         Profile {

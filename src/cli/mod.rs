@@ -49,6 +49,30 @@ pub struct Cli {
     /// Select the span with this hex id when the window opens.
     #[arg(long, value_name = "ID", value_parser = SpanId::from_hex)]
     pub span: Option<SpanId>,
+    /// The window's deadline profile (default: the one chosen last): slack, discord, zoom, teams,
+    /// github, twilio, google-chat.
+    #[arg(long, value_name = "NAME", value_parser = parse_profile)]
+    pub profile: Option<Profile>,
+    /// Override the profile's time limit in the window: 2s, 2500ms.
+    #[arg(long, value_name = "DURATION", value_parser = parse_positive_duration)]
+    pub deadline: Option<Nanos>,
+}
+
+impl Cli {
+    /// The window's profile from `--profile` and `--deadline`; `None` when neither was given
+    /// (the window then uses the one it remembers).
+    pub fn window_profile(&self) -> Option<Profile> {
+        match (&self.profile, self.deadline) {
+            (None, None) => None,
+            (profile, deadline) => {
+                let profile = profile.clone().unwrap_or_else(Profile::default_profile);
+                Some(match deadline {
+                    Some(limit) => profile.with_limit(limit),
+                    None => profile,
+                })
+            }
+        }
+    }
 }
 
 /// The headless commands.
@@ -292,8 +316,7 @@ impl CheckArgs {
     pub fn profile(&self) -> Profile {
         let mut profile = self.profile.clone();
         if let Some(limit) = self.deadline {
-            profile.limit = limit;
-            profile.source = format!("{} — limit overridden on the command line", profile.source);
+            profile = profile.with_limit(limit);
         }
         if let Some(rule) = &self.response {
             profile.checks = vec![crate::analysis::Check::matching(rule.clone())];
@@ -338,6 +361,7 @@ fn parse_positive_duration(text: &str) -> Result<Nanos, String> {
 
 /// Runs parsed arguments; the result is the process's exit status.
 pub fn run(cli: Cli) -> ExitCode {
+    let window_profile = cli.window_profile();
     match cli.command {
         Some(Command::Check(args)) => {
             let status = if std::io::stderr().is_terminal() {
@@ -371,7 +395,7 @@ pub fn run(cli: Cli) -> ExitCode {
                 eprintln!("tracedeck: {message}");
                 ExitCode::from(Status::BadInput as u8)
             }
-            None => open_window(cli.files, cli.span),
+            None => open_window(cli.files, cli.span, window_profile),
         },
     }
 }
@@ -417,8 +441,8 @@ fn show_progress() -> impl Fn(Progress) + Sync {
 }
 
 #[cfg(feature = "gui")]
-fn open_window(files: Vec<std::path::PathBuf>, span: Option<SpanId>) -> ExitCode {
-    match crate::ui::run(files, span) {
+fn open_window(files: Vec<std::path::PathBuf>, span: Option<SpanId>, profile: Option<Profile>) -> ExitCode {
+    match crate::ui::run(files, span, profile) {
         Ok(()) => ExitCode::SUCCESS,
         // On Linux and the BSDs a window needs X11 or Wayland; macOS and Windows have neither variable.
         Err(_)
@@ -440,7 +464,7 @@ fn open_window(files: Vec<std::path::PathBuf>, span: Option<SpanId>) -> ExitCode
 }
 
 #[cfg(not(feature = "gui"))]
-fn open_window(_files: Vec<std::path::PathBuf>, _span: Option<SpanId>) -> ExitCode {
+fn open_window(_files: Vec<std::path::PathBuf>, _span: Option<SpanId>, _profile: Option<Profile>) -> ExitCode {
     eprintln!("tracedeck: this build has no window (built without the `gui` feature); use `tracedeck check FILE...`");
     ExitCode::from(Status::BadInput as u8)
 }
@@ -461,6 +485,16 @@ mod tests {
         assert_eq!(cli.span, SpanId::new(0xab));
         assert!(parse(&[]).unwrap().files.is_empty());
         assert!(parse(&["--span", "xyz"]).is_err());
+    }
+
+    #[test]
+    fn the_window_takes_a_profile_and_a_deadline() {
+        assert_eq!(parse(&["a.json"]).unwrap().window_profile(), None, "the remembered profile applies");
+        let custom = parse(&["a.json", "--deadline", "2s"]).unwrap().window_profile().unwrap();
+        assert_eq!((custom.name.as_str(), custom.limit), ("slack", 2_000_000_000));
+        let teams = parse(&["--profile", "teams"]).unwrap().window_profile().unwrap();
+        assert_eq!((teams.name.as_str(), teams.limit), ("teams", 5_000_000_000));
+        assert!(parse(&["--deadline", "0s"]).is_err());
     }
 
     #[test]

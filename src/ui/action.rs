@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use super::loader::Source;
+use crate::analysis::Profile;
 use crate::formats::Format;
 use crate::model::Trace;
 
@@ -27,7 +28,7 @@ pub enum Action {
     /// Close a tab.
     CloseTab(usize),
     /// Use another deadline profile for every open trace.
-    SetProfile(String),
+    SetProfile(Profile),
     /// Show the trace of tab `with` under the active tab's trace, on the same axis.
     Compare {
         /// The tab to compare against.

@@ -11,6 +11,7 @@ use super::action::Action;
 use super::fetch_dialog::{DialogRequest, FetchDialog};
 use super::help::help_window;
 use super::loader::{Contents, INCIDENT_AFTER, INCIDENT_BEFORE, Loading, Source};
+use super::overlay::Overlay;
 use super::replay_panel::{ReplayPanel, ReplayRequest};
 use super::saving::{save, save_name};
 use super::search_run::SearchRun;
@@ -42,9 +43,17 @@ struct Tab {
     content: TabContent,
 }
 
+/// Each trace with its overlay under a newly chosen profile.
+type Rejudged = Vec<(Arc<Trace>, Overlay)>;
+
 /// The tracedeck window.
 pub struct App {
     settings: Settings,
+    /// The deadline profile every view judges by: the one chosen in the menu, or given on the
+    /// command line (`--profile`, `--deadline`).
+    profile: Profile,
+    /// Overlays under a newly chosen profile, computed on a worker.
+    rejudged: Option<Receiver<Rejudged>>,
     tabs: Vec<Tab>,
     active: usize,
     actions: Vec<Action>,
@@ -62,10 +71,14 @@ pub struct App {
 }
 
 impl App {
-    /// The app with remembered settings, opening `files` (and selecting span `span` once loaded).
-    pub fn new(settings: Settings, files: Vec<PathBuf>, span: Option<SpanId>) -> Self {
+    /// The app with remembered settings, opening `files` (and selecting span `span` once loaded),
+    /// judging by `profile` when given, else by the remembered profile.
+    pub fn new(settings: Settings, files: Vec<PathBuf>, span: Option<SpanId>, profile: Option<Profile>) -> Self {
+        let profile = profile.or_else(|| Profile::built_in(&settings.profile)).unwrap_or_else(Profile::default_profile);
         App {
             settings,
+            profile,
+            rejudged: None,
             tabs: Vec::new(),
             active: 0,
             actions: files.into_iter().map(|f| Action::Open(Source::for_path(f))).collect(),
@@ -105,6 +118,7 @@ impl App {
         self.poll_fetch();
         self.poll_searches();
         self.poll_save();
+        self.poll_rejudged();
         self.take_dropped_files(&ctx);
         if ctx.input(|i| i.key_pressed(egui::Key::F1)) {
             self.show_help ^= true;
@@ -156,12 +170,20 @@ impl App {
                     });
                 }
                 TabContent::Loaded { format, view, compare } => {
-                    actions.extend(trace_screen(ui, &settings, *format, view, compare.as_deref_mut(), &others));
+                    actions.extend(trace_screen(
+                        ui,
+                        &settings,
+                        &self.profile,
+                        *format,
+                        view,
+                        compare.as_deref_mut(),
+                        &others,
+                    ));
                 }
                 TabContent::Replay(panel) => {
                     let active = self.active;
                     let receiver = self.receiver.as_ref().map(|live| &live.server);
-                    egui::CentralPanel::default().show(ui, |ui| match panel.ui(ui, &settings.profile, receiver) {
+                    egui::CentralPanel::default().show(ui, |ui| match panel.ui(ui, &self.profile, receiver) {
                         Some(ReplayRequest::Start) => actions.push(Action::StartReplay(active)),
                         Some(ReplayRequest::OpenTrace(trace)) => {
                             actions.push(Action::OpenTrace { trace, title: "replayed run".into() })
@@ -204,9 +226,8 @@ impl App {
                     self.settings.remember(path.clone());
                 }
                 let repaint_ctx = ctx.clone();
-                let loading = Loading::start(source.clone(), self.settings.profile.clone(), move || {
-                    repaint_ctx.request_repaint()
-                });
+                let loading =
+                    Loading::start(source.clone(), self.profile.clone(), move || repaint_ctx.request_repaint());
                 self.tabs.push(Tab { title: source.name(), content: TabContent::Loading(loading) });
                 self.active = self.tabs.len() - 1;
             }
@@ -236,7 +257,7 @@ impl App {
                 self.folder_dialog = Some(rx);
             }
             Action::OpenTrace { trace, title } => {
-                let overlay = super::overlay::for_trace(&trace, &self.settings.profile);
+                let overlay = super::overlay::for_trace(&trace, &self.profile);
                 let mut view = TraceView::new(trace, overlay);
                 view.waterfall.show_critical = self.settings.show_critical;
                 self.tabs.push(Tab {
@@ -313,16 +334,13 @@ impl App {
             Action::ShowReceived => {
                 if let Some(live) = &self.receiver {
                     let (traces, errors) = live.snapshot();
-                    let profile = Profile::built_in(&self.settings.profile).or_else(|| Profile::built_in("slack"));
-                    if let Some(profile) = profile {
-                        let sources = vec!["received over OTLP".to_owned(); traces.len()];
-                        let view = TracesView::new(traces, sources, &profile, errors);
-                        self.tabs.push(Tab {
-                            title: "received traces".into(),
-                            content: TabContent::Traces(Box::new(view), None),
-                        });
-                        self.active = self.tabs.len() - 1;
-                    }
+                    let sources = vec!["received over OTLP".to_owned(); traces.len()];
+                    let view = TracesView::new(traces, sources, &self.profile, errors);
+                    self.tabs.push(Tab {
+                        title: "received traces".into(),
+                        content: TabContent::Traces(Box::new(view), None),
+                    });
+                    self.active = self.tabs.len() - 1;
                 }
             }
             Action::CloseTab(i) => {
@@ -354,24 +372,33 @@ impl App {
                     *compare = None;
                 }
             }
-            Action::SetProfile(name) => {
-                self.settings.profile = name;
-                let profile = Profile::built_in(&self.settings.profile);
+            Action::SetProfile(profile) => {
+                if Profile::built_in(&profile.name).as_ref() == Some(&profile) {
+                    self.settings.profile = profile.name.clone();
+                }
+                self.profile = profile;
+                let mut traces = Vec::new();
                 for tab in &mut self.tabs {
                     match &mut tab.content {
                         TabContent::Loaded { view, compare, .. } => {
-                            for view in std::iter::once(view).chain(compare.as_mut()) {
-                                view.overlay = super::overlay::for_trace(&view.trace, &self.settings.profile);
-                            }
+                            traces.extend(std::iter::once(view).chain(compare.as_mut()).map(|v| Arc::clone(&v.trace)));
                         }
-                        TabContent::Traces(view, _) => {
-                            if let Some(profile) = &profile {
-                                view.set_profile(profile);
-                            }
-                        }
+                        TabContent::Traces(view, _) => view.set_profile(&self.profile),
                         _ => {}
                     }
                 }
+                // Judging a big trace takes a while: the overlays come from a worker, and each
+                // view keeps its old one until its new one arrives.
+                let (tx, rx) = channel();
+                let profile = self.profile.clone();
+                let repaint_ctx = ctx.clone();
+                std::thread::spawn(move || {
+                    let overlays =
+                        traces.into_iter().map(|t| (Arc::clone(&t), super::overlay::for_trace(&t, &profile)));
+                    let _ = tx.send(overlays.collect());
+                    repaint_ctx.request_repaint();
+                });
+                self.rejudged = Some(rx);
             }
         }
     }
@@ -436,12 +463,8 @@ impl App {
             Some(DialogRequest::Search) => {
                 let handle = self.runtime().handle().clone();
                 let title = self.fetch.search_title();
-                let Some(profile) = Profile::built_in(&self.settings.profile).or_else(|| Profile::built_in("slack"))
-                else {
-                    return;
-                };
                 if let Some(run) = self.fetch.start_search(&handle, repaint) {
-                    let view = TracesView::new(Vec::new(), Vec::new(), &profile, Vec::new());
+                    let view = TracesView::new(Vec::new(), Vec::new(), &self.profile, Vec::new());
                     let content = TabContent::Traces(Box::new(view), Some(Box::new(run)));
                     self.tabs.push(Tab { title, content });
                     self.active = self.tabs.len() - 1;
@@ -465,22 +488,33 @@ impl App {
         let mut traces: Vec<Arc<Trace>> = fetched.traces.into_iter().map(Arc::new).collect();
         let content = if traces.len() == 1 {
             let trace = traces.remove(0);
-            let overlay = super::overlay::for_trace(&trace, &self.settings.profile);
+            let overlay = super::overlay::for_trace(&trace, &self.profile);
             let mut view = TraceView::new(trace, overlay);
             view.waterfall.show_critical = self.settings.show_critical;
             TabContent::Loaded { format: Some(fetched.format), view: Box::new(view), compare: None }
         } else {
-            let profile = Profile::built_in(&self.settings.profile).or_else(|| Profile::built_in("slack"));
             let sources = vec![fetched.source.clone(); traces.len()];
-            match profile {
-                Some(profile) => {
-                    TabContent::Traces(Box::new(TracesView::new(traces, sources, &profile, Vec::new())), None)
-                }
-                None => TabContent::Failed("no deadline profile".into()),
-            }
+            TabContent::Traces(Box::new(TracesView::new(traces, sources, &self.profile, Vec::new())), None)
         };
         self.tabs.push(Tab { title: fetched.source, content });
         self.active = self.tabs.len() - 1;
+    }
+
+    /// Puts overlays judged under a new profile in place, in every view still showing their trace.
+    fn poll_rejudged(&mut self) {
+        let Some(overlays) = self.rejudged.as_ref().and_then(|rx| rx.try_recv().ok()) else { return };
+        self.rejudged = None;
+        for (trace, overlay) in overlays {
+            for tab in &mut self.tabs {
+                if let TabContent::Loaded { view, compare, .. } = &mut tab.content {
+                    for view in std::iter::once(view).chain(compare.as_mut()) {
+                        if Arc::ptr_eq(&view.trace, &trace) {
+                            view.set_overlay(overlay.clone());
+                        }
+                    }
+                }
+            }
+        }
     }
 
     fn poll_save(&mut self) {
@@ -649,15 +683,20 @@ impl App {
                 ui.label(RichText::new(notice).weak());
             }
             ui.separator();
-            let current = self.settings.profile.clone();
-            egui::ComboBox::from_label("Deadline profile").selected_text(&current).show_ui(ui, |ui| {
-                for profile in crate::analysis::Profile::names().filter_map(crate::analysis::Profile::built_in) {
-                    let label = format!("{} — {}", profile.name, format_duration(profile.limit));
-                    if ui.selectable_label(profile.name == current, label).on_hover_text(&profile.source).clicked() {
-                        self.actions.push(Action::SetProfile(profile.name.clone()));
+            let current = format!("{} — {}", self.profile.name, format_duration(self.profile.limit));
+            egui::ComboBox::from_label("Deadline profile")
+                .selected_text(current)
+                .show_ui(ui, |ui| {
+                    for profile in Profile::names().filter_map(Profile::built_in) {
+                        let label = format!("{} — {}", profile.name, format_duration(profile.limit));
+                        if ui.selectable_label(profile == self.profile, label).on_hover_text(&profile.source).clicked()
+                        {
+                            self.actions.push(Action::SetProfile(profile));
+                        }
                     }
-                }
-            });
+                })
+                .response
+                .on_hover_text(&self.profile.source);
         });
     }
 

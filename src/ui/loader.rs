@@ -100,7 +100,7 @@ pub struct Loading {
 
 impl Loading {
     /// Starts loading `source` on a worker thread; `repaint` is called when there is news.
-    pub fn start(source: Source, profile: String, repaint: impl Fn() + Send + Sync + 'static) -> Self {
+    pub fn start(source: Source, profile: Profile, repaint: impl Fn() + Send + Sync + 'static) -> Self {
         let (tx, rx) = channel();
         let cancel = Arc::new(AtomicBool::new(false));
         let worker_cancel = Arc::clone(&cancel);
@@ -149,12 +149,10 @@ impl Loading {
 /// checks `cancel` between steps.
 pub fn load(
     source: &Source,
-    profile: &str,
+    profile: &Profile,
     cancel: &AtomicBool,
     progress: impl Fn(f32, &'static str) + Sync,
 ) -> Result<Contents, String> {
-    let profile =
-        Profile::built_in(profile).or_else(|| Profile::built_in("slack")).expect("the slack profile is built in");
     let name = source.display();
     if let Source::Folder(path) = source {
         let cancelled = || format!("{name}: cancelled");
@@ -179,7 +177,7 @@ pub fn load(
         progress(0.95, "checking the deadline");
         let sources = corpus.traces.iter().map(|t| corpus.source_of(t)).collect();
         let traces = corpus.traces.into_iter().map(|t| t.trace).collect();
-        let mut view = TracesView::new(traces, sources, &profile, errors);
+        let mut view = TracesView::new(traces, sources, profile, errors);
         view.notes = corpus.notes;
         return Ok(Contents::Many(Box::new(view)));
     }
@@ -203,11 +201,11 @@ pub fn load(
     let mut traces: Vec<Arc<Trace>> = imported.traces.into_iter().map(Arc::new).collect();
     let contents = if traces.len() == 1 {
         let trace = traces.remove(0);
-        let overlay = Box::new(super::overlay::from_verdict(&trace, &analyze(&trace, &profile)));
+        let overlay = Box::new(super::overlay::from_verdict(&trace, &analyze(&trace, profile)));
         Contents::One { format, trace, overlay }
     } else {
         let sources = vec![source.name(); traces.len()];
-        Contents::Many(Box::new(TracesView::new(traces, sources, &profile, Vec::new())))
+        Contents::Many(Box::new(TracesView::new(traces, sources, profile, Vec::new())))
     };
     Ok(contents)
 }
@@ -260,7 +258,8 @@ mod tests {
     fn a_folder_shows_a_trace_in_two_files_once_and_says_so() {
         let tmp = folder_of_one_trace_twice();
         let dir = tmp.path();
-        let contents = load(&Source::Folder(dir.to_owned()), "slack", &AtomicBool::new(false), |_, _| {});
+        let contents =
+            load(&Source::Folder(dir.to_owned()), &Profile::default_profile(), &AtomicBool::new(false), |_, _| {});
         let Ok(Contents::Many(view)) = contents else { panic!("a folder opens as a traces view") };
         assert_eq!(view.len(), 1);
         assert_eq!(view.trace(0).len(), 9);
@@ -274,7 +273,7 @@ mod tests {
     fn a_cancelled_folder_load_stops() {
         let dir = folder_of_one_trace_twice();
         let cancel = AtomicBool::new(true);
-        let result = load(&Source::Folder(dir.path().to_owned()), "slack", &cancel, |_, _| {});
+        let result = load(&Source::Folder(dir.path().to_owned()), &Profile::default_profile(), &cancel, |_, _| {});
         assert_eq!(result.err(), Some(format!("{}: cancelled", dir.path().display())));
     }
 
@@ -287,7 +286,7 @@ mod tests {
         let (done, finished) = std::sync::mpsc::channel();
         let source = Source::File(pipe.clone());
         std::thread::spawn(move || {
-            let _ = done.send(load(&source, "slack", &AtomicBool::new(false), |_, _| {}).err());
+            let _ = done.send(load(&source, &Profile::default_profile(), &AtomicBool::new(false), |_, _| {}).err());
         });
         let error = finished.recv_timeout(std::time::Duration::from_secs(20)).expect("loading returns");
         assert_eq!(error, Some(format!("{}: cannot read a named pipe, only files", pipe.display())));

@@ -33,6 +33,7 @@ pub use replay_panel::ReplayPanel;
 pub use settings::Settings;
 pub use trace_tab::TraceView;
 
+use crate::analysis::Profile;
 use crate::model::SpanId;
 
 /// The eframe wrapper: loads and saves [`Settings`], and hands each frame to [`App`].
@@ -76,8 +77,9 @@ fn icon() -> egui::IconData {
         .expect("the icon built into the binary is a valid PNG")
 }
 
-/// Opens the window with `files` (and span `span` selected once it loads); returns when it closes.
-pub fn run(files: Vec<PathBuf>, span: Option<SpanId>) -> anyhow::Result<()> {
+/// Opens the window with `files` (and span `span` selected once it loads), judging by `profile`
+/// when given (else by the one chosen last); returns when it closes.
+pub fn run(files: Vec<PathBuf>, span: Option<SpanId>, profile: Option<Profile>) -> anyhow::Result<()> {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("tracedeck")
@@ -93,7 +95,7 @@ pub fn run(files: Vec<PathBuf>, span: Option<SpanId>) -> anyhow::Result<()> {
         options,
         Box::new(move |cc| {
             let settings: Settings = cc.storage.and_then(|s| eframe::get_value(s, eframe::APP_KEY)).unwrap_or_default();
-            Ok(Box::new(Window { app: App::new(settings, files, span), fitted: false }))
+            Ok(Box::new(Window { app: App::new(settings, files, span, profile), fitted: false }))
         }),
     )
     .map_err(|e| anyhow::anyhow!("could not open the window: {e}"))

@@ -91,12 +91,10 @@ impl Overlay {
     }
 }
 
-/// The overlay for `trace` under the named deadline profile (Slack's when the name is unknown).
-/// O(spans log spans): run it off the UI thread for big traces.
-pub fn for_trace(trace: &Trace, profile: &str) -> Overlay {
-    let profile =
-        Profile::built_in(profile).or_else(|| Profile::built_in("slack")).expect("the slack profile is built in");
-    from_verdict(trace, &analyze(trace, &profile))
+/// The overlay for `trace` under `profile`. O(spans log spans): run it off the UI thread for big
+/// traces.
+pub fn for_trace(trace: &Trace, profile: &Profile) -> Overlay {
+    from_verdict(trace, &analyze(trace, profile))
 }
 
 /// Gaps shorter than this share of the trace are not drawn (they would be invisible anyway).

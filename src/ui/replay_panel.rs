@@ -18,6 +18,7 @@ use super::replay_mock::LiveMock;
 use super::theme;
 use super::trace_tab::TraceView;
 use super::waterfall::TimeWindow;
+use crate::analysis::Profile;
 use crate::model::{self, Trace};
 use crate::receiver::Receiver as OtlpReceiver;
 use crate::replay::capture::Capture;
@@ -240,7 +241,7 @@ impl ReplayPanel {
 
     /// Rebuilds the live waterfall from the run and the app's spans, keeping the user's zoom
     /// while the same run grows (an unzoomed view keeps showing the whole run).
-    fn refresh_live(&mut self, profile: &str) {
+    fn refresh_live(&mut self, profile: &Profile) {
         let Some(replayed) = self.replayed.as_ref().filter(|_| self.stale) else { return };
         self.stale = false;
         let trace = match &self.received {
@@ -271,7 +272,7 @@ impl ReplayPanel {
 
     /// Draws the panel; `profile` names the deadline profile the live trace is judged under;
     /// `receiver` is the OTLP receiver, when it runs, whose spans of the run join its waterfall.
-    pub fn ui(&mut self, ui: &mut Ui, profile: &str, receiver: Option<&OtlpReceiver>) -> Option<ReplayRequest> {
+    pub fn ui(&mut self, ui: &mut Ui, profile: &Profile, receiver: Option<&OtlpReceiver>) -> Option<ReplayRequest> {
         self.poll();
         self.apply_token();
         self.poll_received(receiver);

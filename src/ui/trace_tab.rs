@@ -13,6 +13,7 @@ use super::settings::Settings;
 use super::span_table::SpanTable;
 use super::theme;
 use super::waterfall::Waterfall;
+use crate::analysis::Profile;
 use crate::formats::Format;
 use crate::model::{SkewShift, Trace, format_duration};
 
@@ -20,7 +21,7 @@ use crate::model::{SkewShift, Trace, format_duration};
 pub struct TraceView {
     /// The trace.
     pub trace: Arc<Trace>,
-    /// Its deadline overlay under the current profile.
+    /// Its deadline overlay under the current profile (change it with [`TraceView::set_overlay`]).
     pub overlay: Overlay,
     /// Zoom, collapse, selection.
     pub waterfall: Waterfall,
@@ -52,9 +53,16 @@ impl TraceView {
         }
     }
 
+    /// Shows the trace under another verdict (another profile): the waterfall's rows, which keep
+    /// critical and late spans through its filters, are rebuilt.
+    pub fn set_overlay(&mut self, overlay: Overlay) {
+        self.overlay = overlay;
+        self.waterfall.verdict_changed();
+    }
+
     /// Switches between raw times and times adjusted for clock skew (children pulled inside
     /// their parents), re-judging the trace under `profile`.
-    pub fn set_skew_adjusted(&mut self, adjusted: bool, profile: &str) {
+    pub fn set_skew_adjusted(&mut self, adjusted: bool, profile: &Profile) {
         if adjusted == self.raw.is_some() {
             return;
         }
@@ -89,6 +97,7 @@ impl TraceView {
 pub fn trace_screen(
     ui: &mut Ui,
     settings: &Settings,
+    profile: &Profile,
     format: Option<Format>,
     view: &mut TraceView,
     compare: Option<&mut TraceView>,
@@ -123,7 +132,7 @@ pub fn trace_screen(
         if view.has_skew() {
             let mut adjusted = view.raw.is_some();
             if ui.checkbox(&mut adjusted, "Adjust for clock skew (pull children inside their parents)").changed() {
-                view.set_skew_adjusted(adjusted, &settings.profile);
+                view.set_skew_adjusted(adjusted, profile);
             }
             if !view.moved.is_empty() {
                 egui::CollapsingHeader::new(

@@ -150,6 +150,12 @@ impl Waterfall {
         &self.rows
     }
 
+    /// Marks the rows for a rebuild: they depend on the verdict (critical and late spans pass
+    /// the filters), which a new profile changes.
+    pub fn verdict_changed(&mut self) {
+        self.rows_stale = true;
+    }
+
     /// What the rows leave out.
     pub fn hidden(&self) -> Hidden {
         self.hidden
