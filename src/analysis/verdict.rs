@@ -254,6 +254,7 @@ fn start_clock(trace: &Trace, profile: &Profile, notes: &mut Vec<String>) -> Opt
                     name(trace, root)
                 ));
             }
+            let root = if timed(trace, root) { root } else { earliest_timed(trace, root, notes)? };
             Some(ClockStart { span: root, edge: Edge::Start, time: trace.span(root).start })
         }
         Some(rule) => {
@@ -265,6 +266,28 @@ fn start_clock(trace: &Trace, profile: &Profile, notes: &mut Vec<String>) -> Opt
             Some(ClockStart { span, edge, time: edge.of(trace, span) })
         }
     }
+}
+
+fn timed(trace: &Trace, idx: SpanIdx) -> bool {
+    !trace.span(idx).flags.contains(SpanFlags::UNTIMED)
+}
+
+/// Where the clock starts when the root span has no time in the file: the earliest root that
+/// has one, else the earliest span that has one; noted.
+fn earliest_timed(trace: &Trace, root: SpanIdx, notes: &mut Vec<String>) -> Option<SpanIdx> {
+    let earliest = |spans: &mut dyn Iterator<Item = SpanIdx>| {
+        spans.filter(|&i| timed(trace, i)).min_by_key(|&i| trace.span(i).start)
+    };
+    let found = earliest(&mut trace.roots().iter().copied()).or_else(|| earliest(&mut (0..trace.len() as SpanIdx)));
+    notes.push(match found {
+        Some(span) => format!(
+            "the root span {:?} has no time in the file; the clock starts at {:?}, the earliest span that has one",
+            name(trace, root),
+            name(trace, span)
+        ),
+        None => "no span of the trace has a time in the file, so it cannot be judged".to_owned(),
+    });
+    found
 }
 
 fn run_check(trace: &Trace, check: &Check, clock: ClockStart, deadline: Nanos, notes: &mut Vec<String>) -> CheckResult {

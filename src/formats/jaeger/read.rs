@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::REFERENCES;
-use crate::formats::json::{self, Scalar, Text};
+use crate::formats::json::{self, Id, NamedIds, Scalar, Text};
 use crate::formats::semconv::{self, OpHints};
 use crate::formats::{FormatError, Place};
 use crate::model::{AttrValue, Event, Nanos, Range32, RawSpan, SpanId, SpanKind, Status, StrId, TraceBuilder, TraceId};
@@ -62,16 +62,16 @@ struct Process<'a> {
 
 #[derive(Deserialize)]
 struct JSpan<'a> {
-    #[serde(rename = "traceID", deserialize_with = "json::trace_id")]
-    trace_id: TraceId,
-    #[serde(rename = "spanID", deserialize_with = "json::span_id")]
-    span_id: SpanId,
-    #[serde(rename = "parentSpanID", default, deserialize_with = "json::opt_span_id")]
-    parent_span_id: Option<SpanId>,
+    #[serde(rename = "traceID", borrow)]
+    trace_id: Id<'a, TraceId>,
+    #[serde(rename = "spanID", borrow)]
+    span_id: Id<'a, SpanId>,
+    #[serde(rename = "parentSpanID", borrow, default, deserialize_with = "json::opt_id")]
+    parent_span_id: Option<Id<'a, SpanId>>,
     #[serde(rename = "operationName", borrow, default)]
     name: Text<'a>,
-    #[serde(default)]
-    references: Option<Vec<Reference>>,
+    #[serde(borrow, default)]
+    references: Option<Vec<Reference<'a>>>,
     #[serde(rename = "startTime", deserialize_with = "json::micros")]
     start: Nanos,
     #[serde(deserialize_with = "json::micros")]
@@ -100,14 +100,14 @@ pub(super) enum RefType {
 }
 
 /// A reference as read.
-#[derive(Deserialize, Clone, Copy)]
-pub(super) struct Reference {
+#[derive(Deserialize, Clone)]
+pub(super) struct Reference<'a> {
     #[serde(rename = "refType")]
     pub ref_type: RefType,
-    #[serde(rename = "traceID", deserialize_with = "json::trace_id")]
-    pub trace_id: TraceId,
-    #[serde(rename = "spanID", deserialize_with = "json::span_id")]
-    pub span_id: SpanId,
+    #[serde(rename = "traceID", borrow)]
+    pub trace_id: Id<'a, TraceId>,
+    #[serde(rename = "spanID", borrow)]
+    pub span_id: Id<'a, SpanId>,
 }
 
 /// A reference as the [`REFERENCES`] attribute keeps it.
@@ -122,9 +122,9 @@ pub(super) struct RefText {
 }
 
 impl RefText {
-    /// The text form of a reference.
+    /// The text form of a reference (ids that were not hex as written).
     pub fn of(r: &Reference) -> Self {
-        RefText { ref_type: r.ref_type, trace_id: r.trace_id.to_string(), span_id: r.span_id.to_string() }
+        RefText { ref_type: r.ref_type, trace_id: r.trace_id.written(), span_id: r.span_id.written() }
     }
 }
 
@@ -216,6 +216,9 @@ fn typed<'a>(key: &str, ty: Option<&str>, value: Option<Scalar<'a>>) -> Result<T
 
 /// Reads Jaeger JSON. Errors name the JSON path (and line and column when the JSON itself is wrong).
 pub fn parse(bytes: &[u8]) -> Result<TraceBuilder, FormatError> {
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return parse_bare_spans(bytes);
+    }
     let doc: Document = json::from_slice(bytes)?;
     if let Some(first) = doc.errors.as_ref().and_then(|e| e.first()) {
         let count = doc.errors.as_ref().map_or(0, Vec::len);
@@ -243,8 +246,22 @@ pub fn parse(bytes: &[u8]) -> Result<TraceBuilder, FormatError> {
     };
     let mut reader = Reader::default();
     for (path, trace) in traces {
-        reader.trace(&path, trace)?;
+        reader.trace(&format!("{path}.spans"), trace)?;
     }
+    Ok(reader.finish())
+}
+
+/// A bare array of spans, each with its `process` inline (how Jaeger's own tools and storage
+/// back-ends write spans outside a query answer), read as one trace list with a note.
+fn parse_bare_spans(bytes: &[u8]) -> Result<TraceBuilder, FormatError> {
+    let spans: Vec<JSpan> = json::from_slice(bytes)?;
+    let bare = JTrace { trace_id: None, spans: Some(spans), processes: None, warnings: None };
+    let mut reader = Reader::default();
+    reader.trace("$", bare)?;
+    reader.b.note(
+        "the file is a bare array of Jaeger spans (each with its process inline), not a query answer \
+         ({\"data\": [...]}); read as such",
+    );
     Ok(reader.finish())
 }
 
@@ -257,6 +274,7 @@ struct Reader {
     /// Index into `warnings` by text.
     warning_index: HashMap<String, usize>,
     follows_from_parents: usize,
+    named: NamedIds,
 }
 
 /// A process resolved once per trace: its service, and its tags pushed once as the resource of
@@ -314,7 +332,8 @@ impl<'t> Specials<'t> {
 }
 
 impl Reader {
-    fn trace(&mut self, path: &str, trace: JTrace) -> Result<(), FormatError> {
+    /// Reads one trace; `spans_path` is the JSON path of its span list, for errors.
+    fn trace(&mut self, spans_path: &str, trace: JTrace) -> Result<(), FormatError> {
         let trace_label = trace.trace_id.as_deref().unwrap_or("?").to_owned();
         for warning in trace.warnings.iter().flatten() {
             self.warn(format!("trace {trace_label}: {}", &**warning), None);
@@ -322,7 +341,7 @@ impl Reader {
         let processes: HashMap<Text, ProcessInfo> =
             trace.processes.into_iter().flatten().map(|(key, p)| (key, self.process(&p))).collect();
         for (i, span) in trace.spans.into_iter().flatten().enumerate() {
-            let at = || format!("{path}.spans[{i}]");
+            let at = || format!("{spans_path}[{i}]");
             let embedded;
             let process = match (&span.process_id, &span.process) {
                 (Some(id), _) if processes.contains_key(&**id) => processes.get(&**id),
@@ -367,16 +386,20 @@ impl Reader {
     fn span(&mut self, span: JSpan, process: Option<&ProcessInfo>, at: &dyn Fn() -> String) -> Result<(), FormatError> {
         let refs = span.references.as_deref().unwrap_or_default();
         let parent_ref = parent_of(refs, |r| r.ref_type);
-        let parent_id = parent_ref.map(|r| r.span_id).or(span.parent_span_id);
+        let parent_id = parent_ref.map(|r| r.span_id.value).or(span.parent_span_id.as_ref().map(|p| p.value));
         let end = span.start.checked_add(span.duration).ok_or_else(|| {
             FormatError::at_path(format!("{}.duration", at()), "startTime + duration is past the year 2262")
         })?;
-        let mut raw = RawSpan::new(span.trace_id, span.span_id, parent_id, span.start, Some(end));
+        let mut raw = RawSpan::new(span.trace_id.value, span.span_id.value, parent_id, span.start, Some(end));
+        let parent_text = parent_ref.and_then(|r| r.span_id.text.as_ref());
+        let parent_text = parent_text.or(span.parent_span_id.as_ref().and_then(|p| p.text.as_ref()));
+        self.named.see(&[span.span_id.text.as_ref(), span.trace_id.text.as_ref(), parent_text]);
         raw.name = self.b.intern(&span.name);
 
         let tags = span.tags.as_deref().unwrap_or_default();
         let specials = Specials::of(tags);
         let mark = self.b.attr_mark();
+        json::push_written_id(&mut self.b, &span.span_id);
         let mut hints = OpHints::default();
         for tag in tags.iter().filter(|t| !specials.took(t)) {
             hints.see(&tag.key);
@@ -415,7 +438,7 @@ impl Reader {
         }
         raw.events = self.b.events_since(event_mark);
         for warning in span.warnings.iter().flatten() {
-            self.warn(warning.to_string(), Some(span.span_id));
+            self.warn(warning.to_string(), Some(span.span_id.value));
         }
         self.b.push_span(raw);
         Ok(())
@@ -459,6 +482,7 @@ impl Reader {
             };
             self.b.note(note);
         }
+        self.named.note(&mut self.b);
         if self.follows_from_parents > 0 {
             self.b.note(format!(
                 "{} span(s) have only FOLLOWS_FROM references; each is shown under the span it follows from \
