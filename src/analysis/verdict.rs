@@ -488,6 +488,32 @@ mod tests {
     }
 
     #[test]
+    fn spans_without_a_time_in_the_file_are_not_judged_by() {
+        // The root had no time (placed at the trace's start, zero-length); so had one views.open.
+        let t = build(&[
+            TestSpan::new(1, None, 0, 0).name("handler").untimed(),
+            TestSpan::new(2, Some(1), 0, 400).name("POST /slack/interactions").op("http.server"),
+            TestSpan::new(3, Some(2), 0, 0).name("views.open").op("http.client").untimed(),
+            TestSpan::new(4, Some(2), 3100, 3300).name("views.open").op("http.client"),
+        ]);
+        let v = analyze(&t, &slack());
+        let clock = v.clock.unwrap();
+        assert_eq!(t.str(t.span(clock.span).name), "POST /slack/interactions");
+        assert!(
+            v.notes.iter().any(|n| n.contains("the root span \"handler\" has no time in the file")),
+            "{:?}",
+            v.notes
+        );
+        assert_eq!(v.checks[1].hit.as_ref().map(|h| h.span), Some(idx(&t, 4)), "the timed views.open");
+        assert_eq!(v.outcome, Outcome::Miss);
+
+        let all_untimed = build(&[TestSpan::new(1, None, 0, 0).untimed()]);
+        let v = analyze(&all_untimed, &slack());
+        assert_eq!(v.outcome, Outcome::Undecided);
+        assert!(v.notes.iter().any(|n| n.contains("no span of the trace has a time in the file")), "{:?}", v.notes);
+    }
+
+    #[test]
     fn self_times_are_kept_per_span() {
         let t = incident();
         let v = analyze(&t, &slack());
