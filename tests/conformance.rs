@@ -183,3 +183,23 @@ fn names_written_as_ids_are_shown_as_written_and_link_parents() {
     let written: Vec<String> = (0..trace.len() as u32).map(|i| trace.written_id(i)).collect();
     assert_eq!(written, ["span1234567890ab", "span-views-open", "0000000000000abc"]);
 }
+
+#[test]
+fn spans_placed_without_a_time_stay_untimed_through_zipkin_and_tracedeck_files() {
+    let bytes = std::fs::read(Path::new(DIR).join("zipkin-lens-untimed.json")).unwrap();
+    let original = import("zipkin-lens-untimed.json", &bytes).unwrap().traces;
+    let placed = |traces: &[Trace]| -> Vec<(String, i64, bool)> {
+        let t = &traces[0];
+        let mut spans: Vec<(String, i64, bool)> = (0..t.len() as u32)
+            .map(|i| (t.written_id(i), t.span(i).start, t.span(i).flags.contains(SpanFlags::UNTIMED)))
+            .collect();
+        spans.sort();
+        spans
+    };
+    for format in [Format::Zipkin, Format::Tracedeck] {
+        let mut written = Vec::new();
+        format.write(&original, &mut written).unwrap();
+        let again = import("again.json", &written).unwrap_or_else(|e| panic!("{format}: {e}")).traces;
+        assert_eq!(placed(&again), placed(&original), "{format}");
+    }
+}
