@@ -203,3 +203,34 @@ fn spans_placed_without_a_time_stay_untimed_through_zipkin_and_tracedeck_files()
         assert_eq!(placed(&again), placed(&original), "{format}");
     }
 }
+
+/// The bytes of the `n`th corpus file.
+fn corpus_bytes(n: usize) -> Vec<u8> {
+    std::fs::read(Path::new(DIR).join(CORPUS[n % CORPUS.len()].file)).unwrap()
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+    /// Lenient reading must not turn a refusal into a panic: corpus files cut short, with a
+    /// stretch removed or a byte changed, load or are refused, never crash.
+    #[test]
+    fn damaged_corpus_files_load_or_are_refused_without_panicking(
+        file in 0usize..64,
+        at in 0.0f64..1.0,
+        len in 0usize..40,
+        byte in proptest::prelude::any::<u8>(),
+        how in 0u8..3,
+    ) {
+        let mut bytes = corpus_bytes(file);
+        let at = (at * bytes.len() as f64) as usize;
+        match how {
+            0 => bytes.truncate(at),
+            1 => { bytes.drain(at..(at + len).min(bytes.len())); }
+            _ => if let Some(b) = bytes.get_mut(at) { *b = byte },
+        }
+        if let Ok(imported) = import("damaged.json", &bytes) {
+            proptest::prop_assert!(imported.traces.iter().all(|t| !t.is_empty()));
+        }
+    }
+}
