@@ -145,6 +145,8 @@ struct Log<'a> {
 struct Tag<'a> {
     key: Text<'a>,
     value: TagValue<'a>,
+    /// Why the value was kept as written text: it did not match its declared type.
+    odd: Option<String>,
 }
 
 #[derive(Debug, PartialEq)]
@@ -167,8 +169,22 @@ impl<'de: 'a, 'a> Deserialize<'de> for Tag<'a> {
             value: Option<Scalar<'a>>,
         }
         let raw = RawTag::deserialize(de)?;
-        let value = typed(&raw.key, raw.ty.as_deref(), raw.value).map_err(serde::de::Error::custom)?;
-        Ok(Tag { key: raw.key, value })
+        let written = raw.value.as_ref().map(as_text).unwrap_or_default();
+        match typed(&raw.key, raw.ty.as_deref(), raw.value) {
+            Ok(value) => Ok(Tag { key: raw.key, value, odd: None }),
+            Err(why) => Ok(Tag { key: raw.key, value: TagValue::Str(Cow::Owned(written)), odd: Some(why) }),
+        }
+    }
+}
+
+/// A tag value as it was written, as text.
+fn as_text(value: &Scalar) -> String {
+    match value {
+        Scalar::Str(s) => s.to_string(),
+        Scalar::Int(i) => i.to_string(),
+        Scalar::BigUint(u) => u.to_string(),
+        Scalar::Float(f) => f.to_string(),
+        Scalar::Bool(b) => b.to_string(),
     }
 }
 
@@ -275,6 +291,10 @@ struct Reader {
     warning_index: HashMap<String, usize>,
     follows_from_parents: usize,
     named: NamedIds,
+    /// Tags kept as written text because they did not match their type: how many, and the first reason.
+    odd_tags: (usize, Option<String>),
+    /// Spans whose `processID` is not in their trace's processes: how many, and the first id.
+    unknown_processes: (usize, Option<String>),
 }
 
 /// A process resolved once per trace: its service, and its tags pushed once as the resource of
@@ -346,12 +366,9 @@ impl Reader {
             let process = match (&span.process_id, &span.process) {
                 (Some(id), _) if processes.contains_key(&**id) => processes.get(&**id),
                 (Some(id), None) => {
-                    let mut known: Vec<&str> = processes.keys().map(|k| &**k).collect();
-                    known.sort_unstable();
-                    return Err(FormatError::at_path(
-                        format!("{}.processID", at()),
-                        format!("processID {:?} is not in the trace's processes ({})", &**id, known.join(", ")),
-                    ));
+                    self.unknown_processes.0 += 1;
+                    self.unknown_processes.1.get_or_insert_with(|| format!("{:?} at {}.processID", &**id, at()));
+                    None
                 }
                 (_, Some(p)) => {
                     embedded = self.process(p);
@@ -368,14 +385,19 @@ impl Reader {
         let service = self.b.intern(&p.service);
         let mark = self.b.attr_mark();
         for tag in &p.tags {
-            let (key, value) = (self.b.intern(&tag.key), self.value(&tag.value));
+            let (key, value) = (self.b.intern(&tag.key), self.value(tag));
             self.b.push_attr(key, value);
         }
         ProcessInfo { service, resource: self.b.resource_since(mark) }
     }
 
-    fn value(&mut self, value: &TagValue) -> AttrValue {
-        match value {
+    /// A tag's value as an attribute value; a tag kept as written text is counted for the note.
+    fn value(&mut self, tag: &Tag) -> AttrValue {
+        if let Some(why) = &tag.odd {
+            self.odd_tags.0 += 1;
+            self.odd_tags.1.get_or_insert_with(|| why.clone());
+        }
+        match &tag.value {
             TagValue::Str(s) => AttrValue::Str(self.b.intern(s)),
             TagValue::Int(i) => AttrValue::Int(*i),
             TagValue::Float(f) => AttrValue::Float(*f),
@@ -404,7 +426,7 @@ impl Reader {
         for tag in tags.iter().filter(|t| !specials.took(t)) {
             hints.see(&tag.key);
             let key = self.b.intern(&tag.key);
-            let value = self.value(&tag.value);
+            let value = self.value(tag);
             self.b.push_attr(key, value);
         }
         if let Some(p) = process {
@@ -453,7 +475,7 @@ impl Reader {
                 ("event", TagValue::Str(s)) if name == "log" => name = s,
                 _ => {
                     let key = self.b.intern(&field.key);
-                    let value = self.value(&field.value);
+                    let value = self.value(field);
                     self.b.push_attr(key, value);
                 }
             }
@@ -483,6 +505,15 @@ impl Reader {
             self.b.note(note);
         }
         self.named.note(&mut self.b);
+        if let (count, Some(first)) = &self.odd_tags {
+            self.b.note(format!("{count} tag(s) do not match their declared type ({first}); kept as written text"));
+        }
+        if let (count, Some(first)) = &self.unknown_processes {
+            self.b.note(format!(
+                "{count} span(s) name a processID that is not in their trace's processes (e.g. {first}); shown \
+                 without a service"
+            ));
+        }
         if self.follows_from_parents > 0 {
             self.b.note(format!(
                 "{} span(s) have only FOLLOWS_FROM references; each is shown under the span it follows from \

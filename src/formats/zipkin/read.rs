@@ -1,5 +1,6 @@
 //! Reading Zipkin v2 JSON into a [`TraceBuilder`]. See the module docs of [`super`].
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::fmt;
@@ -9,7 +10,7 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 
 use super::{DEBUG, LOCAL_ENDPOINT, REMOTE_ENDPOINT, SHARED, shared};
 use crate::formats::FormatError;
-use crate::formats::json::{self, Id, NamedIds, Text};
+use crate::formats::json::{self, Id, NamedIds, Scalar, Text};
 use crate::formats::semconv::{self, OpHints};
 use crate::formats::untimed::{self, Node, Placed};
 use crate::model::{
@@ -63,6 +64,9 @@ enum Kind {
     Producer,
     #[serde(rename = "CONSUMER", alias = "consumer")]
     Consumer,
+    /// A kind Zipkin does not define (`REQUEST`): shown without a kind, with a note.
+    #[serde(other)]
+    Unknown,
 }
 
 impl Kind {
@@ -72,6 +76,7 @@ impl Kind {
             Kind::Server => SpanKind::Server,
             Kind::Producer => SpanKind::Producer,
             Kind::Consumer => SpanKind::Consumer,
+            Kind::Unknown => SpanKind::Unspecified,
         }
     }
 }
@@ -102,9 +107,10 @@ fn reject_v1<'de, D: Deserializer<'de>>(_: D) -> Result<(), D::Error> {
     Err(de::Error::custom(V1))
 }
 
-/// Tags in file order (a JSON object of strings).
+/// Tags in file order (a JSON object of strings), and how many values were numbers or
+/// booleans instead (kept as their text).
 #[derive(Default)]
-struct Tags<'a>(Vec<(Text<'a>, Text<'a>)>);
+struct Tags<'a>(Vec<(Text<'a>, Text<'a>)>, usize);
 
 impl<'de: 'a, 'a> Deserialize<'de> for Tags<'a> {
     fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
@@ -116,10 +122,19 @@ impl<'de: 'a, 'a> Deserialize<'de> for Tags<'a> {
             }
             fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Tags<'a>, M::Error> {
                 let mut tags = Vec::with_capacity(map.size_hint().unwrap_or(0));
-                while let Some(pair) = map.next_entry::<Text, Text>()? {
-                    tags.push(pair);
+                let mut not_text = 0;
+                while let Some((key, value)) = map.next_entry::<Text, Scalar>()? {
+                    not_text += usize::from(!matches!(value, Scalar::Str(_)));
+                    let written = match value {
+                        Scalar::Str(text) => text,
+                        Scalar::Int(v) => Cow::Owned(v.to_string()),
+                        Scalar::BigUint(v) => Cow::Owned(v.to_string()),
+                        Scalar::Float(v) => Cow::Owned(v.to_string()),
+                        Scalar::Bool(v) => Cow::Owned(v.to_string()),
+                    };
+                    tags.push((key, Text(written)));
                 }
-                Ok(Tags(tags))
+                Ok(Tags(tags, not_text))
             }
         }
         de.deserialize_map(V(std::marker::PhantomData))
@@ -221,8 +236,15 @@ pub fn parse(bytes: &[u8]) -> Result<TraceBuilder, FormatError> {
     let merged = merge_parts(&mut spans);
     let placed = place_in_time(&spans, &mut b)?;
     let (local_keys, remote_keys) = (endpoint_keys(&mut b, LOCAL_ENDPOINT), endpoint_keys(&mut b, REMOTE_ENDPOINT));
-    let mut reader =
-        Reader { b, without_duration: Tally::default(), named: NamedIds::default(), local_keys, remote_keys };
+    let mut reader = Reader {
+        b,
+        without_duration: Tally::default(),
+        unknown_kind: Tally::default(),
+        tags_not_text: Tally::default(),
+        named: NamedIds::default(),
+        local_keys,
+        remote_keys,
+    };
     let halves = pair_shared(&spans);
     for (i, (span, loc)) in spans.iter().enumerate() {
         let (start, untimed) = match placed[i] {
@@ -245,6 +267,13 @@ pub fn parse(bytes: &[u8]) -> Result<TraceBuilder, FormatError> {
     reader
         .without_duration
         .note(b, "span(s) have no duration; shown as instants at their timestamp, as Zipkin's UI does");
+    reader.unknown_kind.note(
+        b,
+        "span(s) have a kind Zipkin does not define (it has CLIENT, SERVER, PRODUCER, CONSUMER); shown without one",
+    );
+    reader
+        .tags_not_text
+        .note(b, "span(s) have tag values that are numbers or booleans, not strings; kept as their text");
     reader.named.note(b);
     Ok(reader.b)
 }
@@ -483,6 +512,8 @@ fn pair_shared<'a>(spans: &'a [(ZSpan<'a>, Loc)]) -> Halves<'a> {
 struct Reader {
     b: TraceBuilder,
     without_duration: Tally,
+    unknown_kind: Tally,
+    tags_not_text: Tally,
     named: NamedIds,
     local_keys: [StrId; 4],
     remote_keys: [StrId; 4],
@@ -531,6 +562,12 @@ impl Reader {
         self.named.see(&[span.id.text.as_ref(), span.trace_id.text.as_ref(), parent_text]);
         raw.name = self.b.intern(span.name.as_deref().unwrap_or(""));
         raw.kind = span.kind.map_or(SpanKind::Unspecified, Kind::model);
+        if span.kind == Some(Kind::Unknown) {
+            self.unknown_kind.add(span.id.value);
+        }
+        if span.tags.as_ref().is_some_and(|t| t.1 > 0) {
+            self.tags_not_text.add(span.id.value);
+        }
         raw.service = self.b.intern(service(span).unwrap_or(""));
 
         let tags = span.tags.as_ref().map_or(&[][..], |t| &t.0[..]);
