@@ -1,12 +1,14 @@
-//! `tracedeck convert` end to end, through the real binary: every sample through every format
-//! is judged by `check` as the original is; the output's name picks the format; nothing is
+//! `tracedeck convert`: every sample through every format is judged by `check` as the original
+//! is; end to end through the real binary: the output's name picks the format; nothing is
 //! replaced without --force; what the import warned about is printed.
 
 mod cli_support;
 
 use std::path::Path;
 
+use clap::Parser;
 use cli_support::{sample, text, tracedeck};
+use tracedeck::cli::{Cli, Command, check, convert};
 
 /// Formats as `--to` names them, with the ending `convert` reads the format from.
 const FORMATS: [(&str, &str); 6] = [
@@ -18,12 +20,24 @@ const FORMATS: [(&str, &str); 6] = [
     ("tracedeck", ".tracedeck.json"),
 ];
 
+/// Runs a command in this process (the matrix below runs over a hundred; the binary is tested
+/// by the other tests), returning stdout, stderr and the exit status.
+fn run(args: &[&str]) -> (String, String, u8) {
+    let cli = Cli::try_parse_from(std::iter::once("tracedeck").chain(args.iter().copied())).unwrap();
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let status = match cli.command {
+        Some(Command::Check(args)) => check(&args, &mut out, &mut err),
+        Some(Command::Convert(args)) => convert(&args, &mut out, &mut err),
+        other => panic!("not a command this test runs: {other:?}"),
+    };
+    (text(&out), text(&err), status as u8)
+}
+
 /// Each trace's verdict as `check --format json` gives it: outcome, span count and response
-/// time to the millisecond (µs formats round nanoseconds), sorted, with the exit status.
-fn verdicts(file: &str) -> (Option<i32>, Vec<(String, u64, i64)>) {
-    let out = tracedeck(&["check", "--format", "json", file]);
-    let doc: serde_json::Value =
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{file}: {e}\nstderr:\n{}", text(&out.stderr)));
+/// time to the millisecond (µs formats round nanoseconds), sorted; and the exit status.
+fn verdicts(file: &str) -> (u8, Vec<(String, u64, i64)>) {
+    let (out, err, status) = run(&["check", "--format", "json", file]);
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{file}: {e}\nstderr:\n{err}"));
     let mut traces: Vec<(String, u64, i64)> = doc["traces"]
         .as_array()
         .expect("traces")
@@ -34,7 +48,7 @@ fn verdicts(file: &str) -> (Option<i32>, Vec<(String, u64, i64)>) {
         })
         .collect();
     traces.sort();
-    (out.status.code(), traces)
+    (status, traces)
 }
 
 fn samples() -> Vec<String> {
@@ -61,12 +75,9 @@ fn every_sample_through_every_format_gets_the_same_verdict() {
         for (to, ending) in FORMATS {
             let output = dir.path().join(format!("{name}-as{ending}"));
             let output = output.to_str().unwrap();
-            let out = tracedeck(&["convert", &original, "-o", output]);
-            assert_eq!(out.status.code(), Some(0), "{name} to {to}: {}", text(&out.stderr));
-            assert!(
-                text(&out.stdout).starts_with(&format!("{output}: {} trace(s)", expected.1.len())),
-                "{name} to {to}"
-            );
+            let (out, err, status) = run(&["convert", &original, "-o", output]);
+            assert_eq!(status, 0, "{name} to {to}: {err}");
+            assert!(out.starts_with(&format!("{output}: {} trace(s)", expected.1.len())), "{name} to {to}: {out}");
             assert_eq!(verdicts(output), expected, "{name} converted to {to}");
         }
     }
