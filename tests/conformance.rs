@@ -84,6 +84,13 @@ const CORPUS: &[Expect] = &[
     Expect { file: "otlp-tempo-batches.json", format: Format::Otlp, spans: &[2], warnings: &[], untimed: 0 },
     Expect { file: "otlp-legacy-library.json", format: Format::Otlp, spans: &[1], warnings: &[], untimed: 0 },
     Expect {
+        file: "otlp-text-ids.json",
+        format: Format::Otlp,
+        spans: &[2],
+        warnings: &["2 span(s) have ids that are not hex (e.g. \"span1234567890ab\")"],
+        untimed: 0,
+    },
+    Expect {
         file: "sentry-spans-without-trace-id.json",
         format: Format::Sentry,
         spans: &[3],

@@ -276,7 +276,7 @@ pub(crate) struct NamedIds {
 
 impl NamedIds {
     /// Counts a span if any of its ids (own, trace, parent) was text.
-    pub fn see(&mut self, texts: &[Option<&Text>]) {
+    pub fn see(&mut self, texts: &[Option<&str>]) {
         if let Some(text) = texts.iter().flatten().next() {
             self.count += 1;
             self.example.get_or_insert_with(|| text.to_string());

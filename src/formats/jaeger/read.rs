@@ -413,9 +413,9 @@ impl Reader {
             FormatError::at_path(format!("{}.duration", at()), "startTime + duration is past the year 2262")
         })?;
         let mut raw = RawSpan::new(span.trace_id.value, span.span_id.value, parent_id, span.start, Some(end));
-        let parent_text = parent_ref.and_then(|r| r.span_id.text.as_ref());
-        let parent_text = parent_text.or(span.parent_span_id.as_ref().and_then(|p| p.text.as_ref()));
-        self.named.see(&[span.span_id.text.as_ref(), span.trace_id.text.as_ref(), parent_text]);
+        let parent_text = parent_ref.and_then(|r| r.span_id.text.as_deref());
+        let parent_text = parent_text.or(span.parent_span_id.as_ref().and_then(|p| p.text.as_deref()));
+        self.named.see(&[span.span_id.text.as_deref(), span.trace_id.text.as_deref(), parent_text]);
         raw.name = self.b.intern(&span.name);
 
         let tags = span.tags.as_deref().unwrap_or_default();

@@ -558,8 +558,8 @@ impl Reader {
         if untimed {
             raw.flags.insert(SpanFlags::UNTIMED);
         }
-        let parent_text = span.parent_id.as_ref().and_then(|p| p.text.as_ref());
-        self.named.see(&[span.id.text.as_ref(), span.trace_id.text.as_ref(), parent_text]);
+        let parent_text = span.parent_id.as_ref().and_then(|p| p.text.as_deref());
+        self.named.see(&[span.id.text.as_deref(), span.trace_id.text.as_deref(), parent_text]);
         raw.name = self.b.intern(span.name.as_deref().unwrap_or(""));
         raw.kind = span.kind.map_or(SpanKind::Unspecified, Kind::model);
         if span.kind == Some(Kind::Unknown) {
