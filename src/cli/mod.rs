@@ -2,7 +2,8 @@
 //!
 //! `tracedeck [FILE]... [--span ID]` opens the window (the default command);
 //! `tracedeck check FILE...` judges traces against a deadline without one, for CI;
-//! `tracedeck fetch` and `tracedeck search` get traces from where they are stored. Every
+//! `tracedeck fetch` and `tracedeck search` get traces from where they are stored;
+//! `tracedeck convert` writes trace files in another format. Every
 //! behaviour lives in the library so it can be tested without the binary; `main.rs` only parses
 //! the arguments and calls [`run`].
 
