@@ -294,3 +294,21 @@ fn the_window_judges_by_the_deadline_it_was_started_with() {
         h.query_all_by_label_contains("MISS").map(|n| label(&n)).collect::<Vec<_>>()
     );
 }
+
+/// Opens a conformance fixture with the span written `span` (hex or a name) selected.
+fn open_fixture_at(fixture: &str, span: &str) -> Harness<'static, App> {
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/conformance").join(fixture);
+    let (span, _) = tracedeck::model::SpanId::from_text(span).unwrap();
+    let mut h = harness_at(vec![file], Some(span));
+    wait_for(&mut h, "the trace", |h| shows(h, "MISS:") || shows(h, "PASS:"));
+    h
+}
+
+#[test]
+fn an_id_written_as_a_name_is_shown_as_written_and_an_untimed_span_says_so() {
+    let h = open_fixture_at("zipkin-text-ids.json", "span-views-open");
+    assert!(shows(&h, "span-views-open"), "the span id as the file wrote it");
+    assert!(shows(&h, "span1234567890ab"), "its parent's id as the file wrote it");
+    let h = open_fixture_at("zipkin-lens-untimed.json", "352bff9a74ca9ad2");
+    assert!(shows(&h, "No time in the file: placed at its parent's start, not judged"));
+}

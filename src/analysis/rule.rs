@@ -17,7 +17,7 @@
 
 use std::fmt;
 
-use crate::model::{AttrValue, SpanIdx, Trace};
+use crate::model::{AttrValue, SpanFlags, SpanIdx, Trace};
 
 /// Which edge of a span a time is taken from.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, serde::Serialize)]
@@ -144,11 +144,15 @@ impl Rule {
     }
 
     /// The earliest-starting span that matches (the first in depth-first order on a tie).
-    /// One pass over the trace.
+    /// Spans the file gave no time ([`SpanFlags::UNTIMED`]) are not judged by. One pass over
+    /// the trace.
     pub fn first_match(&self, trace: &Trace) -> Option<SpanIdx> {
         let mut best: Option<SpanIdx> = None;
         for (i, span) in trace.spans().iter().enumerate() {
             let i = i as SpanIdx;
+            if span.flags.contains(SpanFlags::UNTIMED) {
+                continue;
+            }
             if best.is_none_or(|b| span.start < trace.span(b).start) && self.matches(trace, i) {
                 best = Some(i);
             }

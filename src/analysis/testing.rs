@@ -1,6 +1,6 @@
 //! Hand-built traces for the analysis tests (test builds only).
 
-use crate::model::{Nanos, RawSpan, SpanId, Status, Trace, TraceBuilder, TraceId};
+use crate::model::{Nanos, RawSpan, SpanFlags, SpanId, Status, Trace, TraceBuilder, TraceId};
 
 /// Milliseconds as nanoseconds, for readable test timings.
 pub(crate) const MS: Nanos = 1_000_000;
@@ -17,6 +17,7 @@ pub(crate) struct TestSpan {
     status: Status,
     status_message: &'static str,
     attrs: Vec<(&'static str, Attr)>,
+    untimed: bool,
 }
 
 enum Attr {
@@ -38,7 +39,14 @@ impl TestSpan {
             status: Status::Unset,
             status_message: "",
             attrs: Vec::new(),
+            untimed: false,
         }
+    }
+
+    /// A span its file gave no time: an importer placed it ([`SpanFlags::UNTIMED`]).
+    pub(crate) fn untimed(mut self) -> Self {
+        self.untimed = true;
+        self
     }
 
     /// A span that never ended.
@@ -102,6 +110,9 @@ pub(crate) fn build(spans: &[TestSpan]) -> Trace {
         raw.status = s.status;
         raw.status_message = b.intern(s.status_message);
         raw.attrs = b.attrs_since(mark);
+        if s.untimed {
+            raw.flags.insert(SpanFlags::UNTIMED);
+        }
         b.push_span(raw);
     }
     let mut traces = b.build().expect("test traces have no cycles");

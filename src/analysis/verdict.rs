@@ -254,6 +254,7 @@ fn start_clock(trace: &Trace, profile: &Profile, notes: &mut Vec<String>) -> Opt
                     name(trace, root)
                 ));
             }
+            let root = if timed(trace, root) { root } else { earliest_timed(trace, root, notes)? };
             Some(ClockStart { span: root, edge: Edge::Start, time: trace.span(root).start })
         }
         Some(rule) => {
@@ -265,6 +266,28 @@ fn start_clock(trace: &Trace, profile: &Profile, notes: &mut Vec<String>) -> Opt
             Some(ClockStart { span, edge, time: edge.of(trace, span) })
         }
     }
+}
+
+fn timed(trace: &Trace, idx: SpanIdx) -> bool {
+    !trace.span(idx).flags.contains(SpanFlags::UNTIMED)
+}
+
+/// Where the clock starts when the root span has no time in the file: the earliest root that
+/// has one, else the earliest span that has one; noted.
+fn earliest_timed(trace: &Trace, root: SpanIdx, notes: &mut Vec<String>) -> Option<SpanIdx> {
+    let earliest = |spans: &mut dyn Iterator<Item = SpanIdx>| {
+        spans.filter(|&i| timed(trace, i)).min_by_key(|&i| trace.span(i).start)
+    };
+    let found = earliest(&mut trace.roots().iter().copied()).or_else(|| earliest(&mut (0..trace.len() as SpanIdx)));
+    notes.push(match found {
+        Some(span) => format!(
+            "the root span {:?} has no time in the file; the clock starts at {:?}, the earliest span that has one",
+            name(trace, root),
+            name(trace, span)
+        ),
+        None => "no span of the trace has a time in the file, so it cannot be judged".to_owned(),
+    });
+    found
 }
 
 fn run_check(trace: &Trace, check: &Check, clock: ClockStart, deadline: Nanos, notes: &mut Vec<String>) -> CheckResult {
@@ -462,6 +485,32 @@ mod tests {
         assert_eq!(v.outcome, Outcome::Pass);
         assert!(v.notes.iter().any(|n| n.contains("2 root spans")), "{:?}", v.notes);
         assert!(v.notes.iter().any(|n| n.contains("never ended")), "{:?}", v.notes);
+    }
+
+    #[test]
+    fn spans_without_a_time_in_the_file_are_not_judged_by() {
+        // The root had no time (placed at the trace's start, zero-length); so had one views.open.
+        let t = build(&[
+            TestSpan::new(1, None, 0, 0).name("handler").untimed(),
+            TestSpan::new(2, Some(1), 0, 400).name("POST /slack/interactions").op("http.server"),
+            TestSpan::new(3, Some(2), 0, 0).name("views.open").op("http.client").untimed(),
+            TestSpan::new(4, Some(2), 3100, 3300).name("views.open").op("http.client"),
+        ]);
+        let v = analyze(&t, &slack());
+        let clock = v.clock.unwrap();
+        assert_eq!(t.str(t.span(clock.span).name), "POST /slack/interactions");
+        assert!(
+            v.notes.iter().any(|n| n.contains("the root span \"handler\" has no time in the file")),
+            "{:?}",
+            v.notes
+        );
+        assert_eq!(v.checks[1].hit.as_ref().map(|h| h.span), Some(idx(&t, 4)), "the timed views.open");
+        assert_eq!(v.outcome, Outcome::Miss);
+
+        let all_untimed = build(&[TestSpan::new(1, None, 0, 0).untimed()]);
+        let v = analyze(&all_untimed, &slack());
+        assert_eq!(v.outcome, Outcome::Undecided);
+        assert!(v.notes.iter().any(|n| n.contains("no span of the trace has a time in the file")), "{:?}", v.notes);
     }
 
     #[test]

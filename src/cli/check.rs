@@ -132,6 +132,7 @@ fn check_files(
     Ok(status)
 }
 
-fn names(paths: &[std::path::PathBuf]) -> String {
+/// The inputs named on the command line, for messages.
+pub(super) fn names(paths: &[std::path::PathBuf]) -> String {
     paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
 }

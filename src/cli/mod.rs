@@ -2,12 +2,14 @@
 //!
 //! `tracedeck [FILE]... [--span ID]` opens the window (the default command);
 //! `tracedeck check FILE...` judges traces against a deadline without one, for CI;
-//! `tracedeck fetch` and `tracedeck search` get traces from where they are stored. Every
+//! `tracedeck fetch` and `tracedeck search` get traces from where they are stored;
+//! `tracedeck convert` writes trace files in another format. Every
 //! behaviour lives in the library so it can be tested without the binary; `main.rs` only parses
 //! the arguments and calls [`run`].
 
 mod check;
 mod connections;
+mod convert;
 mod fetch;
 mod judged;
 mod replay;
@@ -28,6 +30,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub use check::{Status, check, check_with_progress};
 pub use connections::connections;
+pub use convert::convert;
 pub use fetch::fetch;
 pub use replay::{CaptureArgs, ReplayArgs, capture, replay};
 pub use search::search;
@@ -106,6 +109,28 @@ pub enum Command {
     Replay(ReplayArgs),
     /// Make a capture file from a raw HTTP request dump or a Slack payload JSON document.
     Capture(CaptureArgs),
+    /// Write the traces of trace files (any format tracedeck reads) in another format, so a
+    /// trace from one tool opens in another. Prints what the import warned about. Exit status:
+    /// 0 when written, 2 when an input could not be read or the output exists (without --force).
+    Convert(ConvertArgs),
+}
+
+/// Arguments of `tracedeck convert`.
+#[derive(Args, Debug)]
+pub struct ConvertArgs {
+    /// Trace files or folders (as `check` takes them); traces found in several files are joined.
+    #[arg(required = true, value_name = "FILE|DIR")]
+    pub files: Vec<PathBuf>,
+    /// Where to write.
+    #[arg(short, long, value_name = "OUT")]
+    pub output: PathBuf,
+    /// The format to write; without it, the output's name says (`.otlp.json`, `.jaeger.json`,
+    /// `.zipkin.json`, `.chrome.json`, `.sentry.json`, `.tracedeck.json`).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub to: Option<crate::formats::Format>,
+    /// Replace OUT if it exists.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Arguments of `tracedeck fetch`.
@@ -389,6 +414,9 @@ pub fn run(cli: Cli) -> ExitCode {
         }
         Some(Command::Capture(args)) => {
             ExitCode::from(capture(&args, &mut std::io::stdout().lock(), &mut std::io::stderr().lock()) as u8)
+        }
+        Some(Command::Convert(args)) => {
+            ExitCode::from(convert(&args, &mut std::io::stdout().lock(), &mut std::io::stderr().lock()) as u8)
         }
         None => match missing_files(&cli.files) {
             Some(message) => {

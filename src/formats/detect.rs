@@ -28,6 +28,10 @@ pub fn detect(bytes: &[u8]) -> Result<Format, FormatError> {
     }
     let format = if starts_with_version_key(text) {
         Format::Tracedeck
+    } else if has("\"source\":\"DevTools\"") || has("\"source\": \"DevTools\"") {
+        // DevTools' Performance export puts its `metadata` first, which can hold source maps
+        // longer than the window (and any key at all), before `traceEvents`.
+        Format::Chrome
     } else if has("\"resourceSpans\"") || has("\"resource_spans\"") || has("\"batches\"") {
         Format::Otlp
     } else if has("\"traceID\"") || has("\"processes\"") {
@@ -113,6 +117,14 @@ mod tests {
         for (text, format) in cases {
             assert_eq!(detect(text.as_bytes()), Ok(format), "{text}");
         }
+    }
+
+    #[test]
+    fn a_devtools_export_is_chrome_whatever_its_metadata_holds() {
+        let maps = format!("{{\"processes\": \"{}\"}}", "x".repeat(WINDOW));
+        let text =
+            format!("{{\"metadata\": {{\"source\": \"DevTools\", \"sourceMaps\": [{maps}]}},\n\"traceEvents\": []}}");
+        assert_eq!(detect(text.as_bytes()), Ok(Format::Chrome));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::marker::PhantomData;
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, Visitor};
 
-use crate::model::{Nanos, SpanId, TraceId};
+use crate::model::{IdForm, IdParseError, Nanos, SpanId, TraceBuilder, TraceId, WRITTEN_SPAN_ID};
 
 use super::{FormatError, Place};
 
@@ -202,6 +202,104 @@ pub(crate) fn opt_span_id<'de, D: Deserializer<'de>>(de: D) -> Result<Option<Spa
 pub(crate) fn trace_id<'de, D: Deserializer<'de>>(de: D) -> Result<TraceId, D::Error> {
     let text = Text::deserialize(de)?;
     TraceId::from_hex(&text).map_err(|e| de::Error::custom(format!("expected a hex trace id of 1 to 32 digits: {e}")))
+}
+
+/// An id as the file wrote it: its value, and its text when that was not hex ([`IdForm::Text`]:
+/// kept as text, matched exactly). Formats read ids this way so that a file whose ids are
+/// names (`span1234567890ab`, as test fixtures and some SDKs write) still loads.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Id<'a, T> {
+    /// The id.
+    pub value: T,
+    /// The text, when it was not hex.
+    pub text: Option<Text<'a>>,
+}
+
+/// The id types [`Id`] reads.
+pub(crate) trait IdValue: Sized {
+    /// What the id is, for errors.
+    const WHAT: &'static str;
+    /// [`SpanId::from_text`] or [`TraceId::from_text`].
+    fn from_text(text: &str) -> Result<(Self, IdForm), IdParseError>;
+}
+
+impl IdValue for SpanId {
+    const WHAT: &'static str = "span id";
+    fn from_text(text: &str) -> Result<(Self, IdForm), IdParseError> {
+        SpanId::from_text(text)
+    }
+}
+
+impl IdValue for TraceId {
+    const WHAT: &'static str = "trace id";
+    fn from_text(text: &str) -> Result<(Self, IdForm), IdParseError> {
+        TraceId::from_text(text)
+    }
+}
+
+impl<T: fmt::Display> Id<'_, T> {
+    /// The id as the file wrote it: text as it was, hex in the canonical spelling.
+    pub fn written(&self) -> String {
+        self.text.as_ref().map_or_else(|| self.value.to_string(), |t| t.to_string())
+    }
+}
+
+impl<'a, T: IdValue> Id<'a, T> {
+    /// Reads `text` (hex, or else a name).
+    pub fn read(text: Text<'a>) -> Result<Self, IdParseError> {
+        let (value, form) = T::from_text(&text)?;
+        Ok(Id { value, text: (form == IdForm::Text).then_some(text) })
+    }
+}
+
+impl<'de: 'a, 'a, T: IdValue> Deserialize<'de> for Id<'a, T> {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        Id::read(Text::deserialize(de)?).map_err(|e| de::Error::custom(format!("expected a {}: {e}", T::WHAT)))
+    }
+}
+
+/// `deserialize_with` for an optional span [`Id`]: absent, `null`, `""` and all zeros mean none.
+pub(crate) fn opt_id<'de: 'a, 'a, D: Deserializer<'de>>(de: D) -> Result<Option<Id<'a, SpanId>>, D::Error> {
+    let Some(text) = Option::<Text>::deserialize(de)? else { return Ok(None) };
+    if text.is_empty() || text.bytes().all(|b| b == b'0') {
+        return Ok(None);
+    }
+    Id::read(text).map(Some).map_err(|e| de::Error::custom(format!("expected a span id: {e}")))
+}
+
+/// Spans whose ids a file wrote as text rather than hex, for the one note that says so.
+#[derive(Default)]
+pub(crate) struct NamedIds {
+    count: usize,
+    example: Option<String>,
+}
+
+impl NamedIds {
+    /// Counts a span if any of its ids (own, trace, parent) was text.
+    pub fn see(&mut self, texts: &[Option<&str>]) {
+        if let Some(text) = texts.iter().flatten().next() {
+            self.count += 1;
+            self.example.get_or_insert_with(|| text.to_string());
+        }
+    }
+
+    /// Notes the count, if any.
+    pub fn note(&self, b: &mut TraceBuilder) {
+        if let Some(example) = &self.example {
+            b.note(format!(
+                "{} span(s) have ids that are not hex (e.g. {example:?}); each id is kept as its text: matched \
+                 exactly, and shown as written (attribute {WRITTEN_SPAN_ID})",
+                self.count
+            ));
+        }
+    }
+}
+
+/// Pushes the [`WRITTEN_SPAN_ID`] attribute for a span whose id was text.
+pub(crate) fn push_written_id(b: &mut TraceBuilder, id: &Id<SpanId>) {
+    if let Some(text) = &id.text {
+        b.push_attr_str(WRITTEN_SPAN_ID, text);
+    }
 }
 
 /// `deserialize_with` for microseconds (since the epoch, or a duration) as nanoseconds: a

@@ -17,6 +17,7 @@ mod semconv;
 pub mod sentry;
 #[cfg(test)]
 mod testkit;
+mod untimed;
 pub mod zipkin;
 
 use std::fmt;

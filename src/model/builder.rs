@@ -51,6 +51,8 @@ pub struct RawSpan {
     pub resource: Range32,
     /// Events pushed with [`TraceBuilder::push_event`].
     pub events: Range32,
+    /// What the importer knows about the span ([`SpanFlags::UNTIMED`]); the builder adds its own.
+    pub flags: SpanFlags,
 }
 
 impl RawSpan {
@@ -72,6 +74,7 @@ impl RawSpan {
             attrs: Range32::default(),
             resource: Range32::default(),
             events: Range32::default(),
+            flags: SpanFlags::default(),
         }
     }
 }
@@ -562,6 +565,7 @@ impl Shared<'_> {
         for &local in &order {
             let r = raw(local);
             let mut f = flags[local as usize];
+            f.insert(r.flags);
             let span_end = match r.end {
                 None => {
                     f.insert(SpanFlags::OPEN);

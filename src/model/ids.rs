@@ -51,7 +51,54 @@ fn parse_hex(text: &str, max: usize) -> Result<u128, IdParseError> {
     Ok(value)
 }
 
+/// How an id's text was read by [`SpanId::from_text`] and [`TraceId::from_text`].
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum IdForm {
+    /// Hex digits, read as their value.
+    Hex,
+    /// Other text (`span1234567890ab`, or more hex digits than the id holds), read as a name:
+    /// the id is a digest of the text, so the same text is always the same id and different
+    /// texts are different ids (but for a 1 in 2^64 chance).
+    Text,
+}
+
+/// The attribute that keeps a span's id as the file wrote it, when that was not hex (see
+/// [`IdForm::Text`]); views show it in place of the digest.
+pub const WRITTEN_SPAN_ID: &str = "tracedeck.span_id.written";
+
+/// FNV-1a over `text` from `seed`: a digest that is the same in every run and on every machine
+/// (the standard library's hashers are seeded per process).
+fn digest(text: &str, seed: u64) -> u64 {
+    text.bytes().fold(seed, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// `parse_hex`, or, for text that is not a hex id, `name` of the text.
+fn hex_or_text<T>(
+    text: &str,
+    max: usize,
+    hex: impl Fn(u128) -> T,
+    name: impl Fn(&str) -> T,
+) -> Result<(T, IdForm), IdParseError> {
+    match parse_hex(text, max) {
+        Ok(value) => Ok((hex(value), IdForm::Hex)),
+        Err(IdParseError::NotHex(_) | IdParseError::TooLong { .. }) => Ok((name(text), IdForm::Text)),
+        Err(e) => Err(e),
+    }
+}
+
 impl TraceId {
+    /// Reads hex as [`from_hex`](Self::from_hex) does and any other text as a name
+    /// ([`IdForm::Text`]): a 128-bit digest with a non-zero upper half, so it never joins a
+    /// 64-bit id by its lower half. Empty text and all zeros are still errors.
+    pub fn from_text(text: &str) -> Result<(Self, IdForm), IdParseError> {
+        hex_or_text(text, 32, TraceId, |t| {
+            let high = digest(t, FNV_OFFSET ^ 0x0054_5241_4345).max(1);
+            TraceId(u128::from(high) << 64 | u128::from(digest(t, FNV_OFFSET)))
+        })
+    }
+
     /// Parses 1 to 32 hex digits, any case; shorter ids are zero-extended on the left.
     pub fn from_hex(text: &str) -> Result<Self, IdParseError> {
         parse_hex(text, 32).map(TraceId)
@@ -67,6 +114,13 @@ impl SpanId {
     /// Parses 1 to 16 hex digits, any case (Sentry's query APIs drop leading zeros).
     pub fn from_hex(text: &str) -> Result<Self, IdParseError> {
         parse_hex(text, 16).map(|v| SpanId(NonZeroU64::new(v as u64).expect("parse_hex rejects zero")))
+    }
+
+    /// Reads hex as [`from_hex`](Self::from_hex) does and any other text as a name
+    /// ([`IdForm::Text`]): a 64-bit digest of it. Empty text and all zeros are still errors.
+    pub fn from_text(text: &str) -> Result<(Self, IdForm), IdParseError> {
+        let named = |t: &str| SpanId(NonZeroU64::new(digest(t, FNV_OFFSET)).unwrap_or(NonZeroU64::MIN));
+        hex_or_text(text, 16, |v| SpanId(NonZeroU64::new(v as u64).expect("parse_hex rejects zero")), named)
     }
 
     /// A span id from its numeric value; `None` for zero.
@@ -117,6 +171,23 @@ mod tests {
         let t = TraceId::from_hex("6cf173d587eb48568a9b2e12dcfbea52").unwrap();
         assert_eq!(t.to_string(), "6cf173d587eb48568a9b2e12dcfbea52");
         assert_eq!(TraceId::from_hex("48485a3953bb6124").unwrap().to_string(), "48485a3953bb6124");
+    }
+
+    #[test]
+    fn text_that_is_not_hex_is_a_name_read_the_same_every_time() {
+        let (a, form) = SpanId::from_text("span1234567890ab").unwrap();
+        assert_eq!(form, IdForm::Text);
+        assert_eq!(SpanId::from_text("span1234567890ab").unwrap().0, a, "the same text, the same id");
+        assert_ne!(SpanId::from_text("span1234567890ac").unwrap().0, a, "another text, another id");
+        assert_eq!(a.get(), 0xfd73_c15a_0041_d343, "stable across runs and machines");
+        assert_eq!(SpanId::from_text("00ab").unwrap(), (SpanId::new(0xab).unwrap(), IdForm::Hex));
+        assert_eq!(SpanId::from_text("11112222333344445").unwrap().1, IdForm::Text, "too long for hex");
+        assert_eq!(SpanId::from_text(""), Err(IdParseError::Empty));
+        assert_eq!(SpanId::from_text("0000"), Err(IdParseError::Zero));
+        let (t, form) = TraceId::from_text("trace-1").unwrap();
+        assert_eq!(form, IdForm::Text);
+        assert_ne!(t.0 >> 64, 0, "a named trace id is never taken for a 64-bit one");
+        assert_eq!(TraceId::from_text("48485a3953bb6124").unwrap().0, TraceId(0x4848_5a39_53bb_6124));
     }
 
     #[test]

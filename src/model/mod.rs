@@ -17,7 +17,7 @@ mod trace;
 
 pub use builder::{BuildError, RawEvent, RawSpan, TraceBuilder};
 pub use duration::{format_duration, parse_duration, std_duration};
-pub use ids::{IdParseError, SpanId, TraceId};
+pub use ids::{IdForm, IdParseError, SpanId, TraceId, WRITTEN_SPAN_ID};
 pub use merge::merge;
 pub use span::{Attr, AttrValue, ErrorRef, Event, Range32, Span, SpanFlags, SpanIdx, SpanKind, Status};
 pub use strings::{StrId, Strings};

@@ -78,6 +78,9 @@ impl SpanFlags {
     pub const SKEWED: SpanFlags = SpanFlags(8);
     /// The format gave an end before the start; the span was made zero-length.
     pub const END_BEFORE_START: SpanFlags = SpanFlags(16);
+    /// The file gave the span no time; the importer placed it (at its parent's start) so it can
+    /// be shown, and verdicts do not judge by it.
+    pub const UNTIMED: SpanFlags = SpanFlags(32);
 
     /// Whether every flag in `other` is set.
     pub fn contains(self, other: SpanFlags) -> bool {

@@ -174,6 +174,12 @@ impl Trace {
         })
     }
 
+    /// A span's id as its file wrote it: the text of an id that was not hex
+    /// ([`WRITTEN_SPAN_ID`](super::WRITTEN_SPAN_ID)), else 16 hex digits.
+    pub fn written_id(&self, idx: SpanIdx) -> String {
+        self.attr_str(idx, super::WRITTEN_SPAN_ID).map_or_else(|| self.span(idx).id.to_string(), str::to_owned)
+    }
+
     /// Error events linked to the trace, in the order the format gave them.
     pub fn errors(&self) -> &[ErrorRef] {
         &self.errors

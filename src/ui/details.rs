@@ -5,7 +5,7 @@ use egui::{RichText, Ui};
 
 use super::overlay::Overlay;
 use super::theme;
-use crate::model::{AttrValue, SpanIdx, Trace, format_duration};
+use crate::model::{AttrValue, SpanFlags, SpanIdx, Trace, format_duration};
 
 /// What the user asked the panel to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,6 +34,9 @@ pub fn show(ui: &mut Ui, trace: &Trace, overlay: &Overlay, idx: SpanIdx) -> Opti
     } else if overlay.is_after(idx) {
         ui.colored_label(theme::MISS, "Starts after the deadline");
     }
+    if span.flags.contains(SpanFlags::UNTIMED) {
+        ui.colored_label(theme::MISS, "No time in the file: placed at its parent's start, not judged");
+    }
     if overlay.culprit == Some(idx) {
         ui.colored_label(theme::MISS, "The verdict hangs on this span");
     }
@@ -45,8 +48,12 @@ pub fn show(ui: &mut Ui, trace: &Trace, overlay: &Overlay, idx: SpanIdx) -> Opti
             field(ui, "transaction", trace.str(span.transaction));
         }
         field(ui, "kind", span.kind.as_str());
-        field(ui, "span id", &span.id.to_string());
-        field(ui, "parent id", &span.parent_id.map(|p| p.to_string()).unwrap_or_default());
+        field(ui, "span id", &trace.written_id(idx));
+        let parent_id = match (span.parent, span.parent_id) {
+            (Some(parent), _) => trace.written_id(parent),
+            (None, id) => id.map(|p| p.to_string()).unwrap_or_default(),
+        };
+        field(ui, "parent id", &parent_id);
         field(ui, "trace id", &span.trace_id.to_string());
         field(ui, "start", &format!("+{}", format_duration(trace.offset(span.start))));
         field(ui, "duration", &format_duration(span.duration()));

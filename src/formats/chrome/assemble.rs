@@ -50,13 +50,18 @@ impl Slice {
 
 /// Counts of oddities with the first example's event index, for the notes.
 #[derive(Default)]
-struct Tally {
+pub(super) struct Tally {
     count: usize,
     example: u32,
 }
 
 impl Tally {
-    fn add(&mut self, index: u32) {
+    /// How many.
+    pub(super) fn count(&self) -> usize {
+        self.count
+    }
+
+    pub(super) fn add(&mut self, index: u32) {
         if self.count == 0 {
             self.example = index;
         }
@@ -340,7 +345,11 @@ impl Assembler<'_> {
 
     fn note(&self, builder: &mut TraceBuilder) {
         let odd = &self.odd;
-        let notes: [(&Tally, &str); 5] = [
+        let skipped = &self.parsed.skipped;
+        let notes: [(&Tally, &str); 8] = [
+            (&skipped.without_ts, "event(s) have no `ts`, so they cannot be placed in time; skipped"),
+            (&skipped.without_dur, "complete (`X`) event(s) have no `dur`; shown as instants at their `ts`"),
+            (&skipped.without_async_id, "async event(s) have no `id` (nor `id2`) to pair them by; skipped"),
             (&odd.end_without_begin, "`E` event(s) had no open `B` on their thread and were ignored"),
             (&odd.begin_without_end, "`B` event(s) have no matching `E`; their slices are left open"),
             (

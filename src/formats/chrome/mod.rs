@@ -14,7 +14,12 @@
 //! - `name` to name, `cat` to op, `args` to typed attributes; `ts`/`dur` (microseconds,
 //!   fractions allowed) to integer nanoseconds; a negative `dur` is kept, and the builder makes
 //!   the span zero-length with a warning;
-//! - counters, samples, flows and other phases are skipped, counted in one note.
+//! - counters, samples, flows and other phases are skipped, counted in one note; so are events
+//!   real tools' files sometimes lack a field of (an event without `ts`, an async event without
+//!   `id`); an `X` without `dur` is an instant. Only a file where no slice has a `ts` is refused.
+//! - DevTools' Performance export (`metadata` beside `traceEvents`) and Perfetto's JSON export
+//!   (`displayTimeUnit`, `systemTraceEvents`, `bind_id`/`flow_in`/`flow_out`) read the same way:
+//!   the keys that are not events are skipped.
 //!
 //! Parents and ids come from nesting (see the `assemble` module) unless the file carries tracedeck's
 //! own id args (see the `ids` module), which the writer adds so traces that cross threads and services
@@ -59,6 +64,12 @@ fn parse_complete(bytes: &[u8]) -> Result<TraceBuilder, FormatError> {
     json::from_slice_seed(bytes, read::DocSeed(&mut state), read::DocSeed(&mut scratch))?;
     let key = state.thread_name_key();
     let parsed = state.finish();
+    if parsed.records.is_empty() && parsed.skipped.without_ts.count() > 0 {
+        return Err(FormatError::new(
+            Place::Whole,
+            "no slice or instant event has a `ts`, so nothing can be placed in time",
+        ));
+    }
     assemble::assemble(&parsed, &mut builder, key);
     Ok(builder)
 }

@@ -12,6 +12,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 
 use crate::model::{AttrValue, Nanos, Range32, StrId, TraceBuilder};
 
+use super::assemble::Tally;
 use super::ids::{self, Explicit};
 
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
@@ -82,6 +83,19 @@ pub(super) struct Parsed {
     pub async_tracks: u32,
     /// Events of phases tracedeck does not show, counted by phase letter.
     pub ignored: BTreeMap<char, usize>,
+    /// Slice and instant events skipped or made instants for a missing field.
+    pub skipped: Skipped,
+}
+
+/// Events read leniently, for the notes: real tools' files have a few of each.
+#[derive(Default)]
+pub(super) struct Skipped {
+    /// Events without `ts` (skipped: they cannot be placed in time).
+    pub without_ts: Tally,
+    /// `X` events without `dur` (read as instants).
+    pub without_dur: Tally,
+    /// Async events without `id` or `id2` (skipped: they cannot be paired).
+    pub without_async_id: Tally,
 }
 
 /// The reader's state while the JSON streams past.
@@ -120,6 +134,7 @@ impl<'b> State<'b> {
                 process_names: FastMap::default(),
                 async_tracks: 0,
                 ignored: BTreeMap::new(),
+                skipped: Skipped::default(),
             },
             thread_index: FastMap::default(),
             track_index: FastMap::default(),
@@ -312,10 +327,11 @@ impl<'de> Visitor<'de> for EventSeed<'_, '_> {
             return Ok(());
         }
         let Some(ts) = ts else {
-            return Err(de::Error::custom(format!("a `{}` event needs `ts`, its time in microseconds", ph as char)));
+            state.parsed.skipped.without_ts.add(state.next_index);
+            return Ok(());
         };
         if ph == b'X' && dur.is_none() {
-            return Err(de::Error::custom("a complete (`X`) event needs `dur`, its duration in microseconds"));
+            state.parsed.skipped.without_dur.add(state.next_index);
         }
         let track = if b"ben".contains(&ph) {
             let (id, local) = match (id, id2) {
@@ -323,10 +339,8 @@ impl<'de> Visitor<'de> for EventSeed<'_, '_> {
                 (None, Some(Id2 { local: Some(id), .. })) => (id, true),
                 (None, Some(Id2 { global: Some(id), .. })) => (id, false),
                 _ => {
-                    return Err(de::Error::custom(format!(
-                        "an async `{}` event needs `id` (or `id2` with `local` or `global`) to match it with its pair",
-                        ph as char
-                    )));
+                    state.parsed.skipped.without_async_id.add(state.next_index);
+                    return Ok(());
                 }
             };
             let id = id.intern(state.builder);

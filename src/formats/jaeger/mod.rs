@@ -10,7 +10,11 @@
 //!   references are more than that one parent link, all of them are kept as JSON text in the
 //!   attribute [`REFERENCES`] so the writer can give them back.
 //! - `startTime`/`duration` µs → ns; tags keep their declared type (`string`, `bool`, `int64`,
-//!   `float64`, `binary` as base64 text; upper-case legacy names too; `int64` as number or string).
+//!   `float64`, `binary` as base64 text; upper-case legacy names too; `int64` as number or string);
+//!   a value that does not match its type is kept as written text, with a note.
+//! - A bare array of spans (each with its `process` inline, as Jaeger's own tools write them) is
+//!   read as one list, with a note; a `processID` missing from `processes` leaves the span
+//!   without a service, with a note; ids that are not hex are kept as their text, with a note.
 //! - Status: `error=true` (bool or `"true"`) or `otel.status_code=ERROR` → error, with
 //!   `otel.status_description` as message; `otel.status_code=OK` → ok. `span.kind` → kind.
 //!   Those tags become model fields, not attributes; the writer writes them back.

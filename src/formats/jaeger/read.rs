@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::REFERENCES;
-use crate::formats::json::{self, Scalar, Text};
+use crate::formats::json::{self, Id, NamedIds, Scalar, Text};
 use crate::formats::semconv::{self, OpHints};
 use crate::formats::{FormatError, Place};
 use crate::model::{AttrValue, Event, Nanos, Range32, RawSpan, SpanId, SpanKind, Status, StrId, TraceBuilder, TraceId};
@@ -62,16 +62,16 @@ struct Process<'a> {
 
 #[derive(Deserialize)]
 struct JSpan<'a> {
-    #[serde(rename = "traceID", deserialize_with = "json::trace_id")]
-    trace_id: TraceId,
-    #[serde(rename = "spanID", deserialize_with = "json::span_id")]
-    span_id: SpanId,
-    #[serde(rename = "parentSpanID", default, deserialize_with = "json::opt_span_id")]
-    parent_span_id: Option<SpanId>,
+    #[serde(rename = "traceID", borrow)]
+    trace_id: Id<'a, TraceId>,
+    #[serde(rename = "spanID", borrow)]
+    span_id: Id<'a, SpanId>,
+    #[serde(rename = "parentSpanID", borrow, default, deserialize_with = "json::opt_id")]
+    parent_span_id: Option<Id<'a, SpanId>>,
     #[serde(rename = "operationName", borrow, default)]
     name: Text<'a>,
-    #[serde(default)]
-    references: Option<Vec<Reference>>,
+    #[serde(borrow, default)]
+    references: Option<Vec<Reference<'a>>>,
     #[serde(rename = "startTime", deserialize_with = "json::micros")]
     start: Nanos,
     #[serde(deserialize_with = "json::micros")]
@@ -100,14 +100,14 @@ pub(super) enum RefType {
 }
 
 /// A reference as read.
-#[derive(Deserialize, Clone, Copy)]
-pub(super) struct Reference {
+#[derive(Deserialize, Clone)]
+pub(super) struct Reference<'a> {
     #[serde(rename = "refType")]
     pub ref_type: RefType,
-    #[serde(rename = "traceID", deserialize_with = "json::trace_id")]
-    pub trace_id: TraceId,
-    #[serde(rename = "spanID", deserialize_with = "json::span_id")]
-    pub span_id: SpanId,
+    #[serde(rename = "traceID", borrow)]
+    pub trace_id: Id<'a, TraceId>,
+    #[serde(rename = "spanID", borrow)]
+    pub span_id: Id<'a, SpanId>,
 }
 
 /// A reference as the [`REFERENCES`] attribute keeps it.
@@ -122,9 +122,9 @@ pub(super) struct RefText {
 }
 
 impl RefText {
-    /// The text form of a reference.
+    /// The text form of a reference (ids that were not hex as written).
     pub fn of(r: &Reference) -> Self {
-        RefText { ref_type: r.ref_type, trace_id: r.trace_id.to_string(), span_id: r.span_id.to_string() }
+        RefText { ref_type: r.ref_type, trace_id: r.trace_id.written(), span_id: r.span_id.written() }
     }
 }
 
@@ -145,6 +145,8 @@ struct Log<'a> {
 struct Tag<'a> {
     key: Text<'a>,
     value: TagValue<'a>,
+    /// Why the value was kept as written text: it did not match its declared type.
+    odd: Option<String>,
 }
 
 #[derive(Debug, PartialEq)]
@@ -167,8 +169,22 @@ impl<'de: 'a, 'a> Deserialize<'de> for Tag<'a> {
             value: Option<Scalar<'a>>,
         }
         let raw = RawTag::deserialize(de)?;
-        let value = typed(&raw.key, raw.ty.as_deref(), raw.value).map_err(serde::de::Error::custom)?;
-        Ok(Tag { key: raw.key, value })
+        let written = raw.value.as_ref().map(as_text).unwrap_or_default();
+        match typed(&raw.key, raw.ty.as_deref(), raw.value) {
+            Ok(value) => Ok(Tag { key: raw.key, value, odd: None }),
+            Err(why) => Ok(Tag { key: raw.key, value: TagValue::Str(Cow::Owned(written)), odd: Some(why) }),
+        }
+    }
+}
+
+/// A tag value as it was written, as text.
+fn as_text(value: &Scalar) -> String {
+    match value {
+        Scalar::Str(s) => s.to_string(),
+        Scalar::Int(i) => i.to_string(),
+        Scalar::BigUint(u) => u.to_string(),
+        Scalar::Float(f) => f.to_string(),
+        Scalar::Bool(b) => b.to_string(),
     }
 }
 
@@ -216,6 +232,9 @@ fn typed<'a>(key: &str, ty: Option<&str>, value: Option<Scalar<'a>>) -> Result<T
 
 /// Reads Jaeger JSON. Errors name the JSON path (and line and column when the JSON itself is wrong).
 pub fn parse(bytes: &[u8]) -> Result<TraceBuilder, FormatError> {
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return parse_bare_spans(bytes);
+    }
     let doc: Document = json::from_slice(bytes)?;
     if let Some(first) = doc.errors.as_ref().and_then(|e| e.first()) {
         let count = doc.errors.as_ref().map_or(0, Vec::len);
@@ -243,8 +262,22 @@ pub fn parse(bytes: &[u8]) -> Result<TraceBuilder, FormatError> {
     };
     let mut reader = Reader::default();
     for (path, trace) in traces {
-        reader.trace(&path, trace)?;
+        reader.trace(&format!("{path}.spans"), trace)?;
     }
+    Ok(reader.finish())
+}
+
+/// A bare array of spans, each with its `process` inline (how Jaeger's own tools and storage
+/// back-ends write spans outside a query answer), read as one trace list with a note.
+fn parse_bare_spans(bytes: &[u8]) -> Result<TraceBuilder, FormatError> {
+    let spans: Vec<JSpan> = json::from_slice(bytes)?;
+    let bare = JTrace { trace_id: None, spans: Some(spans), processes: None, warnings: None };
+    let mut reader = Reader::default();
+    reader.trace("$", bare)?;
+    reader.b.note(
+        "the file is a bare array of Jaeger spans (each with its process inline), not a query answer \
+         ({\"data\": [...]}); read as such",
+    );
     Ok(reader.finish())
 }
 
@@ -257,6 +290,11 @@ struct Reader {
     /// Index into `warnings` by text.
     warning_index: HashMap<String, usize>,
     follows_from_parents: usize,
+    named: NamedIds,
+    /// Tags kept as written text because they did not match their type: how many, and the first reason.
+    odd_tags: (usize, Option<String>),
+    /// Spans whose `processID` is not in their trace's processes: how many, and the first id.
+    unknown_processes: (usize, Option<String>),
 }
 
 /// A process resolved once per trace: its service, and its tags pushed once as the resource of
@@ -314,7 +352,8 @@ impl<'t> Specials<'t> {
 }
 
 impl Reader {
-    fn trace(&mut self, path: &str, trace: JTrace) -> Result<(), FormatError> {
+    /// Reads one trace; `spans_path` is the JSON path of its span list, for errors.
+    fn trace(&mut self, spans_path: &str, trace: JTrace) -> Result<(), FormatError> {
         let trace_label = trace.trace_id.as_deref().unwrap_or("?").to_owned();
         for warning in trace.warnings.iter().flatten() {
             self.warn(format!("trace {trace_label}: {}", &**warning), None);
@@ -322,17 +361,14 @@ impl Reader {
         let processes: HashMap<Text, ProcessInfo> =
             trace.processes.into_iter().flatten().map(|(key, p)| (key, self.process(&p))).collect();
         for (i, span) in trace.spans.into_iter().flatten().enumerate() {
-            let at = || format!("{path}.spans[{i}]");
+            let at = || format!("{spans_path}[{i}]");
             let embedded;
             let process = match (&span.process_id, &span.process) {
                 (Some(id), _) if processes.contains_key(&**id) => processes.get(&**id),
                 (Some(id), None) => {
-                    let mut known: Vec<&str> = processes.keys().map(|k| &**k).collect();
-                    known.sort_unstable();
-                    return Err(FormatError::at_path(
-                        format!("{}.processID", at()),
-                        format!("processID {:?} is not in the trace's processes ({})", &**id, known.join(", ")),
-                    ));
+                    self.unknown_processes.0 += 1;
+                    self.unknown_processes.1.get_or_insert_with(|| format!("{:?} at {}.processID", &**id, at()));
+                    None
                 }
                 (_, Some(p)) => {
                     embedded = self.process(p);
@@ -349,14 +385,19 @@ impl Reader {
         let service = self.b.intern(&p.service);
         let mark = self.b.attr_mark();
         for tag in &p.tags {
-            let (key, value) = (self.b.intern(&tag.key), self.value(&tag.value));
+            let (key, value) = (self.b.intern(&tag.key), self.value(tag));
             self.b.push_attr(key, value);
         }
         ProcessInfo { service, resource: self.b.resource_since(mark) }
     }
 
-    fn value(&mut self, value: &TagValue) -> AttrValue {
-        match value {
+    /// A tag's value as an attribute value; a tag kept as written text is counted for the note.
+    fn value(&mut self, tag: &Tag) -> AttrValue {
+        if let Some(why) = &tag.odd {
+            self.odd_tags.0 += 1;
+            self.odd_tags.1.get_or_insert_with(|| why.clone());
+        }
+        match &tag.value {
             TagValue::Str(s) => AttrValue::Str(self.b.intern(s)),
             TagValue::Int(i) => AttrValue::Int(*i),
             TagValue::Float(f) => AttrValue::Float(*f),
@@ -367,21 +408,25 @@ impl Reader {
     fn span(&mut self, span: JSpan, process: Option<&ProcessInfo>, at: &dyn Fn() -> String) -> Result<(), FormatError> {
         let refs = span.references.as_deref().unwrap_or_default();
         let parent_ref = parent_of(refs, |r| r.ref_type);
-        let parent_id = parent_ref.map(|r| r.span_id).or(span.parent_span_id);
+        let parent_id = parent_ref.map(|r| r.span_id.value).or(span.parent_span_id.as_ref().map(|p| p.value));
         let end = span.start.checked_add(span.duration).ok_or_else(|| {
             FormatError::at_path(format!("{}.duration", at()), "startTime + duration is past the year 2262")
         })?;
-        let mut raw = RawSpan::new(span.trace_id, span.span_id, parent_id, span.start, Some(end));
+        let mut raw = RawSpan::new(span.trace_id.value, span.span_id.value, parent_id, span.start, Some(end));
+        let parent_text = parent_ref.and_then(|r| r.span_id.text.as_deref());
+        let parent_text = parent_text.or(span.parent_span_id.as_ref().and_then(|p| p.text.as_deref()));
+        self.named.see(&[span.span_id.text.as_deref(), span.trace_id.text.as_deref(), parent_text]);
         raw.name = self.b.intern(&span.name);
 
         let tags = span.tags.as_deref().unwrap_or_default();
         let specials = Specials::of(tags);
         let mark = self.b.attr_mark();
+        json::push_written_id(&mut self.b, &span.span_id);
         let mut hints = OpHints::default();
         for tag in tags.iter().filter(|t| !specials.took(t)) {
             hints.see(&tag.key);
             let key = self.b.intern(&tag.key);
-            let value = self.value(&tag.value);
+            let value = self.value(tag);
             self.b.push_attr(key, value);
         }
         if let Some(p) = process {
@@ -415,7 +460,7 @@ impl Reader {
         }
         raw.events = self.b.events_since(event_mark);
         for warning in span.warnings.iter().flatten() {
-            self.warn(warning.to_string(), Some(span.span_id));
+            self.warn(warning.to_string(), Some(span.span_id.value));
         }
         self.b.push_span(raw);
         Ok(())
@@ -430,7 +475,7 @@ impl Reader {
                 ("event", TagValue::Str(s)) if name == "log" => name = s,
                 _ => {
                     let key = self.b.intern(&field.key);
-                    let value = self.value(&field.value);
+                    let value = self.value(field);
                     self.b.push_attr(key, value);
                 }
             }
@@ -458,6 +503,16 @@ impl Reader {
                 (None, _) => format!("Jaeger warning on {text}"),
             };
             self.b.note(note);
+        }
+        self.named.note(&mut self.b);
+        if let (count, Some(first)) = &self.odd_tags {
+            self.b.note(format!("{count} tag(s) do not match their declared type ({first}); kept as written text"));
+        }
+        if let (count, Some(first)) = &self.unknown_processes {
+            self.b.note(format!(
+                "{count} span(s) name a processID that is not in their trace's processes (e.g. {first}); shown \
+                 without a service"
+            ));
         }
         if self.follows_from_parents > 0 {
             self.b.note(format!(

@@ -10,7 +10,7 @@ use super::REFERENCES;
 use super::read::{RefText, RefType, parent_of};
 use crate::formats::json::to_micros;
 use crate::formats::semconv::{self, OpHints, resource_besides_service};
-use crate::model::{Attr, AttrValue, Range32, Span, Status, StrId, Trace};
+use crate::model::{Attr, AttrValue, Range32, Span, SpanId, Status, StrId, Trace};
 
 /// Writes `traces` as one Jaeger query answer.
 pub fn write(traces: &[&Trace], out: &mut dyn Write) -> io::Result<()> {
@@ -204,8 +204,8 @@ fn references(t: &Trace, s: &Span, attrs: &[Attr]) -> Vec<RefText> {
         _ => None,
     });
     if let Some(refs) = kept {
-        let parent = parent_of(&refs, |r| r.ref_type).map(|r| r.span_id.as_str());
-        if parent == s.parent_id.map(|p| p.to_string()).as_deref() {
+        let parent = parent_of(&refs, |r| r.ref_type).and_then(|r| SpanId::from_text(&r.span_id).ok());
+        if parent.map(|(id, _)| id) == s.parent_id {
             return refs;
         }
     }

@@ -24,7 +24,8 @@
 //!   that first read it noticed, shown as warnings).
 //! - Every other time is a whole number of nanoseconds after the trace's `start`, so times are
 //!   exact and short. A span without `duration` never ended; `"end_before_start": true` marks
-//!   a span whose source gave an end before its start (it is zero-length).
+//!   a span whose source gave an end before its start (it is zero-length); `"untimed": true`
+//!   a span whose source gave it no time (an importer placed it; verdicts do not judge by it).
 //! - A span: `id` and, when it has one, `parent` (16 hex digits each; the parent may be
 //!   missing from the trace), `trace_id` only when it differs from the trace's (a 64-bit id
 //!   joined to a 128-bit one), `name`, `op`, `service`, `transaction`, `kind` (`internal`,

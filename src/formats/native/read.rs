@@ -12,7 +12,9 @@ use serde_json::value::RawValue;
 use super::VERSION;
 use crate::formats::FormatError;
 use crate::formats::json::{self, Text};
-use crate::model::{AttrValue, Event, Nanos, RawEvent, RawSpan, SpanId, SpanKind, Status, TraceBuilder, TraceId};
+use crate::model::{
+    AttrValue, Event, Nanos, RawEvent, RawSpan, SpanFlags, SpanId, SpanKind, Status, TraceBuilder, TraceId,
+};
 
 /// Reads a tracedeck document. Errors name the line, column and JSON path, and what was
 /// expected there.
@@ -258,6 +260,8 @@ struct SpanDoc<'a> {
     duration: Option<Nanos>,
     #[serde(default)]
     end_before_start: bool,
+    #[serde(default)]
+    untimed: bool,
     #[serde(borrow, default)]
     name: Text<'a>,
     #[serde(borrow, default)]
@@ -300,6 +304,9 @@ impl SpanDoc<'_> {
         span.status_message = b.intern(&self.status_message);
         span.kind = self.kind.map_or(SpanKind::Unspecified, Kind::model);
         span.status = self.status.map_or(Status::Unset, StatusText::model);
+        if self.untimed {
+            span.flags.insert(SpanFlags::UNTIMED);
+        }
         let mark = b.attr_mark();
         self.attrs.push(b);
         span.attrs = b.attrs_since(mark);

@@ -103,6 +103,9 @@ impl Serialize for SpanOut<'_> {
         if span.flags.contains(SpanFlags::END_BEFORE_START) {
             m.serialize_entry("end_before_start", &true)?;
         }
+        if span.flags.contains(SpanFlags::UNTIMED) {
+            m.serialize_entry("untimed", &true)?;
+        }
         for (key, text) in [("name", span.name), ("op", span.op), ("service", span.service)] {
             if !text.is_empty() {
                 m.serialize_entry(key, trace.str(text))?;

@@ -6,7 +6,8 @@
 //! builder. A field written `null` is a field not set, as proto3's JSON mapping has it (the
 //! receiver's protobuf bodies, re-encoded through the prost types, have many). Accepted
 //! besides the specification: snake_case keys, the legacy `instrumentationLibrarySpans`,
-//! Tempo's `batches`, base64 ids, enum names, nanoseconds as numbers.
+//! Tempo's `batches`, base64 ids, ids written as names (kept as their text, with a note),
+//! enum names, nanoseconds as numbers.
 //!
 //! Mapping: resource `service.name` is the service, and the resource's attributes are kept once
 //! for all its spans ([`crate::model::Span::resource`]); scope name and version become span attributes

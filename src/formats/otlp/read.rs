@@ -11,10 +11,12 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 
 use super::keys::keys;
 use super::op::{SENTRY_OP, derive_op};
-use super::scalars::{KindSeed, NanosSeed, Nullable, SpanIdSeed, StatusCodeSeed, TraceIdSeed};
+use super::scalars::{KindSeed, NanosSeed, Nullable, ReadId, SpanIdSeed, StatusCodeSeed, TraceIdSeed};
 use super::values::{InternSeed, KeyValueSeed, PlainPair, Pool, object_of};
+use crate::formats::json::NamedIds;
 use crate::model::{
     Attr, AttrValue, Event, Nanos, Range32, RawEvent, RawSpan, SpanId, SpanKind, Status, StrId, TraceBuilder, TraceId,
+    WRITTEN_SPAN_ID,
 };
 
 /// Strings the reader compares attribute keys and event names with, interned once.
@@ -41,6 +43,8 @@ pub(super) struct Reader {
     scope: (StrId, StrId),
     /// The current span's exception events: time and title.
     exceptions: Vec<(Nanos, StrId)>,
+    /// Spans with ids written as names, for the note.
+    named: NamedIds,
 }
 
 impl Reader {
@@ -60,7 +64,14 @@ impl Reader {
             error: builder.intern("error"),
         };
         let pool = Pool::new(builder, locating);
-        Reader { pool, known, span_attrs: Vec::new(), scope: (StrId::EMPTY, StrId::EMPTY), exceptions: Vec::new() }
+        Reader {
+            pool,
+            known,
+            span_attrs: Vec::new(),
+            scope: (StrId::EMPTY, StrId::EMPTY),
+            exceptions: Vec::new(),
+            named: NamedIds::default(),
+        }
     }
 
     /// A seed that reads one whole document (`{"resourceSpans": [...]}`) into this reader.
@@ -69,7 +80,8 @@ impl Reader {
     }
 
     /// The builder holding everything read.
-    pub(super) fn finish(self) -> TraceBuilder {
+    pub(super) fn finish(mut self) -> TraceBuilder {
+        self.named.note(&mut self.pool.builder);
         self.pool.builder
     }
 }
@@ -447,12 +459,17 @@ impl Object for Span {
         // proto3 leaves out zeros: no end, or an end of 0, is a span that has not ended.
         let end = end.filter(|&e| e != 0);
 
-        let mut span = RawSpan::new(trace_id, id, parent_id, start, end);
+        let parent_text = parent_id.as_ref().and_then(|p: &ReadId<SpanId>| p.text.as_deref());
+        r.named.see(&[id.text.as_deref(), trace_id.text.as_deref(), parent_text]);
+        let mut span = RawSpan::new(trace_id.value, id.value, parent_id.map(|p| p.value), start, end);
         span.name = name;
         span.kind = kind;
         (span.status, span.status_message) = status.unwrap_or_default();
         span.op = op_of(r, kind);
         let mark = r.pool.builder.attr_mark();
+        if let Some(text) = &id.text {
+            r.pool.builder.push_attr_str(WRITTEN_SPAN_ID, text);
+        }
         for attr in &r.span_attrs {
             r.pool.builder.push_attr(attr.key, attr.value);
         }
@@ -468,7 +485,8 @@ impl Object for Span {
         for i in 0..r.exceptions.len() {
             let (time, title) = r.exceptions[i];
             let (event_id, level) = (StrId::EMPTY, r.known.error);
-            let error = RawEvent { trace_id, span_id: Some(id), time: Some(time), title, event_id, level };
+            let (trace_id, span_id) = (trace_id.value, Some(id.value));
+            let error = RawEvent { trace_id, span_id, time: Some(time), title, event_id, level };
             r.pool.builder.push_error(error);
         }
         Ok(())
@@ -582,11 +600,13 @@ struct Link {
 }
 
 fn link_trace_id<'de, D: Deserializer<'de>>(d: D) -> Result<TraceId, D::Error> {
-    Nullable(TraceIdSeed).deserialize(d)?.ok_or_else(|| de::Error::missing_field("traceId"))
+    Nullable(TraceIdSeed).deserialize(d)?.map(|t| t.value).ok_or_else(|| de::Error::missing_field("traceId"))
 }
 
 fn link_span_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SpanId>, D::Error> {
-    Nullable(SpanIdSeed { required: true }).deserialize(d)?.ok_or_else(|| de::Error::missing_field("spanId"))
+    let id =
+        Nullable(SpanIdSeed { required: true }).deserialize(d)?.ok_or_else(|| de::Error::missing_field("spanId"))?;
+    Ok(id.map(|i| i.value))
 }
 
 impl Link {

@@ -7,7 +7,7 @@ use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, Unexpected, Visitor};
 
-use crate::model::{Nanos, SpanId, SpanKind, Status, TraceId};
+use crate::model::{IdForm, Nanos, SpanId, SpanKind, Status, TraceId};
 
 /// Which id a field holds; decides the accepted lengths and the words of errors.
 #[derive(Clone, Copy)]
@@ -178,36 +178,58 @@ pub(super) struct SpanIdSeed {
     pub required: bool,
 }
 
+/// An id as read: its value, and its text when that was neither hex nor base64 (kept as a
+/// name: see [`IdForm::Text`]).
+pub(super) struct ReadId<T> {
+    /// The id.
+    pub value: T,
+    /// The text, when it was a name.
+    pub text: Option<String>,
+}
+
 struct IdVisitor(IdKind);
 
 impl<'de> Visitor<'de> for IdVisitor {
-    type Value = Option<u128>;
+    type Value = Option<(u128, Option<String>)>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str(self.0.what())
     }
 
     fn visit_bytes<E: de::Error>(self, text: &[u8]) -> Result<Self::Value, E> {
-        parse_id(text, self.0).map_err(E::custom)
+        let strict = match parse_id(text, self.0) {
+            Ok(value) => return Ok(value.map(|v| (v, None))),
+            Err(e) => e,
+        };
+        // Neither hex of the id's length nor base64: an id written as a name (`span1234567890ab`).
+        let named = std::str::from_utf8(text).ok().and_then(|t| match self.0 {
+            IdKind::Trace => TraceId::from_text(t).ok().map(|(id, form)| (id.0, form, t)),
+            IdKind::Span => SpanId::from_text(t).ok().map(|(id, form)| (u128::from(id.get()), form, t)),
+        });
+        match named {
+            Some((value, form, t)) => Ok(Some((value, (form == IdForm::Text).then(|| t.to_owned())))),
+            None => Err(E::custom(strict)),
+        }
     }
 }
 
 impl<'de> DeserializeSeed<'de> for TraceIdSeed {
-    type Value = TraceId;
+    type Value = ReadId<TraceId>;
 
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<TraceId, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         match d.deserialize_bytes(IdVisitor(IdKind::Trace))? {
-            Some(v) => Ok(TraceId(v)),
+            Some((v, text)) => Ok(ReadId { value: TraceId(v), text }),
             None => Err(de::Error::custom("the trace id is empty or all zeros, which OTLP forbids")),
         }
     }
 }
 
 impl<'de> DeserializeSeed<'de> for SpanIdSeed {
-    type Value = Option<SpanId>;
+    type Value = Option<ReadId<SpanId>>;
 
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<SpanId>, D::Error> {
-        match d.deserialize_bytes(IdVisitor(IdKind::Span))?.and_then(|v| SpanId::new(v as u64)) {
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        let read = d.deserialize_bytes(IdVisitor(IdKind::Span))?;
+        match read.and_then(|(v, text)| SpanId::new(v as u64).map(|value| ReadId { value, text })) {
             None if self.required => Err(de::Error::custom("the span id is empty or all zeros, which OTLP forbids")),
             id => Ok(id),
         }

@@ -321,14 +321,26 @@ fn a_list_of_the_wrong_type_names_its_path() {
 }
 
 #[test]
-fn invalid_and_zero_ids_are_errors_at_the_id() {
-    let err =
-        error_of(&one_span(r#""traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"xyz","startTimeUnixNano":"1""#));
+fn ids_written_as_names_are_kept_as_their_text() {
+    let doc = one_span(
+        r#""traceId":"trace12345678901234567890123456","spanId":"span1234567890ab","parentSpanId":"span-parent",
+        "startTimeUnixNano":"1","endTimeUnixNano":"2""#,
+    );
+    let t = &import("named.json", doc.as_bytes()).unwrap().traces[0];
+    assert_eq!(t.written_id(0), "span1234567890ab");
+    assert!(t.span(0).flags.contains(crate::model::SpanFlags::ORPHAN), "its parent is not in the file");
+    let notes: Vec<String> = t.warnings().iter().map(|w| w.to_string()).collect();
+    assert!(notes.iter().any(|n| n.starts_with("1 span(s) have ids that are not hex (e.g. \"span1234567890ab\")")));
+}
+
+#[test]
+fn zero_and_missing_ids_are_errors_at_the_id() {
+    let err = error_of(&one_span(r#""traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"000""#));
     assert_error(
         &err,
         1,
         &format!("{SPAN0}.spanId"),
-        "expected a span id of 16 hex digits (or 12 base64 characters), found \"xyz\"",
+        "expected a span id of 16 hex digits (or 12 base64 characters), found \"000\"",
     );
     let err = error_of(&one_span(r#""traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"0000000000000000""#));
     assert_error(&err, 1, &format!("{SPAN0}.spanId"), "the span id is empty or all zeros");

@@ -108,11 +108,19 @@ pub(super) struct Import {
     nested: Vec<(usize, SpanId)>,
     without_trace_id: bool,
     uptime_checks: usize,
+    /// Spans of a transaction that named no `trace_id` of their own (they inherit the transaction's).
+    inherited_trace_ids: usize,
 }
 
 impl Import {
     pub(super) fn new() -> Self {
-        Import { b: TraceBuilder::new(), nested: Vec::new(), without_trace_id: false, uptime_checks: 0 }
+        Import {
+            b: TraceBuilder::new(),
+            nested: Vec::new(),
+            without_trace_id: false,
+            uptime_checks: 0,
+            inherited_trace_ids: 0,
+        }
     }
 
     /// Reads one top-level item.
@@ -135,6 +143,13 @@ impl Import {
         }
         if self.without_trace_id {
             self.b.note("the trace endpoint's answer does not name its trace id; it is shown as 0");
+        }
+        if self.inherited_trace_ids > 0 {
+            self.b.note(format!(
+                "{} span(s) have no trace_id of their own; each belongs to the trace of its transaction \
+                 (contexts.trace.trace_id)",
+                self.inherited_trace_ids
+            ));
         }
         if self.uptime_checks > 0 {
             self.b
@@ -234,13 +249,15 @@ impl Import {
             item.entries.iter().flatten().filter(|e| e.kind.as_ref().is_some_and(|k| k.as_str() == "spans"));
         let spans = item.spans.iter().flatten().chain(from_entries.flat_map(|e| e.data.0.iter()));
         for span in spans {
-            self.span(span, service, transaction);
+            self.span(span, trace_id, service, transaction);
         }
         self.list(item.errors.as_deref(), &loc.key("errors"), Holder { span: Some(span_id), trace: trace_id })
     }
 
-    /// One of a transaction's `spans[]`.
-    fn span(&mut self, span: &SpanJson, service: StrId, transaction: StrId) {
+    /// One of a transaction's `spans[]`; without its own `trace_id` it is in `trace_id`, the
+    /// transaction's.
+    fn span(&mut self, span: &SpanJson, trace_id: TraceId, service: StrId, transaction: StrId) {
+        self.inherited_trace_ids += usize::from(span.trace_id.is_none());
         let mark = self.b.attr_mark();
         self.attrs(&span.data);
         self.tags(Some(&span.tags));
@@ -248,7 +265,7 @@ impl Import {
             self.b.push_attr_str(keys::ORIGIN, origin);
         }
         let mut raw = RawSpan::new(
-            span.trace_id.0,
+            span.trace_id.map_or(trace_id, |t| t.0),
             span.span_id.0,
             span.parent_span_id.0,
             span.start_timestamp.0,

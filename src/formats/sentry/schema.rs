@@ -454,7 +454,8 @@ pub(super) struct ResponseContext {
 #[derive(Deserialize, Debug)]
 pub(super) struct SpanJson<'a> {
     pub span_id: SpanIdText,
-    pub trace_id: TraceIdText,
+    /// Absent in some SDKs' events: the span is then in its transaction's trace.
+    pub trace_id: Option<TraceIdText>,
     #[serde(default)]
     pub parent_span_id: ParentId,
     #[serde(borrow)]

@@ -290,14 +290,18 @@ fn a_span_without_span_id_or_trace_id_is_named() {
     assert_eq!(at(&err).1, "$.spans[0]");
     assert!(err.message.contains("missing field `span_id`"), "{}", err.message);
 
+    // A span without its own trace id is in its transaction's trace; without one there either, it has none.
     let no_trace_id =
-        "[{\"type\":\"transaction\",\"spans\":[{},\n{\"span_id\":\"00000000000000aa\",\"start_timestamp\":1.0}]}]";
+        "[{\"type\":\"transaction\",\"spans\":[\n{\"span_id\":\"00000000000000aa\",\"start_timestamp\":1.0}]}]";
     let err = parse_err(no_trace_id);
-    // serde reports the first missing field of the first span.
-    assert!(err.message.contains("missing field `span_id`"), "{}", err.message);
-    let err = parse_err(&no_trace_id.replace("[{},\n", "[\n"));
-    assert_eq!(at(&err), (2, "$[0].spans[0]"));
-    assert!(err.message.contains("missing field `trace_id`"), "{}", err.message);
+    assert_eq!(err.place, Place::Path("$[0].contexts.trace".into()));
+    let inherited = r#"{"type":"transaction","start_timestamp":1.0,"timestamp":2.0,
+        "contexts":{"trace":{"trace_id":"0123456789abcdef0123456789abcdef","span_id":"00000000000000bb"}},
+        "spans":[{"span_id":"00000000000000aa","parent_span_id":"00000000000000bb","start_timestamp":1.5}]}"#;
+    let traces = import("t.json", inherited.as_bytes()).unwrap().traces;
+    assert_eq!((traces.len(), traces[0].len(), traces[0].roots().len()), (1, 2, 1));
+    let notes: Vec<String> = traces[0].warnings().iter().map(|w| w.to_string()).collect();
+    assert!(notes.iter().any(|n| n.starts_with("1 span(s) have no trace_id of their own")), "{notes:?}");
 
     let no_root_trace_id =
         r#"[{"type":"transaction","start_timestamp":1.0,"contexts":{"trace":{"span_id":"00000000000000aa"}}}]"#;

@@ -12,10 +12,15 @@
 //! - Spans reported in several parts (same trace, id and `shared` flag, compatible local
 //!   service) are merged first, as Zipkin's UI does (`mergeV2ById`): the first part's fields
 //!   win, tags and annotations are joined.
-//! - A span that still has no `timestamp` is an error naming its path: it cannot be placed in
-//!   time (Zipkin's UI has nothing to draw either). A span without `duration` is zero-length
-//!   at its timestamp, as Zipkin's UI draws it (a sliver with no duration label); the import
-//!   notes how many.
+//! - A span that still has no `timestamp` is placed at the start of its nearest timed ancestor
+//!   (else of its trace), marked [`UNTIMED`](crate::model::SpanFlags::UNTIMED) so verdicts do not
+//!   judge by it, and the import names it; only a file with no timestamp at all is refused
+//!   (nothing can be placed in time). A span without `duration` is zero-length at its
+//!   timestamp, as Zipkin's UI draws it (a sliver with no duration label); the import notes how many.
+//! - One span object instead of an array is read as a list of one, with a note. Ids that are not
+//!   hex are kept as their text (see [`IdForm::Text`](crate::model::IdForm::Text)), tag values
+//!   that are numbers or booleans as their text, and a kind Zipkin does not define is no kind;
+//!   each with a note.
 //! - Shared span ids (B3: the server half reuses the client's id, with `shared:true`, or, as
 //!   Zipkin backfills, a `SERVER` span with the id of a `CLIENT` span): the client half keeps
 //!   the id; the server half becomes its child with a derived id (see [`shared`]); children

@@ -1,5 +1,6 @@
 //! Reading Zipkin v2 JSON into a [`TraceBuilder`]. See the module docs of [`super`].
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::fmt;
@@ -8,10 +9,13 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 
 use super::{DEBUG, LOCAL_ENDPOINT, REMOTE_ENDPOINT, SHARED, shared};
-use crate::formats::json::{self, Text};
+use crate::formats::FormatError;
+use crate::formats::json::{self, Id, NamedIds, Scalar, Text};
 use crate::formats::semconv::{self, OpHints};
-use crate::formats::{FormatError, Place};
-use crate::model::{AttrValue, Event, Nanos, Range32, RawSpan, SpanId, SpanKind, Status, StrId, TraceBuilder, TraceId};
+use crate::formats::untimed::{self, Node, Placed};
+use crate::model::{
+    AttrValue, Event, Nanos, Range32, RawSpan, SpanFlags, SpanId, SpanKind, Status, StrId, TraceBuilder, TraceId,
+};
 
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
@@ -19,12 +23,12 @@ const V1: &str = "Zipkin v1 JSON is not supported; export v2 (an array of spans 
 
 #[derive(Deserialize)]
 struct ZSpan<'a> {
-    #[serde(rename = "traceId", deserialize_with = "json::trace_id")]
-    trace_id: TraceId,
-    #[serde(deserialize_with = "json::span_id")]
-    id: SpanId,
-    #[serde(rename = "parentId", default, deserialize_with = "json::opt_span_id")]
-    parent_id: Option<SpanId>,
+    #[serde(rename = "traceId", borrow)]
+    trace_id: Id<'a, TraceId>,
+    #[serde(borrow)]
+    id: Id<'a, SpanId>,
+    #[serde(rename = "parentId", borrow, default, deserialize_with = "json::opt_id")]
+    parent_id: Option<Id<'a, SpanId>>,
     #[serde(borrow, default)]
     name: Option<Text<'a>>,
     #[serde(default)]
@@ -60,6 +64,9 @@ enum Kind {
     Producer,
     #[serde(rename = "CONSUMER", alias = "consumer")]
     Consumer,
+    /// A kind Zipkin does not define (`REQUEST`): shown without a kind, with a note.
+    #[serde(other)]
+    Unknown,
 }
 
 impl Kind {
@@ -69,6 +76,7 @@ impl Kind {
             Kind::Server => SpanKind::Server,
             Kind::Producer => SpanKind::Producer,
             Kind::Consumer => SpanKind::Consumer,
+            Kind::Unknown => SpanKind::Unspecified,
         }
     }
 }
@@ -99,9 +107,10 @@ fn reject_v1<'de, D: Deserializer<'de>>(_: D) -> Result<(), D::Error> {
     Err(de::Error::custom(V1))
 }
 
-/// Tags in file order (a JSON object of strings).
+/// Tags in file order (a JSON object of strings), and how many values were numbers or
+/// booleans instead (kept as their text).
 #[derive(Default)]
-struct Tags<'a>(Vec<(Text<'a>, Text<'a>)>);
+struct Tags<'a>(Vec<(Text<'a>, Text<'a>)>, usize);
 
 impl<'de: 'a, 'a> Deserialize<'de> for Tags<'a> {
     fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
@@ -113,10 +122,19 @@ impl<'de: 'a, 'a> Deserialize<'de> for Tags<'a> {
             }
             fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Tags<'a>, M::Error> {
                 let mut tags = Vec::with_capacity(map.size_hint().unwrap_or(0));
-                while let Some(pair) = map.next_entry::<Text, Text>()? {
-                    tags.push(pair);
+                let mut not_text = 0;
+                while let Some((key, value)) = map.next_entry::<Text, Scalar>()? {
+                    not_text += usize::from(!matches!(value, Scalar::Str(_)));
+                    let written = match value {
+                        Scalar::Str(text) => text,
+                        Scalar::Int(v) => Cow::Owned(v.to_string()),
+                        Scalar::BigUint(v) => Cow::Owned(v.to_string()),
+                        Scalar::Float(v) => Cow::Owned(v.to_string()),
+                        Scalar::Bool(v) => Cow::Owned(v.to_string()),
+                    };
+                    tags.push((key, Text(written)));
                 }
-                Ok(Tags(tags))
+                Ok(Tags(tags, not_text))
             }
         }
         de.deserialize_map(V(std::marker::PhantomData))
@@ -206,36 +224,39 @@ impl fmt::Display for Loc {
 
 /// Reads Zipkin v2 JSON. Errors name the JSON path (and line and column when the JSON itself is wrong).
 pub fn parse(bytes: &[u8]) -> Result<TraceBuilder, FormatError> {
+    let mut b = TraceBuilder::new();
     let mut spans: Vec<(ZSpan, Loc)> = match shape(bytes) {
         Shape::Object => {
-            return Err(FormatError::new(
-                Place::At { line: 1, column: 1, path: "$".into() },
-                "Zipkin v2 JSON is an array of spans (or of arrays of spans); found an object",
-            ));
+            b.note("the file is one span object rather than an array of spans; read as a list of one");
+            vec![(json::from_slice::<ZSpan>(bytes)?, Loc(0, None))]
         }
         Shape::Traces => json::from_slice::<Located<true>>(bytes)?.0,
         Shape::Spans => json::from_slice::<Located<false>>(bytes)?.0,
     };
     let merged = merge_parts(&mut spans);
-    let mut b = TraceBuilder::new();
+    let placed = place_in_time(&spans, &mut b)?;
     let (local_keys, remote_keys) = (endpoint_keys(&mut b, LOCAL_ENDPOINT), endpoint_keys(&mut b, REMOTE_ENDPOINT));
-    let mut reader = Reader { b, without_duration: Tally::default(), local_keys, remote_keys };
+    let mut reader = Reader {
+        b,
+        without_duration: Tally::default(),
+        unknown_kind: Tally::default(),
+        tags_not_text: Tally::default(),
+        named: NamedIds::default(),
+        local_keys,
+        remote_keys,
+    };
     let halves = pair_shared(&spans);
     for (i, (span, loc)) in spans.iter().enumerate() {
-        if span.timestamp.is_none() {
-            return Err(FormatError::at_path(
-                loc.to_string(),
-                format!(
-                    "span {} of trace {} has no timestamp (nor has any other part of it), so it cannot be placed in time",
-                    span.id, span.trace_id
-                ),
-            ));
-        }
-        reader.span(span, *loc, &halves, i)?;
+        let (start, untimed) = match placed[i] {
+            Placed::Timed(start) => (start, false),
+            Placed::UnderParent(start) | Placed::AtTraceStart(start) => (start, true),
+            Placed::Nowhere => continue,
+        };
+        reader.span(span, *loc, &halves, i, start, untimed)?;
     }
     let mut pairs = Tally::default();
     for (i, _) in halves.derived.iter().enumerate().filter(|(_, d)| d.is_some()) {
-        pairs.add(spans[i].0.id);
+        pairs.add(spans[i].0.id.value);
     }
     let b = &mut reader.b;
     pairs.note(
@@ -246,7 +267,69 @@ pub fn parse(bytes: &[u8]) -> Result<TraceBuilder, FormatError> {
     reader
         .without_duration
         .note(b, "span(s) have no duration; shown as instants at their timestamp, as Zipkin's UI does");
+    reader.unknown_kind.note(
+        b,
+        "span(s) have a kind Zipkin does not define (it has CLIENT, SERVER, PRODUCER, CONSUMER); shown without one",
+    );
+    reader
+        .tags_not_text
+        .note(b, "span(s) have tag values that are numbers or booleans, not strings; kept as their text");
+    reader.named.note(b);
     Ok(reader.b)
+}
+
+/// Where each span goes in time ([`untimed::place`]), with a note for each kind of leniency.
+/// An error only when no span of the file has a timestamp: then nothing can be placed.
+fn place_in_time(spans: &[(ZSpan, Loc)], b: &mut TraceBuilder) -> Result<Vec<Placed>, FormatError> {
+    let nodes: Vec<Node> = spans
+        .iter()
+        .map(|(s, _)| Node {
+            trace: s.trace_id.value.low64(),
+            id: s.id.value,
+            parent: s.parent_id.as_ref().map(|p| p.value),
+            start: s.timestamp,
+        })
+        .collect();
+    let placed = untimed::place(&nodes);
+    if let Some((first, _)) = spans.first().filter(|_| placed.iter().all(|p| *p == Placed::Nowhere)) {
+        return Err(FormatError::at_path(
+            "$",
+            format!(
+                "no span has a timestamp (span {} of trace {} has none, nor has any other), so nothing can be placed in time",
+                first.id.written(),
+                first.trace_id.written()
+            ),
+        ));
+    }
+    let names = |kind: fn(&Placed) -> bool| -> Vec<String> {
+        spans.iter().zip(&placed).filter(|(_, p)| kind(p)).map(|((s, _), _)| s.id.written()).collect()
+    };
+    let under = names(|p| matches!(p, Placed::UnderParent(_)));
+    let at_start = names(|p| matches!(p, Placed::AtTraceStart(_)));
+    let nowhere = names(|p| *p == Placed::Nowhere);
+    const JUDGED: &str = "marked untimed; verdicts judge by the timed spans";
+    if !under.is_empty() {
+        b.note(format!(
+            "{} span(s) have no timestamp ({}); each is placed at the start of its nearest timed parent, {JUDGED}",
+            under.len(),
+            untimed::list(&under)
+        ));
+    }
+    if !at_start.is_empty() {
+        b.note(format!(
+            "{} span(s) have no timestamp and no timed parent ({}); placed at the start of their trace, {JUDGED}",
+            at_start.len(),
+            untimed::list(&at_start)
+        ));
+    }
+    if !nowhere.is_empty() {
+        b.note(format!(
+            "{} span(s) are in traces where no span has a timestamp ({}); they cannot be placed in time and are not shown",
+            nowhere.len(),
+            untimed::list(&nowhere)
+        ));
+    }
+    Ok(placed)
 }
 
 /// What the top level holds.
@@ -283,7 +366,7 @@ fn merge_parts(spans: &mut Vec<(ZSpan, Loc)>) -> Tally {
     let mut first: FastMap<(u64, SpanId, bool), usize> = FastMap::default();
     let mut absorbed = vec![None; spans.len()];
     for i in 0..spans.len() {
-        let key = (spans[i].0.trace_id.low64(), spans[i].0.id, is_shared(&spans[i].0));
+        let key = (spans[i].0.trace_id.value.low64(), spans[i].0.id.value, is_shared(&spans[i].0));
         match first.entry(key) {
             Entry::Vacant(slot) => {
                 slot.insert(i);
@@ -302,7 +385,7 @@ fn merge_parts(spans: &mut Vec<(ZSpan, Loc)>) -> Tally {
     }
     let mut merged = Tally::default();
     for (i, _) in absorbed.iter().enumerate().filter(|(_, a)| a.is_some()) {
-        merged.add(spans[i].0.id);
+        merged.add(spans[i].0.id.value);
     }
     if merged.count == 0 {
         return merged;
@@ -346,7 +429,7 @@ impl Tally {
 
 /// Fills what `into` lacks from `part`; joins annotations and tags (`part`'s tag values win).
 fn merge<'a>(into: &mut ZSpan<'a>, part: ZSpan<'a>) {
-    into.parent_id = into.parent_id.or(part.parent_id);
+    into.parent_id = into.parent_id.take().or(part.parent_id);
     if into.name.as_deref().is_none_or(str::is_empty) {
         into.name = part.name.or(into.name.take());
     }
@@ -393,7 +476,7 @@ fn pair_shared<'a>(spans: &'a [(ZSpan<'a>, Loc)]) -> Halves<'a> {
     // The twin of an id: its first non-shared span, a CLIENT one if there is one.
     let mut twin: FastMap<(u64, SpanId), usize> = FastMap::default();
     for (i, (s, _)) in spans.iter().enumerate() {
-        let key = (s.trace_id.low64(), s.id);
+        let key = (s.trace_id.value.low64(), s.id.value);
         used.insert(key, ());
         if is_shared(s) {
             continue;
@@ -405,15 +488,15 @@ fn pair_shared<'a>(spans: &'a [(ZSpan<'a>, Loc)]) -> Halves<'a> {
     }
     let mut halves = Halves { by_client: FastMap::default(), derived: vec![None; spans.len()] };
     for (i, (s, _)) in spans.iter().enumerate() {
-        let key = (s.trace_id.low64(), s.id);
+        let key = (s.trace_id.value.low64(), s.id.value);
         let Some(&t) = twin.get(&key).filter(|&&t| t != i) else { continue };
         let client = &spans[t].0;
         let backfilled = client.kind == Some(Kind::Client) && s.kind == Some(Kind::Server);
         if !is_shared(s) && !backfilled {
             continue;
         }
-        let mut id = s.id;
-        for candidate in shared::half_ids(s.id) {
+        let mut id = s.id.value;
+        for candidate in shared::half_ids(s.id.value) {
             id = candidate;
             if !used.contains_key(&(key.0, candidate)) {
                 break;
@@ -429,17 +512,29 @@ fn pair_shared<'a>(spans: &'a [(ZSpan<'a>, Loc)]) -> Halves<'a> {
 struct Reader {
     b: TraceBuilder,
     without_duration: Tally,
+    unknown_kind: Tally,
+    tags_not_text: Tally,
+    named: NamedIds,
     local_keys: [StrId; 4],
     remote_keys: [StrId; 4],
 }
 
 impl Reader {
-    fn span(&mut self, span: &ZSpan, loc: Loc, halves: &Halves, i: usize) -> Result<(), FormatError> {
-        let start = span.timestamp.unwrap_or_default();
+    /// Reads one span, at `start` (its timestamp, or where an untimed span was placed).
+    fn span(
+        &mut self,
+        span: &ZSpan,
+        loc: Loc,
+        halves: &Halves,
+        i: usize,
+        start: Nanos,
+        untimed: bool,
+    ) -> Result<(), FormatError> {
         let end = match span.duration {
             Some(d) => start.checked_add(d),
+            None if untimed => Some(start),
             None => {
-                self.without_duration.add(span.id);
+                self.without_duration.add(span.id.value);
                 Some(start)
             }
         };
@@ -447,20 +542,32 @@ impl Reader {
             return Err(FormatError::at_path(format!("{loc}.duration"), "timestamp + duration is past the year 2262"));
         };
         let derived = halves.derived.get(i).copied().flatten();
-        let id = derived.unwrap_or(span.id);
+        let id = derived.unwrap_or(span.id.value);
         let parent_id = match derived {
-            Some(_) => Some(span.id),
-            None => span.parent_id.map(|p| {
+            Some(_) => Some(span.id.value),
+            None => span.parent_id.as_ref().map(|p| {
+                let p = p.value;
                 let own = service(span);
-                match halves.by_client.get(&(span.trace_id.low64(), p)) {
+                match halves.by_client.get(&(span.trace_id.value.low64(), p)) {
                     Some(h) if !(own.is_some() && own == h.client_service && own != h.server_service) => h.id,
                     _ => p,
                 }
             }),
         };
-        let mut raw = RawSpan::new(span.trace_id, id, parent_id, start, Some(end));
+        let mut raw = RawSpan::new(span.trace_id.value, id, parent_id, start, Some(end));
+        if untimed {
+            raw.flags.insert(SpanFlags::UNTIMED);
+        }
+        let parent_text = span.parent_id.as_ref().and_then(|p| p.text.as_deref());
+        self.named.see(&[span.id.text.as_deref(), span.trace_id.text.as_deref(), parent_text]);
         raw.name = self.b.intern(span.name.as_deref().unwrap_or(""));
         raw.kind = span.kind.map_or(SpanKind::Unspecified, Kind::model);
+        if span.kind == Some(Kind::Unknown) {
+            self.unknown_kind.add(span.id.value);
+        }
+        if span.tags.as_ref().is_some_and(|t| t.1 > 0) {
+            self.tags_not_text.add(span.id.value);
+        }
         raw.service = self.b.intern(service(span).unwrap_or(""));
 
         let tags = span.tags.as_ref().map_or(&[][..], |t| &t.0[..]);
@@ -479,6 +586,7 @@ impl Reader {
         };
         let mut hints = OpHints::default();
         let mark = self.b.attr_mark();
+        json::push_written_id(&mut self.b, &span.id);
         for (key, value) in tags {
             let taken = match &**key {
                 "error" => true,

@@ -16,7 +16,7 @@ use serde::{Serialize, Serializer};
 use super::{DEBUG, LOCAL_ENDPOINT, REMOTE_ENDPOINT, SHARED, shared};
 use crate::formats::json::to_micros;
 use crate::formats::semconv::{self, OpHints};
-use crate::model::{AttrValue, SpanId, SpanIdx, SpanKind, Status, Trace};
+use crate::model::{AttrValue, SpanFlags, SpanId, SpanIdx, SpanKind, Status, Trace};
 
 /// Writes `traces` as one Zipkin v2 span array.
 pub fn write(traces: &[&Trace], out: &mut dyn Write) -> io::Result<()> {
@@ -170,7 +170,10 @@ impl Serialize for SpanOut<'_> {
         }
         map.serialize_entry("name", t.str(s.name))?;
         let start = to_micros(s.start);
-        map.serialize_entry("timestamp", &start)?;
+        // A span its file gave no time is written without one again (the reader places it the same way).
+        if !s.flags.contains(SpanFlags::UNTIMED) {
+            map.serialize_entry("timestamp", &start)?;
+        }
         let duration = to_micros(s.end) - start;
         if duration > 0 {
             map.serialize_entry("duration", &duration)?;
