@@ -331,7 +331,11 @@ impl Reader {
                     known.sort_unstable();
                     return Err(FormatError::at_path(
                         format!("{}.processID", at()),
-                        format!("processID {:?} is not in the trace's processes ({})", &**id, known.join(", ")),
+                        format!(
+                            "processID {:?} is not in the trace's processes ({})",
+                            &**id,
+                            crate::model::listing::first_few(&known, ", ")
+                        ),
                     ));
                 }
                 (_, Some(p)) => {
