@@ -11,7 +11,8 @@ use tokio_util::sync::CancellationToken;
 use tracedeck::analysis::{Outcome, Profile, analyze};
 use tracedeck::replay::demo_app::{Delays, Mode};
 use tracedeck::replay::driver::{Fault, RunResult, replay_all};
-use tracedeck::replay::mock::MockSlack;
+use tracedeck::replay::mock::{MockConfig, MockSlack};
+use tracedeck::replay::signing::Secret;
 use tracedeck::replay::trace;
 use tracedeck::replay::verdict::Summary;
 
@@ -174,4 +175,16 @@ async fn a_wrong_signing_secret_is_rejected_by_the_app() {
     assert!(r.verdict.reason.contains("401 Unauthorized"), "{}", r.verdict.reason);
     assert!(r.verdict.reason.contains("SLACK_SIGNING_SECRET"), "{}", r.verdict.reason);
     assert!(r.record.calls.is_empty(), "the app did nothing");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_token_is_named_as_such_not_as_a_wrong_trigger_id() {
+    let mock = mock_with(MockConfig::new(Secret::new("xoxb-not-the-apps-token"))).await;
+    let (url, stop) = demo(Mode::Fixed, 1, short_delays(), mock.api_url(), SECRET).await;
+    let r = &run(&mock, "resolve-button.capture.json", config(&url, 1, 1, Duration::from_millis(600))).await[0];
+    stop.cancel();
+    assert!(!r.verdict.pass);
+    assert_eq!(r.verdict.views_open_error.as_deref(), Some("invalid_auth"));
+    assert!(r.verdict.reason.contains("the token was refused: invalid_auth"), "{}", r.verdict.reason);
+    assert!(r.verdict.reason.contains("SLACK_BOT_TOKEN") && !r.verdict.reason.contains("none"), "{}", r.verdict.reason);
 }

@@ -103,7 +103,7 @@ pub struct CapturedRequest {
     #[serde(deserialize_with = "path")]
     pub path: String,
     /// Headers in the captured order.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "headers")]
     pub headers: Vec<(String, String)>,
     /// The raw body text.
     #[serde(default)]
@@ -396,16 +396,39 @@ fn name<'de, D: Deserializer<'de>>(de: D) -> Result<String, D::Error> {
 
 fn method<'de, D: Deserializer<'de>>(de: D) -> Result<String, D::Error> {
     let m = String::deserialize(de)?;
-    if m.is_empty() || !m.bytes().all(|b| b.is_ascii_uppercase()) {
+    if m.is_empty() || m.len() > 32 || !m.bytes().all(|b| b.is_ascii_uppercase()) {
         return Err(serde::de::Error::custom(format!("expected an HTTP method such as \"POST\", found {m:?}")));
     }
     Ok(m)
 }
 
+/// Headers an HTTP request can carry: names are tokens, values hold no line breaks or other
+/// control characters. Checked as the HTTP client checks them when it sends, so a capture that
+/// loads can be sent.
+fn headers<'de, D: Deserializer<'de>>(de: D) -> Result<Vec<(String, String)>, D::Error> {
+    use reqwest::header::{HeaderName, HeaderValue};
+    let pairs = Vec::<(String, String)>::deserialize(de)?;
+    for (i, (name, value)) in pairs.iter().enumerate() {
+        if HeaderName::from_bytes(name.as_bytes()).is_err() {
+            return Err(serde::de::Error::custom(format!(
+                "header {i}: {name:?} is not a header name (letters, digits and !#$%&'*+-.^_`|~ only)"
+            )));
+        }
+        if HeaderValue::from_str(value).is_err() {
+            return Err(serde::de::Error::custom(format!(
+                "header {i} ({name}): the value {value:?} holds a line break or another control character"
+            )));
+        }
+    }
+    Ok(pairs)
+}
+
 fn path<'de, D: Deserializer<'de>>(de: D) -> Result<String, D::Error> {
     let p = String::deserialize(de)?;
-    if !p.starts_with('/') || p.chars().any(char::is_whitespace) {
-        return Err(serde::de::Error::custom(format!("expected a path starting with `/`, found {p:?}")));
+    if !p.starts_with('/') || p.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(serde::de::Error::custom(format!(
+            "expected a path starting with `/`, without spaces or control characters, found {p:?}"
+        )));
     }
     Ok(p)
 }
@@ -454,6 +477,21 @@ mod tests {
                 "RFC 3339",
             ),
             (doc(&GOOD.replace("\"name\":\"a\"", "\"nme\":\"a\"")), "$.interactions[0].nme", "unknown field"),
+            (
+                doc(&GOOD.replace("\"Content-Type\",", "\"Content Type\",")),
+                "$.interactions[0].request.headers",
+                "header 0: \"Content Type\" is not a header name",
+            ),
+            (
+                doc(&GOOD.replace("\"application/x-www-form-urlencoded\"", "\"text/plain\\r\\nX-Evil: 1\"")),
+                "$.interactions[0].request.headers",
+                "header 0 (Content-Type): the value \"text/plain\\r\\nX-Evil: 1\" holds a line break",
+            ),
+            (
+                doc(&GOOD.replace("/slack/interactions", "/slack\\u0000x")),
+                "$.interactions[0].request.path",
+                "starting with",
+            ),
             (
                 doc(&format!("{},{}]", &GOOD[..GOOD.len() - 1], &GOOD[1..GOOD.len() - 1])),
                 "$.interactions[1].name",
