@@ -87,7 +87,7 @@ fn bad_input_and_a_target_that_never_answers_exit_two() {
     let out = tracedeck(&["replay", odd.to_str().unwrap(), "--target", "http://127.0.0.1:9"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("odd-header.capture.json: at line") && stderr.contains(".request.headers"), "{stderr}");
+    assert!(stderr.contains("odd-header.capture.json: at $.interactions[0].request.headers[0]"), "{stderr}");
     assert!(stderr.contains("\"Content Type\" is not a header name") && !stderr.contains("never answered"), "{stderr}");
 
     let capture = sample_path("archive-button.capture.json");
