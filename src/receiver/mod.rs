@@ -33,7 +33,7 @@ use axum::routing::post;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-pub use body::{BodyError, Encoding};
+pub use body::{BodyError, Encoding, read as read_body};
 pub use store::{DEFAULT_MAX_SPANS, Dropped, Store};
 
 use crate::model::listing::thousands;
@@ -176,7 +176,7 @@ impl Drop for Receiver {
 async fn export(State(store): State<Arc<Store>>, headers: HeaderMap, bytes: Bytes) -> Response {
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let encoding = headers.get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok());
-    let result = body::read(content_type, encoding, &bytes, MAX_BODY).map(|(kind, traces)| {
+    let result = read_body(content_type, encoding, &bytes, MAX_BODY).map(|(kind, traces)| {
         store.add(traces);
         kind
     });
