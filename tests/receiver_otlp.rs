@@ -206,31 +206,31 @@ fn flood_proto(first: u128, traces: u128, per_trace: u64) -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_past_max_spans_keeps_the_newest_traces_and_says_what_was_dropped() {
-    let config = Config { addr: SocketAddr::from(([127, 0, 0, 1], 0)), max_spans: 10_000, ..Config::default() };
+    let config = Config { addr: SocketAddr::from(([127, 0, 0, 1], 0)), max_spans: 2_000, ..Config::default() };
     let receiver = Receiver::start(&config).await.unwrap();
     let oldest = std::sync::Arc::downgrade(&{
-        let (status, _, _) = post(receiver.addr(), "application/x-protobuf", false, flood_proto(1, 1, 1_000)).await;
+        let (status, _, _) = post(receiver.addr(), "application/x-protobuf", false, flood_proto(1, 1, 200)).await;
         assert_eq!(status, 200);
         receiver.trace(TraceId(1)).unwrap().unwrap()
     });
-    // 40 requests of 5 traces of 1,000 spans: twenty times what the receiver holds.
-    for request in 0..40 {
-        let body = flood_proto(2 + request * 5, 5, 1_000);
+    // 20 requests of 5 traces of 200 spans: ten times what the receiver holds.
+    for request in 0..20 {
+        let body = flood_proto(2 + request * 5, 5, 200);
         let (status, _, _) = post(receiver.addr(), "application/x-protobuf", false, body).await;
         assert_eq!(status, 200);
         let held = receiver.status().spans;
-        assert!(held <= 10_000, "{held} spans held after request {request}");
+        assert!(held <= 2_000, "{held} spans held after request {request}");
     }
     let status = receiver.status();
-    assert_eq!((status.spans, status.traces), (10_000, 10));
-    let newest: Vec<TraceId> = (192..=201).map(TraceId).collect();
+    assert_eq!((status.spans, status.traces), (2_000, 10));
+    let newest: Vec<TraceId> = (92..=101).map(TraceId).collect();
     assert_eq!(receiver.trace_ids(), newest, "the newest ten traces are kept, whole");
-    assert_eq!(receiver.trace(TraceId(201)).unwrap().unwrap().len(), 1_000);
+    assert_eq!(receiver.trace(TraceId(101)).unwrap().unwrap().len(), 200);
     assert!(receiver.trace(TraceId(1)).unwrap().is_none());
     assert!(oldest.upgrade().is_none(), "the dropped traces' spans are freed");
-    assert_eq!((status.dropped.traces, status.dropped.spans), (191, 191_000));
+    assert_eq!((status.dropped.traces, status.dropped.spans), (91, 18_200));
     let line = status.to_string();
-    assert!(line.ends_with("dropped 191 oldest trace(s), 191,000 spans, to stay under 10,000 spans"), "{line}");
+    assert!(line.ends_with("dropped 91 oldest trace(s), 18,200 spans, to stay under 2,000 spans"), "{line}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
