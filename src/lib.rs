@@ -13,6 +13,7 @@ pub mod formats;
 pub mod model;
 pub mod receiver;
 pub mod replay;
+pub mod serve;
 pub mod synth;
 #[cfg(feature = "gui")]
 pub mod ui;

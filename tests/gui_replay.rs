@@ -91,7 +91,7 @@ fn a_replay_against_the_fixed_app_passes_and_draws_its_trace() {
     let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let app_addr = listener.local_addr().unwrap();
     let stop = CancellationToken::new();
-    let config = receiver::Config { addr: "127.0.0.1:0".parse().unwrap(), allow_remote: false };
+    let config = receiver::Config { addr: "127.0.0.1:0".parse().unwrap(), ..receiver::Config::default() };
     let receiver = runtime.block_on(Receiver::start(&config)).unwrap();
     let config = fixed_app(&mock_addr, Some(format!("http://{}", receiver.addr())), None);
     runtime.spawn(demo_app::serve(listener, config, stop.clone()));

@@ -101,7 +101,7 @@ async fn post(addr: SocketAddr, content_type: &str, gzipped: bool, body: Vec<u8>
 }
 
 async fn start() -> Receiver {
-    let config = Config { addr: SocketAddr::from(([127, 0, 0, 1], 0)), allow_remote: false };
+    let config = Config { addr: SocketAddr::from(([127, 0, 0, 1], 0)), ..Config::default() };
     Receiver::start(&config).await.unwrap()
 }
 
@@ -174,7 +174,96 @@ async fn bad_requests_get_400_and_unknown_types_415() {
 
 #[tokio::test]
 async fn listens_on_loopback_unless_told_otherwise() {
-    let config = Config { addr: SocketAddr::from(([0, 0, 0, 0], 0)), allow_remote: false };
+    let config = Config { addr: SocketAddr::from(([0, 0, 0, 0], 0)), ..Config::default() };
     let error = Receiver::start(&config).await.err().unwrap();
     assert!(error.contains("not a loopback address"), "{error}");
+}
+
+/// `traces` protobuf requests' worth of spans: trace `first + t` holds `per_trace` spans, a
+/// root and its children.
+fn flood_proto(first: u128, traces: u128, per_trace: u64) -> Vec<u8> {
+    let spans = (first..first + traces)
+        .flat_map(|t| {
+            (1..=per_trace).map(move |i| Span {
+                trace_id: t.to_be_bytes().to_vec(),
+                span_id: i.to_be_bytes().to_vec(),
+                parent_span_id: if i == 1 { Vec::new() } else { 1u64.to_be_bytes().to_vec() },
+                name: format!("span {i}"),
+                start_time_unix_nano: 1_700_000_000_000_000_000 + i,
+                end_time_unix_nano: 1_700_000_001_000_000_000,
+                ..Default::default()
+            })
+        })
+        .collect();
+    let request = ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            scope_spans: vec![ScopeSpans { spans, ..Default::default() }],
+            ..Default::default()
+        }],
+    };
+    request.encode_to_vec()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_past_max_spans_keeps_the_newest_traces_and_says_what_was_dropped() {
+    let config = Config { addr: SocketAddr::from(([127, 0, 0, 1], 0)), max_spans: 2_000, ..Config::default() };
+    let receiver = Receiver::start(&config).await.unwrap();
+    let oldest = std::sync::Arc::downgrade(&{
+        let (status, _, _) = post(receiver.addr(), "application/x-protobuf", false, flood_proto(1, 1, 200)).await;
+        assert_eq!(status, 200);
+        receiver.trace(TraceId(1)).unwrap().unwrap()
+    });
+    // 20 requests of 5 traces of 200 spans: ten times what the receiver holds.
+    for request in 0..20 {
+        let body = flood_proto(2 + request * 5, 5, 200);
+        let (status, _, _) = post(receiver.addr(), "application/x-protobuf", false, body).await;
+        assert_eq!(status, 200);
+        let held = receiver.status().spans;
+        assert!(held <= 2_000, "{held} spans held after request {request}");
+    }
+    let status = receiver.status();
+    assert_eq!((status.spans, status.traces), (2_000, 10));
+    let newest: Vec<TraceId> = (92..=101).map(TraceId).collect();
+    assert_eq!(receiver.trace_ids(), newest, "the newest ten traces are kept, whole");
+    assert_eq!(receiver.trace(TraceId(101)).unwrap().unwrap().len(), 200);
+    assert!(receiver.trace(TraceId(1)).unwrap().is_none());
+    assert!(oldest.upgrade().is_none(), "the dropped traces' spans are freed");
+    assert_eq!((status.dropped.traces, status.dropped.spans), (91, 18_200));
+    let line = status.to_string();
+    assert!(line.ends_with("dropped 91 oldest trace(s), 18,200 spans, to stay under 2,000 spans"), "{line}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_sender_is_cut_off_within_the_body_timeout_while_others_are_served() {
+    use std::time::{Duration, Instant};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let mut config = Config { addr: SocketAddr::from(([127, 0, 0, 1], 0)), ..Config::default() };
+    config.limits.body_timeout = Duration::from_millis(500);
+    let receiver = Receiver::start(&config).await.unwrap();
+    let addr = receiver.addr();
+    let stalled = tokio::spawn(async move {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let head =
+            "POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{";
+        stream.write_all(head.as_bytes()).await.unwrap();
+        let sent = Instant::now();
+        let mut answer = Vec::new();
+        tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer)).await.expect("closed").unwrap();
+        (String::from_utf8_lossy(&answer).into_owned(), sent.elapsed())
+    });
+    let (status, _, _) = post(addr, "application/json", false, root_json().into_bytes()).await;
+    assert_eq!(status, 200, "another sender is served meanwhile");
+    let (answer, took) = stalled.await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(took < Duration::from_secs(5), "{took:?}");
+
+    // A claimed 10 GB body is refused at once.
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head =
+        "POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 10737418240\r\n\r\n";
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer)).await.expect("closed").unwrap();
+    assert!(String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 413"));
 }

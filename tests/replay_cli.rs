@@ -79,6 +79,17 @@ fn bad_input_and_a_target_that_never_answers_exit_two() {
     assert!(stderr.contains("bad.capture.json: at line 1, column") && stderr.contains("$.version"), "{stderr}");
     assert!(stderr.contains("capture version 2 is not supported"), "{stderr}");
 
+    // A header no HTTP request can carry is refused when the capture is read, naming the file
+    // and the field, not blamed on a target that was never contacted.
+    let sample = std::fs::read_to_string(sample_path("archive-button.capture.json")).unwrap();
+    let odd = dir.join("odd-header.capture.json");
+    std::fs::write(&odd, sample.replacen("\"Content-Type\"", "\"Content Type\"", 1)).unwrap();
+    let out = tracedeck(&["replay", odd.to_str().unwrap(), "--target", "http://127.0.0.1:9"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("odd-header.capture.json: at $.interactions[0].request.headers[0]"), "{stderr}");
+    assert!(stderr.contains("\"Content Type\" is not a header name") && !stderr.contains("never answered"), "{stderr}");
+
     let capture = sample_path("archive-button.capture.json");
     let out = tracedeck(&["replay", &capture, "--target", "http://10.1.2.3:3000"]);
     assert_eq!(out.status.code(), Some(2));

@@ -10,8 +10,9 @@ use replay_support::*;
 use tokio_util::sync::CancellationToken;
 use tracedeck::analysis::{Outcome, Profile, analyze};
 use tracedeck::replay::demo_app::{Delays, Mode};
-use tracedeck::replay::driver::{Fault, RunResult, replay_all};
-use tracedeck::replay::mock::MockSlack;
+use tracedeck::replay::driver::{Fault, RunResult, replay_all, replay_once};
+use tracedeck::replay::mock::{MockConfig, MockSlack};
+use tracedeck::replay::signing::Secret;
 use tracedeck::replay::trace;
 use tracedeck::replay::verdict::Summary;
 
@@ -174,4 +175,31 @@ async fn a_wrong_signing_secret_is_rejected_by_the_app() {
     assert!(r.verdict.reason.contains("401 Unauthorized"), "{}", r.verdict.reason);
     assert!(r.verdict.reason.contains("SLACK_SIGNING_SECRET"), "{}", r.verdict.reason);
     assert!(r.record.calls.is_empty(), "the app did nothing");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_token_is_named_as_such_not_as_a_wrong_trigger_id() {
+    let mock = mock_with(MockConfig::new(Secret::new("xoxb-not-the-apps-token"))).await;
+    let (url, stop) = demo(Mode::Fixed, 1, short_delays(), mock.api_url(), SECRET).await;
+    let r = &run(&mock, "resolve-button.capture.json", config(&url, 1, 1, Duration::from_millis(600))).await[0];
+    stop.cancel();
+    assert!(!r.verdict.pass);
+    assert_eq!(r.verdict.views_open_error.as_deref(), Some("invalid_auth"));
+    assert!(r.verdict.reason.contains("the token was refused: invalid_auth"), "{}", r.verdict.reason);
+    assert!(r.verdict.reason.contains("SLACK_BOT_TOKEN") && !r.verdict.reason.contains("none"), "{}", r.verdict.reason);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_that_cannot_be_sent_is_not_blamed_on_the_target() {
+    let mock = mock(Duration::from_secs(3)).await;
+    let (url, stop) = demo(Mode::Fixed, 1, short_delays(), mock.api_url(), SECRET).await;
+    // Built in code, past the checks a capture file gets when it is read.
+    let mut prepared = sample("resolve-button.capture.json").prepared[0].clone();
+    prepared.interaction.request.headers.push(("X-Note".into(), "line\nbreak".into()));
+    let config = config(&url, 1, 1, Duration::from_millis(100));
+    let client = tracedeck::replay::driver::client(&config).unwrap();
+    let r = replay_once(&mock, &client, &prepared, &config, 0, None, &CancellationToken::new()).await;
+    stop.cancel();
+    assert!(matches!(&r.record.response, Some(Err(f)) if f.is_local()), "{:?}", r.record.response);
+    assert!(r.verdict.reason.contains("could not be sent (the target was not contacted)"), "{}", r.verdict.reason);
 }

@@ -211,3 +211,43 @@ async fn calls_are_attributed_by_traceparent_and_the_mock_stops_on_one_signal() 
     let after = client().post(format!("{url}auth.test")).send().await;
     assert!(after.is_err_and(|e| e.is_connect()), "nothing listens after the stop");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_are_slack_json_and_a_stalled_app_is_cut_off() {
+    let mut config = MockConfig::new(Secret::new(TOKEN));
+    config.limits.body_timeout = Duration::from_millis(400);
+    let mock = mock_with(config).await;
+
+    // Too large: 413, in Slack's words.
+    let big = json!({"text": "x".repeat(tracedeck::replay::mock::MAX_BODY)});
+    let (status, reply) = call(&mock, "chat.postMessage", Some(TOKEN), big).await;
+    assert_eq!((status, reply["ok"].as_bool(), error(&reply)), (413, Some(false), "request_too_large"), "{reply}");
+
+    // Not found and a wrong HTTP method: JSON too.
+    let response =
+        client().get(format!("{}/elsewhere", mock.api_url().trim_end_matches("/api/"))).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 404);
+    let reply: Value = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+    assert_eq!(error(&reply), "unknown_method");
+    let response =
+        client().get(format!("{}/response/1", mock.api_url().trim_end_matches("/api/"))).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 405);
+    let reply: Value = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+    assert_eq!(error(&reply), "method_not_allowed");
+
+    // A body that never comes: 408 in JSON and a close, within the timeout, while the mock
+    // keeps answering others.
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(mock.addr()).await.unwrap();
+    let head = format!(
+        "POST /api/views.open HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{{"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let sent = Instant::now();
+    assert_eq!(call(&mock, "auth.test", Some(TOKEN), json!({})).await.1["ok"], true);
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer)).await.expect("closed").unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408") && answer.contains(r#""error":"request_timeout""#), "{answer}");
+    assert!(sent.elapsed() < Duration::from_secs(5));
+}

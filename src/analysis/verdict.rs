@@ -305,7 +305,10 @@ fn run_check(trace: &Trace, check: &Check, clock: ClockStart, deadline: Nanos, n
                 name(trace, span)
             ));
         }
-        Hit { span, time, elapsed: time - clock.time, margin: deadline - time, error: describe_error(trace, span) }
+        // Both times are ones a trace may hold, so `elapsed` fits; the deadline may have
+        // saturated (a limit of centuries), and the margin saturates with it, keeping its sign.
+        let margin = deadline.saturating_sub(time);
+        Hit { span, time, elapsed: time - clock.time, margin, error: describe_error(trace, span) }
     });
     if hit.is_none() {
         let rule = check.target.as_ref().map(|r| r.to_string()).unwrap_or_default();
@@ -362,6 +365,17 @@ mod tests {
 
     fn slack() -> Profile {
         Profile::built_in("slack").unwrap()
+    }
+
+    #[test]
+    fn the_longest_deadline_with_a_check_before_the_clock_saturates_instead_of_wrapping() {
+        // The clock starts just after 1970; the checked span (clock skew) ends just before it.
+        let t = build(&[TestSpan::new(1, None, 1, 10), TestSpan::new(2, Some(1), -5, -1).name("ack")]);
+        let rule = crate::analysis::Rule::parse("name~ack").unwrap();
+        let profile = Profile { checks: vec![crate::analysis::Check::matching(rule)], ..Profile::custom(Nanos::MAX) };
+        let v = analyze(&t, &profile);
+        assert_eq!((v.outcome, v.response_time()), (Outcome::Pass, Some(-2 * MS)));
+        assert_eq!(v.margin(), Some(Nanos::MAX), "{}", v.headline());
     }
 
     #[test]

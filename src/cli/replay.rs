@@ -91,6 +91,10 @@ pub struct ReplayArgs {
     /// failure rate (exit status: the last round's).
     #[arg(long, conflicts_with_all = ["traces", "receive"])]
     pub session: bool,
+    /// With --receive: hold at most this many of the app's spans, dropping the oldest traces
+    /// whole beyond it.
+    #[arg(long, value_name = "N", default_value_t = receiver::DEFAULT_MAX_SPANS)]
+    pub max_spans: usize,
 }
 
 /// Arguments of `tracedeck capture`.
@@ -176,7 +180,12 @@ fn run(args: &ReplayArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<St
         let cancel = CancellationToken::new();
         let receiver = match args.receive {
             Some(addr) => {
-                let config = receiver::Config { addr, allow_remote: args.allow_remote };
+                let config = receiver::Config {
+                    addr,
+                    allow_remote: args.allow_remote,
+                    max_spans: args.max_spans,
+                    ..receiver::Config::default()
+                };
                 let receiver = Receiver::start(&config).await?;
                 let _ = writeln!(err, "tracedeck: receiving the app's spans on http://{}/v1/traces", receiver.addr());
                 Some(receiver)
@@ -206,7 +215,18 @@ fn run(args: &ReplayArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<St
             let _ = writeln!(err, "tracedeck: {} warm-up run(s) went first, not judged", round.warmed_up);
         }
         let app_traces = match &receiver {
-            Some(receiver) => received(receiver, &results, wait).await,
+            Some(receiver) => {
+                let traces = received(receiver, &results, wait).await;
+                let status = receiver.status();
+                if status.dropped.traces > 0 {
+                    let _ = writeln!(
+                        err,
+                        "tracedeck: receiver {}",
+                        receiver::dropped_text(status.dropped, status.max_spans)
+                    );
+                }
+                traces
+            }
             None => Vec::new(),
         };
         Ok::<_, String>((results, mock_url, app_traces, round.notes))
@@ -233,9 +253,18 @@ fn run(args: &ReplayArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<St
 }
 
 /// The exit status of a replay: 0 when it passed (every run, or under `--max-failure-rate` the
-/// rate), 1 when not, 2 (said on `err`) when the target never answered.
+/// rate), 1 when not, 2 (said on `err`) when the target never answered, or when no request
+/// could be sent for a reason on this side (then the capture is named, not the target).
 pub(super) fn status_of(report: &Report, err: &mut dyn Write) -> Status {
-    if Summary::of(report.results).answered == 0 {
+    let answered = Summary::of(report.results).answered;
+    let local = report.results.iter().find_map(|r| match &r.record.response {
+        Some(Err(fault)) if fault.is_local() => Some(fault),
+        _ => None,
+    });
+    if let Some(fault) = local.filter(|_| answered == 0) {
+        let _ = writeln!(err, "tracedeck: {}: {fault}", report.capture);
+        Status::BadInput
+    } else if answered == 0 {
         let _ = writeln!(err, "tracedeck: the target {} never answered", report.target);
         Status::BadInput
     } else if report.passed() {

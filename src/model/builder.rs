@@ -100,19 +100,62 @@ pub struct RawEvent {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BuildError {
     /// Spans are each other's ancestors, so no tree holds them.
-    #[error("spans form a parent cycle: {}", cycle_text(.spans))]
+    #[error("{}", cycle_text(.spans))]
     Cycle {
         /// The spans on the cycle, each the parent of the one before.
         spans: Vec<SpanId>,
     },
+    /// A time lies too far from the epoch for durations to it to be measured (see
+    /// [`TIME_LIMIT`](super::TIME_LIMIT)); no verdict can be drawn from a wrapped duration.
+    #[error(
+        "{what} is {}, outside the times tracedeck can measure ({}): durations that long do not fit in 64-bit nanoseconds",
+        super::time::describe(*.value),
+        super::time::measurable_range()
+    )]
+    TimeOutOfRange {
+        /// The field: `span 00f067aa0ba902b7's end`, `an event of span ...`.
+        what: String,
+        /// The time, absolute nanoseconds.
+        value: Nanos,
+    },
 }
 
+/// `spans form a parent cycle: a → b → a`, or for a long cycle the first few and a count.
 fn cycle_text(spans: &[SpanId]) -> String {
+    if spans.len() > super::listing::SHOWN {
+        let count = super::listing::thousands(spans.len());
+        return format!("a parent cycle through {count} spans: {}", super::listing::first_few(spans, ", "));
+    }
     let mut text: Vec<String> = spans.iter().map(|s| s.to_string()).collect();
     if let Some(first) = text.first().cloned() {
         text.push(first);
     }
-    text.join(" → ")
+    format!("spans form a parent cycle: {}", text.join(" → "))
+}
+
+/// Refuses any time a trace may not hold (see [`TIME_LIMIT`](super::TIME_LIMIT)), naming the
+/// first such field.
+fn check_times(spans: &[RawSpan], events: &[Event], errors: &[RawEvent]) -> Result<(), BuildError> {
+    let refuse = |what: String, value| Err(BuildError::TimeOutOfRange { what, value });
+    for span in spans {
+        if !super::time::measurable(span.start) {
+            return refuse(format!("span {}'s start", span.id), span.start);
+        }
+        if let Some(end) = span.end.filter(|&end| !super::time::measurable(end)) {
+            return refuse(format!("span {}'s end", span.id), end);
+        }
+        let range = span.events.as_range();
+        if let Some(event) = events.get(range).into_iter().flatten().find(|e| !super::time::measurable(e.time)) {
+            return refuse(format!("an event of span {}", span.id), event.time);
+        }
+    }
+    if let Some(event) = events.iter().find(|e| !super::time::measurable(e.time)) {
+        return refuse("an event".to_owned(), event.time);
+    }
+    match errors.iter().find_map(|e| e.time.filter(|&t| !super::time::measurable(t))) {
+        Some(time) => refuse("an error event's time".to_owned(), time),
+        None => Ok(()),
+    }
 }
 
 /// Collects raw spans and builds [`Trace`]s from them. See the module docs.
@@ -294,9 +337,11 @@ impl TraceBuilder {
     }
 
     /// Builds one trace per trace id, ordered by start time. A 64-bit trace id joins the
-    /// 128-bit id whose lower half it equals (Zipkin's and Jaeger's lenient matching).
+    /// 128-bit id whose lower half it equals (Zipkin's and Jaeger's lenient matching). A parent
+    /// cycle, or a time further from the epoch than [`TIME_LIMIT`](super::TIME_LIMIT), is an error.
     pub fn build(self) -> Result<Vec<Trace>, BuildError> {
         let TraceBuilder { strings, spans, attrs, events, errors, notes, trace_notes, resources: _ } = self;
+        check_times(&spans, &events, &errors)?;
         let groups = group_by_trace(&spans);
         let strings = Arc::new(strings.freeze());
         let attrs = Arc::new(attrs);
@@ -765,6 +810,16 @@ mod tests {
         let text = err.to_string();
         assert!(text.contains("cycle"), "{text}");
         assert!(text.contains("0000000000000002") && text.contains("0000000000000003"), "{text}");
+
+        // A long cycle names the first few spans and counts the rest, on one short line.
+        let mut b = TraceBuilder::new();
+        let n = 200_000;
+        for id in 1..=n {
+            push(&mut b, id, Some(id % n + 1), 0, Some(10));
+        }
+        let text = b.build().unwrap_err().to_string();
+        assert!(text.starts_with("a parent cycle through 200,000 spans: "), "{text}");
+        assert!(text.ends_with("… (199,995 more)") && text.len() < 200, "{text}");
     }
 
     #[test]

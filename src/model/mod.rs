@@ -10,9 +10,11 @@
 mod builder;
 mod duration;
 mod ids;
+pub mod listing;
 mod merge;
 mod span;
 mod strings;
+mod time;
 mod trace;
 
 pub use builder::{BuildError, RawEvent, RawSpan, TraceBuilder};
@@ -21,6 +23,7 @@ pub use ids::{IdForm, IdParseError, SpanId, TraceId, WRITTEN_SPAN_ID};
 pub use merge::merge;
 pub use span::{Attr, AttrValue, ErrorRef, Event, Range32, Span, SpanFlags, SpanIdx, SpanKind, Status};
 pub use strings::{StrId, Strings};
+pub use time::{TIME_LIMIT, describe as describe_time, measurable};
 pub use trace::{Children, SkewShift, Trace, Warning};
 
 /// Time in integer nanoseconds. Absolute times are nanoseconds since the Unix epoch.

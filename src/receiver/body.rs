@@ -94,8 +94,9 @@ impl BodyError {
     }
 }
 
-/// Reads a body into traces (one per trace id in it).
-pub(super) fn read(
+/// Reads a request body into traces (one per trace id in it): its content type and encoding
+/// as the request's headers say, at most `max` bytes once inflated.
+pub fn read(
     content_type: &str,
     content_encoding: Option<&str>,
     bytes: &[u8],

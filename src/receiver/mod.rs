@@ -12,6 +12,10 @@
 //! bodies are decoded with `opentelemetry-proto`'s prost types, whose serde form is the OTLP
 //! JSON encoding, and read by the same importer, so both map onto the model identically.
 //!
+//! It holds at most [`Config::max_spans`] spans, dropping whole oldest traces first and
+//! saying so in [`Status`]; slow, idle and oversized requests are cut off by
+//! [`crate::serve`]'s limits.
+//!
 //! Depends on `formats` and `model`; the GUI reads [`Receiver::status`] and the traces.
 
 mod body;
@@ -29,16 +33,18 @@ use axum::routing::post;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-pub use body::{BodyError, Encoding};
-pub use store::Store;
+pub use body::{BodyError, Encoding, read as read_body};
+pub use store::{DEFAULT_MAX_SPANS, Dropped, Store};
 
+use crate::model::listing::thousands;
 use crate::model::{Trace, TraceId};
+use crate::serve::Limits;
 
 /// The OTLP/HTTP default port.
 pub const DEFAULT_PORT: u16 = 4318;
 
 /// The largest request body accepted (compressed or not), and the largest decompressed body.
-const MAX_BODY: usize = 64 * 1024 * 1024;
+pub const MAX_BODY: usize = 64 * 1024 * 1024;
 
 /// Where to listen.
 #[derive(Clone, Debug)]
@@ -47,11 +53,20 @@ pub struct Config {
     pub addr: SocketAddr,
     /// Allow a non-loopback address (other machines could then send spans).
     pub allow_remote: bool,
+    /// The most spans held; beyond it the oldest traces are dropped.
+    pub max_spans: usize,
+    /// Timeouts and sizes for the senders' requests.
+    pub limits: Limits,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { addr: SocketAddr::from(([127, 0, 0, 1], DEFAULT_PORT)), allow_remote: false }
+        Config {
+            addr: SocketAddr::from(([127, 0, 0, 1], DEFAULT_PORT)),
+            allow_remote: false,
+            max_spans: DEFAULT_MAX_SPANS,
+            limits: Limits::new(MAX_BODY),
+        }
     }
 }
 
@@ -64,12 +79,30 @@ pub struct Status {
     pub spans: usize,
     /// Distinct trace ids among them.
     pub traces: usize,
+    /// The most spans held.
+    pub max_spans: usize,
+    /// What was dropped to stay under `max_spans`.
+    pub dropped: Dropped,
 }
 
 impl std::fmt::Display for Status {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "listening on http://{}/v1/traces, {} spans in {} traces", self.addr, self.spans, self.traces)
+        write!(f, "listening on http://{}/v1/traces, {} spans in {} traces", self.addr, self.spans, self.traces)?;
+        if self.dropped.traces > 0 {
+            write!(f, "; {}", dropped_text(self.dropped, self.max_spans))?;
+        }
+        Ok(())
     }
+}
+
+/// `dropped 3 oldest traces, 300,000 spans, to stay under 2,000,000`.
+pub fn dropped_text(dropped: Dropped, max_spans: usize) -> String {
+    format!(
+        "dropped {} oldest trace(s), {} spans, to stay under {} spans",
+        thousands(dropped.traces),
+        thousands(dropped.spans),
+        thousands(max_spans)
+    )
 }
 
 /// A running receiver. Dropping it stops the server.
@@ -92,14 +125,13 @@ impl Receiver {
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
         let addr = listener.local_addr().map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
-        let store = Arc::new(Store::new());
+        let store = Arc::new(Store::new(config.max_spans));
         let app = Router::new()
             .route("/v1/traces", post(export))
-            .layer(DefaultBodyLimit::max(MAX_BODY))
+            .layer(DefaultBodyLimit::max(config.limits.max_body))
             .with_state(store.clone());
         let stop = CancellationToken::new();
-        let stopped = stop.clone().cancelled_owned();
-        tokio::spawn(async move { axum::serve(listener, app).with_graceful_shutdown(stopped).await });
+        tokio::spawn(crate::serve::serve(listener, app, config.limits, stop.clone().cancelled_owned()));
         Ok(Receiver { addr, store, stop })
     }
 
@@ -111,7 +143,7 @@ impl Receiver {
     /// Address and counts.
     pub fn status(&self) -> Status {
         let (spans, traces) = self.store.counts();
-        Status { addr: self.addr, spans, traces }
+        Status { addr: self.addr, spans, traces, max_spans: self.store.max_spans(), dropped: self.store.dropped() }
     }
 
     /// The spans received for `id`, merged into one trace: `Ok(None)` before any arrived, an
@@ -144,7 +176,7 @@ impl Drop for Receiver {
 async fn export(State(store): State<Arc<Store>>, headers: HeaderMap, bytes: Bytes) -> Response {
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let encoding = headers.get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok());
-    let result = body::read(content_type, encoding, &bytes, MAX_BODY).map(|(kind, traces)| {
+    let result = read_body(content_type, encoding, &bytes, MAX_BODY).map(|(kind, traces)| {
         store.add(traces);
         kind
     });

@@ -5,7 +5,12 @@
 //! arrived in another request are linked and warnings are recomputed) and caches the result
 //! until more spans arrive. Merging costs time linear in
 //! the trace's spans, once per change: cheap for the traces a replay produces.
+//!
+//! The store holds at most [`Store::max_spans`] spans, whatever sent them: when more arrive,
+//! whole traces are dropped, the one first seen longest ago first, and [`Store::dropped`]
+//! counts what went. A trace is never kept in part.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use foldhash::HashMap;
@@ -23,26 +28,50 @@ struct Entry {
 #[derive(Default)]
 struct Inner {
     traces: HashMap<TraceId, Entry>,
-    order: Vec<TraceId>,
+    order: VecDeque<TraceId>,
     spans: usize,
+    dropped: Dropped,
+}
+
+/// How many spans a store holds unless told otherwise.
+pub const DEFAULT_MAX_SPANS: usize = 2_000_000;
+
+/// What a store dropped to stay under its bound, since it started.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct Dropped {
+    /// Whole traces dropped.
+    pub traces: usize,
+    /// The spans they held.
+    pub spans: usize,
 }
 
 /// The receiver's spans by trace id.
 pub struct Store {
     inner: Mutex<Inner>,
     changes: watch::Sender<u64>,
+    max_spans: usize,
 }
 
 impl Default for Store {
     fn default() -> Self {
-        Self::new()
+        Self::new(DEFAULT_MAX_SPANS)
     }
 }
 
 impl Store {
-    /// An empty store.
-    pub fn new() -> Self {
-        Store { inner: Mutex::new(Inner::default()), changes: watch::channel(0).0 }
+    /// An empty store that holds at most `max_spans` spans.
+    pub fn new(max_spans: usize) -> Self {
+        Store { inner: Mutex::new(Inner::default()), changes: watch::channel(0).0, max_spans }
+    }
+
+    /// The most spans it holds.
+    pub fn max_spans(&self) -> usize {
+        self.max_spans
+    }
+
+    /// What it dropped so far to stay under [`max_spans`](Self::max_spans).
+    pub fn dropped(&self) -> Dropped {
+        self.lock().dropped
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -50,18 +79,20 @@ impl Store {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Adds fragments and tells subscribers.
-    pub fn add(&self, fragments: Vec<Trace>) {
+    /// Adds fragments, drops the oldest traces while it holds more than
+    /// [`max_spans`](Self::max_spans), and tells subscribers. Returns what this call dropped.
+    pub fn add(&self, fragments: Vec<Trace>) -> Dropped {
         if fragments.is_empty() {
-            return;
+            return Dropped::default();
         }
-        {
+        let mut dropped = Dropped::default();
+        let evicted = {
             let mut inner = self.lock();
             for fragment in fragments {
                 let id = fragment.trace_id();
                 let count = fragment.len();
                 if !inner.traces.contains_key(&id) {
-                    inner.order.push(id);
+                    inner.order.push_back(id);
                 }
                 let entry = inner.traces.entry(id).or_default();
                 entry.spans += count;
@@ -69,8 +100,23 @@ impl Store {
                 entry.fragments.push(fragment);
                 inner.spans += count;
             }
-        }
+            let mut evicted = Vec::new();
+            while inner.spans > self.max_spans {
+                let Some(id) = inner.order.pop_front() else { break };
+                let Some(entry) = inner.traces.remove(&id) else { continue };
+                inner.spans -= entry.spans;
+                dropped.traces += 1;
+                dropped.spans += entry.spans;
+                evicted.push(entry);
+            }
+            inner.dropped.traces += dropped.traces;
+            inner.dropped.spans += dropped.spans;
+            evicted
+        };
+        // Freed outside the lock: dropping a million spans takes a moment.
+        drop(evicted);
         self.changes.send_modify(|generation| *generation += 1);
+        dropped
     }
 
     /// Spans and distinct traces received.
@@ -79,9 +125,9 @@ impl Store {
         (inner.spans, inner.order.len())
     }
 
-    /// Trace ids in the order first seen.
+    /// Trace ids held, in the order first seen.
     pub fn trace_ids(&self) -> Vec<TraceId> {
-        self.lock().order.clone()
+        self.lock().order.iter().copied().collect()
     }
 
     /// A counter bumped on every change.
@@ -108,5 +154,59 @@ fn merge(fragments: &[Trace]) -> Result<Arc<Trace>, String> {
     match (traces.pop(), traces.is_empty()) {
         (Some(trace), true) => Ok(Arc::new(trace)),
         _ => Err("the received spans did not merge into one trace".to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{RawSpan, SpanId, TraceBuilder};
+
+    /// One trace of `spans` spans (a root and its children), id `trace`.
+    fn trace(trace: u128, spans: u64) -> Trace {
+        more_of(trace, 1, spans)
+    }
+
+    /// Spans `first..first + spans` of trace `trace`, children of span 1.
+    fn more_of(trace: u128, first: u64, spans: u64) -> Trace {
+        let mut b = TraceBuilder::new();
+        let id = |v: u64| SpanId::new(v).unwrap();
+        for i in first..first + spans {
+            b.push_span(RawSpan::new(TraceId(trace), id(i), (i > 1).then(|| id(1)), i as i64, Some(1_000)));
+        }
+        b.build().unwrap().remove(0)
+    }
+
+    #[test]
+    fn a_flood_past_the_bound_keeps_the_newest_whole_traces_and_frees_the_rest() {
+        let store = Store::new(1_000);
+        let first = Arc::downgrade(&{
+            store.add(vec![trace(1, 300)]);
+            store.trace(TraceId(1)).unwrap().unwrap()
+        });
+        for t in 2..=50 {
+            store.add(vec![trace(t, 300)]);
+            let (spans, _) = store.counts();
+            assert!(spans <= 1_000, "{spans} spans held after trace {t}");
+        }
+        assert_eq!(store.trace_ids(), vec![TraceId(48), TraceId(49), TraceId(50)], "the newest three fit");
+        assert_eq!(store.counts(), (900, 3));
+        assert_eq!(store.dropped(), Dropped { traces: 47, spans: 47 * 300 });
+        assert!(store.trace(TraceId(1)).unwrap().is_none());
+        assert!(first.upgrade().is_none(), "a dropped trace's memory is given back");
+
+        // More spans of a held trace keep it whole; the oldest goes instead.
+        let dropped = store.add(vec![more_of(49, 301, 200)]);
+        assert_eq!(dropped, Dropped { traces: 1, spans: 300 });
+        assert_eq!(store.trace_ids(), vec![TraceId(49), TraceId(50)]);
+        assert_eq!(store.trace(TraceId(49)).unwrap().unwrap().len(), 500);
+    }
+
+    #[test]
+    fn a_trace_larger_than_the_bound_is_not_kept_in_part() {
+        let store = Store::new(100);
+        assert_eq!(store.add(vec![trace(1, 50)]), Dropped::default());
+        assert_eq!(store.add(vec![trace(2, 150)]), Dropped { traces: 2, spans: 200 });
+        assert_eq!(store.counts(), (0, 0));
     }
 }

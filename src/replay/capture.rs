@@ -197,7 +197,8 @@ impl Capture {
         Capture::prepare(file)
     }
 
-    /// Checks a capture document already read: unique names and bodies that parse.
+    /// Checks a capture document already read: unique names, headers an HTTP request can
+    /// carry, and bodies that parse.
     pub fn prepare(file: CaptureFile) -> Result<Capture, FormatError> {
         let mut prepared = Vec::with_capacity(file.interactions.len());
         for (i, interaction) in file.interactions.iter().enumerate() {
@@ -208,6 +209,7 @@ impl Capture {
                 ));
             }
             let request = &interaction.request;
+            check_headers(&request.headers, &format!("$.interactions[{i}].request.headers"))?;
             let body = BodyTemplate::parse(request.body.as_bytes(), request.is_form())
                 .map_err(|message| FormatError::at_path(format!("$.interactions[{i}].request.body"), message))?;
             prepared.push(Prepared { interaction: interaction.clone(), body });
@@ -219,6 +221,28 @@ impl Capture {
     pub fn find(&self, name: &str) -> Option<&Prepared> {
         self.prepared.iter().find(|p| p.interaction.name == name)
     }
+}
+
+/// Header names must be tokens and values hold no line breaks or other control characters,
+/// checked as the HTTP client checks them when it sends, so a capture that loads can be sent.
+fn check_headers(headers: &[(String, String)], path: &str) -> Result<(), FormatError> {
+    use reqwest::header::{HeaderName, HeaderValue};
+    for (j, (name, value)) in headers.iter().enumerate() {
+        let at = || format!("{path}[{j}]");
+        if HeaderName::from_bytes(name.as_bytes()).is_err() {
+            return Err(FormatError::at_path(
+                at(),
+                format!("{name:?} is not a header name (letters, digits and !#$%&'*+-.^_`|~ only)"),
+            ));
+        }
+        if HeaderValue::from_str(value).is_err() {
+            return Err(FormatError::at_path(
+                at(),
+                format!("the {name} header's value {value:?} holds a line break or another control character"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 impl CaptureFile {
@@ -396,7 +420,7 @@ fn name<'de, D: Deserializer<'de>>(de: D) -> Result<String, D::Error> {
 
 fn method<'de, D: Deserializer<'de>>(de: D) -> Result<String, D::Error> {
     let m = String::deserialize(de)?;
-    if m.is_empty() || !m.bytes().all(|b| b.is_ascii_uppercase()) {
+    if m.is_empty() || m.len() > 32 || !m.bytes().all(|b| b.is_ascii_uppercase()) {
         return Err(serde::de::Error::custom(format!("expected an HTTP method such as \"POST\", found {m:?}")));
     }
     Ok(m)
@@ -404,8 +428,10 @@ fn method<'de, D: Deserializer<'de>>(de: D) -> Result<String, D::Error> {
 
 fn path<'de, D: Deserializer<'de>>(de: D) -> Result<String, D::Error> {
     let p = String::deserialize(de)?;
-    if !p.starts_with('/') || p.chars().any(char::is_whitespace) {
-        return Err(serde::de::Error::custom(format!("expected a path starting with `/`, found {p:?}")));
+    if !p.starts_with('/') || p.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(serde::de::Error::custom(format!(
+            "expected a path starting with `/`, without spaces or control characters, found {p:?}"
+        )));
     }
     Ok(p)
 }
@@ -454,6 +480,21 @@ mod tests {
                 "RFC 3339",
             ),
             (doc(&GOOD.replace("\"name\":\"a\"", "\"nme\":\"a\"")), "$.interactions[0].nme", "unknown field"),
+            (
+                doc(&GOOD.replace("\"Content-Type\",", "\"Content Type\",")),
+                "$.interactions[0].request.headers[0]",
+                "\"Content Type\" is not a header name",
+            ),
+            (
+                doc(&GOOD.replace("\"application/x-www-form-urlencoded\"", "\"text/plain\\r\\nX-Evil: 1\"")),
+                "$.interactions[0].request.headers[0]",
+                "the Content-Type header's value \"text/plain\\r\\nX-Evil: 1\" holds a line break",
+            ),
+            (
+                doc(&GOOD.replace("/slack/interactions", "/slack\\u0000x")),
+                "$.interactions[0].request.path",
+                "starting with",
+            ),
             (
                 doc(&format!("{},{}]", &GOOD[..GOOD.len() - 1], &GOOD[1..GOOD.len() - 1])),
                 "$.interactions[1].name",

@@ -98,8 +98,18 @@ pub enum Fault {
     Timeout(Duration),
     /// The replay was stopped before the response came.
     Stopped,
-    /// Anything else (a reset connection, a bad header in the capture).
+    /// The request could not be sent for a reason on this side (a request the HTTP client
+    /// refuses to build): the target was never contacted.
+    Local(String),
+    /// Anything else (a reset connection).
     Other(String),
+}
+
+impl Fault {
+    /// Whether the request failed on this side, before the target was contacted.
+    pub fn is_local(&self) -> bool {
+        matches!(self, Fault::Local(_))
+    }
 }
 
 impl std::fmt::Display for Fault {
@@ -112,6 +122,7 @@ impl std::fmt::Display for Fault {
                 crate::model::format_duration(after.as_nanos() as Nanos)
             ),
             Fault::Stopped => f.write_str("stopped before the app answered"),
+            Fault::Local(why) => write!(f, "the request could not be sent (the target was not contacted): {why}"),
             Fault::Other(why) => write!(f, "the request failed: {why}"),
         }
     }
@@ -347,7 +358,7 @@ async fn send(
 ) -> Result<Ack, Fault> {
     let captured = &prepared.interaction.request;
     let method = reqwest::Method::from_bytes(captured.method.as_bytes())
-        .map_err(|_| Fault::Other(format!("{:?} is not an HTTP method", captured.method)))?;
+        .map_err(|_| Fault::Local(format!("{:?} is not an HTTP method", captured.method)))?;
     let mut request = client.request(method, &record.url);
     for (name, value) in captured.replayed_headers() {
         request = request.header(name, value);
@@ -376,9 +387,7 @@ async fn send(
         }
         Err(e) if e.is_timeout() => Err(Fault::Timeout(sent.elapsed())),
         Err(e) if e.is_connect() => Err(Fault::Refused(root_cause(&e))),
-        Err(e) if e.is_builder() => {
-            Err(Fault::Other(format!("the captured request cannot be sent: {}", root_cause(&e))))
-        }
+        Err(e) if e.is_builder() => Err(Fault::Local(format!("the captured request: {}", root_cause(&e)))),
         Err(e) => Err(Fault::Other(root_cause(&e))),
     }
 }

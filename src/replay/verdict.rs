@@ -91,6 +91,16 @@ pub fn judge(record: &RunRecord) -> RunVerdict {
         views_open: Some(at),
         views_open_error: open.error.clone(),
     };
+    // A refused token is said as such: the mock did not look at the trigger id.
+    if let Some(error) = open.error.as_deref().filter(|e| AUTH_ERRORS.contains(e)) {
+        return verdict(
+            false,
+            format!(
+                "views.open arrived at {} but the token was refused: {error}; does the app send the token in SLACK_BOT_TOKEN?",
+                human(at)
+            ),
+        );
+    }
     if open.trigger_id.as_deref() != Some(record.minted.trigger_id.as_str()) {
         let used = open.trigger_id.as_deref().unwrap_or("none");
         let error = open.error.as_deref().unwrap_or("ok");
@@ -105,6 +115,9 @@ pub fn judge(record: &RunRecord) -> RunVerdict {
         None => verdict(true, format!("ack at {}, views.open at {} opened the modal", human(ack_time), human(at))),
     }
 }
+
+/// Slack's errors for a missing or refused token, which every method can answer.
+const AUTH_ERRORS: [&str; 5] = ["not_authed", "invalid_auth", "token_revoked", "token_expired", "account_inactive"];
 
 fn fail(reason: String, ack: Option<Duration>, record: &RunRecord) -> RunVerdict {
     let open = record.calls.iter().find(|c| c.method == "views.open");

@@ -729,7 +729,12 @@ struct LiveReceiver {
 impl LiveReceiver {
     fn status_line(&self) -> String {
         let status = self.server.status();
-        format!("receiving on {} · {} spans in {} traces", status.addr, status.spans, status.traces)
+        let mut line = format!("receiving on {} · {} spans in {} traces", status.addr, status.spans, status.traces);
+        if status.dropped.traces > 0 {
+            line.push_str(" · ");
+            line.push_str(&receiver::dropped_text(status.dropped, status.max_spans));
+        }
+        line
     }
 
     /// The traces received so far, and the ones that could not be assembled.

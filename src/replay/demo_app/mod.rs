@@ -125,8 +125,13 @@ pub async fn serve(listener: TcpListener, config: DemoConfig, shutdown: Cancella
     let rng = Mutex::new(fastrand::Rng::with_seed(config.seed));
     let app = Arc::new(App { rng, config, client, exporter, verification });
     let router = Router::new().fallback(interaction).with_state(app);
-    axum::serve(listener, router).with_graceful_shutdown(shutdown.cancelled_owned()).await
+    let limits = crate::serve::Limits::new(BODY_LIMIT);
+    crate::serve::serve(listener, router, limits, shutdown.cancelled_owned()).await;
+    Ok(())
 }
+
+/// The largest request body the app reads (axum's default; Slack's payloads are far smaller).
+const BODY_LIMIT: usize = 2 * 1024 * 1024;
 
 impl App {
     fn log(&self, message: std::fmt::Arguments) {

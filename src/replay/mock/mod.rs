@@ -6,7 +6,8 @@
 //! `Retry-After`), enforces the rules that matter for the 3-second story (a trigger id lives
 //! [`MockConfig::trigger_ttl`] and is single use; `views.update` needs a view it issued; the
 //! bearer token must be the app's), records every call with its arrival time, and stops when
-//! its [`CancellationToken`] is cancelled.
+//! its [`CancellationToken`] is cancelled. Every answer, refusals of slow or oversized
+//! requests included ([`crate::serve`]), is Slack's JSON.
 
 mod args;
 mod rules;
@@ -27,6 +28,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use super::signing::Secret;
+use crate::serve::Limits;
 use args::Args;
 use rules::{Decision, State};
 
@@ -45,13 +47,39 @@ pub struct MockConfig {
     pub latency: HashMap<String, Duration>,
     /// The first N calls of these methods are answered 429 `ratelimited` with `Retry-After: 1`.
     pub rate_limited: HashMap<String, u32>,
+    /// Timeouts and sizes for the app's requests.
+    pub limits: Limits,
 }
 
+/// The largest request body the mock reads (axum's default; Slack's own limits are smaller).
+pub const MAX_BODY: usize = 2 * 1024 * 1024;
+
 impl MockConfig {
-    /// Slack's rules, no injected latency or rate limits.
+    /// Slack's rules, no injected latency or rate limits, [`Limits::new`] with Slack's JSON for
+    /// refusals.
     pub fn new(token: Secret) -> Self {
-        MockConfig { token, trigger_ttl: super::TRIGGER_TTL, latency: HashMap::new(), rate_limited: HashMap::new() }
+        MockConfig {
+            token,
+            trigger_ttl: super::TRIGGER_TTL,
+            latency: HashMap::new(),
+            rate_limited: HashMap::new(),
+            limits: Limits { refuse: slack_refusal, ..Limits::new(MAX_BODY) },
+        }
     }
+}
+
+/// A refusal as Slack words errors: `{"ok": false, "error": ...}` with a code for the status
+/// and the sentence in `response_metadata.messages`.
+fn slack_refusal(status: StatusCode, message: &str) -> Response {
+    let code = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "request_too_large",
+        StatusCode::REQUEST_TIMEOUT => "request_timeout",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::NOT_FOUND => "unknown_method",
+        _ => "invalid_request",
+    };
+    let body = json!({"ok": false, "error": code, "response_metadata": {"messages": [format!("[ERROR] {message}")]}});
+    (status, axum::Json(body)).into_response()
 }
 
 /// One call the app made, as the mock saw it.
@@ -178,13 +206,13 @@ impl MockSlack {
         let router = Router::new()
             .route("/api/{method}", any(api))
             .route("/response/{id}", post(response_url))
-            .fallback(|| async { (StatusCode::NOT_FOUND, axum::Json(json!({"ok": false, "error": "unknown_method"}))) })
+            .fallback(|| async { slack_refusal(StatusCode::NOT_FOUND, "no such method or URL") })
+            .method_not_allowed_fallback(|| async {
+                slack_refusal(StatusCode::METHOD_NOT_ALLOWED, "response URLs take POST requests")
+            })
             .with_state(shared.clone());
-        let stop = cancel.clone();
-        let task = tokio::spawn(async move {
-            // Errors from accept are retried by axum; serve only returns when shut down.
-            let _ = axum::serve(listener, router).with_graceful_shutdown(stop.cancelled_owned()).await;
-        });
+        let limits = shared.config.limits;
+        let task = tokio::spawn(crate::serve::serve(listener, router, limits, cancel.clone().cancelled_owned()));
         Ok(MockSlack { addr, shared, cancel, task })
     }
 
