@@ -33,6 +33,7 @@ fn fixed_app(mock_addr: &str, otlp_url: Option<String>, verify_token: Option<Dur
         api_url: format!("http://{mock_addr}/api/"),
         log: false,
         otlp_url,
+        sentry_dsn: None,
         verify_token,
     }
 }
