@@ -236,7 +236,8 @@ impl Receiver {
         self.listeners.retain(|l| l.protocol != protocol);
     }
 
-    /// Where the first listener listens (the OTLP one, for a receiver made by [`Receiver::start`]).
+    /// Where the first listener listens (the OTLP one, for a receiver made by [`Receiver::start`];
+    /// port 0 when none runs).
     pub fn addr(&self) -> SocketAddr {
         self.listeners.first().map_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)), |l| l.addr)
     }

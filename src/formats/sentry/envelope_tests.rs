@@ -233,3 +233,32 @@ fn written_envelopes_read_back_as_the_sentry_json_of_the_same_traces() {
         assert_eq!(summary(a), summary(b));
     }
 }
+
+#[test]
+fn what_the_real_python_sdk_sent_loads_with_every_span() {
+    // Recorded from sentry-sdk 2.76 running tests/clients/sentry_transaction.py (`miss`, then
+    // `pass stream`), the gzip taken off.
+    let t = one("tests/fixtures/sentry/sdk/sentry-python-2.76-transaction.envelope");
+    assert_eq!(t.trace_id(), TraceId::from_hex("e80fa0642a9f45e0ad19286c9df9eb48").unwrap());
+    let mut names: Vec<&str> = t.spans().iter().map(|s| t.str(s.name)).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["POST /slack/interactions", "POST https://slack.com/api/views.open", "SELECT incident", "open_modal"]
+    );
+    let call = (0..t.len() as SpanIdx).find(|&i| t.str(t.span(i).op) == "http.client").unwrap();
+    assert_eq!((t.span(call).status, t.str(t.span(call).status_message)), (Status::Error, "internal_error"));
+    assert_eq!(t.attr_str(call, "slack.error"), Some("expired_trigger_id"));
+    assert_eq!(t.str(t.span(t.roots()[0]).service), "incident-bot");
+    assert!(notes(&t).is_empty(), "{:?}", t.warnings());
+
+    let t = one("tests/fixtures/sentry/sdk/sentry-python-2.76-span-streaming.envelope");
+    assert_eq!(t.len(), 3);
+    let root = t.roots()[0];
+    assert_eq!((t.str(t.span(root).name), t.str(t.span(root).op)), ("POST /slack/interactions", "http.server"));
+    assert!(
+        t.spans()
+            .iter()
+            .all(|s| t.str(s.service) == "incident-bot" && t.str(s.transaction) == "POST /slack/interactions")
+    );
+}
