@@ -202,6 +202,36 @@ async fn post_raw_encoded(addr: SocketAddr, encoding: &str, body: Vec<u8>) -> (u
 }
 
 #[tokio::test]
+async fn browser_sdks_pass_the_cors_preflight() {
+    let (receiver, addr) = start().await;
+    let client = reqwest::Client::new();
+    let preflight = client
+        .request(reqwest::Method::OPTIONS, format!("http://{addr}/stream"))
+        .header("origin", "http://localhost:5173")
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "content-type")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), 204);
+    let header = |name: &str| preflight.headers().get(name).map(|v| v.to_str().unwrap().to_owned());
+    assert_eq!(header("access-control-allow-origin").as_deref(), Some("*"));
+    assert_eq!(header("access-control-allow-headers").as_deref(), Some("content-type"));
+    assert!(header("access-control-allow-methods").unwrap().contains("POST"));
+    let posted = client
+        .post(format!("http://{addr}/api/1/envelope/"))
+        .header("origin", "http://localhost:5173")
+        .header("content-type", "text/plain;charset=UTF-8")
+        .body(fixture("javascript-browser.envelope"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), 200);
+    assert_eq!(posted.headers().get("access-control-allow-origin").unwrap(), "*");
+    assert_eq!(receiver.status().spans, 4);
+}
+
+#[tokio::test]
 async fn listens_on_loopback_unless_told_otherwise() {
     let mut receiver = Receiver::new();
     let remote = Config { addr: SocketAddr::from(([0, 0, 0, 0], 0)), allow_remote: false };

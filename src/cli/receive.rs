@@ -231,3 +231,41 @@ fn save_traces(path: &Path, receiver: &Receiver, force: bool, err: &mut dyn Writ
     let _ = writeln!(err, "tracedeck: saved {} trace(s) to {} as {format}", traces.len(), path.display());
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    fn args(extra: &[&str]) -> ReceiveArgs {
+        match Cli::try_parse_from(["tracedeck", "receive"].iter().chain(extra)).unwrap().command {
+            Some(Command::Receive(args)) => args,
+            other => panic!("expected receive, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn without_addresses_both_listen_on_their_usual_ports() {
+        let both = args(&[]);
+        let expected = [(Protocol::Otlp, "127.0.0.1:4318"), (Protocol::Sentry, "127.0.0.1:8969")];
+        assert_eq!(both.listeners(), expected.map(|(p, a)| (p, a.parse().unwrap())));
+        assert_eq!((both.idle, both.max_traces, both.duration), (2_000_000_000, None, None));
+        let one = args(&["--sentry", "127.0.0.1:0", "--idle", "500ms", "--for", "1m", "--max-traces", "3"]);
+        assert_eq!(one.listeners(), [(Protocol::Sentry, "127.0.0.1:0".parse().unwrap())]);
+        assert_eq!((one.idle, one.max_traces, one.duration), (500_000_000, Some(3), Some(60_000_000_000)));
+        for bad in [&["--max-traces", "0"][..], &["--idle", "0s"], &["--sentry", "localhost"]] {
+            assert!(Cli::try_parse_from(["tracedeck", "receive"].iter().chain(bad)).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_output_format_follows_the_file_name() {
+        let format = |name: &str| ReceiveArgs::output_format(Path::new(name));
+        assert_eq!(format("out/run.otlp.json"), Format::Otlp);
+        assert_eq!(format("RUN.SENTRY.JSON"), Format::Sentry);
+        assert_eq!(format("run.tracedeck.json"), Format::Tracedeck);
+        assert_eq!(format("run.json"), Format::Tracedeck);
+    }
+}

@@ -2,7 +2,8 @@
 //! (`http://public@127.0.0.1:8969/1`: `POST /api/1/envelope/`) or through its Spotlight option
 //! (`POST /stream`). Any project id and public key are accepted, and any content type (browser
 //! SDKs send `text/plain`); bodies are envelopes ([`crate::formats::sentry::envelope`]), plain
-//! or gzip/deflate/Brotli encoded.
+//! or gzip/deflate/Brotli encoded. Answers allow any origin (CORS), as browser SDKs post from a
+//! web page; the listener is on loopback, so only pages open on this machine can reach it.
 //!
 //! Answers are Sentry's: 200 with `{"id": "<event id>"}` (`{}` for envelopes without one), 400
 //! with `{"detail": "<why>"}` for a body that is not an envelope, 413 for one too large, 415 for
@@ -15,7 +16,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::json;
@@ -24,12 +25,31 @@ use super::inflate::{InflateError, inflate};
 use super::{MAX_BODY, Shared};
 use crate::formats::sentry::envelope;
 
-/// The Sentry endpoints.
+/// The Sentry endpoints. Browser SDKs post from a page's origin, so every answer allows any
+/// origin, and the CORS preflight (`OPTIONS`) is answered.
 pub(super) fn routes() -> Router<Arc<Shared>> {
     Router::new()
-        .route("/api/{project}/envelope/", post(receive))
-        .route("/api/{project}/envelope", post(receive))
-        .route("/stream", post(receive))
+        .route("/api/{project}/envelope/", post(receive).options(preflight))
+        .route("/api/{project}/envelope", post(receive).options(preflight))
+        .route("/stream", post(receive).options(preflight))
+        .layer(axum::middleware::map_response(allow_any_origin))
+}
+
+/// Adds `Access-Control-Allow-Origin: *` to an answer.
+async fn allow_any_origin(mut response: Response) -> Response {
+    response.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    response
+}
+
+/// The CORS preflight of a browser SDK's post: any method it needs, the headers it asks for.
+async fn preflight(headers: HeaderMap) -> Response {
+    let asked = headers.get(header::ACCESS_CONTROL_REQUEST_HEADERS).cloned();
+    let mut response =
+        (StatusCode::NO_CONTENT, [(header::ACCESS_CONTROL_ALLOW_METHODS, "POST, OPTIONS")]).into_response();
+    if let Some(asked) = asked {
+        response.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_HEADERS, asked);
+    }
+    response
 }
 
 /// Takes one envelope body.
