@@ -118,10 +118,21 @@ pub(super) struct Read {
 }
 
 impl Read {
-    /// Notes what was skipped on every trace of the file.
-    pub(super) fn note(&self, builder: &mut TraceBuilder) {
-        if !self.skipped.is_empty() {
-            let kinds: Vec<String> = self.skipped.iter().map(|(kind, n)| format!("{n} {kind}")).collect();
+    /// Notes what was skipped on every trace of the file; when nothing was read, says why as an
+    /// error instead.
+    pub(super) fn note(&self, builder: &mut TraceBuilder) -> Result<(), FormatError> {
+        let kinds: Vec<String> = self.skipped.iter().map(|(kind, n)| format!("{n} {kind}")).collect();
+        if builder.spans().is_empty() && !kinds.is_empty() {
+            return Err(FormatError::new(
+                Place::Whole,
+                format!(
+                    "the envelopes hold no spans, only items of other kinds: {} (tracedeck reads transaction, \
+                     event and span items)",
+                    kinds.join(", ")
+                ),
+            ));
+        }
+        if !kinds.is_empty() {
             builder.note(format!(
                 "skipped envelope items that hold no spans: {} (tracedeck reads transaction, event and span items)",
                 kinds.join(", ")
@@ -130,6 +141,7 @@ impl Read {
         if self.empty > 0 {
             builder.note(format!("skipped {} envelope item(s) with an empty payload", self.empty));
         }
+        Ok(())
     }
 }
 

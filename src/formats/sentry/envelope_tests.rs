@@ -202,6 +202,18 @@ fn envelopes_are_told_from_event_lines() {
 }
 
 #[test]
+fn envelopes_without_spans_say_what_they_held() {
+    let err =
+        import("s.envelope", b"{}\n{\"type\":\"session\"}\n{\"sid\":\"a\"}\n{}\n{\"type\":\"client_report\"}\n{}")
+            .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "s.envelope: Sentry JSON, at the whole file: the envelopes hold no spans, only items of other kinds: 1 \
+         client_report, 1 session (tracedeck reads transaction, event and span items)"
+    );
+}
+
+#[test]
 fn an_item_before_any_envelope_header_is_an_error() {
     let err = envelope::receive(b"{\"event_id\":\"a\"}\n").map(|r| r.event_id);
     assert_eq!(err.unwrap(), Some("a".to_owned()), "a header alone is an empty envelope");

@@ -35,7 +35,7 @@ pub fn parse(bytes: &[u8]) -> Result<TraceBuilder, FormatError> {
     let mut import = Import::new();
     if envelope::is_envelope(bytes) {
         let read = envelope::read(&mut import, bytes)?;
-        read.note(&mut import.b);
+        read.note(&mut import.b)?;
     } else if is_json_lines(bytes) {
         for (line, text) in json::lines(bytes) {
             document(&mut import, text, Some(line))?;
