@@ -49,10 +49,15 @@ fn encode(encoding: &str, bytes: &[u8]) -> Vec<u8> {
     }
 }
 
+/// An HTTP client (reqwest is built without a default TLS provider; tracedeck uses ring).
+fn client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
 /// Posts `body` to `path`, encoded; returns the status and the answer.
 async fn post(addr: SocketAddr, path: &str, encoding: &str, body: &[u8]) -> (u16, serde_json::Value) {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let mut request = reqwest::Client::new()
+    let mut request = client()
         .post(format!("http://{addr}{path}"))
         .header("content-type", "application/x-sentry-envelope")
         .header("x-sentry-auth", "Sentry sentry_key=anything, sentry_version=7")
@@ -108,7 +113,7 @@ async fn otlp_and_sentry_spans_of_one_trace_share_the_store() {
         "scopeSpans":[{{"spans":[{{"traceId":"{T1}","spanId":"5555555555555555","parentSpanId":"c1d2e3f4a5b60719",
         "name":"proxy","kind":2,"startTimeUnixNano":"1795000003810000000","endTimeUnixNano":"1795000003940000000"}}]}}]}}]}}"#
     );
-    let response = reqwest::Client::new()
+    let response = client()
         .post(format!("http://{otlp}/v1/traces"))
         .header("content-type", "application/json")
         .body(span)
@@ -190,7 +195,7 @@ async fn bad_bodies_bombs_and_slow_clients_are_refused_and_counted_and_nothing_i
 
 /// Posts an already-encoded body with its `Content-Encoding`.
 async fn post_raw_encoded(addr: SocketAddr, encoding: &str, body: Vec<u8>) -> (u16, serde_json::Value) {
-    let response = reqwest::Client::new()
+    let response = client()
         .post(format!("http://{addr}/api/1/envelope/"))
         .header("content-encoding", encoding)
         .body(body)
@@ -204,7 +209,7 @@ async fn post_raw_encoded(addr: SocketAddr, encoding: &str, body: Vec<u8>) -> (u
 #[tokio::test]
 async fn browser_sdks_pass_the_cors_preflight() {
     let (receiver, addr) = start().await;
-    let client = reqwest::Client::new();
+    let client = client();
     let preflight = client
         .request(reqwest::Method::OPTIONS, format!("http://{addr}/stream"))
         .header("origin", "http://localhost:5173")
