@@ -10,7 +10,9 @@
 //! With `--verify-token` it checks its token with `auth.test` at start, retrying with back-off
 //! while the mock is not up, as Bolt does: start it after `tracedeck replay --wait-for-target`.
 //! With `--otlp http://127.0.0.1:4318` it exports its own spans to tracedeck's receiver, and
-//! they appear in the Replay panel's waterfall under the replayed request.
+//! they appear in the Replay panel's waterfall under the replayed request; with
+//! `--sentry-dsn http://public@127.0.0.1:8969/1` it sends them as a Sentry SDK would, to
+//! tracedeck's Sentry receiver.
 
 use std::net::SocketAddr;
 
@@ -39,6 +41,11 @@ struct Args {
     /// the Web API cannot be reached, as Bolt does; interactions wait for the check.
     #[arg(long)]
     verify_token: bool,
+    /// Send the app's own spans to this Sentry DSN as envelopes of transactions, as a Sentry SDK
+    /// does, e.g. to tracedeck's Sentry receiver (Live ▸ Receive Sentry, or `tracedeck replay
+    /// --sentry 127.0.0.1:8969`): http://public@127.0.0.1:8969/1.
+    #[arg(long, value_name = "DSN")]
+    sentry_dsn: Option<String>,
 }
 
 #[tokio::main]
@@ -74,6 +81,7 @@ async fn main() -> std::process::ExitCode {
         log: true,
         otlp_url: args.otlp,
         verify_token: args.verify_token.then_some(std::time::Duration::from_secs(1)),
+        sentry_dsn: args.sentry_dsn,
     };
     let shutdown = CancellationToken::new();
     let stop = shutdown.clone();

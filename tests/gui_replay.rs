@@ -1,6 +1,6 @@
 //! The Replay panel as a person uses it: type the secrets, press Start, watch the run against a
 //! local app (the demo app, fixed mode, in this process) pass and its trace appear, with the
-//! app's own spans (exported to tracedeck's OTLP receiver) joined into the run's waterfall; and
+//! app's own spans (sent to tracedeck's OTLP or Sentry receiver) joined into the run's waterfall; and
 //! the tab's mock, up from when the tab opens until it closes, serving an app started once
 //! across several Starts.
 
@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use tokio_util::sync::CancellationToken;
-use tracedeck::receiver::{self, Receiver};
+use tracedeck::receiver::{self, Protocol, Receiver};
 use tracedeck::replay::demo_app::{self, Delays, DemoConfig, Mode};
 use tracedeck::replay::signing::Secret;
 use tracedeck::ui::ReplayPanel;
@@ -33,6 +33,7 @@ fn fixed_app(mock_addr: &str, otlp_url: Option<String>, verify_token: Option<Dur
         api_url: format!("http://{mock_addr}/api/"),
         log: false,
         otlp_url,
+        sentry_dsn: None,
         verify_token,
     }
 }
@@ -86,14 +87,31 @@ fn wait_until(h: &mut Harness<ReplayPanel>, what: &str, done: impl Fn(&Harness<R
 
 #[test]
 fn a_replay_against_the_fixed_app_passes_and_draws_its_trace() {
+    replay_joining_the_apps_spans(Protocol::Otlp);
+}
+
+#[test]
+fn the_apps_sentry_transactions_join_the_replays_waterfall() {
+    replay_joining_the_apps_spans(Protocol::Sentry);
+}
+
+/// Replays against the demo app, which sends its own spans to tracedeck's receiver by `protocol`
+/// (OTLP, or Sentry envelopes to a DSN), and checks the run passes with them in its waterfall.
+fn replay_joining_the_apps_spans(protocol: Protocol) {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let mock_addr = format!("127.0.0.1:{}", free_port());
     let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let app_addr = listener.local_addr().unwrap();
     let stop = CancellationToken::new();
-    let config = receiver::Config { addr: "127.0.0.1:0".parse().unwrap(), ..receiver::Config::default() };
-    let receiver = runtime.block_on(Receiver::start(&config)).unwrap();
-    let config = fixed_app(&mock_addr, Some(format!("http://{}", receiver.addr())), None);
+    let config = receiver::Config::at("127.0.0.1:0".parse().unwrap(), false);
+    let mut receiver = Receiver::new();
+    let addr = runtime.block_on(receiver.listen(protocol, &config)).unwrap();
+    let config = match protocol {
+        Protocol::Otlp => fixed_app(&mock_addr, Some(format!("http://{addr}")), None),
+        Protocol::Sentry => {
+            DemoConfig { sentry_dsn: Some(format!("http://public@{addr}/1")), ..fixed_app(&mock_addr, None, None) }
+        }
+    };
     runtime.spawn(demo_app::serve(listener, config, stop.clone()));
 
     let capture = concat!(env!("CARGO_MANIFEST_DIR"), "/sample-traces/resolve-button.capture.json");
@@ -115,7 +133,7 @@ fn a_replay_against_the_fixed_app_passes_and_draws_its_trace() {
         h.query_all_by_label_contains("POST /slack/interactions").next().is_some(),
         "the app's server span joined the run's waterfall"
     );
-    h.get_by_label_contains("span(s) the app exported to the OTLP receiver");
+    h.get_by_label_contains("span(s) the app sent to tracedeck's receiver");
     stop.cancel();
 }
 

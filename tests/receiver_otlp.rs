@@ -11,7 +11,7 @@ use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status as SpanStatus, span::SpanKind};
 use prost::Message;
 use tracedeck::model::{SpanId, Status, TraceId};
-use tracedeck::receiver::{Config, Receiver};
+use tracedeck::receiver::{Config, Protocol, Receiver};
 
 const TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const ROOT: &str = "00f067aa0ba902b7";
@@ -206,8 +206,8 @@ fn flood_proto(first: u128, traces: u128, per_trace: u64) -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_past_max_spans_keeps_the_newest_traces_and_says_what_was_dropped() {
-    let config = Config { addr: SocketAddr::from(([127, 0, 0, 1], 0)), max_spans: 2_000, ..Config::default() };
-    let receiver = Receiver::start(&config).await.unwrap();
+    let mut receiver = Receiver::with_max_spans(2_000);
+    receiver.listen(Protocol::Otlp, &Config::at(SocketAddr::from(([127, 0, 0, 1], 0)), false)).await.unwrap();
     let oldest = std::sync::Arc::downgrade(&{
         let (status, _, _) = post(receiver.addr(), "application/x-protobuf", false, flood_proto(1, 1, 200)).await;
         assert_eq!(status, 200);

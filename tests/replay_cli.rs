@@ -143,13 +143,18 @@ fn capture_turns_a_request_dump_into_a_capture_file_that_replays() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_runs_traces_are_saved_with_the_apps_own_spans_joined() {
-    let (port, otlp_port) = (free_port(), free_port());
+/// Replays twice against the fixed demo app sending its spans by `protocol` (`--receive` for
+/// OTLP, `--sentry`) with `--traces FILE`; checks the app's spans are joined to each run and
+/// returns the replay's arguments (to run again) and the file.
+async fn runs_saved_with_the_apps_spans(protocol: &str) -> (Vec<String>, std::path::PathBuf) {
+    let (port, receive_port) = (free_port(), free_port());
     let api = format!("http://127.0.0.1:{port}/api/");
-    let otlp = Some(format!("http://127.0.0.1:{otlp_port}"));
-    let (url, stop) = demo_exporting(Mode::Fixed, 3, short_delays(), api, SECRET, otlp).await;
-    let dir = std::env::temp_dir().join(format!("tracedeck-replay-traces-{}", std::process::id()));
+    let (otlp, dsn, flag) = match protocol {
+        "otlp" => (Some(format!("http://127.0.0.1:{receive_port}")), None, "--receive"),
+        _ => (None, Some(format!("http://public@127.0.0.1:{receive_port}/1")), "--sentry"),
+    };
+    let (url, stop) = demo_sending(Mode::Fixed, 3, short_delays(), api, SECRET, otlp, dsn).await;
+    let dir = std::env::temp_dir().join(format!("tracedeck-replay-traces-{protocol}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("runs.tracedeck.json");
@@ -160,8 +165,8 @@ async fn the_runs_traces_are_saved_with_the_apps_own_spans_joined() {
         &url,
         "--mock-addr",
         &format!("127.0.0.1:{port}"),
-        "--receive",
-        &format!("127.0.0.1:{otlp_port}"),
+        flag,
+        &format!("127.0.0.1:{receive_port}"),
         "--runs",
         "2",
         "--wait",
@@ -190,6 +195,19 @@ async fn the_runs_traces_are_saved_with_the_apps_own_spans_joined() {
         assert!(span.depth >= 2, "the app's task hangs under its request, under the replayed request: {names:?}");
         assert!(trace.spans().iter().any(|s| trace.str(s.service) == "slack-app"));
     }
+    (args, file)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_apps_sentry_transactions_are_joined_to_the_runs() {
+    let (_, file) = runs_saved_with_the_apps_spans("sentry").await;
+    std::fs::remove_dir_all(file.parent().unwrap()).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_runs_traces_are_saved_with_the_apps_own_spans_joined() {
+    let (args, file) = runs_saved_with_the_apps_spans("otlp").await;
+    let dir = file.parent().unwrap().to_path_buf();
 
     // The file is not replaced without --force.
     let again = tokio::task::spawn_blocking(move || tracedeck(&args.iter().map(String::as_str).collect::<Vec<_>>()))

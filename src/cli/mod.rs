@@ -12,6 +12,7 @@ mod connections;
 mod convert;
 mod fetch;
 mod judged;
+mod receive;
 mod replay;
 mod replay_session;
 mod report;
@@ -32,6 +33,7 @@ pub use check::{Status, check, check_with_progress};
 pub use connections::connections;
 pub use convert::convert;
 pub use fetch::fetch;
+pub use receive::{ReceiveArgs, receive};
 pub use replay::{CaptureArgs, ReplayArgs, capture, replay};
 pub use search::search;
 
@@ -113,6 +115,12 @@ pub enum Command {
     /// trace from one tool opens in another. Prints what the import warned about. Exit status:
     /// 0 when written, 2 when an input could not be read or the output exists (without --force).
     Convert(ConvertArgs),
+    /// Receive spans from apps on this machine without a window: OTLP/HTTP, and Sentry SDKs
+    /// (through a DSN or Spotlight). Prints each trace's verdict once it has had no new spans for
+    /// --idle; stops after --max-traces, --for or Ctrl-C; saves every trace with -o. Exit status:
+    /// 0 when none missed the deadline, 1 when any did, 2 when a listener could not start, a
+    /// body was refused, a trace could not be judged, or nothing arrived.
+    Receive(ReceiveArgs),
 }
 
 /// Arguments of `tracedeck convert`.
@@ -417,6 +425,9 @@ pub fn run(cli: Cli) -> ExitCode {
         }
         Some(Command::Convert(args)) => {
             ExitCode::from(convert(&args, &mut std::io::stdout().lock(), &mut std::io::stderr().lock()) as u8)
+        }
+        Some(Command::Receive(args)) => {
+            ExitCode::from(receive(&args, &mut std::io::stdout().lock(), &mut std::io::stderr().lock()) as u8)
         }
         None => match missing_files(&cli.files) {
             Some(message) => {

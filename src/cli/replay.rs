@@ -15,7 +15,7 @@ use super::fetch::{refuse_to_replace, save};
 use super::replay_session as session;
 use crate::formats::Format;
 use crate::model::{self, Trace, parse_duration};
-use crate::receiver::{self, Receiver};
+use crate::receiver::{self, Protocol, Receiver};
 use crate::replay::capture::{self, Capture, CaptureFile};
 use crate::replay::driver::{self, ReplayConfig, RunResult};
 use crate::replay::mock::{MockConfig, MockSlack};
@@ -66,7 +66,7 @@ pub struct ReplayArgs {
     /// Replay only the interaction with this name.
     #[arg(long, value_name = "NAME")]
     pub interaction: Option<String>,
-    /// Save every run's trace (with the app's own spans, under --receive) in one tracedeck file
+    /// Save every run's trace (with the app's own spans, under --receive or --sentry) in one tracedeck file
     /// the window and `check` read.
     #[arg(long, value_name = "FILE")]
     pub traces: Option<PathBuf>,
@@ -89,12 +89,18 @@ pub struct ReplayArgs {
     /// An interactive session on a terminal: the mock stays up; Enter replays, `r N` sets the
     /// runs, `q` quits; each round prints its verdicts, and the session ends with every round's
     /// failure rate (exit status: the last round's).
-    #[arg(long, conflicts_with_all = ["traces", "receive"])]
+    #[arg(long, conflicts_with_all = ["traces", "receive", "sentry"])]
     pub session: bool,
     /// With --receive: hold at most this many of the app's spans, dropping the oldest traces
     /// whole beyond it.
     #[arg(long, value_name = "N", default_value_t = receiver::DEFAULT_MAX_SPANS)]
     pub max_spans: usize,
+    /// Listen for a Sentry SDK on this address (start the app with
+    /// SENTRY_DSN=http://public@ADDR/1, or SENTRY_SPOTLIGHT=http://ADDR/stream) and join the
+    /// app's Sentry transactions of each run to the run's trace, by the `sentry-trace` the
+    /// replay sends.
+    #[arg(long, value_name = "ADDR")]
+    pub sentry: Option<SocketAddr>,
 }
 
 /// Arguments of `tracedeck capture`.
@@ -178,19 +184,22 @@ fn run(args: &ReplayArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<St
     }
     let (results, mock_url, app_traces, notes) = runtime.block_on(async {
         let cancel = CancellationToken::new();
-        let receiver = match args.receive {
-            Some(addr) => {
-                let config = receiver::Config {
-                    addr,
-                    allow_remote: args.allow_remote,
-                    max_spans: args.max_spans,
-                    ..receiver::Config::default()
-                };
-                let receiver = Receiver::start(&config).await?;
-                let _ = writeln!(err, "tracedeck: receiving the app's spans on http://{}/v1/traces", receiver.addr());
+        let listeners = [(Protocol::Otlp, args.receive), (Protocol::Sentry, args.sentry)];
+        let receiver = match listeners.iter().any(|(_, addr)| addr.is_some()) {
+            true => {
+                let mut receiver = Receiver::with_max_spans(args.max_spans);
+                for (protocol, addr) in listeners {
+                    let Some(addr) = addr else { continue };
+                    let addr = receiver.listen(protocol, &receiver::Config::at(addr, args.allow_remote)).await?;
+                    let _ = writeln!(
+                        err,
+                        "tracedeck: receiving the app's spans over {protocol}: {}",
+                        protocol.endpoints(addr)
+                    );
+                }
                 Some(receiver)
             }
-            None => None,
+            false => None,
         };
         let (mock, mock_url) = start_mock(args, token, &cancel, err).await?;
         let stop = cancel.clone();

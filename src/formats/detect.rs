@@ -28,6 +28,9 @@ pub fn detect(bytes: &[u8]) -> Result<Format, FormatError> {
     }
     let format = if starts_with_version_key(text) {
         Format::Tracedeck
+    } else if super::sentry::envelope::is_envelope(text) {
+        // Before the keys: an envelope's items (attachments, say) may hold any text.
+        Format::Sentry
     } else if has("\"source\":\"DevTools\"") || has("\"source\": \"DevTools\"") {
         // DevTools' Performance export puts its `metadata` first, which can hold source maps
         // longer than the window (and any key at all), before `traceEvents`.
@@ -104,7 +107,7 @@ mod tests {
 
     #[test]
     fn detects_each_format_by_its_keys() {
-        let cases: [(&str, Format); 8] = [
+        let cases: [(&str, Format); 9] = [
             ("\u{feff} {\n  \"tracedeck\" : 1, \"traces\": []}", Format::Tracedeck),
             (r#"{"resourceSpans":[{"resource":{"attributes":[{"key":"tracedeck","value":{}}]}}]}"#, Format::Otlp),
             (r#"{"resourceSpans":[]}"#, Format::Otlp),
@@ -113,6 +116,7 @@ mod tests {
             (r#"[{"ph":"X","ts":1,"dur":2,"pid":1,"tid":1,"name":"a"}"#, Format::Chrome),
             (r#"{"type":"transaction","start_timestamp":1.0,"contexts":{}}"#, Format::Sentry),
             (r#"[{"traceId":"a","id":"b","timestamp":1}]"#, Format::Zipkin),
+            ("{}\n{\"type\":\"attachment\",\"length\":16}\n{\"resourceSpans\"}\n", Format::Sentry),
         ];
         for (text, format) in cases {
             assert_eq!(detect(text.as_bytes()), Ok(format), "{text}");

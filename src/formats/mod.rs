@@ -31,7 +31,7 @@ use crate::model::{Trace, TraceBuilder, TraceId};
 /// `chrome`, `tracedeck`).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, clap::ValueEnum)]
 pub enum Format {
-    /// Sentry transaction events, several of one trace, or a trace endpoint's answer.
+    /// Sentry transaction events, several of one trace, a trace endpoint's answer, or envelopes.
     Sentry,
     /// OpenTelemetry protobuf-JSON (`resourceSpans`), one document or one per line.
     Otlp,

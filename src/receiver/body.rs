@@ -1,10 +1,10 @@
-//! Reading one OTLP/HTTP request body: content type, gzip, then JSON or protobuf into traces.
-
-use std::io::Read;
+//! Reading one OTLP/HTTP request body: content type, encoding (gzip and the others
+//! [`inflate`] knows), then JSON or protobuf into traces.
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message;
 
+use super::inflate::{InflateError, inflate};
 use crate::formats::otlp;
 use crate::model::Trace;
 
@@ -71,9 +71,12 @@ pub enum BodyError {
     /// Not `application/json` or `application/x-protobuf`.
     #[error("unsupported content type {0:?}: send application/json or application/x-protobuf")]
     UnsupportedType(String),
-    /// Not gzip or identity.
-    #[error("unsupported content encoding {0:?}: send gzip or no encoding")]
-    UnsupportedEncoding(String),
+    /// Not an encoding [`inflate`](super::inflate) knows.
+    #[error("{0}")]
+    UnsupportedEncoding(InflateError),
+    /// Larger than the limit once decompressed.
+    #[error("{0}")]
+    TooLarge(InflateError),
     /// The body could not be read.
     #[error("{message}")]
     Bad {
@@ -105,16 +108,12 @@ pub fn read(
     let encoding =
         Encoding::from_content_type(content_type).ok_or_else(|| BodyError::UnsupportedType(content_type.to_owned()))?;
     let bad = |message: String| BodyError::Bad { encoding, message };
-    let inflated;
-    let bytes = match content_encoding.map(|e| e.trim().to_ascii_lowercase()) {
-        None => bytes,
-        Some(e) if e.is_empty() || e == "identity" => bytes,
-        Some(e) if e == "gzip" => {
-            inflated = gunzip(bytes, max).map_err(bad)?;
-            &inflated[..]
-        }
-        Some(e) => return Err(BodyError::UnsupportedEncoding(e)),
-    };
+    let bytes = inflate(content_encoding, bytes, max).map_err(|e| match e {
+        InflateError::Unsupported(_) => BodyError::UnsupportedEncoding(e),
+        InflateError::TooLarge(_) => BodyError::TooLarge(e),
+        InflateError::Corrupt { .. } => bad(e.to_string()),
+    })?;
+    let bytes = &bytes[..];
     let json;
     let json = match encoding {
         Encoding::Json => bytes,
@@ -130,16 +129,4 @@ pub fn read(
     let builder = otlp::parse(json).map_err(|e| bad(format!("at {}: {}", e.place, e.message)))?;
     let traces = builder.build().map_err(|e| bad(e.to_string()))?;
     Ok((encoding, traces))
-}
-
-fn gunzip(bytes: &[u8], max: usize) -> Result<Vec<u8>, String> {
-    let mut out = Vec::new();
-    flate2::read::GzDecoder::new(bytes)
-        .take(max as u64 + 1)
-        .read_to_end(&mut out)
-        .map_err(|e| format!("the gzip body cannot be decompressed: {e}"))?;
-    if out.len() > max {
-        return Err(format!("the decompressed body is larger than {} MiB", max / (1024 * 1024)));
-    }
-    Ok(out)
 }

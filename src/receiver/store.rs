@@ -130,6 +130,12 @@ impl Store {
         self.lock().order.iter().copied().collect()
     }
 
+    /// Spans held per trace id, in the order first seen.
+    pub fn span_counts(&self) -> Vec<(TraceId, usize)> {
+        let inner = self.lock();
+        inner.order.iter().map(|id| (*id, inner.traces.get(id).map_or(0, |e| e.spans))).collect()
+    }
+
     /// A counter bumped on every change.
     pub fn subscribe(&self) -> watch::Receiver<u64> {
         self.changes.subscribe()

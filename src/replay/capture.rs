@@ -127,12 +127,14 @@ impl CapturedRequest {
 
     /// Headers a replay copies: all but those it sets itself.
     pub fn replayed_headers(&self) -> impl Iterator<Item = (&str, &str)> {
-        const SET_BY_REPLAY: [&str; 7] = [
+        const SET_BY_REPLAY: [&str; 9] = [
             "x-slack-signature",
             "x-slack-request-timestamp",
             "content-length",
             "host",
             "traceparent",
+            "sentry-trace",
+            "baggage",
             "connection",
             "transfer-encoding",
         ];

@@ -1,7 +1,8 @@
 //! The driver: sends a captured interaction to the app as Slack would (fresh trigger id and
-//! response URL from the mock, re-encoded body, fresh signature, a `traceparent`), times the
-//! response, then waits a bounded time for the app's calls to the mock. Many runs go through a
-//! semaphore for the concurrency level; progress goes out over a channel as it happens.
+//! response URL from the mock, re-encoded body, fresh signature, a `traceparent` and Sentry's
+//! `sentry-trace` and `baggage`), times the response, then waits a bounded time for the app's
+//! calls to the mock. Many runs go through a semaphore for the concurrency level; progress goes
+//! out over a channel as it happens.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -370,11 +371,13 @@ async fn send(
     if captured.header("user-agent").is_none() {
         request = request.header("user-agent", SLACK_USER_AGENT);
     }
-    let traceparent = TraceParent::new(record.trace_id, record.span_id).to_string();
+    let parent = TraceParent::new(record.trace_id, record.span_id);
     let request = request
         .header(signing::TIMESTAMP_HEADER, timestamp.to_string())
         .header(signing::SIGNATURE_HEADER, signature)
-        .header("traceparent", traceparent)
+        .header("traceparent", parent.to_string())
+        .header("sentry-trace", parent.sentry_trace())
+        .header("baggage", parent.sentry_baggage())
         .body(body);
     let sent = Instant::now();
     match request.send().await {

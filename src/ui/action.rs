@@ -1,12 +1,14 @@
 //! What the user can ask the window for: every effect goes through [`crate::ui::App::apply`] as
 //! one of these, at the end of the frame.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use super::loader::Source;
 use crate::analysis::Profile;
 use crate::formats::Format;
 use crate::model::Trace;
+use crate::receiver::Protocol;
 
 /// Something the user asked for, carried out at the end of the frame.
 #[derive(Debug)]
@@ -38,8 +40,13 @@ pub enum Action {
     StopComparing,
     /// Save the active tab's trace, as recorded, in a format (asks where).
     SaveTrace(Format),
-    /// Start or stop the OTLP receiver.
-    SetReceiving(bool),
+    /// Start a receiver's listener for `protocol` on `addr`, or stop it (`None`).
+    Receive {
+        /// OTLP or Sentry.
+        protocol: Protocol,
+        /// Where to listen; `None` stops the listener.
+        addr: Option<SocketAddr>,
+    },
     /// Open a Replay tab.
     NewReplay,
     /// Start the replay of the Replay tab at this index.

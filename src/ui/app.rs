@@ -10,6 +10,7 @@ use egui::{Color32, RichText, Ui};
 use super::action::Action;
 use super::fetch_dialog::{DialogRequest, FetchDialog};
 use super::help::help_window;
+use super::live::{self, LiveReceiver, LiveRequest};
 use super::loader::{Contents, INCIDENT_AFTER, INCIDENT_BEFORE, Loading, Source};
 use super::overlay::Overlay;
 use super::replay_panel::{ReplayPanel, ReplayRequest};
@@ -23,7 +24,6 @@ use super::traces_view::TracesView;
 use crate::analysis::Profile;
 use crate::formats::Format;
 use crate::model::{SpanId, Trace, format_duration};
-use crate::receiver;
 
 enum TabContent {
     Loading(Loading),
@@ -266,27 +266,11 @@ impl App {
                 });
                 self.active = self.tabs.len() - 1;
             }
-            Action::SetReceiving(on) => {
-                self.receiver = None;
-                if on {
-                    let runtime = self.runtime();
-                    match runtime.block_on(receiver::Receiver::start(&receiver::Config::default())) {
-                        Ok(server) => {
-                            // Repaint when spans arrive, so the status line stays current.
-                            let mut changes = server.subscribe();
-                            let repaint_ctx = ctx.clone();
-                            runtime.spawn(async move {
-                                while changes.changed().await.is_ok() {
-                                    repaint_ctx.request_repaint();
-                                }
-                            });
-                            self.receiver = Some(LiveReceiver { server });
-                        }
-                        Err(e) => {
-                            self.tabs.push(Tab { title: "OTLP receiver".into(), content: TabContent::Failed(e) });
-                            self.active = self.tabs.len() - 1;
-                        }
-                    }
+            Action::Receive { protocol, addr } => {
+                let runtime = self.runtime.get_or_insert_with(network_runtime);
+                if let Err(e) = LiveReceiver::set(&mut self.receiver, protocol, addr, runtime, ctx) {
+                    self.tabs.push(Tab { title: format!("{protocol} receiver"), content: TabContent::Failed(e) });
+                    self.active = self.tabs.len() - 1;
                 }
             }
             Action::SaveTrace(format) => {
@@ -334,7 +318,7 @@ impl App {
             Action::ShowReceived => {
                 if let Some(live) = &self.receiver {
                     let (traces, errors) = live.snapshot();
-                    let sources = vec!["received over OTLP".to_owned(); traces.len()];
+                    let sources = vec!["received live".to_owned(); traces.len()];
                     let view = TracesView::new(traces, sources, &self.profile, errors);
                     self.tabs.push(Tab {
                         title: "received traces".into(),
@@ -430,14 +414,7 @@ impl App {
 
     /// The tokio runtime for network work (fetching, receiving), started on first use.
     fn runtime(&mut self) -> &tokio::runtime::Runtime {
-        self.runtime.get_or_insert_with(|| {
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .thread_name("tracedeck-net")
-                .enable_all()
-                .build()
-                .expect("the OS can start the network threads")
-        })
+        self.runtime.get_or_insert_with(network_runtime)
     }
 
     fn fetch_window(&mut self, ctx: &egui::Context) {
@@ -667,14 +644,10 @@ impl App {
                     self.actions.push(Action::NewReplay);
                 }
             });
-            ui.menu_button("Live", |ui| {
-                let mut on = self.receiver.is_some();
-                if ui.checkbox(&mut on, format!("Receive OTLP on {}", receiver::Config::default().addr)).changed() {
-                    self.actions.push(Action::SetReceiving(on));
-                }
-                if ui.add_enabled(self.receiver.is_some(), egui::Button::new("Show received traces")).clicked() {
-                    self.actions.push(Action::ShowReceived);
-                }
+            ui.menu_button("Live", |ui| match live::menu(ui, self.receiver.as_ref()) {
+                Some(LiveRequest::Receive { protocol, addr }) => self.actions.push(Action::Receive { protocol, addr }),
+                Some(LiveRequest::ShowReceived) => self.actions.push(Action::ShowReceived),
+                None => {}
             });
             if let Some(live) = &self.receiver {
                 ui.label(RichText::new(live.status_line()).color(theme::CLOCK));
@@ -721,33 +694,12 @@ impl App {
     }
 }
 
-/// The OTLP receiver while it runs, with what the GUI shows of it.
-struct LiveReceiver {
-    server: receiver::Receiver,
-}
-
-impl LiveReceiver {
-    fn status_line(&self) -> String {
-        let status = self.server.status();
-        let mut line = format!("receiving on {} · {} spans in {} traces", status.addr, status.spans, status.traces);
-        if status.dropped.traces > 0 {
-            line.push_str(" · ");
-            line.push_str(&receiver::dropped_text(status.dropped, status.max_spans));
-        }
-        line
-    }
-
-    /// The traces received so far, and the ones that could not be assembled.
-    fn snapshot(&self) -> (Vec<Arc<Trace>>, Vec<String>) {
-        let mut traces = Vec::new();
-        let mut errors = Vec::new();
-        for id in self.server.trace_ids() {
-            match self.server.trace(id) {
-                Ok(Some(trace)) => traces.push(trace),
-                Ok(None) => {}
-                Err(e) => errors.push(format!("trace {id}: {e}")),
-            }
-        }
-        (traces, errors)
-    }
+/// The runtime of the window's network work (fetches, replays, the receivers).
+fn network_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("tracedeck-net")
+        .enable_all()
+        .build()
+        .expect("the OS can start the network threads")
 }

@@ -1,11 +1,12 @@
 //! The Replay panel: pick a capture and the app's endpoint, give the signing secret and the
 //! bot token (kept in memory only), and replay; the mock Slack Web API and the driver run on
 //! the app's tokio runtime, the run's trace grows live in a waterfall with the deadline line,
-//! and a table lists every run's verdict. When the OTLP receiver runs and the app exports its
-//! spans there, the app's spans of the run (same trace id, via the replay's `traceparent`) are
-//! merged into that waterfall as they arrive. The mock is up from when the tab opens
-//! ([`ReplayPanel::open`]) until it closes ([`ReplayPanel::close`]), so the app is started once
-//! against it; each Start is a round of its session, and the rounds are listed side by side.
+//! and a table lists every run's verdict. When a receiver runs (OTLP or Sentry) and the app
+//! sends its spans there, the app's spans of the run (same trace id, via the replay's
+//! `traceparent` or `sentry-trace`) are merged into that waterfall as they arrive. The mock is up
+//! from when the tab opens ([`ReplayPanel::open`]) until it closes ([`ReplayPanel::close`]), so
+//! the app is started once against it; each Start is a round of its session, and the rounds are
+//! listed side by side.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -20,7 +21,7 @@ use super::trace_tab::TraceView;
 use super::waterfall::TimeWindow;
 use crate::analysis::Profile;
 use crate::model::{self, Trace};
-use crate::receiver::Receiver as OtlpReceiver;
+use crate::receiver::Receiver as SpanReceiver;
 use crate::replay::capture::Capture;
 use crate::replay::driver::{self, Progress, ReplayConfig, RunResult};
 use crate::replay::session::Round;
@@ -225,7 +226,7 @@ impl ReplayPanel {
     }
 
     /// Takes the receiver's spans of the latest run, if new ones arrived.
-    fn poll_received(&mut self, receiver: Option<&OtlpReceiver>) {
+    fn poll_received(&mut self, receiver: Option<&SpanReceiver>) {
         let Some(replayed) = &self.replayed else { return };
         let received = receiver.and_then(|r| r.trace(replayed.trace_id()).ok().flatten());
         let same = match (&received, &self.received) {
@@ -271,8 +272,8 @@ impl ReplayPanel {
     }
 
     /// Draws the panel; `profile` names the deadline profile the live trace is judged under;
-    /// `receiver` is the OTLP receiver, when it runs, whose spans of the run join its waterfall.
-    pub fn ui(&mut self, ui: &mut Ui, profile: &Profile, receiver: Option<&OtlpReceiver>) -> Option<ReplayRequest> {
+    /// `receiver` is tracedeck's receiver, when it runs, whose spans of the run join its waterfall.
+    pub fn ui(&mut self, ui: &mut Ui, profile: &Profile, receiver: Option<&SpanReceiver>) -> Option<ReplayRequest> {
         self.poll();
         self.apply_token();
         self.poll_received(receiver);
@@ -354,15 +355,20 @@ impl ReplayPanel {
             ui.separator();
             ui.label(RichText::new(&view.overlay.banner).strong());
             let app_spans = match (&self.received, receiver) {
-                (Some(received), _) => format!("with {} span(s) the app exported to the OTLP receiver", received.len()),
+                (Some(received), _) => format!("with {} span(s) the app sent to tracedeck's receiver", received.len()),
                 (None, Some(receiver)) => format!(
-                    "no spans from the app yet: export them to the OTLP receiver at http://{} to see them here",
-                    receiver.addr()
+                    "no spans from the app yet: send them to tracedeck's receiver ({}) to see them here",
+                    receiver
+                        .status()
+                        .listeners
+                        .iter()
+                        .map(|&(p, addr)| p.endpoints(addr))
+                        .collect::<Vec<_>>()
+                        .join("; ")
                 ),
-                (None, None) => {
-                    "to see the app's own spans here, turn on Receive OTLP in the Live menu and export them there"
-                        .to_owned()
-                }
+                (None, None) => "to see the app's own spans here, turn on a receiver in the Live menu (OTLP, or \
+                                 Sentry for an app with a Sentry SDK) and send them there"
+                    .to_owned(),
             };
             ui.label(RichText::new(app_spans).weak());
             let TraceView { trace, overlay, waterfall, .. } = view;

@@ -45,9 +45,22 @@ pub async fn demo_exporting(
     secret: &str,
     otlp_url: Option<String>,
 ) -> (String, CancellationToken) {
+    demo_sending(mode, seed, delays, api_url, secret, otlp_url, None).await
+}
+
+/// [`demo`], sending the app's own spans to an OTLP/HTTP collector and to a Sentry DSN.
+pub async fn demo_sending(
+    mode: Mode,
+    seed: u64,
+    delays: Delays,
+    api_url: String,
+    secret: &str,
+    otlp_url: Option<String>,
+    sentry_dsn: Option<String>,
+) -> (String, CancellationToken) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let config = DemoConfig { otlp_url, ..demo_config(mode, seed, delays, api_url, secret) };
+    let config = DemoConfig { otlp_url, sentry_dsn, ..demo_config(mode, seed, delays, api_url, secret) };
     (url, serve_demo(listener, config))
 }
 
@@ -62,6 +75,7 @@ pub fn demo_config(mode: Mode, seed: u64, delays: Delays, api_url: String, secre
         api_url,
         log: false,
         otlp_url: None,
+        sentry_dsn: None,
         verify_token: None,
     }
 }

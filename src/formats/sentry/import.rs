@@ -103,7 +103,8 @@ fn shape(item: &Item) -> Option<Shape> {
 
 /// Turns items into a [`TraceBuilder`]'s spans and errors.
 pub(super) struct Import {
-    b: TraceBuilder,
+    /// The spans and errors so far (other item shapes, such as envelopes' span v2 items, push here too).
+    pub(super) b: TraceBuilder,
     /// Spans pushed inside a trace node's `children`, with the node that holds them.
     nested: Vec<(usize, SpanId)>,
     without_trace_id: bool,
@@ -126,6 +127,12 @@ impl Import {
     /// Reads one top-level item.
     pub(super) fn top(&mut self, item: &Item, loc: &Loc) -> Result<(), FormatError> {
         self.item(item, loc, Holder { span: None, trace: TraceId(0) })
+    }
+
+    /// Reads an envelope's `event` item: an error event, joined to its trace through
+    /// `contexts.trace`, else to `trace`, the trace the envelope's header names.
+    pub(super) fn error_event(&mut self, item: &Item, trace: TraceId) {
+        self.error(item, Holder { span: None, trace });
     }
 
     /// Links nested spans whose written parent is missing to their holder; notes what was odd.
@@ -433,7 +440,7 @@ impl Import {
     }
 
     /// Pushes one typed attribute; `null` values are skipped.
-    fn value(&mut self, key: &str, value: &Value) {
+    pub(super) fn value(&mut self, key: &str, value: &Value) {
         let value = match value {
             Value::Str(s) => AttrValue::Str(self.b.intern(s)),
             Value::Json(s) => AttrValue::Str(self.b.intern(s)),
@@ -446,7 +453,8 @@ impl Import {
         self.b.push_attr(key, value);
     }
 
-    fn status(&mut self, status: &Option<Text>) -> (Status, StrId) {
+    /// `"ok"` is ok, absent is unset, any other text is an error that keeps the text.
+    pub(super) fn status(&mut self, status: &Option<Text>) -> (Status, StrId) {
         match text(status) {
             None => (Status::Unset, StrId::EMPTY),
             Some("ok") => (Status::Ok, StrId::EMPTY),
@@ -454,7 +462,7 @@ impl Import {
         }
     }
 
-    fn intern_opt<'t>(&mut self, value: impl Into<Option<&'t Text<'t>>>) -> StrId {
+    pub(super) fn intern_opt<'t>(&mut self, value: impl Into<Option<&'t Text<'t>>>) -> StrId {
         match value.into() {
             Some(t) => self.b.intern(t.as_str()),
             None => StrId::EMPTY,

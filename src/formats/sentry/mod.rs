@@ -1,16 +1,21 @@
 //! Sentry: transaction events (stored or from the event-details API), several of one trace
 //! (a JSON array or JSON lines, stitched across processes through `contexts.trace.parent_span_id`),
-//! and the answers of the trace endpoints (legacy `events-trace`, newer `/trace/`).
+//! the answers of the trace endpoints (legacy `events-trace`, newer `/trace/`), and envelopes,
+//! what SDKs send ([`envelope`]: transactions, error events and span v2 items).
 //!
 //! Timestamps are float seconds or RFC 3339 strings (read with `jiff`), kept to the
 //! microsecond. See `import` for how fields map onto the model and `write` for the writer.
 
+pub mod envelope;
 mod import;
 mod keys;
 mod schema;
+mod span_v2;
 mod time;
 mod write;
 
+#[cfg(test)]
+mod envelope_tests;
 #[cfg(test)]
 mod tests;
 
@@ -23,11 +28,15 @@ use schema::Item;
 
 pub use write::write;
 
-/// Reads Sentry JSON: one event or trace-endpoint answer, an array of them, or JSON lines.
+/// Reads Sentry JSON: one event or trace-endpoint answer, an array of them, JSON lines, or
+/// envelopes.
 pub fn parse(bytes: &[u8]) -> Result<TraceBuilder, FormatError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut import = Import::new();
-    if is_json_lines(bytes) {
+    if envelope::is_envelope(bytes) {
+        let read = envelope::read(&mut import, bytes)?;
+        read.note(&mut import.b)?;
+    } else if is_json_lines(bytes) {
         for (line, text) in json::lines(bytes) {
             document(&mut import, text, Some(line))?;
         }

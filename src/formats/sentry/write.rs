@@ -25,16 +25,35 @@ pub fn write(traces: &[&Trace], out: &mut dyn Write) -> io::Result<()> {
         out.write_all(if std::mem::take(&mut first) { b"\n" } else { b",\n" })
     };
     for trace in traces {
-        for members in transactions(trace) {
+        for event in events(trace)? {
             separator(out)?;
-            serde_json::to_writer(&mut *out, &transaction(trace, &members))?;
-        }
-        for (i, error) in trace.errors().iter().enumerate() {
-            separator(out)?;
-            serde_json::to_writer(&mut *out, &error_event(trace, error, i))?;
+            out.write_all(&event.json)?;
         }
     }
     out.write_all(b"\n]\n")
+}
+
+/// One event of a trace, as JSON.
+pub(super) struct Event {
+    /// Its envelope item type: `transaction` or `event`.
+    pub item_type: &'static str,
+    /// Its `event_id`.
+    pub event_id: String,
+    /// The event.
+    pub json: Vec<u8>,
+}
+
+/// A trace's transactions, then its errors, as events.
+pub(super) fn events(trace: &Trace) -> io::Result<Vec<Event>> {
+    let transactions = transactions(trace).into_iter().map(|members| {
+        let event = transaction(trace, &members);
+        Ok(Event { item_type: "transaction", event_id: event.event_id.clone(), json: serde_json::to_vec(&event)? })
+    });
+    let errors = trace.errors().iter().enumerate().map(|(i, error)| {
+        let event = error_event(trace, error, i);
+        Ok(Event { item_type: "event", event_id: event.event_id.clone(), json: serde_json::to_vec(&event)? })
+    });
+    transactions.chain(errors).collect::<serde_json::Result<_>>().map_err(io::Error::from)
 }
 
 /// The spans of each transaction, its root first, in depth-first order.

@@ -9,7 +9,8 @@
 //!
 //! Requests must carry a valid Slack signature (401 otherwise). The Web API is called at
 //! [`DemoConfig::api_url`] with the bot token, propagating the request's `traceparent`. With
-//! [`DemoConfig::otlp_url`] the app also exports its own spans ([`telemetry`]) in that trace.
+//! [`DemoConfig::otlp_url`] (OTLP) or [`DemoConfig::sentry_dsn`] (Sentry envelopes) the app
+//! also exports its own spans ([`telemetry`]) in that trace.
 //! With [`DemoConfig::verify_token`] it checks its token with `auth.test` at start, as Bolt
 //! does ([`verify`]), and interactions wait for that check.
 
@@ -96,13 +97,16 @@ pub struct DemoConfig {
     /// Call `auth.test` at start and retry it after this pause, doubling, while the Web API
     /// cannot be reached (like Bolt); interactions wait for it. `None`: no check.
     pub verify_token: Option<Duration>,
+    /// A Sentry DSN to send the app's spans to as envelopes of transactions, as a Sentry SDK
+    /// does (`http://public@127.0.0.1:8969/1`: tracedeck's Sentry receiver).
+    pub sentry_dsn: Option<String>,
 }
 
 struct App {
     config: DemoConfig,
     rng: Mutex<fastrand::Rng>,
     client: reqwest::Client,
-    exporter: Option<Exporter>,
+    exporters: Vec<Exporter>,
     verification: Option<Verification>,
 }
 
@@ -112,7 +116,11 @@ pub async fn serve(listener: TcpListener, config: DemoConfig, shutdown: Cancella
         .timeout(Duration::from_secs(10))
         .build()
         .map_err(|e| std::io::Error::other(format!("cannot make an HTTP client: {e}")))?;
-    let exporter = config.otlp_url.as_deref().map(|url| Exporter::new(client.clone(), url));
+    let mut exporters: Vec<Exporter> =
+        config.otlp_url.as_deref().map(|url| Exporter::new(client.clone(), url)).into_iter().collect();
+    if let Some(dsn) = &config.sentry_dsn {
+        exporters.push(Exporter::sentry(client.clone(), dsn).map_err(std::io::Error::other)?);
+    }
     let verification = config.verify_token.map(|pause| {
         let logging = config.log;
         let log = move |message: std::fmt::Arguments| {
@@ -123,7 +131,7 @@ pub async fn serve(listener: TcpListener, config: DemoConfig, shutdown: Cancella
         Verification::start(client.clone(), config.api_url.clone(), config.bot_token.expose().to_owned(), pause, log)
     });
     let rng = Mutex::new(fastrand::Rng::with_seed(config.seed));
-    let app = Arc::new(App { rng, config, client, exporter, verification });
+    let app = Arc::new(App { rng, config, client, exporters, verification });
     let router = Router::new().fallback(interaction).with_state(app);
     let limits = crate::serve::Limits::new(BODY_LIMIT);
     crate::serve::serve(listener, router, limits, shutdown.cancelled_owned()).await;
@@ -191,13 +199,13 @@ impl App {
         result
     }
 
-    /// Sends the spans of one piece of work to the collector, if the app has one.
+    /// Sends the spans of one piece of work to the collector and the DSN the app has, if any.
     async fn export(&self, parent: Option<TraceParent>, spans: &[AppSpan]) {
-        if let (Some(exporter), Some(parent)) = (&self.exporter, parent)
-            && !spans.is_empty()
-            && let Err(e) = exporter.export(parent.trace_id, spans).await
-        {
-            self.log(format_args!("{e}"));
+        let Some(parent) = parent.filter(|_| !spans.is_empty()) else { return };
+        for exporter in &self.exporters {
+            if let Err(e) = exporter.export(parent.trace_id, spans).await {
+                self.log(format_args!("{e}"));
+            }
         }
     }
 }
@@ -225,8 +233,11 @@ async fn interaction(State(app): State<Arc<App>>, headers: HeaderMap, body: Byte
         return (StatusCode::INTERNAL_SERVER_ERROR, "the bot token could not be verified");
     }
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    // The app's server span continues the caller's trace; its own work hangs under it.
-    let inbound = header("traceparent").and_then(TraceParent::parse);
+    // The app's server span continues the caller's trace (W3C's header, else Sentry's); its own
+    // work hangs under it.
+    let inbound = header("traceparent")
+        .and_then(TraceParent::parse)
+        .or_else(|| header("sentry-trace").and_then(TraceParent::from_sentry_trace));
     let request = inbound.map(|parent| parent.child(telemetry::new_span_id()));
     let (status, answer) = handle(&app, &headers, &body, request);
     if let (Some(inbound), Some(request)) = (inbound, request) {
