@@ -187,10 +187,12 @@ async fn bad_bodies_bombs_and_slow_clients_are_refused_and_counted_and_nothing_i
     assert_eq!(status, 200);
     drop(slow);
 
+    // The body too large by its Content-Length is refused by the server's limits (crate::serve)
+    // before the receiver reads it, so the receiver counts the other six.
     let status = receiver.status();
-    assert_eq!(status.refused, 7, "{status}");
+    assert_eq!(status.refused, 6, "{status}");
     assert_eq!((status.spans, status.traces), (2 + 3, 2), "what was received before is kept");
-    assert!(status.to_string().ends_with(", 7 bodies refused"), "{status}");
+    assert!(status.to_string().ends_with(", 6 bodies refused"), "{status}");
 }
 
 /// Posts an already-encoded body with its `Content-Encoding`.
