@@ -286,7 +286,10 @@ async fn a_real_bolt_js_app_started_after_the_mock_fails_buggy_passes_fixed_and_
         assert_eq!(code, Some(expected), "{mode}: {stdout}\n{stderr}\napp: {app_log}");
         let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
         for run in report["runs"].as_array().unwrap() {
-            assert!(ack_ms(run) < 500.0, "{mode}: acks are fast from the first run on: {run}");
+            // Started before the mock, Bolt's first acks take 1.6-2.1 s (its auth.test retried with
+            // back-off); started after it, the first ack includes only Bolt's own first-request
+            // work (510 ms once on a loaded 2-core CI machine, ~150 ms idle), so the bound has room.
+            assert!(ack_ms(run) < 1000.0, "{mode}: acks are fast from the first run on: {run}");
             if mode == "buggy" {
                 assert_eq!(run["views_open_error"], "expired_trigger_id", "{run}");
             } else {
