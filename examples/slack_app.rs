@@ -13,6 +13,15 @@
 //! they appear in the Replay panel's waterfall under the replayed request; with
 //! `--sentry-dsn http://public@127.0.0.1:8969/1` it sends them as a Sentry SDK would, to
 //! tracedeck's Sentry receiver.
+//!
+//! With `--socket` it runs in Socket Mode instead (no HTTP endpoint, no signing secret): it calls
+//! `apps.connections.open` at `SLACK_API_URL` with `SLACK_APP_TOKEN` and takes interactions over
+//! the WebSocket it gets:
+//!
+//! ```text
+//! SLACK_APP_TOKEN=xapp-... SLACK_BOT_TOKEN=xoxb-... SLACK_API_URL=http://127.0.0.1:8990/api/ \
+//!   cargo run --release --example slack_app -- --mode fixed --socket
+//! ```
 
 use std::net::SocketAddr;
 
@@ -46,13 +55,21 @@ struct Args {
     /// --sentry 127.0.0.1:8969`): http://public@127.0.0.1:8969/1.
     #[arg(long, value_name = "DSN")]
     sentry_dsn: Option<String>,
+    /// Socket Mode: connect through apps.connections.open (SLACK_APP_TOKEN) instead of listening.
+    #[arg(long, conflicts_with = "listen")]
+    socket: bool,
 }
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let args = Args::parse();
-    let secrets = Secret::from_env("SLACK_SIGNING_SECRET").and_then(|s| Ok((s, Secret::from_env("SLACK_BOT_TOKEN")?)));
-    let (signing_secret, bot_token) = match secrets {
+    // Socket Mode needs the app-level token and no signing secret (nothing is signed).
+    let secrets = match args.socket {
+        false => Secret::from_env("SLACK_SIGNING_SECRET").map(|s| (s, None)),
+        true => Secret::from_env("SLACK_APP_TOKEN").map(|t| (Secret::new(""), Some(t))),
+    };
+    let secrets = secrets.and_then(|(s, app)| Ok((s, app, Secret::from_env("SLACK_BOT_TOKEN")?)));
+    let (signing_secret, app_token, bot_token) = match secrets {
         Ok(pair) => pair,
         Err(e) => {
             eprintln!("slack_app: {e}");
@@ -63,21 +80,13 @@ async fn main() -> std::process::ExitCode {
     if !api_url.ends_with('/') {
         api_url.push('/');
     }
-    let listener = match tokio::net::TcpListener::bind(args.listen).await {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("slack_app: cannot listen on {}: {e}", args.listen);
-            return std::process::ExitCode::from(2);
-        }
-    };
-    eprintln!("slack_app: {:?} mode on http://{}, Web API at {api_url}", args.mode, args.listen);
     let config = DemoConfig {
         mode: args.mode,
         seed: args.seed,
         delays: Delays::incident(),
         signing_secret,
         bot_token,
-        api_url,
+        api_url: api_url.clone(),
         log: true,
         otlp_url: args.otlp,
         verify_token: args.verify_token.then_some(std::time::Duration::from_secs(1)),
@@ -90,7 +99,24 @@ async fn main() -> std::process::ExitCode {
             stop.cancel();
         }
     });
-    match demo_app::serve(listener, config, shutdown).await {
+    let served = match app_token {
+        Some(app_token) => {
+            eprintln!("slack_app: {:?} mode in Socket Mode, Web API at {api_url}", args.mode);
+            demo_app::connect(config, app_token, shutdown).await
+        }
+        None => {
+            let listener = match tokio::net::TcpListener::bind(args.listen).await {
+                Ok(l) => l,
+                Err(e) => {
+                    eprintln!("slack_app: cannot listen on {}: {e}", args.listen);
+                    return std::process::ExitCode::from(2);
+                }
+            };
+            eprintln!("slack_app: {:?} mode on http://{}, Web API at {api_url}", args.mode, args.listen);
+            demo_app::serve(listener, config, shutdown).await
+        }
+    };
+    match served {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("slack_app: {e}");

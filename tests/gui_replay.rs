@@ -2,7 +2,7 @@
 //! local app (the demo app, fixed mode, in this process) pass and its trace appear, with the
 //! app's own spans (sent to tracedeck's OTLP or Sentry receiver) joined into the run's waterfall; and
 //! the tab's mock, up from when the tab opens until it closes, serving an app started once
-//! across several Starts.
+//! across several Starts; and the same replay over Socket Mode.
 
 use std::time::{Duration, Instant};
 
@@ -17,6 +17,7 @@ use tracedeck::ui::replay_panel::ReplayRequest;
 
 const SECRET: &str = "gui-test-signing-secret";
 const TOKEN: &str = "xoxb-gui-test";
+const APP_TOKEN: &str = "xapp-1-gui-test";
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
@@ -172,5 +173,38 @@ fn the_tabs_mock_is_up_from_opening_to_closing_and_serves_one_app_across_several
         assert!(closed.elapsed() < Duration::from_secs(5), "the mock stops when the tab closes");
         std::thread::sleep(Duration::from_millis(50));
     }
+    stop.cancel();
+}
+
+/// "Socket Mode": no endpoint or signing secret but the app-level token; Start waits for the app
+/// (the demo app, fixed mode) to connect, then the run passes and its waterfall shows the
+/// envelope up to its ack, and the calls.
+#[test]
+fn a_socket_mode_replay_waits_for_the_app_then_passes() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let mock_addr = format!("127.0.0.1:{}", free_port());
+    let capture = concat!(env!("CARGO_MANIFEST_DIR"), "/sample-traces/resolve-button.capture.json");
+    let mut h = harness(&runtime, ReplayPanel::new(capture, "", mock_addr.clone()), None);
+    assert!(h.query_by_label("App endpoint").is_some());
+    h.get_by_label("Socket Mode").click();
+    h.run_steps(2);
+    assert!(h.query_by_label("App endpoint").is_none(), "Socket Mode needs no endpoint");
+    assert!(h.query_by_label("Signing secret").is_none(), "nor a signing secret");
+    h.get_by_label("App-level token").click();
+    h.run_steps(1);
+    h.get_by_label("App-level token").type_text(APP_TOKEN);
+    h.run_steps(2);
+    h.get_by_label("Start").click();
+    wait_until(&mut h, "wait for the app", |h| {
+        h.query_all_by_label_contains("waiting for the app to connect over Socket Mode").next().is_some()
+    });
+
+    let stop = CancellationToken::new();
+    runtime.spawn(demo_app::connect(fixed_app(&mock_addr, None, None), Secret::new(APP_TOKEN), stop.clone()));
+    wait_until(&mut h, "passing round", |h| h.query_all_by_label_contains("round 1: failed 0 of 1").next().is_some());
+    h.run_steps(2);
+    assert!(h.query_all_by_label_contains("waiting for the app").next().is_none());
+    assert!(h.query_all_by_label_contains("views.open").next().is_some(), "the run's trace shows the views.open call");
+    assert!(h.query_all_by_label_contains("WS /link/").next().is_some(), "the envelope is the run's root span");
     stop.cancel();
 }

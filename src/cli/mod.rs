@@ -17,6 +17,7 @@ mod replay;
 mod replay_session;
 mod report;
 mod search;
+mod socket_mode;
 mod stats;
 mod summary;
 mod time;

@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 use super::Status;
 use super::fetch::{refuse_to_replace, save};
 use super::replay_session as session;
+use super::socket_mode::{RetryWaits, parse_retry_waits};
 use crate::formats::Format;
 use crate::model::{self, Trace, parse_duration};
 use crate::receiver::{self, Protocol, Receiver};
@@ -31,8 +32,22 @@ pub struct ReplayArgs {
     #[arg(value_name = "CAPTURE")]
     pub capture: PathBuf,
     /// The app's endpoint, e.g. http://127.0.0.1:3000 (the captured path is used when the URL has none).
-    #[arg(long, value_name = "URL")]
-    pub target: String,
+    #[arg(long, value_name = "URL", required_unless_present = "socket_mode", conflicts_with = "socket_mode")]
+    pub target: Option<String>,
+    /// Deliver over Socket Mode instead of HTTP: the app (given SLACK_APP_TOKEN and the mock's
+    /// Web API URL) calls apps.connections.open and connects to the mock's WebSocket; the replay
+    /// waits up to --timeout for it, then sends each interaction as an envelope, round-robin over
+    /// the app's connections.
+    #[arg(long, conflicts_with_all = ["session", "wait_for_target"])]
+    pub socket_mode: bool,
+    /// Socket Mode: ask a connection to reconnect (`disconnect`, `refresh_requested`) after every
+    /// N envelopes on it, to check the app reconnects without losing one.
+    #[arg(long, value_name = "N", requires = "socket_mode", value_parser = clap::value_parser!(u32).range(1..))]
+    pub reconnect_every: Option<u32>,
+    /// Waits before Slack's retries 1, 2, 3 of an Events API delivery not acked in time (Slack:
+    /// about at once, 1 min, 5 min; shortened here), or `none`.
+    #[arg(long, value_name = "LIST", default_value = "0s,2s,5s", value_parser = parse_retry_waits)]
+    pub retry_waits: RetryWaits,
     /// Where the mock Slack Web API listens; start the app with its base URL http://ADDR/api/.
     /// Port 0 picks a free port (printed on stderr).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
@@ -60,7 +75,8 @@ pub struct ReplayArgs {
     /// How long to wait after the app's response for its Web API calls.
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
     pub wait: crate::model::Nanos,
-    /// How long to wait for the app's response before giving up on it.
+    /// How long to wait for the app's response before giving up on it (Socket Mode: also for the
+    /// app to connect).
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
     pub timeout: crate::model::Nanos,
     /// Replay only the interaction with this name.
@@ -153,36 +169,55 @@ fn run(args: &ReplayArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<St
         }
     }
     refuse_to_replace(args.traces.as_deref(), args.force)?;
-    let target = driver::resolve_target(&args.target, args.allow_remote)?;
+    let target = match &args.target {
+        Some(target) => Some(driver::resolve_target(target, args.allow_remote)?),
+        None => None,
+    };
     if !args.mock_addr.ip().is_loopback() && !args.allow_remote {
         return Err(format!("the mock address {} is not loopback; that needs --allow-remote", args.mock_addr));
     }
-    let secret = Secret::from_env("SLACK_SIGNING_SECRET")?;
+    // Over HTTP the replay signs with the signing secret; in Socket Mode the app connects with its app token.
+    let (http, app_token) = match target {
+        Some(target) => (Some(ReplayConfig::new(target, Secret::from_env("SLACK_SIGNING_SECRET")?)), None),
+        None => {
+            let app_token = Secret::from_env("SLACK_APP_TOKEN")
+                .map_err(|e| format!("{e} (the app-level token the app sends to apps.connections.open)"))?;
+            (None, Some(app_token))
+        }
+    };
     let token = Secret::from_env("SLACK_BOT_TOKEN")
         .map_err(|e| format!("{e} (the token the app sends to the mock Web API)"))?;
-    let mut config = ReplayConfig::new(target, secret);
-    config.runs = args.runs as usize;
+    let mut mock_config = MockConfig::new(token);
+    mock_config.app_token = app_token;
     let interactions = capture.prepared.len();
-    config.until = args.runs_until.map(|p| p / 100.0);
-    config.concurrency = args.concurrency as usize;
-    config.wait = Duration::from_nanos(args.wait.max(0) as u64);
-    config.response_timeout = Duration::from_nanos(args.timeout.max(1) as u64);
+    let configure = |mut config: ReplayConfig| {
+        config.runs = args.runs as usize;
+        config.until = args.runs_until.map(|p| p / 100.0);
+        config.concurrency = args.concurrency as usize;
+        config.wait = Duration::from_nanos(args.wait.max(0) as u64);
+        config.response_timeout = Duration::from_nanos(args.timeout.max(1) as u64);
+        config.retry_waits = args.retry_waits.0.clone();
+        config
+    };
+    let http = http.map(configure);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-    let wait = config.wait;
+    let wait = Duration::from_nanos(args.wait.max(0) as u64);
     if args.session {
+        // --session conflicts with --socket-mode, so the target is there.
+        let config = http.ok_or("--session replays to a --target")?;
         return runtime.block_on(async {
             let cancel = CancellationToken::new();
-            let (mock, _) = start_mock(args, token, &cancel, err).await?;
+            let (mock, _) = start_mock(args, mock_config, &cancel, err).await?;
             let status = session::run(args, mock.clone(), Arc::new(capture), config, out, err).await;
             cancel.cancel();
             status
         });
     }
-    let (results, mock_url, app_traces, notes) = runtime.block_on(async {
+    let (results, mock_url, app_traces, notes, target) = runtime.block_on(async {
         let cancel = CancellationToken::new();
         let listeners = [(Protocol::Otlp, args.receive), (Protocol::Sentry, args.sentry)];
         let receiver = match listeners.iter().any(|(_, addr)| addr.is_some()) {
@@ -201,13 +236,23 @@ fn run(args: &ReplayArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<St
             }
             false => None,
         };
-        let (mock, mock_url) = start_mock(args, token, &cancel, err).await?;
+        let (mock, mock_url) = start_mock(args, mock_config, &cancel, err).await?;
         let stop = cancel.clone();
         tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
                 stop.cancel();
             }
         });
+        let config = match http {
+            Some(config) => config,
+            None => {
+                let every = args.reconnect_every.map(|n| n as usize);
+                let config = configure(ReplayConfig::socket_mode(&mock, every));
+                super::socket_mode::wait_for_app(&mock, config.response_timeout, &cancel, err).await?;
+                config
+            }
+        };
+        let target = args.target.clone().unwrap_or_else(|| format!("Socket Mode ({})", config.target));
         if let Some(limit) = wait_limit(args) {
             session::wait_for_target(&config.target, limit, &cancel, err).await?;
         }
@@ -215,6 +260,9 @@ fn run(args: &ReplayArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<St
         let results =
             session.round(Arc::new(capture), Arc::new(config), args.warmup as usize, None, cancel.clone()).await;
         drop(session);
+        for problem in mock.socket_mode().problems() {
+            let _ = writeln!(err, "tracedeck: Socket Mode: {problem}");
+        }
         cancel.cancel();
         if let Ok(mock) = Arc::try_unwrap(mock) {
             mock.stop().await;
@@ -238,7 +286,7 @@ fn run(args: &ReplayArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<St
             }
             None => Vec::new(),
         };
-        Ok::<_, String>((results, mock_url, app_traces, round.notes))
+        Ok::<_, String>((results, mock_url, app_traces, round.notes, target))
     })?;
     if let Some(path) = &args.traces {
         save_traces(path, &results, &mock_url, &app_traces, args.force)?;
@@ -251,7 +299,7 @@ fn run(args: &ReplayArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<St
     }
     let report = Report {
         capture: &file,
-        target: &args.target,
+        target: &target,
         mock: &mock_url,
         results: &results,
         max_failure_rate: args.max_failure_rate,
@@ -292,11 +340,11 @@ pub(super) fn wait_limit(args: &ReplayArgs) -> Option<Duration> {
 /// `--session` as the first step ("start your app now"), else as the place the app must call.
 async fn start_mock(
     args: &ReplayArgs,
-    token: Secret,
+    config: MockConfig,
     cancel: &CancellationToken,
     err: &mut dyn Write,
 ) -> Result<(Arc<MockSlack>, String), String> {
-    let mock = MockSlack::start(args.mock_addr, MockConfig::new(token), cancel.clone())
+    let mock = MockSlack::start(args.mock_addr, config, cancel.clone())
         .await
         .map_err(|e| format!("cannot listen on {} for the mock Web API: {e}", args.mock_addr))?;
     let url = mock.api_url();

@@ -155,7 +155,7 @@ pub(super) async fn run(
                 }
                 let report = Report {
                     capture: &file,
-                    target: &args.target,
+                    target: args.target.as_deref().unwrap_or_default(),
                     mock: &mock_url,
                     results: &results,
                     max_failure_rate: args.max_failure_rate,

@@ -127,7 +127,7 @@ impl CapturedRequest {
 
     /// Headers a replay copies: all but those it sets itself.
     pub fn replayed_headers(&self) -> impl Iterator<Item = (&str, &str)> {
-        const SET_BY_REPLAY: [&str; 9] = [
+        const SET_BY_REPLAY: [&str; 11] = [
             "x-slack-signature",
             "x-slack-request-timestamp",
             "content-length",
@@ -137,6 +137,8 @@ impl CapturedRequest {
             "baggage",
             "connection",
             "transfer-encoding",
+            "x-slack-retry-num",
+            "x-slack-retry-reason",
         ];
         self.headers
             .iter()

@@ -13,7 +13,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::capture::{Capture, Prepared, SLACK_USER_AGENT};
 use super::mock::{ApiCall, Minted, MockSlack};
+use super::retry::{self, Delivery};
 use super::signing::{self, Secret};
+use super::socket_mode::envelope;
 use super::traceparent::TraceParent;
 use super::verdict::{RunVerdict, enough_runs, judge};
 use crate::model::{Nanos, SpanId, TraceId};
@@ -38,6 +40,23 @@ pub struct ReplayConfig {
     /// Stop early (see [`super::verdict::enough_runs`]) once the 95% upper bound on the failure
     /// rate is under this share (0 to 1) with no failure, or a run fails.
     pub until: Option<f64>,
+    /// How interactions reach the app: POSTed to `target`, or pushed over Socket Mode.
+    pub transport: Transport,
+    /// The waits before Slack's retries of an Events API delivery that failed (empty: none).
+    pub retry_waits: Vec<Duration>,
+}
+
+/// How interactions reach the app.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transport {
+    /// An HTTP POST to the app's endpoint, signed.
+    Http,
+    /// An envelope on the app's Socket Mode connection(s) to the mock (`target` is the mock's
+    /// WebSocket URL); after `reconnect_every` envelopes a connection is asked to reconnect.
+    SocketMode {
+        /// Envelopes per connection before `disconnect` (`refresh_requested`).
+        reconnect_every: Option<usize>,
+    },
 }
 
 impl ReplayConfig {
@@ -52,7 +71,17 @@ impl ReplayConfig {
             response_timeout: Duration::from_secs(10),
             ack_limit: super::ACK_LIMIT,
             until: None,
+            transport: Transport::Http,
+            retry_waits: super::retry::DEFAULT_WAITS.to_vec(),
         }
+    }
+
+    /// Socket Mode through `mock`: envelopes on the app's connections, otherwise as [`ReplayConfig::new`].
+    pub fn socket_mode(mock: &MockSlack, reconnect_every: Option<usize>) -> Self {
+        let link = Url::parse(&mock.socket_mode().link_url()).expect("the mock's address makes a URL");
+        let mut config = ReplayConfig::new(link, Secret::new(""));
+        config.transport = Transport::SocketMode { reconnect_every };
+        config
     }
 }
 
@@ -104,6 +133,8 @@ pub enum Fault {
     Local(String),
     /// Anything else (a reset connection).
     Other(String),
+    /// The app broke the Socket Mode protocol (a malformed ack, a closed connection): says how.
+    Protocol(String),
 }
 
 impl Fault {
@@ -125,6 +156,7 @@ impl std::fmt::Display for Fault {
             Fault::Stopped => f.write_str("stopped before the app answered"),
             Fault::Local(why) => write!(f, "the request could not be sent (the target was not contacted): {why}"),
             Fault::Other(why) => write!(f, "the request failed: {why}"),
+            Fault::Protocol(why) => f.write_str(why),
         }
     }
 }
@@ -138,6 +170,8 @@ pub struct Ack {
     pub at: Instant,
     /// Its body (the first 4 KiB).
     pub body: String,
+    /// Whether `body` is all of it (read to its end, not cut), so it can be judged.
+    pub whole: bool,
 }
 
 /// Everything recorded about one replay; partial while it runs.
@@ -173,6 +207,10 @@ pub struct RunRecord {
     pub response: Option<Result<Ack, Fault>>,
     /// The app's calls to the mock for this run, in arrival order.
     pub calls: Vec<ApiCall>,
+    /// The `event_id` of an Events API event (those are retried).
+    pub event_id: Option<String>,
+    /// Slack's re-deliveries of the event, in order.
+    pub retries: Vec<Delivery>,
     /// When the run stopped waiting; `None` while it runs.
     pub finished: Option<Instant>,
 }
@@ -275,7 +313,10 @@ fn new_record(mock: &MockSlack, prepared: &Prepared, config: &ReplayConfig, inde
         index,
         interaction: prepared.interaction.name.clone(),
         kind: prepared.body.kind().to_string(),
-        method: request.method.clone(),
+        method: match config.transport {
+            Transport::Http => request.method.clone(),
+            Transport::SocketMode { .. } => "WS".into(),
+        },
         url: request_url(&config.target, &request.path).to_string(),
         trace_id,
         span_id,
@@ -287,6 +328,8 @@ fn new_record(mock: &MockSlack, prepared: &Prepared, config: &ReplayConfig, inde
         trigger_ttl: mock.trigger_ttl(),
         response: None,
         calls: Vec::new(),
+        event_id: super::retry::event_id(prepared),
+        retries: Vec::new(),
         finished: None,
     }
 }
@@ -301,6 +344,10 @@ pub async fn replay_once(
     progress: Option<&mpsc::UnboundedSender<Progress>>,
     cancel: &CancellationToken,
 ) -> RunResult {
+    if let Transport::SocketMode { .. } = config.transport {
+        // An app asked to reconnect gets the response timeout to come back before the interaction is issued.
+        mock.socket_mode().wait_for_connection(config.response_timeout).await;
+    }
     let mut record = new_record(mock, prepared, config, index);
     let report = |record: &RunRecord| {
         if let Some(tx) = progress {
@@ -308,12 +355,24 @@ pub async fn replay_once(
         }
     };
     report(&record);
-    let body = prepared.body.render(&record.minted.trigger_id, &record.minted.response_url);
-    let timestamp = signing::unix_now();
-    let signature = signing::sign(&config.secret, timestamp, &body);
-    let response = tokio::select! {
-        r = send(client, prepared, &record, body, timestamp, &signature) => r,
-        () = cancel.cancelled() => Err(Fault::Stopped),
+    let outbound = Outbound {
+        mock,
+        client,
+        prepared,
+        config,
+        url: record.url.clone(),
+        parent: TraceParent::new(record.trace_id, record.span_id),
+        body: prepared.body.render(&record.minted.trigger_id, &record.minted.response_url),
+    };
+    let response = match &record.event_id {
+        Some(_) if !config.retry_waits.is_empty() => {
+            let deliver = |attempt, reason| outbound.deliver(attempt, reason);
+            retry::deliver_with_retries(&mut record, &config.retry_waits, cancel, &report, deliver).await
+        }
+        _ => tokio::select! {
+            r = outbound.deliver(0, "") => r,
+            () = cancel.cancelled() => Err(Fault::Stopped),
+        },
     };
     let answered = response.is_ok();
     record.response = Some(response);
@@ -349,18 +408,68 @@ pub async fn replay_once(
     RunResult { record, verdict }
 }
 
+/// One interaction's deliveries: what every (re-)delivery sends, and where.
+struct Outbound<'a> {
+    mock: &'a MockSlack,
+    client: &'a reqwest::Client,
+    prepared: &'a Prepared,
+    config: &'a ReplayConfig,
+    url: String,
+    /// The run's trace context, sent as `traceparent`, `sentry-trace` and `baggage`.
+    parent: TraceParent,
+    /// The body with the run's trigger id and response URL.
+    body: Vec<u8>,
+}
+
+impl Outbound<'_> {
+    /// Sends one delivery (`attempt` 0 is the first; a retry carries Slack's retry number and
+    /// reason) and waits for the app's ack.
+    async fn deliver(&self, attempt: u32, reason: &'static str) -> Result<Ack, Fault> {
+        match self.config.transport {
+            Transport::Http => {
+                let retry = (attempt > 0).then_some((attempt, reason));
+                send(self.client, self.prepared, &self.url, self.parent, self.body.clone(), &self.config.secret, retry)
+                    .await
+            }
+            Transport::SocketMode { reconnect_every } => {
+                let hub = self.mock.socket_mode();
+                let envelope = envelope::make(self.prepared.body.kind(), &self.body, (attempt, reason))
+                    .map_err(|e| Fault::Local(format!("the captured request has no Socket Mode envelope: {e}")))?;
+                let (sent, answer) =
+                    hub.deliver(&envelope.id, &envelope.message, reconnect_every).map_err(Fault::Protocol)?;
+                let result = tokio::time::timeout(self.config.response_timeout, answer).await;
+                hub.forget(&envelope.id);
+                match result {
+                    Ok(Ok(Ok(ack))) => {
+                        Ok(Ack { status: 200, at: ack.at, body: ack.payload.unwrap_or_default(), whole: true })
+                    }
+                    Ok(Ok(Err(why))) => Err(Fault::Protocol(why)),
+                    Ok(Err(_)) => Err(Fault::Protocol("the mock stopped before the app acked".into())),
+                    Err(_) => Err(Fault::Timeout(sent.elapsed())),
+                }
+            }
+        }
+    }
+}
+
 async fn send(
     client: &reqwest::Client,
     prepared: &Prepared,
-    record: &RunRecord,
+    url: &str,
+    parent: TraceParent,
     body: Vec<u8>,
-    timestamp: i64,
-    signature: &str,
+    secret: &Secret,
+    retry: Option<(u32, &str)>,
 ) -> Result<Ack, Fault> {
+    let timestamp = signing::unix_now();
+    let signature = signing::sign(secret, timestamp, &body);
     let captured = &prepared.interaction.request;
     let method = reqwest::Method::from_bytes(captured.method.as_bytes())
         .map_err(|_| Fault::Local(format!("{:?} is not an HTTP method", captured.method)))?;
-    let mut request = client.request(method, &record.url);
+    let mut request = client.request(method, url);
+    if let Some((num, reason)) = retry {
+        request = request.header(retry::RETRY_NUM_HEADER, num.to_string()).header(retry::RETRY_REASON_HEADER, reason);
+    }
     for (name, value) in captured.replayed_headers() {
         request = request.header(name, value);
     }
@@ -371,7 +480,6 @@ async fn send(
     if captured.header("user-agent").is_none() {
         request = request.header("user-agent", SLACK_USER_AGENT);
     }
-    let parent = TraceParent::new(record.trace_id, record.span_id);
     let request = request
         .header(signing::TIMESTAMP_HEADER, timestamp.to_string())
         .header(signing::SIGNATURE_HEADER, signature)
@@ -385,8 +493,11 @@ async fn send(
             let at = Instant::now();
             let status = response.status().as_u16();
             // The body is read for the record only; a body that never ends is cut at the timeout.
-            let body = response.bytes().await.map(|b| String::from_utf8_lossy(&b[..b.len().min(4096)]).into_owned());
-            Ok(Ack { status, at, body: body.unwrap_or_default() })
+            let (body, whole) = match response.bytes().await {
+                Ok(b) => (String::from_utf8_lossy(&b[..b.len().min(4096)]).into_owned(), b.len() <= 4096),
+                Err(_) => (String::new(), false),
+            };
+            Ok(Ack { status, at, body, whole })
         }
         Err(e) if e.is_timeout() => Err(Fault::Timeout(sent.elapsed())),
         Err(e) if e.is_connect() => Err(Fault::Refused(root_cause(&e))),

@@ -1,10 +1,13 @@
 //! Replay: send a captured Slack interaction to the developer's app exactly as Slack would,
 //! act as Slack's Web API for that app, time everything, and say whether the fix holds.
 //!
+//! - [`ack_body`]: what an app may answer in its ack, by the kind of request.
 //! - [`capture`]: the capture file format and `tracedeck capture`.
 //! - [`signing`]: `X-Slack-Signature` signing and verification; [`signing::Secret`].
 //! - [`mock`]: the mock Web API the app calls (trigger ids, views, response URLs).
+//! - [`socket_mode`]: Socket Mode in the mock: connections, envelopes, acks.
 //! - [`driver`]: sends the interaction, waits for the app's calls, repeats with concurrency.
+//! - [`retry`]: Slack's re-deliveries of Events API requests, and the duplicates they cause.
 //! - [`verdict`]: pass or fail with a plain reason, and the statistics of many runs.
 //! - [`trace`]: each run as a [`crate::model::Trace`] for the waterfall and the analysis.
 //! - [`traceparent`]: the W3C `traceparent` header that ties the app's spans to a run.
@@ -14,6 +17,7 @@
 //! - [`session`]: one mock kept up across many replays (rounds), noticing app restarts.
 //! - [`demo_app`]: a Slack-style app with the incident's bug and its fix, for trying all this.
 
+pub mod ack_body;
 pub mod capture;
 pub mod demo_app;
 pub mod driver;
@@ -21,8 +25,10 @@ pub mod mock;
 mod payload;
 pub mod readiness;
 pub mod report;
+pub mod retry;
 pub mod session;
 pub mod signing;
+pub mod socket_mode;
 pub mod trace;
 pub mod traceparent;
 pub mod verdict;

@@ -6,12 +6,14 @@
 //! response. Each Web API call the app made is a child `http.client` span named
 //! `POST <mock>/api/<method>` from its arrival to its answer, failed with Slack's error code
 //! (also in `slack.error`). The trigger's life is a `slack.trigger` span from issue to expiry,
-//! with an event where it was exchanged. Built from a partial record too, for live drawing.
+//! with an event where it was exchanged. Slack's re-deliveries of an event are `slack.retry`
+//! spans. Built from a partial record too, for live drawing.
 
 use std::time::Instant;
 
 use super::driver::RunRecord;
 use super::mock::ApiCall;
+use super::retry::Delivery;
 use crate::model::{AttrValue, Event, RawSpan, SpanId, SpanKind, Status, Trace, TraceBuilder};
 
 /// Builds the trace of a run (finished or not). Spans still in flight are open.
@@ -95,8 +97,44 @@ pub fn build(record: &RunRecord, mock_base: &str) -> Trace {
     for call in &record.calls {
         push_call(&mut b, record, call, child_id(), app, mock_base);
     }
+    for retry in &record.retries {
+        push_retry(&mut b, record, retry, child_id());
+    }
     let mut traces = b.build().expect("a replay's spans form one tree");
     traces.remove(0)
+}
+
+/// Slack's re-delivery of an event: a `slack.retry` span from its sending to its answer.
+fn push_retry(b: &mut TraceBuilder, record: &RunRecord, retry: &Delivery, id: SpanId) {
+    let mark = b.attr_mark();
+    push_int(b, "slack.retry_num", i64::from(retry.attempt));
+    b.push_attr_str("slack.retry_reason", retry.reason);
+    let end = match &retry.response {
+        Some(Ok(ack)) => {
+            push_int(b, "http.response.status_code", i64::from(ack.status));
+            Some(record.unix(ack.at))
+        }
+        Some(Err(_)) => record.finished.map(|f| record.unix(f)),
+        None => None,
+    };
+    let mut span = RawSpan::new(record.trace_id, id, Some(record.span_id), record.unix(retry.sent), end);
+    span.attrs = b.attrs_since(mark);
+    let event = record.event_id.as_deref().unwrap_or("the event");
+    span.name = b.intern(&format!("retry {} ({}) of {event}", retry.attempt, retry.reason));
+    span.op = b.intern("slack.retry");
+    span.service = b.intern("slack");
+    match &retry.response {
+        Some(Ok(ack)) if !(200..300).contains(&ack.status) => {
+            span.status = Status::Error;
+            span.status_message = b.intern(&format!("HTTP {}", ack.status));
+        }
+        Some(Err(fault)) => {
+            span.status = Status::Error;
+            span.status_message = b.intern(&fault.to_string());
+        }
+        _ => {}
+    }
+    b.push_span(span);
 }
 
 fn push_int(b: &mut TraceBuilder, key: &str, value: i64) {

@@ -1,7 +1,9 @@
 //! Pass or fail for one replay, with a reason a person can act on, and the statistics of many.
 //!
-//! A run passes when the app answered 2xx within the ack limit and, if the interaction carries a
-//! trigger id, the first `views.open` the app made for it used the minted trigger and succeeded.
+//! A run passes when the app answered 2xx within the ack limit with a body Slack accepts for the
+//! kind of request ([`super::ack_body`]) and, if the interaction carries a trigger id, the first
+//! `views.open` the app made for it used the minted trigger and succeeded. Events API events are
+//! judged by [`super::retry`]'s rules.
 
 use std::time::Duration;
 
@@ -35,12 +37,16 @@ fn opt_ms<S: serde::Serializer>(value: &Option<Duration>, s: S) -> Result<S::Ok,
     }
 }
 
-fn human(d: Duration) -> String {
+/// A duration as people read it (`3.2 s`).
+pub(super) fn human(d: Duration) -> String {
     format_duration(d.as_nanos() as Nanos)
 }
 
-/// Judges a finished run.
+/// Judges a finished run (an Events API event by [`super::retry`]'s rules).
 pub fn judge(record: &RunRecord) -> RunVerdict {
+    if let Some(verdict) = super::retry::judge_event(record) {
+        return verdict;
+    }
     let ack = match &record.response {
         Some(Ok(ack)) => ack,
         Some(Err(fault)) => return fail(fault.to_string(), None, record),
@@ -65,6 +71,12 @@ pub fn judge(record: &RunRecord) -> RunVerdict {
             Some(ack_time),
             record,
         );
+    }
+    // A body cut short (or unread) cannot be judged.
+    if ack.whole
+        && let Err(why) = super::ack_body::check(&record.kind, &ack.body)
+    {
+        return fail(format!("ack at {}, but {why}", human(ack_time)), Some(ack_time), record);
     }
     if !record.expects_modal {
         return RunVerdict {

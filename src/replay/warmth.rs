@@ -135,8 +135,10 @@ mod tests {
             start_unix: 0,
             ack_limit: crate::replay::ACK_LIMIT,
             trigger_ttl: crate::replay::TRIGGER_TTL,
-            response: Some(Ok(Ack { status: 200, at: start + ack, body: String::new() })),
+            response: Some(Ok(Ack { status: 200, at: start + ack, body: String::new(), whole: true })),
             calls: (0..auth_tests).map(|_| call("auth.test", start)).collect(),
+            event_id: None,
+            retries: Vec::new(),
             finished: Some(start + ack),
         };
         let verdict = judge(&record);

@@ -7,6 +7,10 @@
 //! from when the tab opens ([`ReplayPanel::open`]) until it closes ([`ReplayPanel::close`]), so
 //! the app is started once against it; each Start is a round of its session, and the rounds are
 //! listed side by side.
+//!
+//! "Socket Mode" instead of "HTTP endpoint" replays to an app with no endpoint: the mock takes
+//! the app-level token, waits for the app to connect through `apps.connections.open`, and sends
+//! each interaction as an envelope; the waterfall shows the envelope, its ack and the calls.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -30,6 +34,8 @@ use crate::replay::verdict::Summary;
 
 enum Message {
     Round(Box<Round>),
+    /// Socket Mode: waiting for the app to connect (true) or done waiting (false).
+    Waiting(bool),
     Update(Box<Trace>),
     Finished(Box<RunResult>),
     Done(Result<(), String>),
@@ -49,6 +55,12 @@ pub struct ReplayPanel {
     pub capture: String,
     /// The app's endpoint.
     pub target: String,
+    /// Deliver over Socket Mode rather than to `target`.
+    pub socket_mode: bool,
+    /// The app-level token the app sends to `apps.connections.open` (Socket Mode).
+    app_token: String,
+    /// Socket Mode: the app has not connected yet.
+    waiting: bool,
     /// Where the mock Web API listens.
     pub mock_addr: String,
     secret: String,
@@ -80,6 +92,9 @@ impl ReplayPanel {
         ReplayPanel {
             capture: capture.into(),
             target: target.into(),
+            socket_mode: false,
+            app_token: String::new(),
+            waiting: false,
             mock_addr: mock_addr.into(),
             secret: String::new(),
             token: String::new(),
@@ -159,20 +174,28 @@ impl ReplayPanel {
         self.live = None;
         let prepared = (|| {
             let capture = Capture::load(&PathBuf::from(self.capture.trim())).map_err(|e| e.to_string())?;
-            let target = driver::resolve_target(self.target.trim(), false)?;
-            if self.secret.trim().is_empty() || self.token.trim().is_empty() {
-                return Err("give the app's signing secret and the bot token it sends".to_owned());
-            }
-            let mut config = ReplayConfig::new(target, Secret::new(self.secret.trim()));
-            config.runs = self.runs.max(1) as usize;
-            config.concurrency = self.concurrency.max(1) as usize;
-            Ok((capture, config))
+            let runs = (self.runs.max(1) as usize, self.concurrency.max(1) as usize);
+            let delivery = if self.socket_mode {
+                if self.app_token.trim().is_empty() || self.token.trim().is_empty() {
+                    return Err("give the app-level token and the bot token the app sends".to_owned());
+                }
+                Delivery::SocketMode { app_token: Secret::new(self.app_token.trim()), runs }
+            } else {
+                let target = driver::resolve_target(self.target.trim(), false)?;
+                if self.secret.trim().is_empty() || self.token.trim().is_empty() {
+                    return Err("give the app's signing secret and the bot token it sends".to_owned());
+                }
+                let mut config = ReplayConfig::new(target, Secret::new(self.secret.trim()));
+                (config.runs, config.concurrency) = runs;
+                Delivery::Http(Box::new(config))
+            };
+            Ok((capture, delivery))
         })();
         let repaint: Arc<dyn Fn() + Send + Sync> = Arc::new(repaint);
         let wake = repaint.clone();
         let prepared =
-            prepared.and_then(|(capture, config)| Ok((capture, config, self.live_mock(runtime, move || wake())?)));
-        let (capture, config, live) = match prepared {
+            prepared.and_then(|(capture, delivery)| Ok((capture, delivery, self.live_mock(runtime, move || wake())?)));
+        let (capture, delivery, live) = match prepared {
             Ok(p) => p,
             Err(e) => {
                 self.error = Some(e);
@@ -182,7 +205,7 @@ impl ReplayPanel {
         let (tx, rx) = channel();
         let cancel = CancellationToken::new();
         let token = Secret::new(self.token.trim());
-        runtime.spawn(run(capture, config, live, token, tx, cancel.clone(), repaint));
+        runtime.spawn(run(capture, delivery, live, token, tx, cancel.clone(), repaint));
         self.rx = Some(rx);
         self.cancel = Some(cancel);
     }
@@ -199,6 +222,7 @@ impl ReplayPanel {
         while let Ok(message) = rx.try_recv() {
             match message {
                 Message::Round(round) => self.rounds.push(*round),
+                Message::Waiting(waiting) => self.waiting = waiting,
                 Message::Update(trace) => {
                     self.replayed = Some(Arc::new(*trace));
                     self.stale = true;
@@ -210,6 +234,7 @@ impl ReplayPanel {
                     }
                     self.rx = None;
                     self.cancel = None;
+                    self.waiting = false;
                     return;
                 }
             }
@@ -279,6 +304,12 @@ impl ReplayPanel {
         self.poll_received(receiver);
         self.refresh_live(profile);
         let mut request = None;
+        ui.horizontal(|ui| {
+            ui.radio_value(&mut self.socket_mode, false, "HTTP endpoint")
+                .on_hover_text("POST each interaction, signed, to the app's endpoint");
+            ui.radio_value(&mut self.socket_mode, true, "Socket Mode")
+                .on_hover_text("the app connects to the mock with its app-level token; interactions go as envelopes");
+        });
         egui::Grid::new("replay-fields").num_columns(2).show(ui, |ui| {
             let field = |ui: &mut Ui, label: &str, value: &mut String, password: bool| {
                 let l = ui.label(label);
@@ -286,9 +317,15 @@ impl ReplayPanel {
                 ui.end_row();
             };
             field(ui, "Capture file", &mut self.capture, false);
-            field(ui, "App endpoint", &mut self.target, false);
+            if !self.socket_mode {
+                field(ui, "App endpoint", &mut self.target, false);
+            }
             field(ui, "Mock Web API address", &mut self.mock_addr, false);
-            field(ui, "Signing secret", &mut self.secret, true);
+            if self.socket_mode {
+                field(ui, "App-level token", &mut self.app_token, true);
+            } else {
+                field(ui, "Signing secret", &mut self.secret, true);
+            }
             field(ui, "Bot token", &mut self.token, true);
             let l = ui.label("Runs");
             ui.add(egui::DragValue::new(&mut self.runs).range(1..=10_000)).labelled_by(l.id);
@@ -329,6 +366,12 @@ impl ReplayPanel {
             for note in &round.notes {
                 ui.label(RichText::new(format!("note: {note}")).color(theme::MISS));
             }
+        }
+        if self.waiting {
+            ui.label(RichText::new(
+                "waiting for the app to connect over Socket Mode: start it with the mock Web API URL above as its \
+                 Slack client's base URL and its app-level token",
+            ));
         }
         if let Some(error) = &self.error {
             ui.label(RichText::new(error).color(theme::MISS));
@@ -378,10 +421,23 @@ impl ReplayPanel {
     }
 }
 
-/// Replays a round against the tab's mock, and reports over `tx`.
+/// How a replay reaches the app.
+enum Delivery {
+    /// POSTed to the app's endpoint.
+    Http(Box<ReplayConfig>),
+    /// Over Socket Mode: the mock takes this app-level token; replays of each interaction and
+    /// how many at once.
+    SocketMode { app_token: Secret, runs: (usize, usize) },
+}
+
+/// How long the panel waits for a Socket Mode app to connect.
+const CONNECT_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Replays a round against the tab's mock, first waiting for a Socket Mode app to connect, and
+/// reports over `tx`.
 async fn run(
     capture: Capture,
-    config: ReplayConfig,
+    delivery: Delivery,
     live: LiveMock,
     token: Secret,
     tx: Sender<Message>,
@@ -398,6 +454,29 @@ async fn run(
     };
     up.mock.set_token(token);
     let mock_url = up.url.clone();
+    let config = match delivery {
+        Delivery::Http(config) => *config,
+        Delivery::SocketMode { app_token, runs } => {
+            let hub = up.mock.socket_mode();
+            hub.set_app_token(Some(app_token));
+            send(Message::Waiting(true));
+            let connected = tokio::select! {
+                connected = hub.wait_for_connection(CONNECT_WAIT) => connected,
+                () = cancel.cancelled() => false,
+            };
+            send(Message::Waiting(false));
+            if !connected {
+                let message = match cancel.is_cancelled() {
+                    true => "stopped while waiting for the app to connect".to_owned(),
+                    false => format!("no app connected over Socket Mode within {} s", CONNECT_WAIT.as_secs()),
+                };
+                return send(Message::Done(Err(message)));
+            }
+            let mut config = ReplayConfig::socket_mode(&up.mock, None);
+            (config.runs, config.concurrency) = runs;
+            config
+        }
+    };
     let (progress_tx, mut progress_rx) = tokio::sync::mpsc::unbounded_channel();
     let mut session = up.session.lock().await;
     let replay = session.round(Arc::new(capture), Arc::new(config), 0, Some(progress_tx), cancel.clone());

@@ -13,7 +13,11 @@
 //! also exports its own spans ([`telemetry`]) in that trace.
 //! With [`DemoConfig::verify_token`] it checks its token with `auth.test` at start, as Bolt
 //! does ([`verify`]), and interactions wait for that check.
+//!
+//! [`connect`] runs the same app in Socket Mode instead: no HTTP endpoint; it opens a
+//! WebSocket through `apps.connections.open` and acks each envelope at once.
 
+mod socket;
 mod telemetry;
 mod verify;
 
@@ -110,28 +114,11 @@ struct App {
     verification: Option<Verification>,
 }
 
+pub use socket::connect;
+
 /// Serves the app on `listener` until `shutdown` is cancelled.
 pub async fn serve(listener: TcpListener, config: DemoConfig, shutdown: CancellationToken) -> std::io::Result<()> {
-    let client = super::http_client()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .map_err(|e| std::io::Error::other(format!("cannot make an HTTP client: {e}")))?;
-    let mut exporters: Vec<Exporter> =
-        config.otlp_url.as_deref().map(|url| Exporter::new(client.clone(), url)).into_iter().collect();
-    if let Some(dsn) = &config.sentry_dsn {
-        exporters.push(Exporter::sentry(client.clone(), dsn).map_err(std::io::Error::other)?);
-    }
-    let verification = config.verify_token.map(|pause| {
-        let logging = config.log;
-        let log = move |message: std::fmt::Arguments| {
-            if logging {
-                log_line(message);
-            }
-        };
-        Verification::start(client.clone(), config.api_url.clone(), config.bot_token.expose().to_owned(), pause, log)
-    });
-    let rng = Mutex::new(fastrand::Rng::with_seed(config.seed));
-    let app = Arc::new(App { rng, config, client, exporters, verification });
+    let app = App::new(config)?;
     let router = Router::new().fallback(interaction).with_state(app);
     let limits = crate::serve::Limits::new(BODY_LIMIT);
     crate::serve::serve(listener, router, limits, shutdown.cancelled_owned()).await;
@@ -142,6 +129,30 @@ pub async fn serve(listener: TcpListener, config: DemoConfig, shutdown: Cancella
 const BODY_LIMIT: usize = 2 * 1024 * 1024;
 
 impl App {
+    fn new(config: DemoConfig) -> std::io::Result<Arc<App>> {
+        let client = super::http_client()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| std::io::Error::other(format!("cannot make an HTTP client: {e}")))?;
+        let mut exporters: Vec<Exporter> =
+            config.otlp_url.as_deref().map(|url| Exporter::new(client.clone(), url)).into_iter().collect();
+        if let Some(dsn) = &config.sentry_dsn {
+            exporters.push(Exporter::sentry(client.clone(), dsn).map_err(std::io::Error::other)?);
+        }
+        let verification = config.verify_token.map(|pause| {
+            let logging = config.log;
+            let log = move |message: std::fmt::Arguments| {
+                if logging {
+                    log_line(message);
+                }
+            };
+            let token = config.bot_token.expose().to_owned();
+            Verification::start(client.clone(), config.api_url.clone(), token, pause, log)
+        });
+        let rng = Mutex::new(fastrand::Rng::with_seed(config.seed));
+        Ok(Arc::new(App { rng, config, client, exporters, verification }))
+    }
+
     fn log(&self, message: std::fmt::Arguments) {
         if self.config.log {
             log_line(message);
@@ -277,27 +288,36 @@ fn handle(
         app.log(format_args!("401: {e}"));
         return (StatusCode::UNAUTHORIZED, "invalid signature");
     }
-    let (kind, trigger_id, action) = match payload_of(body).and_then(|p| serde_json::from_str::<Value>(&p).ok()) {
-        Some(p) => {
-            let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or("").to_owned();
-            let action = text(p.pointer("/actions/0/action_id")).to_owned();
-            let action = if action.is_empty() { text(p.get("callback_id")) } else { action };
-            (text(p.get("type")), text(p.get("trigger_id")), action)
-        }
+    let payload = match payload_of(body).and_then(|p| serde_json::from_str::<Value>(&p).ok()) {
+        Some(payload) => payload,
+        // A slash command's flat form fields, as the object Socket Mode would send.
+        None if form_urlencoded::parse(body).any(|(k, _)| k == "command") => Value::Object(
+            form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), Value::from(v.into_owned()))).collect(),
+        ),
         None => {
-            let field = |key: &str| form_urlencoded::parse(body).find(|(k, _)| k == key).map(|(_, v)| v.into_owned());
-            match field("command") {
-                Some(command) => ("slash_command".into(), field("trigger_id").unwrap_or_default(), command),
-                None => {
-                    app.log(format_args!("400: not an interaction"));
-                    return (StatusCode::BAD_REQUEST, "not an interaction");
-                }
-            }
+            app.log(format_args!("400: not an interaction"));
+            return (StatusCode::BAD_REQUEST, "not an interaction");
+        }
+    };
+    dispatch(app, &payload, request);
+    (StatusCode::OK, "")
+}
+
+/// Queues the work of an acknowledged interaction (`payload` as Slack sends it, or a slash
+/// command's fields); `request` is the server span's context when traced.
+fn dispatch(app: &Arc<App>, payload: &Value, request: Option<TraceParent>) {
+    let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or("").to_owned();
+    let (kind, trigger_id, action) = match payload.get("command") {
+        Some(command) => ("slash_command".to_owned(), text(payload.get("trigger_id")), text(Some(command))),
+        None => {
+            let action = text(payload.pointer("/actions/0/action_id"));
+            let action = if action.is_empty() { text(payload.get("callback_id")) } else { action };
+            (text(payload.get("type")), text(payload.get("trigger_id")), action)
         }
     };
     if trigger_id.is_empty() {
         app.log(format_args!("{kind} {action}: no trigger_id, nothing to open"));
-        return (StatusCode::OK, "");
+        return;
     }
     let title = match action.as_str() {
         a if a.contains("archive") => "Archive incident",
@@ -309,7 +329,6 @@ fn handle(
     app.log(format_args!("{kind} {action}: ack; the queued task runs in {} ms ({mode:?})", delay.as_millis()));
     let queued = QueuedWork { app: app.clone(), request, trigger_id, action, title, delay };
     tokio::spawn(queued.run(mode));
-    (StatusCode::OK, "")
 }
 
 /// The work after the acknowledgement: what the incident's Celery task did.

@@ -7,7 +7,9 @@
 //! [`MockConfig::trigger_ttl`] and is single use; `views.update` needs a view it issued; the
 //! bearer token must be the app's), records every call with its arrival time, and stops when
 //! its [`CancellationToken`] is cancelled. Every answer, refusals of slow or oversized
-//! requests included ([`crate::serve`]), is Slack's JSON.
+//! requests included ([`crate::serve`]), is Slack's JSON. It also serves Socket Mode
+//! ([`super::socket_mode`]): `apps.connections.open` and the WebSocket its URLs point to, on the
+//! same address.
 
 mod args;
 mod rules;
@@ -28,6 +30,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use super::signing::Secret;
+use super::socket_mode::{self, SocketHub};
 use crate::serve::Limits;
 use args::Args;
 use rules::{Decision, State};
@@ -49,6 +52,8 @@ pub struct MockConfig {
     pub rate_limited: HashMap<String, u32>,
     /// Timeouts and sizes for the app's requests.
     pub limits: Limits,
+    /// The app-level token (`xapp-...`) `apps.connections.open` takes, for Socket Mode.
+    pub app_token: Option<Secret>,
 }
 
 /// The largest request body the mock reads (axum's default; Slack's own limits are smaller).
@@ -64,6 +69,7 @@ impl MockConfig {
             latency: HashMap::new(),
             rate_limited: HashMap::new(),
             limits: Limits { refuse: slack_refusal, ..Limits::new(MAX_BODY) },
+            app_token: None,
         }
     }
 }
@@ -186,6 +192,7 @@ pub struct Minted {
 pub struct MockSlack {
     addr: SocketAddr,
     shared: Arc<Shared>,
+    socket: Arc<SocketHub>,
     cancel: CancellationToken,
     task: tokio::task::JoinHandle<()>,
 }
@@ -195,6 +202,7 @@ impl MockSlack {
     pub async fn start(addr: SocketAddr, config: MockConfig, cancel: CancellationToken) -> std::io::Result<MockSlack> {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
+        let socket = Arc::new(SocketHub::new(config.app_token.clone(), format!("ws://{addr}")));
         let shared = Arc::new(Shared {
             token: Mutex::new(config.token.clone()),
             config,
@@ -210,10 +218,11 @@ impl MockSlack {
             .method_not_allowed_fallback(|| async {
                 slack_refusal(StatusCode::METHOD_NOT_ALLOWED, "response URLs take POST requests")
             })
-            .with_state(shared.clone());
+            .with_state(shared.clone())
+            .merge(socket_mode::routes(socket.clone(), cancel.clone()));
         let limits = shared.config.limits;
         let task = tokio::spawn(crate::serve::serve(listener, router, limits, cancel.clone().cancelled_owned()));
-        Ok(MockSlack { addr, shared, cancel, task })
+        Ok(MockSlack { addr, shared, socket, cancel, task })
     }
 
     /// Where it listens.
@@ -229,6 +238,11 @@ impl MockSlack {
     /// Changes the bot token the app must send (a window's mock outlives the token typed in it).
     pub fn set_token(&self, token: Secret) {
         *self.shared.token.lock().unwrap_or_else(|e| e.into_inner()) = token;
+    }
+
+    /// Its Socket Mode side: `apps.connections.open`, the WebSocket connections, envelopes.
+    pub fn socket_mode(&self) -> &Arc<SocketHub> {
+        &self.socket
     }
 
     /// The trigger lifetime it enforces.
