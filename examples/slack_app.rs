@@ -102,7 +102,7 @@ async fn main() -> std::process::ExitCode {
     let served = match app_token {
         Some(app_token) => {
             eprintln!("slack_app: {:?} mode in Socket Mode, Web API at {api_url}", args.mode);
-            demo_app::connect(config, app_token, shutdown).await
+            demo_app::socket::connect(config, app_token, shutdown).await
         }
         None => {
             let listener = match tokio::net::TcpListener::bind(args.listen).await {

@@ -200,7 +200,7 @@ fn a_socket_mode_replay_waits_for_the_app_then_passes() {
     });
 
     let stop = CancellationToken::new();
-    runtime.spawn(demo_app::connect(fixed_app(&mock_addr, None, None), Secret::new(APP_TOKEN), stop.clone()));
+    runtime.spawn(demo_app::socket::connect(fixed_app(&mock_addr, None, None), Secret::new(APP_TOKEN), stop.clone()));
     wait_until(&mut h, "passing round", |h| h.query_all_by_label_contains("round 1: failed 0 of 1").next().is_some());
     h.run_steps(2);
     assert!(h.query_all_by_label_contains("waiting for the app").next().is_none());

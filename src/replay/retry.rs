@@ -4,8 +4,8 @@
 //! 5 minutes; the replay uses shortened waits ([`DEFAULT_WAITS`], `--retry-waits`). An
 //! `http_timeout` retry does not wait for the slow delivery's answer, which may still come.
 //!
-//! The verdict of an event counts its deliveries and flags a Web API method called more than
-//! once for it (the same message posted twice): apps must dedupe on `event_id`.
+//! The verdict of an event ([`super::verdict`]) counts its deliveries and flags a Web API method
+//! called more than once for it (the same message posted twice): apps must dedupe on `event_id`.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -16,7 +16,6 @@ use tokio_util::sync::CancellationToken;
 
 use super::capture::Prepared;
 use super::driver::{Ack, Fault, RunRecord};
-use super::verdict::{RunVerdict, human};
 
 /// The waits before retries 1, 2 and 3: Slack's ~0 s, ~1 min, ~5 min, shortened.
 pub const DEFAULT_WAITS: [Duration; 3] = [Duration::ZERO, Duration::from_secs(2), Duration::from_secs(5)];
@@ -53,7 +52,7 @@ pub fn event_id(prepared: &Prepared) -> Option<String> {
 }
 
 /// Why a delivery counts as failed (Slack's retry reason), or `None` when it was acked in time.
-fn failure(result: &Result<Ack, Fault>, sent: Instant, limit: Duration) -> Option<&'static str> {
+pub(super) fn failure(result: &Result<Ack, Fault>, sent: Instant, limit: Duration) -> Option<&'static str> {
     match result {
         Ok(ack) if !(200..300).contains(&ack.status) => Some("http_error"),
         Ok(ack) if ack.at.saturating_duration_since(sent) > limit => Some("http_timeout"),
@@ -138,60 +137,4 @@ where
 fn schedule(current: u32, waits: &[Duration], reason: &'static str) -> Option<(tokio::time::Instant, &'static str)> {
     let wait = waits.get(current as usize)?;
     Some((tokio::time::Instant::now() + *wait, reason))
-}
-
-/// Judges a run of an Events API event: it passes when a delivery was acked in time and no Web
-/// API method was called more than once after Slack re-delivered it. `None` for other runs.
-pub(super) fn judge_event(record: &RunRecord) -> Option<RunVerdict> {
-    let event = record.event_id.as_deref()?;
-    let deliveries = 1 + record.retries.len();
-    let first = match &record.response {
-        Some(Ok(ack)) => Some(record.since_start(ack.at)),
-        _ => None,
-    };
-    let verdict =
-        |pass: bool, reason: String| RunVerdict { pass, reason, ack: first, views_open: None, views_open_error: None };
-    let mut repeated: Vec<(&str, usize)> = Vec::new();
-    for call in record.calls.iter().filter(|c| c.method != "auth.test") {
-        match repeated.iter_mut().find(|(m, _)| *m == call.method) {
-            Some((_, n)) => *n += 1,
-            None => repeated.push((&call.method, 1)),
-        }
-    }
-    repeated.retain(|(_, n)| *n > 1);
-    let times = |n: usize| if n == 1 { "1 time".to_owned() } else { format!("{n} times") };
-    if deliveries > 1 && !repeated.is_empty() {
-        let calls: Vec<String> = repeated.iter().map(|(m, n)| format!("{m} called {}", times(*n))).collect();
-        return Some(verdict(
-            false,
-            format!("event {event} delivered {}; {} (dedupe on event_id)", times(deliveries), calls.join(", ")),
-        ));
-    }
-    let first_ok = record.response.as_ref().is_some_and(|r| failure(r, record.start, record.ack_limit).is_none());
-    let acked = first_ok
-        || record
-            .retries
-            .iter()
-            .any(|d| d.response.as_ref().is_some_and(|r| failure(r, d.sent, record.ack_limit).is_none()));
-    if !acked {
-        let why = match &record.response {
-            Some(Ok(ack)) if (200..300).contains(&ack.status) => {
-                format!("the first ack came at {}", human(record.since_start(ack.at)))
-            }
-            Some(Ok(ack)) => format!("the first answer was HTTP {}", ack.status),
-            Some(Err(fault)) => fault.to_string(),
-            None => Fault::Stopped.to_string(),
-        };
-        let limit = crate::analysis::format_limit(record.ack_limit.as_nanos() as crate::model::Nanos);
-        return Some(verdict(
-            false,
-            format!("event {event} delivered {}, never acked within Slack's {limit} limit: {why}", times(deliveries)),
-        ));
-    }
-    let ack = first.map(|a| format!("first ack at {}", human(a))).unwrap_or_else(|| "no first ack".into());
-    let retried = match deliveries {
-        1 => String::new(),
-        n => format!("; re-delivered {} and no Web API call was repeated", times(n - 1)),
-    };
-    Some(verdict(true, format!("event {event}: {ack}{retried}")))
 }

@@ -10,6 +10,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::driver::{Fault, RunRecord, RunResult};
+use super::retry;
 use crate::analysis::{Interval, MissRate};
 use crate::model::{Nanos, format_duration};
 
@@ -37,14 +38,13 @@ fn opt_ms<S: serde::Serializer>(value: &Option<Duration>, s: S) -> Result<S::Ok,
     }
 }
 
-/// A duration as people read it (`3.2 s`).
-pub(super) fn human(d: Duration) -> String {
+fn human(d: Duration) -> String {
     format_duration(d.as_nanos() as Nanos)
 }
 
-/// Judges a finished run (an Events API event by [`super::retry`]'s rules).
+/// Judges a finished run.
 pub fn judge(record: &RunRecord) -> RunVerdict {
-    if let Some(verdict) = super::retry::judge_event(record) {
+    if let Some(verdict) = judge_event(record) {
         return verdict;
     }
     let ack = match &record.response {
@@ -130,6 +130,63 @@ pub fn judge(record: &RunRecord) -> RunVerdict {
 
 /// Slack's errors for a missing or refused token, which every method can answer.
 const AUTH_ERRORS: [&str; 5] = ["not_authed", "invalid_auth", "token_revoked", "token_expired", "account_inactive"];
+
+/// Judges a run of an Events API event: it passes when a delivery was acked in time and no Web
+/// API method was called more than once after Slack re-delivered it. `None` for other runs.
+fn judge_event(record: &RunRecord) -> Option<RunVerdict> {
+    let event = record.event_id.as_deref()?;
+    let deliveries = 1 + record.retries.len();
+    let first = match &record.response {
+        Some(Ok(ack)) => Some(record.since_start(ack.at)),
+        _ => None,
+    };
+    let verdict =
+        |pass: bool, reason: String| RunVerdict { pass, reason, ack: first, views_open: None, views_open_error: None };
+    let mut repeated: Vec<(&str, usize)> = Vec::new();
+    for call in record.calls.iter().filter(|c| c.method != "auth.test") {
+        match repeated.iter_mut().find(|(m, _)| *m == call.method) {
+            Some((_, n)) => *n += 1,
+            None => repeated.push((&call.method, 1)),
+        }
+    }
+    repeated.retain(|(_, n)| *n > 1);
+    let times = |n: usize| if n == 1 { "1 time".to_owned() } else { format!("{n} times") };
+    if deliveries > 1 && !repeated.is_empty() {
+        let calls: Vec<String> = repeated.iter().map(|(m, n)| format!("{m} called {}", times(*n))).collect();
+        return Some(verdict(
+            false,
+            format!("event {event} delivered {}; {} (dedupe on event_id)", times(deliveries), calls.join(", ")),
+        ));
+    }
+    let first_ok =
+        record.response.as_ref().is_some_and(|r| retry::failure(r, record.start, record.ack_limit).is_none());
+    let acked = first_ok
+        || record
+            .retries
+            .iter()
+            .any(|d| d.response.as_ref().is_some_and(|r| retry::failure(r, d.sent, record.ack_limit).is_none()));
+    if !acked {
+        let why = match &record.response {
+            Some(Ok(ack)) if (200..300).contains(&ack.status) => {
+                format!("the first ack came at {}", human(record.since_start(ack.at)))
+            }
+            Some(Ok(ack)) => format!("the first answer was HTTP {}", ack.status),
+            Some(Err(fault)) => fault.to_string(),
+            None => Fault::Stopped.to_string(),
+        };
+        let limit = crate::analysis::format_limit(record.ack_limit.as_nanos() as crate::model::Nanos);
+        return Some(verdict(
+            false,
+            format!("event {event} delivered {}, never acked within Slack's {limit} limit: {why}", times(deliveries)),
+        ));
+    }
+    let ack = first.map(|a| format!("first ack at {}", human(a))).unwrap_or_else(|| "no first ack".into());
+    let retried = match deliveries {
+        1 => String::new(),
+        n => format!("; re-delivered {} and no Web API call was repeated", times(n - 1)),
+    };
+    Some(verdict(true, format!("event {event}: {ack}{retried}")))
+}
 
 fn fail(reason: String, ack: Option<Duration>, record: &RunRecord) -> RunVerdict {
     let open = record.calls.iter().find(|c| c.method == "views.open");

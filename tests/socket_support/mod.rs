@@ -42,7 +42,7 @@ pub fn demo_socket(mode: Mode, seed: u64, delays: Delays, api_url: String) -> Ca
         sentry_dsn: None,
     };
     let stop = CancellationToken::new();
-    tokio::spawn(demo_app::connect(config, Secret::new(APP_TOKEN), stop.clone()));
+    tokio::spawn(demo_app::socket::connect(config, Secret::new(APP_TOKEN), stop.clone()));
     stop
 }
 

@@ -14,10 +14,10 @@
 //! With [`DemoConfig::verify_token`] it checks its token with `auth.test` at start, as Bolt
 //! does ([`verify`]), and interactions wait for that check.
 //!
-//! [`connect`] runs the same app in Socket Mode instead: no HTTP endpoint; it opens a
+//! [`socket::connect`] runs the same app in Socket Mode instead: no HTTP endpoint; it opens a
 //! WebSocket through `apps.connections.open` and acks each envelope at once.
 
-mod socket;
+pub mod socket;
 mod telemetry;
 mod verify;
 
@@ -113,8 +113,6 @@ struct App {
     exporters: Vec<Exporter>,
     verification: Option<Verification>,
 }
-
-pub use socket::connect;
 
 /// Serves the app on `listener` until `shutdown` is cancelled.
 pub async fn serve(listener: TcpListener, config: DemoConfig, shutdown: CancellationToken) -> std::io::Result<()> {

@@ -219,7 +219,7 @@ impl MockSlack {
                 slack_refusal(StatusCode::METHOD_NOT_ALLOWED, "response URLs take POST requests")
             })
             .with_state(shared.clone())
-            .merge(socket_mode::routes(socket.clone(), cancel.clone()));
+            .merge(socket_mode::server::routes(socket.clone(), cancel.clone()));
         let limits = shared.config.limits;
         let task = tokio::spawn(crate::serve::serve(listener, router, limits, cancel.clone().cancelled_owned()));
         Ok(MockSlack { addr, shared, socket, cancel, task })

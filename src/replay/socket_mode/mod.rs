@@ -14,7 +14,7 @@
 //! a connection closed with envelopes unacked fails them when no other connection is open.
 
 pub mod envelope;
-mod server;
+pub(crate) mod server;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
@@ -24,7 +24,6 @@ use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::signing::Secret;
-pub(crate) use server::routes;
 
 /// The app's acknowledgement of an envelope.
 #[derive(Clone, Debug)]
