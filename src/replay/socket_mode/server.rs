@@ -1,8 +1,9 @@
 //! The Socket Mode endpoints on the mock's own address: the `apps.connections.open` Web API
 //! method (POST only, the app-level token in `Authorization: Bearer` or a `token` argument;
 //! errors as Slack lists them: `not_authed`, `invalid_auth`, `not_allowed_token_type`,
-//! `insecure_request`) and the
-//! WebSocket endpoint `/link/?ticket=...` its URLs point to.
+//! `insecure_request`) and the WebSocket endpoint `/link/?ticket=...` its URLs point to. Both
+//! are served with the mock's routes under [`crate::serve`]'s limits up to the upgrade; a
+//! session then ends when the app closes it or the replay stops.
 
 use std::sync::Arc;
 
