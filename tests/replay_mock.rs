@@ -218,10 +218,21 @@ async fn refusals_are_slack_json_and_a_stalled_app_is_cut_off() {
     config.limits.body_timeout = Duration::from_millis(400);
     let mock = mock_with(config).await;
 
-    // Too large: 413, in Slack's words.
-    let big = json!({"text": "x".repeat(tracedeck::replay::mock::MAX_BODY)});
-    let (status, reply) = call(&mock, "chat.postMessage", Some(TOKEN), big).await;
-    assert_eq!((status, reply["ok"].as_bool(), error(&reply)), (413, Some(false), "request_too_large"), "{reply}");
+    // Too large: 413 at once by its Content-Length, in Slack's words. (The head alone is sent: a
+    // client still writing a body the server has refused may see its pipe broken instead.)
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(mock.addr()).await.unwrap();
+    let head = format!(
+        "POST /api/chat.postMessage HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        tracedeck::replay::mock::MAX_BODY + 1
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer)).await.unwrap().unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    let reply: Value = serde_json::from_str(answer.split("\r\n\r\n").nth(1).unwrap_or("")).unwrap();
+    assert_eq!((reply["ok"].as_bool(), error(&reply)), (Some(false), "request_too_large"), "{reply}");
 
     // Not found and a wrong HTTP method: JSON too.
     let response =
@@ -237,7 +248,6 @@ async fn refusals_are_slack_json_and_a_stalled_app_is_cut_off() {
 
     // A body that never comes: 408 in JSON and a close, within the timeout, while the mock
     // keeps answering others.
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = tokio::net::TcpStream::connect(mock.addr()).await.unwrap();
     let head = format!(
         "POST /api/views.open HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{{"
