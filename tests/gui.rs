@@ -312,3 +312,35 @@ fn an_id_written_as_a_name_is_shown_as_written_and_an_untimed_span_says_so() {
     let h = open_fixture_at("zipkin-lens-untimed.json", "352bff9a74ca9ad2");
     assert!(shows(&h, "No time in the file: placed at its parent's start, not judged"));
 }
+
+/// Steps the app until `done` holds, for at most `limit` (replays wait for the app's calls).
+fn wait_long(harness: &mut Harness<'_, App>, what: &str, limit: Duration, done: impl Fn(&Harness<'_, App>) -> bool) {
+    let start = Instant::now();
+    while !done(harness) {
+        let shown: Vec<String> = harness.query_all_by_label_contains("runs").map(|n| label(&n)).collect();
+        assert!(start.elapsed() < limit, "timed out waiting for {what}; on screen: {shown:?}");
+        std::thread::sleep(Duration::from_millis(50));
+        harness.step();
+    }
+    harness.run_steps(2);
+}
+
+#[test]
+fn the_demo_replay_fails_from_the_start_screen_then_passes_once_the_app_is_fixed() {
+    let mut h = harness(Vec::new());
+    h.get_by_label("Try the replay on the demo app").click();
+    h.run_steps(2);
+    // Ten runs against the buggy app: its queue sometimes opens the modal after the trigger expired.
+    wait_long(&mut h, "the buggy app's verdict", Duration::from_secs(60), |h| shows(h, "of 10 runs failed"));
+    let verdict = label(&h.get_by_label_contains("of 10 runs failed"));
+    assert!(!verdict.starts_with("0 of"), "the buggy app fails some runs: {verdict}");
+    assert!(verdict.contains("(95% CI "), "the rate comes with its interval: {verdict}");
+    assert!(shows(&h, "expired_trigger_id"), "a failed run says why");
+
+    h.get_by_label("Fix the app").click();
+    h.run_steps(2);
+    h.get_by_label("Start").click();
+    h.run_steps(2);
+    wait_long(&mut h, "the fixed app's verdict", Duration::from_secs(60), |h| shows(h, "0 of 10 runs failed"));
+    assert!(shows(&h, "0 of 10 runs failed: below 25.9% at 95% confidence"));
+}

@@ -17,7 +17,9 @@ use super::socket_mode::{RetryWaits, parse_retry_waits};
 use crate::formats::Format;
 use crate::model::{self, Trace, parse_duration};
 use crate::receiver::{self, Protocol, Receiver};
-use crate::replay::capture::{self, Capture, CaptureFile};
+use crate::replay::capture::{self, Capture, CaptureError, CaptureFile};
+use crate::replay::demo_app::Mode;
+use crate::replay::demo_app::local::{self, Local};
 use crate::replay::driver::{self, ReplayConfig, RunResult};
 use crate::replay::mock::{MockConfig, MockSlack};
 use crate::replay::report::{Report, ReportFormat};
@@ -29,11 +31,22 @@ use crate::replay::verdict::{self, Summary};
 #[derive(Args, Debug)]
 pub struct ReplayArgs {
     /// The capture file (`*.capture.json`, see `tracedeck capture`).
-    #[arg(value_name = "CAPTURE")]
-    pub capture: PathBuf,
+    #[arg(value_name = "CAPTURE", required_unless_present = "demo")]
+    pub capture: Option<PathBuf>,
     /// The app's endpoint, e.g. http://127.0.0.1:3000 (the captured path is used when the URL has none).
-    #[arg(long, value_name = "URL", required_unless_present = "socket_mode", conflicts_with = "socket_mode")]
+    #[arg(
+        long,
+        value_name = "URL",
+        required_unless_present_any = ["socket_mode", "demo"],
+        conflicts_with = "socket_mode"
+    )]
     pub target: Option<String>,
+    /// Try the replay without an app of your own: the built-in demo Slack app, buggy (its queue
+    /// sometimes opens the modal after the trigger expired) or fixed (a loading modal at once),
+    /// runs in this process and the built-in capture of the incident's click is replayed against
+    /// it; no secrets needed.
+    #[arg(long, value_enum, value_name = "MODE", conflicts_with_all = ["capture", "target", "socket_mode", "session"])]
+    pub demo: Option<Mode>,
     /// Deliver over Socket Mode instead of HTTP: the app (given SLACK_APP_TOKEN and the mock's
     /// Web API URL) calls apps.connections.open and connects to the mock's WebSocket; the replay
     /// waits up to --timeout for it, then sends each interaction as an envelope, round-robin over
@@ -159,33 +172,43 @@ fn run(args: &ReplayArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<St
     if args.session {
         session::check_terminal(args.report)?;
     }
-    let mut capture = Capture::load(&args.capture).map_err(|e| e.to_string())?;
+    let demo = args.demo.map(Local::bind).transpose()?;
+    let mut capture = match &args.capture {
+        Some(path) => Capture::load(path).map_err(|e| e.to_string())?,
+        None => Capture::parse(local::CAPTURE_JSON.as_bytes())
+            .map_err(|error| CaptureError { file: local::BUILT_IN_CAPTURE.into(), error }.to_string())?,
+    };
     if let Some(name) = &args.interaction {
         let names: Vec<&str> = capture.prepared.iter().map(|p| p.interaction.name.as_str()).collect();
         let names = names.join(", ");
         capture.prepared.retain(|p| &p.interaction.name == name);
         if capture.prepared.is_empty() {
-            return Err(format!("{}: no interaction named {name:?} (it has {names})", args.capture.display()));
+            return Err(format!("{}: no interaction named {name:?} (it has {names})", capture_name(args)));
         }
     }
     refuse_to_replace(args.traces.as_deref(), args.force)?;
-    let target = match &args.target {
-        Some(target) => Some(driver::resolve_target(target, args.allow_remote)?),
-        None => None,
+    let target = match (&args.target, &demo) {
+        (Some(target), _) => Some(driver::resolve_target(target, args.allow_remote)?),
+        (None, Some(demo)) => Some(driver::resolve_target(&demo.url, false)?),
+        (None, None) => None,
+    };
+    let secret = |name: &str, demo_value: &str| match &demo {
+        Some(_) => Ok(Secret::new(demo_value)),
+        None => Secret::from_env(name),
     };
     if !args.mock_addr.ip().is_loopback() && !args.allow_remote {
         return Err(format!("the mock address {} is not loopback; that needs --allow-remote", args.mock_addr));
     }
     // Over HTTP the replay signs with the signing secret; in Socket Mode the app connects with its app token.
     let (http, app_token) = match target {
-        Some(target) => (Some(ReplayConfig::new(target, Secret::from_env("SLACK_SIGNING_SECRET")?)), None),
+        Some(target) => (Some(ReplayConfig::new(target, secret("SLACK_SIGNING_SECRET", local::SECRET)?)), None),
         None => {
             let app_token = Secret::from_env("SLACK_APP_TOKEN")
                 .map_err(|e| format!("{e} (the app-level token the app sends to apps.connections.open)"))?;
             (None, Some(app_token))
         }
     };
-    let token = Secret::from_env("SLACK_BOT_TOKEN")
+    let token = secret("SLACK_BOT_TOKEN", local::TOKEN)
         .map_err(|e| format!("{e} (the token the app sends to the mock Web API)"))?;
     let mut mock_config = MockConfig::new(token);
     mock_config.app_token = app_token;
@@ -237,6 +260,10 @@ fn run(args: &ReplayArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<St
             false => None,
         };
         let (mock, mock_url) = start_mock(args, mock_config, &cancel, err).await?;
+        if let Some(demo) = demo {
+            let _ = writeln!(err, "tracedeck: the demo app ({:?}) runs at {}", demo.mode, demo.url);
+            tokio::spawn(demo.serve(mock_url.clone(), cancel.clone()));
+        }
         let stop = cancel.clone();
         tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
@@ -292,7 +319,7 @@ fn run(args: &ReplayArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<St
         save_traces(path, &results, &mock_url, &app_traces, args.force)?;
         let _ = writeln!(err, "tracedeck: saved {} run trace(s) in {}", results.len(), path.display());
     }
-    let file = args.capture.display().to_string();
+    let file = capture_name(args);
     if let Some(until) = args.runs_until {
         let limit = args.runs as usize * interactions;
         let _ = writeln!(err, "tracedeck: {}", verdict::until_outcome(&results, until / 100.0, limit));
@@ -354,6 +381,11 @@ async fn start_mock(
         let _ = writeln!(err, "tracedeck: mock Slack Web API at {url} (point the app's Slack client there)");
     }
     Ok((Arc::new(mock), url))
+}
+
+/// The capture as named: its file, or the built-in one under `--demo`.
+pub(super) fn capture_name(args: &ReplayArgs) -> String {
+    args.capture.as_ref().map_or_else(|| local::BUILT_IN_CAPTURE.to_owned(), |p| p.display().to_string())
 }
 
 /// The app's spans of each run, from the receiver, waiting up to `wait` for every run's spans

@@ -100,7 +100,7 @@ pub(super) async fn run(
             }
         }
     });
-    let file = args.capture.display().to_string();
+    let file = super::replay::capture_name(args);
     let mock_url = mock.api_url();
     let mut session = Session::new(mock);
     let mut status = Status::Met;

@@ -49,6 +49,8 @@ pub enum Action {
     },
     /// Open a Replay tab.
     NewReplay,
+    /// Open a Replay tab on the demo app (started in this process, buggy) and replay.
+    TryDemo,
     /// Start the replay of the Replay tab at this index.
     StartReplay(usize),
     /// Open the traces received so far in a traces view.

@@ -308,6 +308,17 @@ impl App {
                 self.tabs.push(Tab { title: "Replay".into(), content: TabContent::Replay(Box::new(panel)) });
                 self.active = self.tabs.len() - 1;
             }
+            Action::TryDemo => {
+                let mut panel = ReplayPanel::new("", "", "127.0.0.1:0");
+                let handle = self.runtime().handle().clone();
+                let repaint_ctx = ctx.clone();
+                panel.open(&handle, move || repaint_ctx.request_repaint());
+                panel.use_demo(crate::replay::demo_app::Mode::Buggy);
+                let repaint_ctx = ctx.clone();
+                panel.start(&handle, move || repaint_ctx.request_repaint());
+                self.tabs.push(Tab { title: "Replay: demo app".into(), content: TabContent::Replay(Box::new(panel)) });
+                self.active = self.tabs.len() - 1;
+            }
             Action::StartReplay(i) => {
                 let handle = self.runtime().handle().clone();
                 if let Some(TabContent::Replay(panel)) = self.tabs.get_mut(i).map(|t| &mut t.content) {
@@ -642,6 +653,9 @@ impl App {
             ui.menu_button("Replay", |ui| {
                 if ui.button("Replay a captured interaction…").clicked() {
                     self.actions.push(Action::NewReplay);
+                }
+                if ui.button("Try the replay on the demo app").clicked() {
+                    self.actions.push(Action::TryDemo);
                 }
             });
             ui.menu_button("Live", |ui| match live::menu(ui, self.receiver.as_ref()) {

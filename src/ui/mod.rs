@@ -10,6 +10,7 @@ mod help;
 mod live;
 mod loader;
 pub mod overlay;
+pub mod replay_demo;
 pub mod replay_mock;
 pub mod replay_panel;
 mod saving;

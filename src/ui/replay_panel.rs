@@ -19,6 +19,7 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use egui::{RichText, Ui};
 use tokio_util::sync::CancellationToken;
 
+use super::replay_demo::DemoApp;
 use super::replay_mock::LiveMock;
 use super::theme;
 use super::trace_tab::TraceView;
@@ -26,7 +27,9 @@ use super::waterfall::TimeWindow;
 use crate::analysis::Profile;
 use crate::model::{self, Trace};
 use crate::receiver::Receiver as SpanReceiver;
-use crate::replay::capture::Capture;
+use crate::replay::capture::{Capture, CaptureError};
+use crate::replay::demo_app::Mode;
+use crate::replay::demo_app::local::{self as demo, BUILT_IN_CAPTURE};
 use crate::replay::driver::{self, Progress, ReplayConfig, RunResult};
 use crate::replay::session::Round;
 use crate::replay::signing::Secret;
@@ -84,6 +87,10 @@ pub struct ReplayPanel {
     stale: bool,
     live: Option<TraceView>,
     error: Option<String>,
+    /// The demo app this tab runs, when it was opened to try the replay on it.
+    demo: Option<DemoApp>,
+    /// The runtime the tab's mock (and demo app) run on, from [`ReplayPanel::open`].
+    runtime: Option<tokio::runtime::Handle>,
 }
 
 impl ReplayPanel {
@@ -111,6 +118,40 @@ impl ReplayPanel {
             stale: false,
             live: None,
             error: None,
+            demo: None,
+            runtime: None,
+        }
+    }
+
+    /// Fills the panel to replay the built-in capture against the demo app, started in this
+    /// process in `mode` on a free port (the tab's mock as its Web API), ten runs at once; then
+    /// [`ReplayPanel::start`] replays.
+    pub fn use_demo(&mut self, mode: Mode) {
+        let Some(runtime) = self.runtime.clone() else {
+            self.error = Some("the tab's mock is not started".into());
+            return;
+        };
+        let started = self.live_mock(&runtime, || {}).and_then(|live| DemoApp::start(&runtime, mode, live));
+        match started {
+            Ok(demo) => {
+                self.capture = BUILT_IN_CAPTURE.into();
+                self.target = demo.url.clone();
+                self.socket_mode = false;
+                self.secret = demo::SECRET.into();
+                self.token = demo::TOKEN.into();
+                (self.runs, self.concurrency) = (10, 10);
+                self.demo = Some(demo);
+            }
+            Err(e) => self.error = Some(e),
+        }
+    }
+
+    /// The capture to replay: the built-in one, or the file the field names.
+    fn load_capture(&self) -> Result<Capture, String> {
+        match self.capture.trim() {
+            BUILT_IN_CAPTURE => Capture::parse(demo::CAPTURE_JSON.as_bytes())
+                .map_err(|error| CaptureError { file: BUILT_IN_CAPTURE.into(), error }.to_string()),
+            path => Capture::load(&PathBuf::from(path)).map_err(|e| e.to_string()),
         }
     }
 
@@ -122,6 +163,7 @@ impl ReplayPanel {
     /// Starts the mock Web API at the address field's address on `runtime` (a tab does it when it
     /// opens); `repaint` is called when it is up. A mock already up there is kept.
     pub fn open(&mut self, runtime: &tokio::runtime::Handle, repaint: impl Fn() + Send + Sync + 'static) {
+        self.runtime = Some(runtime.clone());
         if let Err(e) = self.live_mock(runtime, repaint) {
             self.error = Some(e);
         }
@@ -156,9 +198,10 @@ impl ReplayPanel {
         Ok(live)
     }
 
-    /// Stops the replay in flight and the mock: the tab is closing.
+    /// Stops the replay in flight, the demo app and the mock: the tab is closing.
     pub fn close(&mut self) {
         self.stop();
+        self.demo = None;
         if let Some(live) = self.mock.take() {
             live.close();
         }
@@ -173,7 +216,7 @@ impl ReplayPanel {
         self.received = None;
         self.live = None;
         let prepared = (|| {
-            let capture = Capture::load(&PathBuf::from(self.capture.trim())).map_err(|e| e.to_string())?;
+            let capture = self.load_capture()?;
             let runs = (self.runs.max(1) as usize, self.concurrency.max(1) as usize);
             let delivery = if self.socket_mode {
                 if self.app_token.trim().is_empty() || self.token.trim().is_empty() {
@@ -304,6 +347,17 @@ impl ReplayPanel {
         self.poll_received(receiver);
         self.refresh_live(profile);
         let mut request = None;
+        if let Some(demo) = &self.demo {
+            let mut fixed = demo.mode == Mode::Fixed;
+            ui.label(RichText::new("Replaying the incident's click against tracedeck's demo Slack app.").strong());
+            let toggle = ui.checkbox(&mut fixed, "Fix the app").on_hover_text(
+                "the fix: open a small loading modal at once, then update it from the queued task; \
+                 the app restarts, and the next Start replays against it",
+            );
+            if toggle.changed() && !self.is_running() {
+                self.use_demo(if fixed { Mode::Fixed } else { Mode::Buggy });
+            }
+        }
         ui.horizontal(|ui| {
             ui.radio_value(&mut self.socket_mode, false, "HTTP endpoint")
                 .on_hover_text("POST each interaction, signed, to the app's endpoint");

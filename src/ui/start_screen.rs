@@ -22,6 +22,14 @@ pub fn start_screen(ui: &mut Ui, settings: &Settings) -> Vec<Action> {
             actions.push(Action::Open(INCIDENT_AFTER));
         }
         ui.add_space(6.0);
+        if ui
+            .button("Try the replay on the demo app")
+            .on_hover_text("replay the incident's click against a built-in buggy app, then fix it")
+            .clicked()
+        {
+            actions.push(Action::TryDemo);
+        }
+        ui.add_space(6.0);
         if ui.button("Open a trace file…").clicked() {
             actions.push(Action::OpenDialog);
         }

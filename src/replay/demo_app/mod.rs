@@ -17,6 +17,7 @@
 //! [`socket::connect`] runs the same app in Socket Mode instead: no HTTP endpoint; it opens a
 //! WebSocket through `apps.connections.open` and acks each envelope at once.
 
+pub mod local;
 pub mod socket;
 mod telemetry;
 mod verify;
