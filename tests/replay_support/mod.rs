@@ -66,18 +66,7 @@ pub async fn demo_sending(
 
 /// The demo app's configuration: the test token, no logging, no telemetry, no token check.
 pub fn demo_config(mode: Mode, seed: u64, delays: Delays, api_url: String, secret: &str) -> DemoConfig {
-    DemoConfig {
-        mode,
-        seed,
-        delays,
-        signing_secret: Secret::new(secret),
-        bot_token: Secret::new(TOKEN),
-        api_url,
-        log: false,
-        otlp_url: None,
-        sentry_dsn: None,
-        verify_token: None,
-    }
+    DemoConfig::new(mode, seed, delays, Secret::new(secret), Secret::new(TOKEN), api_url)
 }
 
 /// Serves the demo app on `listener` (on the current runtime); returns its stop token.

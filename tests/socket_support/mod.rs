@@ -29,18 +29,7 @@ pub async fn socket_mock(trigger_ttl: Duration) -> Arc<MockSlack> {
 
 /// Runs the demo app in Socket Mode against the mock at `api_url`; returns its stop token.
 pub fn demo_socket(mode: Mode, seed: u64, delays: Delays, api_url: String) -> CancellationToken {
-    let config = DemoConfig {
-        mode,
-        seed,
-        delays,
-        signing_secret: Secret::new(""),
-        bot_token: Secret::new(TOKEN),
-        api_url,
-        log: false,
-        otlp_url: None,
-        verify_token: None,
-        sentry_dsn: None,
-    };
+    let config = DemoConfig::new(mode, seed, delays, Secret::new(""), Secret::new(TOKEN), api_url);
     let stop = CancellationToken::new();
     tokio::spawn(demo_app::socket::connect(config, Secret::new(APP_TOKEN), stop.clone()));
     stop

@@ -44,18 +44,8 @@ impl Local {
     /// until `stop`; run it on a tokio runtime.
     pub async fn serve(self, api_url: String, stop: CancellationToken) {
         let Ok(listener) = tokio::net::TcpListener::from_std(self.listener) else { return };
-        let config = DemoConfig {
-            mode: self.mode,
-            seed: 7,
-            delays: Delays::incident(),
-            signing_secret: Secret::new(SECRET),
-            bot_token: Secret::new(TOKEN),
-            api_url,
-            log: false,
-            otlp_url: None,
-            verify_token: None,
-            sentry_dsn: None,
-        };
+        let config =
+            DemoConfig::new(self.mode, 7, Delays::incident(), Secret::new(SECRET), Secret::new(TOKEN), api_url);
         let _ = super::serve(listener, config, stop).await;
     }
 }

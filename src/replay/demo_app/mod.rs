@@ -107,6 +107,32 @@ pub struct DemoConfig {
     pub sentry_dsn: Option<String>,
 }
 
+impl DemoConfig {
+    /// The app in `mode` with seeded `delays`, checking requests with `signing_secret` and
+    /// calling the Web API at `api_url` with `bot_token`: quiet, no telemetry, no token check.
+    pub fn new(
+        mode: Mode,
+        seed: u64,
+        delays: Delays,
+        signing_secret: Secret,
+        bot_token: Secret,
+        api_url: String,
+    ) -> Self {
+        DemoConfig {
+            mode,
+            seed,
+            delays,
+            signing_secret,
+            bot_token,
+            api_url,
+            log: false,
+            otlp_url: None,
+            verify_token: None,
+            sentry_dsn: None,
+        }
+    }
+}
+
 struct App {
     config: DemoConfig,
     rng: Mutex<fastrand::Rng>,
