@@ -344,3 +344,18 @@ fn the_demo_replay_fails_from_the_start_screen_then_passes_once_the_app_is_fixed
     wait_long(&mut h, "the fixed app's verdict", Duration::from_secs(60), |h| shows(h, "0 of 10 runs failed"));
     assert!(shows(&h, "0 of 10 runs failed: below 25.9% at 95% confidence"));
 }
+
+#[test]
+fn a_window_started_with_a_deadline_judges_its_replays_by_it() {
+    // `tracedeck --deadline 1us`: no ack can be that fast, so every run fails by that rule.
+    let profile = tracedeck::analysis::Profile::default_profile().with_limit(1_000);
+    let app = App::new(Settings::default(), Vec::new(), None, Some(profile));
+    let mut h =
+        Harness::builder().with_size(egui::vec2(1500.0, 950.0)).build_ui_state(|ui, app: &mut App| app.ui(ui), app);
+    h.run_steps(2);
+    h.get_by_label("Try the replay on the demo app").click();
+    h.run_steps(2);
+    wait_long(&mut h, "the demo replay's verdict", Duration::from_secs(60), |h| shows(h, "of 10 runs failed"));
+    assert!(shows(&h, "10 of 10 runs failed"), "every run misses a 1 µs deadline");
+    assert!(shows(&h, "after the slack profile's 1.0 µs limit"), "a run names the window's deadline");
+}

@@ -49,10 +49,9 @@ fn harness(
     let mut h = Harness::builder().with_size(egui::vec2(1400.0, 900.0)).build_ui_state(
         move |ui, panel: &mut ReplayPanel| {
             egui::CentralPanel::default().show(ui, |ui| {
-                if let Some(ReplayRequest::Start) =
-                    panel.ui(ui, &tracedeck::analysis::Profile::default_profile(), receiver.as_ref())
-                {
-                    panel.start(&handle, || {});
+                let profile = tracedeck::analysis::Profile::default_profile();
+                if let Some(ReplayRequest::Start) = panel.ui(ui, &profile, receiver.as_ref()) {
+                    panel.start(&handle, &profile, || {});
                 }
             });
         },

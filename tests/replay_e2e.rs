@@ -133,11 +133,11 @@ async fn slow_hanging_and_failing_apps_each_get_a_verdict() {
     // Slow: the ack limit is scaled down to 200 ms so the test need not wait 3 s.
     let slow = fake_app(Duration::from_millis(300), 200).await;
     let mut cfg = (*config(&slow, 1, 1, Duration::ZERO)).clone();
-    cfg.ack_limit = Duration::from_millis(200);
+    cfg.profile = std::sync::Arc::new(tracedeck::analysis::Profile::default_profile().with_limit(200_000_000));
     let r = &run(&mock, "resolve-button.capture.json", Arc::new(cfg)).await[0];
     assert!(!r.verdict.pass);
     assert!(r.verdict.reason.starts_with("the ack arrived at 3"), "{}", r.verdict.reason);
-    assert!(r.verdict.reason.contains("after Slack's 200 ms limit"), "{}", r.verdict.reason);
+    assert!(r.verdict.reason.contains("after the slack profile's 200 ms limit"), "{}", r.verdict.reason);
 
     // Hanging: no answer within the response timeout.
     let hanging = fake_app(Duration::from_secs(3600), 200).await;

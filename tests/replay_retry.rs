@@ -110,7 +110,7 @@ async fn socket_mode_retries_carry_retry_attempt_and_reason() {
     let mock = socket_mock(Duration::from_secs(3)).await;
     let got = scripted_app(&mock, Reply::Ack(Duration::from_millis(300), None)).await;
     let mut config = socket_config(&mock, 1, 1, Duration::ZERO);
-    config.ack_limit = Duration::from_millis(200);
+    config.profile = std::sync::Arc::new(tracedeck::analysis::Profile::default_profile().with_limit(200_000_000));
     config.retry_waits = vec![Duration::ZERO, Duration::from_millis(100)];
     let results = replay_all(mock.clone(), sample(EVENT), Arc::new(config), None, CancellationToken::new()).await;
     let r = &results.unwrap()[0];
@@ -126,9 +126,9 @@ async fn socket_mode_retries_carry_retry_attempt_and_reason() {
     assert_eq!(retries, ["retry 1 (http_timeout) of Ev08INC7MENTION", "retry 2 (http_timeout) of Ev08INC7MENTION"]);
     assert!(!r.verdict.pass);
     assert!(
-        r.verdict
-            .reason
-            .starts_with("event Ev08INC7MENTION delivered 3 times, never acked within Slack's 200 ms limit"),
+        r.verdict.reason.starts_with(
+            "event Ev08INC7MENTION delivered 3 times, never acked within the slack profile's 200 ms limit"
+        ),
         "{}",
         r.verdict.reason
     );

@@ -91,11 +91,11 @@ async fn a_late_ack_fails_naming_its_time_and_an_ack_payload_is_kept() {
     let payload = json!({"response_action": "errors", "errors": {"b": "no"}});
     scripted_app(&mock, Reply::Ack(Duration::from_millis(300), Some(payload.clone()))).await;
     let mut config = socket_config(&mock, 1, 1, Duration::ZERO);
-    config.ack_limit = Duration::from_millis(200);
+    config.profile = std::sync::Arc::new(tracedeck::analysis::Profile::default_profile().with_limit(200_000_000));
     let r = &run(&mock, "resolve-button.capture.json", config).await[0];
     assert!(!r.verdict.pass);
     assert!(r.verdict.reason.starts_with("the ack arrived at 3"), "{}", r.verdict.reason);
-    assert!(r.verdict.reason.contains("after Slack's 200 ms limit"), "{}", r.verdict.reason);
+    assert!(r.verdict.reason.contains("after the slack profile's 200 ms limit"), "{}", r.verdict.reason);
     let Some(Ok(ack)) = &r.record.response else { panic!("{:?}", r.record.response) };
     assert_eq!(serde_json::from_str::<serde_json::Value>(&ack.body).unwrap(), payload);
 }

@@ -16,7 +16,7 @@ pub(crate) mod testing;
 mod verdict;
 
 pub use path::{CriticalPath, Gap, Segment, SegmentKind, self_times};
-pub use profile::{Check, Profile, SLACK_TRIGGER_RULE};
+pub use profile::{Check, Profile, SLACK_TRIGGER_RULE, TRIGGER_CHECK};
 pub use rule::{Edge, Rule, RuleError};
 pub use summary::{
     EndpointStats, Gate, Interval, MissRate, Percentiles, Sample, Summary, by_endpoint, percent, wilson,

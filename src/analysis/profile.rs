@@ -65,6 +65,10 @@ impl Check {
 pub const SLACK_TRIGGER_RULE: &str =
     "op=http.client,text~views.open|views.push,at=start; text~slack,text~views.open|views.push,at=start";
 
+/// The name of the Slack profile's check that a modal was opened (`views.open` sent) before the
+/// `trigger_id` expired.
+pub const TRIGGER_CHECK: &str = "trigger_id";
+
 /// The built-in profiles: name, limit in seconds, what the response is called, and the source note.
 const BUILT_IN: [(&str, Nanos, &str, &str); 7] = [
     (
@@ -134,7 +138,7 @@ impl Profile {
         let mut checks = vec![Check::response(label)];
         if name == "slack" {
             checks.push(Check {
-                name: "trigger_id".into(),
+                name: TRIGGER_CHECK.into(),
                 label: "views.open sent".into(),
                 target: Some(Rule::parse(SLACK_TRIGGER_RULE).expect("the built-in rule parses")),
                 required: false,
@@ -148,6 +152,16 @@ impl Profile {
         self.limit = limit;
         self.source = format!("{} — limit overridden on the command line", self.source);
         self
+    }
+
+    /// The check of that name, if the profile has one.
+    pub fn check(&self, name: &str) -> Option<&Check> {
+        self.checks.iter().find(|c| c.name == name)
+    }
+
+    /// "the slack profile's 3 s limit".
+    pub fn limit_phrase(&self) -> String {
+        format!("the {} profile's {} limit", self.name, super::format_limit(self.limit))
     }
 
     /// The profile shown when nothing else was chosen: Slack's.

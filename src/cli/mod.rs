@@ -55,19 +55,26 @@ pub struct Cli {
     /// Select the span with this hex id when the window opens.
     #[arg(long, value_name = "ID", value_parser = SpanId::from_hex)]
     pub span: Option<SpanId>,
-    /// The window's deadline profile (default: the one chosen last): slack, discord, zoom, teams,
-    /// github, twilio, google-chat.
+    /// The window's deadline profile (default: the one chosen last) and its limit.
+    #[command(flatten)]
+    pub deadline: DeadlineArgs,
+}
+
+/// `--profile NAME` and `--deadline DURATION`: the deadline the window and `replay` judge by.
+#[derive(Args, Debug, Default)]
+pub struct DeadlineArgs {
+    /// The deadline profile: slack, discord, zoom, teams, github, twilio, google-chat (default:
+    /// the window's last choice, slack for replay).
     #[arg(long, value_name = "NAME", value_parser = parse_profile)]
     pub profile: Option<Profile>,
-    /// Override the profile's time limit in the window: 2s, 2500ms.
+    /// Override the profile's time limit: 2s, 2500ms.
     #[arg(long, value_name = "DURATION", value_parser = parse_positive_duration)]
     pub deadline: Option<Nanos>,
 }
 
-impl Cli {
-    /// The window's profile from `--profile` and `--deadline`; `None` when neither was given
-    /// (the window then uses the one it remembers).
-    pub fn window_profile(&self) -> Option<Profile> {
+impl DeadlineArgs {
+    /// The profile with `--deadline` applied; `None` when neither flag was given.
+    pub fn given(&self) -> Option<Profile> {
         match (&self.profile, self.deadline) {
             (None, None) => None,
             (profile, deadline) => {
@@ -78,6 +85,11 @@ impl Cli {
                 })
             }
         }
+    }
+
+    /// The profile with `--deadline` applied, Slack's when no profile was named.
+    pub fn or_default(&self) -> Profile {
+        self.given().unwrap_or_else(Profile::default_profile)
     }
 }
 
@@ -395,7 +407,7 @@ fn parse_positive_duration(text: &str) -> Result<Nanos, String> {
 
 /// Runs parsed arguments; the result is the process's exit status.
 pub fn run(cli: Cli) -> ExitCode {
-    let window_profile = cli.window_profile();
+    let window_profile = cli.deadline.given();
     match cli.command {
         Some(Command::Check(args)) => {
             let status = if std::io::stderr().is_terminal() {
@@ -529,10 +541,10 @@ mod tests {
 
     #[test]
     fn the_window_takes_a_profile_and_a_deadline() {
-        assert_eq!(parse(&["a.json"]).unwrap().window_profile(), None, "the remembered profile applies");
-        let custom = parse(&["a.json", "--deadline", "2s"]).unwrap().window_profile().unwrap();
+        assert_eq!(parse(&["a.json"]).unwrap().deadline.given(), None, "the remembered profile applies");
+        let custom = parse(&["a.json", "--deadline", "2s"]).unwrap().deadline.given().unwrap();
         assert_eq!((custom.name.as_str(), custom.limit), ("slack", 2_000_000_000));
-        let teams = parse(&["--profile", "teams"]).unwrap().window_profile().unwrap();
+        let teams = parse(&["--profile", "teams"]).unwrap().deadline.given().unwrap();
         assert_eq!((teams.name.as_str(), teams.limit), ("teams", 5_000_000_000));
         assert!(parse(&["--deadline", "0s"]).is_err());
     }

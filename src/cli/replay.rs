@@ -130,6 +130,11 @@ pub struct ReplayArgs {
     /// replay sends.
     #[arg(long, value_name = "ADDR")]
     pub sentry: Option<SocketAddr>,
+    /// The deadline every run is judged by (default: slack, 3 s): the ack must arrive within its
+    /// limit, and with Slack's profile views.open too (the mock still expires a trigger_id after
+    /// Slack's 3 s).
+    #[command(flatten)]
+    pub deadline: super::DeadlineArgs,
 }
 
 /// Arguments of `tracedeck capture`.
@@ -213,7 +218,9 @@ fn run(args: &ReplayArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<St
     let mut mock_config = MockConfig::new(token);
     mock_config.app_token = app_token;
     let interactions = capture.prepared.len();
+    let profile = Arc::new(args.deadline.or_default());
     let configure = |mut config: ReplayConfig| {
+        config.profile = profile.clone();
         config.runs = args.runs as usize;
         config.until = args.runs_until.map(|p| p / 100.0);
         config.concurrency = args.concurrency as usize;
@@ -279,7 +286,11 @@ fn run(args: &ReplayArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<St
                 config
             }
         };
-        let target = args.target.clone().unwrap_or_else(|| format!("Socket Mode ({})", config.target));
+        let target = match (&args.target, &config.transport) {
+            (Some(target), _) => target.clone(),
+            (None, driver::Transport::Http) => format!("the demo app at {}", config.target),
+            (None, driver::Transport::SocketMode { .. }) => format!("Socket Mode ({})", config.target),
+        };
         if let Some(limit) = wait_limit(args) {
             session::wait_for_target(&config.target, limit, &cancel, err).await?;
         }
@@ -328,6 +339,7 @@ fn run(args: &ReplayArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<St
         capture: &file,
         target: &target,
         mock: &mock_url,
+        profile: &profile,
         results: &results,
         max_failure_rate: args.max_failure_rate,
         notes: &notes,

@@ -157,6 +157,7 @@ pub(super) async fn run(
                     capture: &file,
                     target: args.target.as_deref().unwrap_or_default(),
                     mock: &mock_url,
+                    profile: &config.profile,
                     results: &results,
                     max_failure_rate: args.max_failure_rate,
                     notes: &round.notes,

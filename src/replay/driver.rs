@@ -18,6 +18,7 @@ use super::signing::{self, Secret};
 use super::socket_mode::envelope;
 use super::traceparent::TraceParent;
 use super::verdict::{RunVerdict, enough_runs, judge};
+use crate::analysis::{Profile, TRIGGER_CHECK};
 use crate::model::{Nanos, SpanId, TraceId};
 
 /// How a replay is run.
@@ -35,8 +36,9 @@ pub struct ReplayConfig {
     pub wait: Duration,
     /// How long to wait for the response before giving up on it.
     pub response_timeout: Duration,
-    /// How long Slack waits for the acknowledgement.
-    pub ack_limit: Duration,
+    /// The deadline profile the runs are judged by: its limit is how long Slack waits for the
+    /// acknowledgement (and, with a `trigger_id` check, by when `views.open` must arrive).
+    pub profile: Arc<Profile>,
     /// Stop early (see [`super::verdict::enough_runs`]) once the 95% upper bound on the failure
     /// rate is under this share (0 to 1) with no failure, or a run fails.
     pub until: Option<f64>,
@@ -60,7 +62,7 @@ pub enum Transport {
 }
 
 impl ReplayConfig {
-    /// One run at a time, Slack's 3 s limit, a 5 s wait and a 10 s response timeout.
+    /// One run at a time, the `slack` profile (3 s), a 5 s wait and a 10 s response timeout.
     pub fn new(target: Url, secret: Secret) -> Self {
         ReplayConfig {
             target,
@@ -69,7 +71,7 @@ impl ReplayConfig {
             concurrency: 1,
             wait: Duration::from_secs(5),
             response_timeout: Duration::from_secs(10),
-            ack_limit: super::ACK_LIMIT,
+            profile: Arc::new(Profile::default_profile()),
             until: None,
             transport: Transport::Http,
             retry_waits: super::retry::DEFAULT_WAITS.to_vec(),
@@ -199,8 +201,8 @@ pub struct RunRecord {
     pub start: Instant,
     /// The same instant as Unix nanoseconds.
     pub start_unix: Nanos,
-    /// Slack's ack limit used for the verdict.
-    pub ack_limit: Duration,
+    /// The deadline profile the run is judged by (see [`RunRecord::limit`]).
+    pub profile: Arc<Profile>,
     /// The mock's trigger lifetime.
     pub trigger_ttl: Duration,
     /// The response, or why there was none; `None` while in flight.
@@ -224,6 +226,17 @@ impl RunRecord {
     /// Time from the interaction's issue to `at`.
     pub fn since_start(&self, at: Instant) -> Duration {
         at.saturating_duration_since(self.start)
+    }
+
+    /// The profile's limit: how long Slack waits for the ack (and for each re-delivery's), and,
+    /// when the profile has a `trigger_id` check, by when `views.open` must arrive.
+    pub fn limit(&self) -> Duration {
+        Duration::from_nanos(self.profile.limit.max(0) as u64)
+    }
+
+    /// Whether the profile judges when `views.open` arrives (Slack's `trigger_id` check).
+    pub fn judges_trigger(&self) -> bool {
+        self.profile.check(TRIGGER_CHECK).is_some()
     }
 }
 
@@ -324,7 +337,7 @@ fn new_record(mock: &MockSlack, prepared: &Prepared, config: &ReplayConfig, inde
         expects_modal: prepared.body.trigger_id().is_some(),
         start,
         start_unix,
-        ack_limit: config.ack_limit,
+        profile: config.profile.clone(),
         trigger_ttl: mock.trigger_ttl(),
         response: None,
         calls: Vec::new(),

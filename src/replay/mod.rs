@@ -38,8 +38,6 @@ use std::time::Duration;
 
 pub use payload::{BodyKind, BodyTemplate};
 
-/// How long Slack waits for the HTTP 200 acknowledging an interaction.
-pub const ACK_LIMIT: Duration = Duration::from_secs(3);
 /// How long a `trigger_id` can be exchanged for a modal after it is issued.
 pub const TRIGGER_TTL: Duration = Duration::from_secs(3);
 

@@ -1,12 +1,13 @@
 //! What `tracedeck replay` prints: text for people, JSON for scripts, JUnit XML for CI.
 //!
-//! JSON: `{capture, target, mock, summary, runs}`; every time is in milliseconds from the
-//! interaction's issue (`ack_ms`, `views_open_ms`, a call's `at_ms`). `summary` holds `runs`,
+//! JSON: `{capture, target, mock, profile, summary, gate, notes, runs}`; every time is in
+//! milliseconds from the interaction's issue (a run's `ack` and `views_open`, a call's `at_ms`).
+//! `profile` is the deadline profile every run was judged by (`{name, limit_ms, source}`); each
+//! run has one verdict (`pass`, `reason`) from it. `summary` holds `runs`,
 //! `failed`, `failure_rate`, `failure_interval` (`{low, high}`, 95%: Wilson's, or from 0 to the
 //! exact bound when nothing failed), `interactions` (`{interaction, runs, failed,
 //! failure_interval}` each), `answered` and `ack`/`views_open` percentiles `{count, p50, p95, max}`.
 //! `notes` holds sentences about the replay as a whole (a cold start).
-//! Each run also carries `analysis`: the headline of the `slack` profile's analysis of its trace.
 
 use std::io::{self, Write};
 
@@ -14,7 +15,7 @@ use serde::Serialize;
 
 use super::driver::RunResult;
 use super::verdict::{RunVerdict, Summary};
-use crate::analysis::{Gate, Profile, analyze};
+use crate::analysis::{Gate, Profile};
 
 /// Output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -35,6 +36,8 @@ pub struct Report<'a> {
     pub target: &'a str,
     /// The mock's Web API base URL.
     pub mock: &'a str,
+    /// The deadline profile the runs were judged by.
+    pub profile: &'a Profile,
     /// The runs, in order.
     pub results: &'a [RunResult],
     /// `--max-failure-rate`, as a percentage (0 to 100), when given.
@@ -48,10 +51,19 @@ struct JsonReport<'a> {
     capture: &'a str,
     target: &'a str,
     mock: &'a str,
+    profile: JsonProfile<'a>,
     summary: Summary,
     gate: Option<JsonGate>,
     notes: &'a [String],
     runs: Vec<JsonRun<'a>>,
+}
+
+/// The profile the runs were judged by.
+#[derive(Serialize)]
+struct JsonProfile<'a> {
+    name: &'a str,
+    limit_ms: f64,
+    source: &'a str,
 }
 
 /// `--max-failure-rate`'s decision.
@@ -74,7 +86,6 @@ struct JsonRun<'a> {
     status: Option<u16>,
     #[serde(flatten)]
     verdict: &'a RunVerdict,
-    analysis: String,
     calls: Vec<JsonCall<'a>>,
 }
 
@@ -91,24 +102,18 @@ struct JsonCall<'a> {
 impl Report<'_> {
     /// Writes the report in a format.
     pub fn write(&self, format: ReportFormat, out: &mut dyn Write) -> io::Result<()> {
+        let summary = Summary::of(self.results);
         match format {
-            ReportFormat::Text => self.write_text(out),
+            ReportFormat::Text => self.write_text(out, &summary),
             ReportFormat::Json => {
-                serde_json::to_writer_pretty(&mut *out, &self.json())?;
+                serde_json::to_writer_pretty(&mut *out, &self.json(summary))?;
                 writeln!(out)
             }
-            ReportFormat::Junit => self.write_junit(out),
+            ReportFormat::Junit => self.write_junit(out, &summary),
         }
     }
 
-    /// The analysis headline of a run's trace under the `slack` profile.
-    fn analysis(&self, result: &RunResult) -> String {
-        let trace = super::trace::build(&result.record, self.mock);
-        let profile = Profile::built_in("slack").expect("the slack profile is built in");
-        analyze(&trace, &profile).headline()
-    }
-
-    fn json(&self) -> JsonReport<'_> {
+    fn json(&self, summary: Summary) -> JsonReport<'_> {
         let runs = self
             .results
             .iter()
@@ -126,7 +131,6 @@ impl Report<'_> {
                         _ => None,
                     },
                     verdict: &r.verdict,
-                    analysis: self.analysis(r),
                     calls: rec
                         .calls
                         .iter()
@@ -146,23 +150,25 @@ impl Report<'_> {
             capture: self.capture,
             target: self.target,
             mock: self.mock,
-            summary: Summary::of(self.results),
-            gate: self.gate().map(|g| JsonGate { max_failure_rate: g.max_share, passed: g.passed }),
+            profile: JsonProfile {
+                name: &self.profile.name,
+                limit_ms: self.profile.limit as f64 / 1e6,
+                source: &self.profile.source,
+            },
+            gate: self.gate(&summary).map(|g| JsonGate { max_failure_rate: g.max_share, passed: g.passed }),
+            summary,
             notes: self.notes,
             runs,
         }
     }
 
-    fn write_text(&self, out: &mut dyn Write) -> io::Result<()> {
+    fn write_text(&self, out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
         writeln!(out, "replaying {} against {} (mock Slack Web API at {})", self.capture, self.target, self.mock)?;
+        writeln!(out, "  judged by {}", self.profile.limit_phrase())?;
         for r in self.results {
             let word = if r.verdict.pass { "PASS" } else { "FAIL" };
             writeln!(out, "  run {:>3}  {word}  {}: {}", r.record.index, r.record.interaction, r.verdict.reason)?;
-            if !r.verdict.pass && matches!(r.record.response, Some(Ok(_))) {
-                writeln!(out, "            analysis: {}", self.analysis(r))?;
-            }
         }
-        let summary = Summary::of(self.results);
         if let Some(ack) = &summary.ack {
             writeln!(out, "  ack:        {ack} ({} answered)", ack.count)?;
         }
@@ -175,32 +181,35 @@ impl Report<'_> {
             }
         }
         writeln!(out, "  {}", Summary::failure_sentence(summary.rate()))?;
-        if let (Some(gate), Some(rate)) = (self.gate(), summary.rate().rate()) {
+        if let (Some(gate), Some(rate)) = (self.gate(summary), summary.rate().rate()) {
             let outcome = if gate.passed { "pass" } else { "FAIL" };
             writeln!(out, "  gate: {outcome}, {}", gate.comparison_of("failure rate", rate))?;
         }
         for note in self.notes {
             writeln!(out, "  note: {note}")?;
         }
-        writeln!(out, "{}", if self.passed() { "PASS" } else { "FAIL" })
+        writeln!(out, "{}", if self.passed_with(summary) { "PASS" } else { "FAIL" })
     }
 
     /// `--max-failure-rate` judged on these runs.
-    pub fn gate(&self) -> Option<Gate> {
-        self.max_failure_rate.map(|max| Gate::new(Summary::of(self.results).rate(), max))
+    fn gate(&self, summary: &Summary) -> Option<Gate> {
+        self.max_failure_rate.map(|max| Gate::new(summary.rate(), max))
     }
 
     /// Whether the replay passed: every run did, or under a gate, the failure rate is at or under
     /// the allowed one.
     pub fn passed(&self) -> bool {
-        match self.gate() {
+        self.passed_with(&Summary::of(self.results))
+    }
+
+    fn passed_with(&self, summary: &Summary) -> bool {
+        match self.gate(summary) {
             Some(gate) => gate.passed,
-            None => Summary::of(self.results).all_passed(),
+            None => summary.all_passed(),
         }
     }
 
-    fn write_junit(&self, out: &mut dyn Write) -> io::Result<()> {
-        let summary = Summary::of(self.results);
+    fn write_junit(&self, out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
         let total: f64 = self.results.iter().map(run_seconds).sum();
         writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
         writeln!(
@@ -219,7 +228,7 @@ impl Report<'_> {
         if let Some(i) = summary.failure_interval {
             writeln!(out, r#"    <property name="failure_rate_95ci" value="{:.4}-{:.4}"/>"#, i.low, i.high)?;
         }
-        if let (Some(gate), Some(rate)) = (self.gate(), summary.rate().rate()) {
+        if let (Some(gate), Some(rate)) = (self.gate(summary), summary.rate().rate()) {
             let comparison = gate.comparison_of("failure rate", rate);
             writeln!(
                 out,
@@ -242,12 +251,7 @@ impl Report<'_> {
                 writeln!(out, "/>")?;
             } else {
                 writeln!(out, ">")?;
-                writeln!(
-                    out,
-                    r#"    <failure message="{}">{}</failure>"#,
-                    xml(&r.verdict.reason),
-                    xml(&self.analysis(r))
-                )?;
+                writeln!(out, r#"    <failure message="{}">{}</failure>"#, xml(&r.verdict.reason), xml(&calls(r)))?;
                 writeln!(out, "  </testcase>")?;
             }
         }
@@ -256,6 +260,26 @@ impl Report<'_> {
             writeln!(out, "  <system-out>{}</system-out>", notes.join("\n"))?;
         }
         writeln!(out, "</testsuite>")
+    }
+}
+
+/// The app's Web API calls in a run, one line each: "views.open at 3.04 s: expired_trigger_id".
+fn calls(r: &RunResult) -> String {
+    let lines: Vec<String> = r
+        .record
+        .calls
+        .iter()
+        .map(|c| {
+            let at = crate::model::format_duration(r.record.since_start(c.arrived).as_nanos() as crate::model::Nanos);
+            match &c.error {
+                Some(error) => format!("{} at {at}: {error}", c.method),
+                None => format!("{} at {at}: ok", c.method),
+            }
+        })
+        .collect();
+    match lines.is_empty() {
+        true => "the app made no Web API call".to_owned(),
+        false => lines.join("\n"),
     }
 }
 

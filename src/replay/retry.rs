@@ -82,7 +82,7 @@ where
     F: Fn(u32, &'static str) -> Fut,
     Fut: Future<Output = Result<Ack, Fault>>,
 {
-    let limit = record.ack_limit;
+    let limit = record.limit();
     let mut inflight = FuturesUnordered::new();
     inflight.push(tagged(0, deliver(0, "")));
     let mut first = None;

@@ -1,9 +1,11 @@
 //! Pass or fail for one replay, with a reason a person can act on, and the statistics of many.
 //!
-//! A run passes when the app answered 2xx within the ack limit with a body Slack accepts for the
-//! kind of request ([`super::ack_body`]) and, if the interaction carries a trigger id, the first
-//! `views.open` the app made for it used the minted trigger and succeeded. Events API events are
-//! judged by [`super::retry`]'s rules.
+//! A run is judged by its deadline profile ([`RunRecord::profile`]), the same one `check` and
+//! the window use: it passes when the app answered 2xx within the profile's limit with a body
+//! Slack accepts for the kind of request ([`super::ack_body`]) and, when the interaction carries
+//! a trigger id and the profile has a `trigger_id` check, the first `views.open` the app made
+//! arrived within the limit, used the minted trigger and succeeded at the mock (which enforces
+//! Slack's own trigger lifetime). Events API events are judged by [`super::retry`]'s rules.
 
 use std::time::Duration;
 
@@ -53,7 +55,7 @@ pub fn judge(record: &RunRecord) -> RunVerdict {
         None => return fail(Fault::Stopped.to_string(), None, record),
     };
     let ack_time = record.since_start(ack.at);
-    let limit = crate::analysis::format_limit(record.ack_limit.as_nanos() as Nanos);
+    let limit = record.profile.limit_phrase();
     if !(200..300).contains(&ack.status) {
         let status = reqwest::StatusCode::from_u16(ack.status).map_or(ack.status.to_string(), |s| s.to_string());
         let why = match ack.status {
@@ -62,12 +64,9 @@ pub fn judge(record: &RunRecord) -> RunVerdict {
         };
         return fail(format!("the app answered {status} at {}{why}", human(ack_time)), Some(ack_time), record);
     }
-    if ack_time > record.ack_limit {
+    if ack_time > record.limit() {
         return fail(
-            format!(
-                "the ack arrived at {}, after Slack's {limit} limit; Slack shows the user an error",
-                human(ack_time)
-            ),
+            format!("the ack arrived at {}, after {limit}; Slack shows the user an error", human(ack_time)),
             Some(ack_time),
             record,
         );
@@ -78,10 +77,14 @@ pub fn judge(record: &RunRecord) -> RunVerdict {
     {
         return fail(format!("ack at {}, but {why}", human(ack_time)), Some(ack_time), record);
     }
-    if !record.expects_modal {
+    if !record.expects_modal || !record.judges_trigger() {
+        let why = match record.expects_modal {
+            false => "the interaction has no trigger_id, so no modal was expected".to_owned(),
+            true => format!("the {} profile has no trigger_id check, so views.open is not judged", record.profile.name),
+        };
         return RunVerdict {
             pass: true,
-            reason: format!("ack at {}; the interaction has no trigger_id, so no modal was expected", human(ack_time)),
+            reason: format!("ack at {}; {why}", human(ack_time)),
             ack: Some(ack_time),
             views_open: None,
             views_open_error: None,
@@ -124,6 +127,8 @@ pub fn judge(record: &RunRecord) -> RunVerdict {
     match &open.error {
         Some(error) => verdict(false, format!("views.open arrived at {}: {error}", human(at))),
         None if !open.ok => verdict(false, format!("views.open arrived at {}: HTTP {}", human(at), open.http_status)),
+        // Slack took it, but the profile asks for it sooner (a `--deadline` under Slack's 3 s).
+        None if at > record.limit() => verdict(false, format!("views.open arrived at {}, after {limit}", human(at))),
         None => verdict(true, format!("ack at {}, views.open at {} opened the modal", human(ack_time), human(at))),
     }
 }
@@ -158,13 +163,13 @@ fn judge_event(record: &RunRecord) -> Option<RunVerdict> {
             format!("event {event} delivered {}; {} (dedupe on event_id)", times(deliveries), calls.join(", ")),
         ));
     }
-    let first_ok =
-        record.response.as_ref().is_some_and(|r| retry::failure(r, record.start, record.ack_limit).is_none());
+    let limit = record.limit();
+    let first_ok = record.response.as_ref().is_some_and(|r| retry::failure(r, record.start, limit).is_none());
     let acked = first_ok
         || record
             .retries
             .iter()
-            .any(|d| d.response.as_ref().is_some_and(|r| retry::failure(r, d.sent, record.ack_limit).is_none()));
+            .any(|d| d.response.as_ref().is_some_and(|r| retry::failure(r, d.sent, limit).is_none()));
     if !acked {
         let why = match &record.response {
             Some(Ok(ack)) if (200..300).contains(&ack.status) => {
@@ -174,10 +179,13 @@ fn judge_event(record: &RunRecord) -> Option<RunVerdict> {
             Some(Err(fault)) => fault.to_string(),
             None => Fault::Stopped.to_string(),
         };
-        let limit = crate::analysis::format_limit(record.ack_limit.as_nanos() as crate::model::Nanos);
         return Some(verdict(
             false,
-            format!("event {event} delivered {}, never acked within Slack's {limit} limit: {why}", times(deliveries)),
+            format!(
+                "event {event} delivered {}, never acked within {}: {why}",
+                times(deliveries),
+                record.profile.limit_phrase()
+            ),
         ));
     }
     let ack = first.map(|a| format!("first ack at {}", human(a))).unwrap_or_else(|| "no first ack".into());
@@ -364,7 +372,114 @@ pub fn until_outcome(results: &[RunResult], until: f64, limit: usize) -> String 
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+    use std::time::Instant;
+
     use super::*;
+    use crate::analysis::Profile;
+    use crate::model::{SpanId, TraceId};
+    use crate::replay::driver::Ack;
+    use crate::replay::mock::{ApiCall, Minted, RunId};
+
+    const TRIGGER: &str = "1.2.minted";
+
+    /// A block_actions run judged by `profile`, acked at `ack_ms` (status 200, empty body), with
+    /// these `(method, at_ms, error, trigger_id)` calls.
+    fn record(profile: Profile, ack_ms: Option<u64>, calls: &[(&str, u64, Option<&str>, &str)]) -> RunRecord {
+        let start = Instant::now();
+        let at = |ms: u64| start + Duration::from_millis(ms);
+        RunRecord {
+            index: 1,
+            interaction: "resolve".into(),
+            kind: "block_actions".into(),
+            method: "POST".into(),
+            url: "http://127.0.0.1:3000/slack/events".into(),
+            trace_id: TraceId(1),
+            span_id: SpanId::new(1).unwrap(),
+            minted: Minted { run: RunId(1), trigger_id: TRIGGER.into(), response_url: String::new() },
+            expects_modal: true,
+            start,
+            start_unix: 0,
+            profile: Arc::new(profile),
+            trigger_ttl: crate::replay::TRIGGER_TTL,
+            response: ack_ms.map(|ms| Ok(Ack { status: 200, at: at(ms), body: String::new(), whole: true })),
+            calls: calls
+                .iter()
+                .map(|&(method, ms, error, trigger)| ApiCall {
+                    method: method.into(),
+                    arrived: at(ms),
+                    answered: at(ms + 20),
+                    http_status: 200,
+                    ok: error.is_none(),
+                    error: error.map(str::to_owned),
+                    run: Some(RunId(1)),
+                    trigger_id: Some(trigger.into()),
+                    view_id: None,
+                    traceparent: None,
+                    request: String::new(),
+                    response: String::new(),
+                })
+                .collect(),
+            event_id: None,
+            retries: Vec::new(),
+            finished: Some(at(5000)),
+        }
+    }
+
+    fn slack() -> Profile {
+        Profile::default_profile()
+    }
+
+    #[test]
+    fn a_prompt_ack_and_a_modal_in_time_pass() {
+        let v = judge(&record(slack(), Some(40), &[("views.open", 60, None, TRIGGER)]));
+        assert!(v.pass, "{}", v.reason);
+        assert_eq!(v.reason, "ack at 40.0 ms, views.open at 60.0 ms opened the modal");
+        assert_eq!((v.ack, v.views_open), (Some(Duration::from_millis(40)), Some(Duration::from_millis(60))));
+    }
+
+    #[test]
+    fn the_ack_is_judged_by_the_profiles_limit() {
+        let v = judge(&record(slack(), Some(3100), &[("views.open", 60, None, TRIGGER)]));
+        assert!(!v.pass);
+        assert!(v.reason.starts_with("the ack arrived at 3.10 s, after the slack profile's 3 s limit"), "{}", v.reason);
+        let strict = slack().with_limit(2_000_000_000);
+        let v = judge(&record(strict, Some(2500), &[("views.open", 60, None, TRIGGER)]));
+        assert!(v.reason.contains("after the slack profile's 2 s limit"), "{}", v.reason);
+    }
+
+    #[test]
+    fn a_modal_slack_accepted_still_fails_a_shorter_deadline() {
+        let strict = slack().with_limit(2_000_000_000);
+        let v = judge(&record(strict, Some(40), &[("views.open", 2500, None, TRIGGER)]));
+        assert!(!v.pass);
+        assert_eq!(v.reason, "views.open arrived at 2.50 s, after the slack profile's 2 s limit");
+        let v = judge(&record(slack(), Some(40), &[("views.open", 2500, None, TRIGGER)]));
+        assert!(v.pass, "{}", v.reason);
+    }
+
+    #[test]
+    fn the_mocks_refusal_of_the_trigger_is_the_reason() {
+        let v = judge(&record(slack(), Some(40), &[("views.open", 3040, Some("expired_trigger_id"), TRIGGER)]));
+        assert!(!v.pass);
+        assert_eq!(v.reason, "views.open arrived at 3.04 s: expired_trigger_id");
+        assert_eq!(v.views_open_error.as_deref(), Some("expired_trigger_id"));
+        let v = judge(&record(slack(), Some(40), &[("views.open", 100, Some("invalid_trigger_id"), "1.2.other")]));
+        assert!(v.reason.contains("with trigger_id \"1.2.other\", not the one Slack sent"), "{}", v.reason);
+    }
+
+    #[test]
+    fn a_missing_modal_or_response_fails_and_a_profile_without_the_trigger_check_skips_it() {
+        let v = judge(&record(slack(), Some(40), &[]));
+        assert!(!v.pass);
+        assert!(v.reason.starts_with("ack at 40.0 ms, but no views.open arrived"), "{}", v.reason);
+        let v = judge(&record(slack(), None, &[]));
+        assert!(!v.pass && v.ack.is_none(), "{}", v.reason);
+        let github = Profile::built_in("github").unwrap();
+        let v = judge(&record(github, Some(40), &[("views.open", 3040, Some("expired_trigger_id"), TRIGGER)]));
+        assert!(v.pass, "{}", v.reason);
+        assert!(v.reason.contains("the github profile has no trigger_id check"), "{}", v.reason);
+    }
 
     #[test]
     fn runs_until_stops_at_a_failure_or_when_the_bound_is_under_the_target() {

@@ -133,7 +133,7 @@ mod tests {
             expects_modal: false,
             start,
             start_unix: 0,
-            ack_limit: crate::replay::ACK_LIMIT,
+            profile: std::sync::Arc::new(crate::analysis::Profile::default_profile()),
             trigger_ttl: crate::replay::TRIGGER_TTL,
             response: Some(Ok(Ack { status: 200, at: start + ack, body: String::new(), whole: true })),
             calls: (0..auth_tests).map(|_| call("auth.test", start)).collect(),

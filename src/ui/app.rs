@@ -315,7 +315,7 @@ impl App {
                 panel.open(&handle, move || repaint_ctx.request_repaint());
                 panel.use_demo(crate::replay::demo_app::Mode::Buggy);
                 let repaint_ctx = ctx.clone();
-                panel.start(&handle, move || repaint_ctx.request_repaint());
+                panel.start(&handle, &self.profile, move || repaint_ctx.request_repaint());
                 self.tabs.push(Tab { title: "Replay: demo app".into(), content: TabContent::Replay(Box::new(panel)) });
                 self.active = self.tabs.len() - 1;
             }
@@ -323,7 +323,7 @@ impl App {
                 let handle = self.runtime().handle().clone();
                 if let Some(TabContent::Replay(panel)) = self.tabs.get_mut(i).map(|t| &mut t.content) {
                     let repaint_ctx = ctx.clone();
-                    panel.start(&handle, move || repaint_ctx.request_repaint());
+                    panel.start(&handle, &self.profile, move || repaint_ctx.request_repaint());
                 }
             }
             Action::ShowReceived => {

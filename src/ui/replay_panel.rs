@@ -207,9 +207,14 @@ impl ReplayPanel {
         }
     }
 
-    /// Starts replaying on `runtime` (a round of the mock's session); `repaint` is called when
-    /// there is news.
-    pub fn start(&mut self, runtime: &tokio::runtime::Handle, repaint: impl Fn() + Send + Sync + 'static) {
+    /// Starts replaying on `runtime` (a round of the mock's session), judging each run by
+    /// `profile`; `repaint` is called when there is news.
+    pub fn start(
+        &mut self,
+        runtime: &tokio::runtime::Handle,
+        profile: &Profile,
+        repaint: impl Fn() + Send + Sync + 'static,
+    ) {
         self.error = None;
         self.results.clear();
         self.replayed = None;
@@ -248,7 +253,8 @@ impl ReplayPanel {
         let (tx, rx) = channel();
         let cancel = CancellationToken::new();
         let token = Secret::new(self.token.trim());
-        runtime.spawn(run(capture, delivery, live, token, tx, cancel.clone(), repaint));
+        let profile = Arc::new(profile.clone());
+        runtime.spawn(run(capture, delivery, profile, live, token, tx, cancel.clone(), repaint));
         self.rx = Some(rx);
         self.cancel = Some(cancel);
     }
@@ -489,9 +495,11 @@ const CONNECT_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// Replays a round against the tab's mock, first waiting for a Socket Mode app to connect, and
 /// reports over `tx`.
+#[allow(clippy::too_many_arguments)]
 async fn run(
     capture: Capture,
     delivery: Delivery,
+    profile: Arc<Profile>,
     live: LiveMock,
     token: Secret,
     tx: Sender<Message>,
@@ -531,6 +539,7 @@ async fn run(
             config
         }
     };
+    let config = ReplayConfig { profile, ..config };
     let (progress_tx, mut progress_rx) = tokio::sync::mpsc::unbounded_channel();
     let mut session = up.session.lock().await;
     let replay = session.round(Arc::new(capture), Arc::new(config), 0, Some(progress_tx), cancel.clone());
