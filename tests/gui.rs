@@ -358,4 +358,5 @@ fn a_window_started_with_a_deadline_judges_its_replays_by_it() {
     wait_long(&mut h, "the demo replay's verdict", Duration::from_secs(60), |h| shows(h, "of 10 runs failed"));
     assert!(shows(&h, "10 of 10 runs failed"), "every run misses a 1 µs deadline");
     assert!(shows(&h, "after the slack profile's 1.0 µs limit"), "a run names the window's deadline");
+    assert!(shows(&h, "judged by the slack profile's 1.0 µs limit"), "the round says what it was judged by");
 }

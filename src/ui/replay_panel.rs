@@ -439,7 +439,11 @@ impl ReplayPanel {
         if !self.results.is_empty() {
             let summary = Summary::of(&self.results);
             let color = if summary.failed > 0 { theme::MISS } else { theme::PASS };
-            ui.label(RichText::new(Summary::failure_sentence(summary.rate())).color(color).strong());
+            ui.horizontal(|ui| {
+                ui.label(RichText::new(Summary::failure_sentence(summary.rate())).color(color).strong());
+                // The round was judged by the profile of its Start, which a later switch does not change.
+                ui.label(RichText::new(format!("judged by {}", self.results[0].record.profile.limit_phrase())).weak());
+            });
             if summary.interactions.len() > 1 {
                 for i in &summary.interactions {
                     ui.label(format!("{}: {}", i.interaction, Summary::failure_sentence(i.rate())));
