@@ -1,6 +1,6 @@
 //! The mock Web API's rules, one test each: trigger expiry, unknown and reused triggers, auth,
-//! views.update's view ids and hashes, both body encodings, response URLs, injected latency and
-//! rate limits, attribution and shutdown.
+//! views.update's view ids and hashes, both body encodings, response URLs, injected latency (judged at
+//! arrival) and rate limits, attribution and shutdown.
 
 mod replay_support;
 
@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use replay_support::*;
 use serde_json::{Value, json};
+use tracedeck::replay::latency::{ApiLatency, Spread};
 use tracedeck::replay::mock::{MockConfig, MockSlack};
 use tracedeck::replay::signing::Secret;
 
@@ -174,7 +175,7 @@ async fn response_urls_take_five_posts_and_unknown_ones_are_404() {
 #[tokio::test]
 async fn latency_and_rate_limits_are_injected_per_method() {
     let mut config = MockConfig::new(Secret::new(TOKEN));
-    config.latency.insert("chat.postMessage".into(), Duration::from_millis(120));
+    config.latency.set("chat.postMessage", Spread::Fixed(Duration::from_millis(120)));
     config.rate_limited.insert("auth.test".into(), 1);
     let mock = mock_with(config).await;
     let (status, reply) = call(&mock, "auth.test", Some(TOKEN), json!({})).await;
@@ -186,7 +187,25 @@ async fn latency_and_rate_limits_are_injected_per_method() {
     assert!(started.elapsed() >= Duration::from_millis(120));
     let posted = mock.all_calls().into_iter().find(|c| c.method == "chat.postMessage").unwrap();
     assert!(posted.answered.duration_since(posted.arrived) >= Duration::from_millis(120));
+    assert_eq!(posted.injected, Duration::from_millis(120), "the injected latency is recorded");
     assert_eq!(error(&call(&mock, "chat.postMessage", Some(TOKEN), json!({"channel": "C1"})).await.1), "no_text");
+}
+
+#[tokio::test]
+async fn a_slow_answer_is_judged_when_the_call_arrived() {
+    // views.open arrives within the trigger's 200 ms and is answered 400 ms later: it opened the
+    // modal, as Slack judges the trigger when the call reaches it.
+    let mock = mock(Duration::from_millis(200)).await;
+    mock.set_latency(ApiLatency::parse("views.open=400ms").unwrap(), 7);
+    let minted = mock.begin_run(1, Instant::now());
+    let started = Instant::now();
+    let reply = open(&mock, &minted.trigger_id).await;
+    assert_eq!(reply["ok"], true, "{reply}");
+    assert!(started.elapsed() >= Duration::from_millis(400));
+    let calls = mock.calls(minted.run);
+    assert_eq!(calls[0].injected, Duration::from_millis(400));
+    assert_eq!(call(&mock, "auth.test", Some(TOKEN), json!({})).await.1["ok"], true);
+    assert_eq!(mock.all_calls().last().unwrap().injected, Duration::ZERO, "methods not named get none");
 }
 
 #[tokio::test]

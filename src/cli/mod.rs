@@ -14,6 +14,7 @@ mod fetch;
 mod judged;
 mod receive;
 mod replay;
+mod replay_margin;
 mod replay_session;
 mod report;
 mod search;

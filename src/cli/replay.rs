@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::Status;
 use super::fetch::{refuse_to_replace, save};
+use super::replay_margin::{self as margin, MarginArgs};
 use super::replay_session as session;
 use super::socket_mode::{RetryWaits, parse_retry_waits};
 use crate::formats::Format;
@@ -21,6 +22,8 @@ use crate::replay::capture::{self, Capture, CaptureError, CaptureFile};
 use crate::replay::demo_app::Mode;
 use crate::replay::demo_app::local::{self, Local};
 use crate::replay::driver::{self, ReplayConfig, RunResult};
+use crate::replay::latency::{ApiLatency, DEFAULT_SEED};
+use crate::replay::margin_report::MarginReport;
 use crate::replay::mock::{MockConfig, MockSlack};
 use crate::replay::report::{Report, ReportFormat};
 use crate::replay::session::Session;
@@ -135,6 +138,20 @@ pub struct ReplayArgs {
     /// Slack's 3 s).
     #[command(flatten)]
     pub deadline: super::DeadlineArgs,
+    /// Deliver each interaction this long after its click (a slow network, tunnel or proxy):
+    /// the trigger is issued and Slack's deadlines start at the click, as Slack does.
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = parse_duration)]
+    pub delivery_latency: crate::model::Nanos,
+    /// Answer each Web API call this much later: `800ms`; `200ms..1s` (drawn per call, seeded);
+    /// or per method `views.open=800ms,auth.test=200ms` (others at once). The trigger rules
+    /// still judge the moment a call arrives.
+    #[arg(long, value_name = "LATENCY", value_parser = ApiLatency::parse)]
+    pub api_latency: Option<ApiLatency>,
+    /// Seeds the --api-latency ranges drawn per call (and the demo app's queue under --demo).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_SEED)]
+    pub seed: u64,
+    #[command(flatten)]
+    pub margin: MarginArgs,
 }
 
 /// Arguments of `tracedeck capture`.
@@ -177,7 +194,10 @@ fn run(args: &ReplayArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<St
     if args.session {
         session::check_terminal(args.report)?;
     }
-    let demo = args.demo.map(Local::bind).transpose()?;
+    let mut demo = args.demo.map(Local::bind).transpose()?;
+    if let Some(demo) = &mut demo {
+        demo.seed = args.seed;
+    }
     let mut capture = match &args.capture {
         Some(path) => Capture::load(path).map_err(|e| e.to_string())?,
         None => Capture::parse(local::CAPTURE_JSON.as_bytes())
@@ -217,6 +237,8 @@ fn run(args: &ReplayArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<St
         .map_err(|e| format!("{e} (the token the app sends to the mock Web API)"))?;
     let mut mock_config = MockConfig::new(token);
     mock_config.app_token = app_token;
+    mock_config.latency = args.api_latency.clone().unwrap_or_default();
+    mock_config.seed = args.seed;
     let interactions = capture.prepared.len();
     let profile = Arc::new(args.deadline.or_default());
     let configure = |mut config: ReplayConfig| {
@@ -227,6 +249,7 @@ fn run(args: &ReplayArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<St
         config.wait = Duration::from_nanos(args.wait.max(0) as u64);
         config.response_timeout = Duration::from_nanos(args.timeout.max(1) as u64);
         config.retry_waits = args.retry_waits.0.clone();
+        config.delivery_latency = model::std_duration(args.delivery_latency);
         config
     };
     let http = http.map(configure);
@@ -247,7 +270,7 @@ fn run(args: &ReplayArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<St
             status
         });
     }
-    let (results, mock_url, app_traces, notes, target) = runtime.block_on(async {
+    let done = runtime.block_on(async {
         let cancel = CancellationToken::new();
         let listeners = [(Protocol::Otlp, args.receive), (Protocol::Sentry, args.sentry)];
         let receiver = match listeners.iter().any(|(_, addr)| addr.is_some()) {
@@ -294,6 +317,17 @@ fn run(args: &ReplayArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<St
         if let Some(limit) = wait_limit(args) {
             session::wait_for_target(&config.target, limit, &cancel, err).await?;
         }
+        if args.margin.find_margin.is_some() {
+            let api_latency = args.api_latency.clone().unwrap_or_default();
+            let fixed = margin::Fixed { api_latency: &api_latency, seed: args.seed, warmup: args.warmup as usize };
+            let capture = Arc::new(capture);
+            let outcome = margin::search(&args.margin, fixed, mock.clone(), capture, &config, &cancel, err).await;
+            cancel.cancel();
+            if let Ok(mock) = Arc::try_unwrap(mock) {
+                mock.stop().await;
+            }
+            return Ok(Done::Margin(outcome?, mock_url, target));
+        }
         let mut session = Session::new(mock.clone());
         let results =
             session.round(Arc::new(capture), Arc::new(config), args.warmup as usize, None, cancel.clone()).await;
@@ -324,8 +358,24 @@ fn run(args: &ReplayArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<St
             }
             None => Vec::new(),
         };
-        Ok::<_, String>((results, mock_url, app_traces, round.notes, target))
+        Ok::<_, String>(Done::Replay(results, mock_url, app_traces, round.notes, target))
     })?;
+    let (results, mock_url, app_traces, notes, target) = match done {
+        Done::Replay(results, mock_url, app_traces, notes, target) => (results, mock_url, app_traces, notes, target),
+        Done::Margin(outcome, mock_url, target) => {
+            let capture = capture_name(args);
+            let report = MarginReport {
+                capture: &capture,
+                target: &target,
+                mock: &mock_url,
+                runs_per_step: args.runs as usize,
+                delivery_latency: model::std_duration(args.delivery_latency),
+                api_latency: args.api_latency.clone().unwrap_or_default().to_string(),
+                outcome: &outcome,
+            };
+            return margin::finish(report, args.report, out, err);
+        }
+    };
     if let Some(path) = &args.traces {
         save_traces(path, &results, &mock_url, &app_traces, args.force)?;
         let _ = writeln!(err, "tracedeck: saved {} run trace(s) in {}", results.len(), path.display());
@@ -346,6 +396,13 @@ fn run(args: &ReplayArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<St
     };
     report.write(args.report, out).map_err(|e| format!("cannot write the results: {e}"))?;
     Ok(status_of(&report, err))
+}
+
+/// What the replay came to: runs (with the mock's URL, the app's traces, notes and the target
+/// as named), or a margin search's outcome.
+enum Done {
+    Replay(Vec<RunResult>, String, Vec<Option<Arc<Trace>>>, Vec<String>, String),
+    Margin(crate::replay::margin::Outcome, String, String),
 }
 
 /// The exit status of a replay: 0 when it passed (every run, or under `--max-failure-rate` the

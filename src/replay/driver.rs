@@ -46,6 +46,9 @@ pub struct ReplayConfig {
     pub transport: Transport,
     /// The waits before Slack's retries of an Events API delivery that failed (empty: none).
     pub retry_waits: Vec<Duration>,
+    /// How long after the click (the trigger's issue) the interaction reaches the app: a slow
+    /// network, tunnel or proxy (`--delivery-latency`). The deadlines still run from the click.
+    pub delivery_latency: Duration,
 }
 
 /// How interactions reach the app.
@@ -75,6 +78,7 @@ impl ReplayConfig {
             until: None,
             transport: Transport::Http,
             retry_waits: super::retry::DEFAULT_WAITS.to_vec(),
+            delivery_latency: Duration::ZERO,
         }
     }
 
@@ -205,6 +209,8 @@ pub struct RunRecord {
     pub profile: Arc<Profile>,
     /// The mock's trigger lifetime.
     pub trigger_ttl: Duration,
+    /// The delay injected between the click and the delivery (`--delivery-latency`).
+    pub delivery_delay: Duration,
     /// The response, or why there was none; `None` while in flight.
     pub response: Option<Result<Ack, Fault>>,
     /// The app's calls to the mock for this run, in arrival order.
@@ -339,6 +345,7 @@ fn new_record(mock: &MockSlack, prepared: &Prepared, config: &ReplayConfig, inde
         start_unix,
         profile: config.profile.clone(),
         trigger_ttl: mock.trigger_ttl(),
+        delivery_delay: config.delivery_latency,
         response: None,
         calls: Vec::new(),
         event_id: super::retry::event_id(prepared),
@@ -377,7 +384,13 @@ pub async fn replay_once(
         parent: TraceParent::new(record.trace_id, record.span_id),
         body: prepared.body.render(&record.minted.trigger_id, &record.minted.response_url),
     };
+    // The click happened at `record.start`; a slow network delivers it this much later.
+    let delivered = tokio::select! {
+        () = tokio::time::sleep(config.delivery_latency) => true,
+        () = cancel.cancelled() => false,
+    };
     let response = match &record.event_id {
+        _ if !delivered => Err(Fault::Stopped),
         Some(_) if !config.retry_waits.is_empty() => {
             let deliver = |attempt, reason| outbound.deliver(attempt, reason);
             retry::deliver_with_retries(&mut record, &config.retry_waits, cancel, &report, deliver).await

@@ -7,6 +7,9 @@
 //! - [`mock`]: the mock Web API the app calls (trigger ids, views, response URLs).
 //! - [`socket_mode`]: Socket Mode in the mock: connections, envelopes, acks.
 //! - [`driver`]: sends the interaction, waits for the app's calls, repeats with concurrency.
+//! - [`latency`]: delays injected on purpose: `--api-latency` and its seeded draws.
+//! - [`margin`]: the margin search: the most injected latency at which the fix still holds;
+//!   [`margin_report`] prints it.
 //! - [`retry`]: Slack's re-deliveries of Events API requests, and the duplicates they cause.
 //! - [`verdict`]: pass or fail with a plain reason, and the statistics of many runs.
 //! - [`trace`]: each run as a [`crate::model::Trace`] for the waterfall and the analysis.
@@ -21,6 +24,9 @@ pub mod ack_body;
 pub mod capture;
 pub mod demo_app;
 pub mod driver;
+pub mod latency;
+pub mod margin;
+pub mod margin_report;
 pub mod mock;
 mod payload;
 pub mod readiness;

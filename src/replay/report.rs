@@ -288,7 +288,7 @@ fn run_seconds(r: &RunResult) -> f64 {
 }
 
 /// Escapes text for an XML attribute or element.
-fn xml(text: &str) -> String {
+pub(super) fn xml(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -7,7 +7,10 @@
 //! `POST <mock>/api/<method>` from its arrival to its answer, failed with Slack's error code
 //! (also in `slack.error`). The trigger's life is a `slack.trigger` span from issue to expiry,
 //! with an event where it was exchanged. Slack's re-deliveries of an event are `slack.retry`
-//! spans. Built from a partial record too, for live drawing.
+//! spans. Latency injected on purpose is drawn as its own `tracedeck.injected` spans: the delivery
+//! delay from the click ("delivery delay 800.0 ms", under the root) and a call's mock latency
+//! from its arrival ("mock latency 800.0 ms", under the call). Built from a partial record too,
+//! for live drawing.
 
 use std::time::Instant;
 
@@ -94,8 +97,18 @@ pub fn build(record: &RunRecord, mock_base: &str) -> Trace {
         b.push_span(span);
     }
 
+    if !record.delivery_delay.is_zero() {
+        let end = record.start_unix + record.delivery_delay.as_nanos() as i64;
+        push_injected(&mut b, record, (record.start_unix, end), record.span_id, child_id(), "delivery delay");
+    }
     for call in &record.calls {
-        push_call(&mut b, record, call, child_id(), app, mock_base);
+        let id = child_id();
+        push_call(&mut b, record, call, id, app, mock_base);
+        if !call.injected.is_zero() {
+            let start = record.unix(call.arrived);
+            let end = start + call.injected.as_nanos() as i64;
+            push_injected(&mut b, record, (start, end), id, child_id(), "mock latency");
+        }
     }
     for retry in &record.retries {
         push_retry(&mut b, record, retry, child_id());
@@ -134,6 +147,26 @@ fn push_retry(b: &mut TraceBuilder, record: &RunRecord, retry: &Delivery, id: Sp
         }
         _ => {}
     }
+    b.push_span(span);
+}
+
+/// A delay tracedeck injected (`what`: "delivery delay", "mock latency") over `[start, end]`.
+fn push_injected(
+    b: &mut TraceBuilder,
+    record: &RunRecord,
+    (start, end): (i64, i64),
+    parent: SpanId,
+    id: SpanId,
+    what: &str,
+) {
+    let mark = b.attr_mark();
+    push_int(b, "tracedeck.injected_ns", end - start);
+    let mut span = RawSpan::new(record.trace_id, id, Some(parent), start, Some(end));
+    span.attrs = b.attrs_since(mark);
+    span.name = b.intern(&format!("{what} {}", crate::model::format_duration(end - start)));
+    span.op = b.intern("tracedeck.injected");
+    span.service = b.intern("tracedeck");
+    span.kind = SpanKind::Internal;
     b.push_span(span);
 }
 

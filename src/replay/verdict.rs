@@ -402,6 +402,7 @@ mod tests {
             start_unix: 0,
             profile: Arc::new(profile),
             trigger_ttl: crate::replay::TRIGGER_TTL,
+            delivery_delay: Duration::ZERO,
             response: ack_ms.map(|ms| Ok(Ack { status: 200, at: at(ms), body: String::new(), whole: true })),
             calls: calls
                 .iter()
@@ -409,6 +410,7 @@ mod tests {
                     method: method.into(),
                     arrived: at(ms),
                     answered: at(ms + 20),
+                    injected: Duration::ZERO,
                     http_status: 200,
                     ok: error.is_none(),
                     error: error.map(str::to_owned),

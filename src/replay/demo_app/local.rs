@@ -25,6 +25,8 @@ pub const TOKEN: &str = "xoxb-tracedeck-demo";
 pub struct Local {
     /// Buggy or fixed.
     pub mode: Mode,
+    /// Seeds its queue's delays ([`crate::replay::latency::DEFAULT_SEED`] unless changed).
+    pub seed: u64,
     /// Its endpoint.
     pub url: String,
     listener: TcpListener,
@@ -37,7 +39,7 @@ impl Local {
         let listener = TcpListener::bind("127.0.0.1:0").map_err(cannot)?;
         listener.set_nonblocking(true).map_err(cannot)?;
         let url = format!("http://{}", listener.local_addr().map_err(cannot)?);
-        Ok(Local { mode, url, listener })
+        Ok(Local { mode, seed: crate::replay::latency::DEFAULT_SEED, url, listener })
     }
 
     /// Serves the app, with `api_url` as its Web API and the incident's queue delays (seeded),
@@ -45,7 +47,7 @@ impl Local {
     pub async fn serve(self, api_url: String, stop: CancellationToken) {
         let Ok(listener) = tokio::net::TcpListener::from_std(self.listener) else { return };
         let config =
-            DemoConfig::new(self.mode, 7, Delays::incident(), Secret::new(SECRET), Secret::new(TOKEN), api_url);
+            DemoConfig::new(self.mode, self.seed, Delays::incident(), Secret::new(SECRET), Secret::new(TOKEN), api_url);
         let _ = super::serve(listener, config, stop).await;
     }
 }

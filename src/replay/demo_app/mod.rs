@@ -6,6 +6,8 @@
 //!   after the trigger expired.
 //! - [`Mode::Fixed`]: calls `views.open` with a small loading modal at once, then the queued
 //!   work calls `views.update` on that view.
+//! - [`Mode::AckAfterOpen`]: the common Bolt pattern `client.views_open(...)` then `ack()`: opens
+//!   the modal and only then acks, so a slow Web API makes the ack late.
 //!
 //! Requests must carry a valid Slack signature (401 otherwise). The Web API is called at
 //! [`DemoConfig::api_url`] with the bot token, propagating the request's `traceparent`. With
@@ -47,6 +49,9 @@ pub enum Mode {
     Buggy,
     /// `views.open` a loading modal at once, then `views.update` after the queue's delay (the fix).
     Fixed,
+    /// `views.open` the modal, then ack (Bolt's `client.views_open(...)` then `ack()`): on time
+    /// while the Web API answers quickly, late when it does not.
+    AckAfterOpen,
 }
 
 /// How long the queue holds the work: mostly quick, sometimes backed up.
@@ -275,7 +280,12 @@ async fn interaction(State(app): State<Arc<App>>, headers: HeaderMap, body: Byte
         .and_then(TraceParent::parse)
         .or_else(|| header("sentry-trace").and_then(TraceParent::from_sentry_trace));
     let request = inbound.map(|parent| parent.child(telemetry::new_span_id()));
-    let (status, answer) = handle(&app, &headers, &body, request);
+    let (status, answer, work) = handle(&app, &headers, &body, request);
+    match (work, app.config.mode) {
+        (Some(work), Mode::AckAfterOpen) => work.run().await,
+        (Some(work), _) => drop(tokio::spawn(work.run())),
+        (None, _) => {}
+    }
     if let (Some(inbound), Some(request)) = (inbound, request) {
         let spans = vec![AppSpan {
             id: request.span_id,
@@ -293,14 +303,14 @@ async fn interaction(State(app): State<Arc<App>>, headers: HeaderMap, body: Byte
     (status, answer)
 }
 
-/// Verifies and acknowledges the interaction and queues its work; `request` is the server
-/// span's context when the request is traced.
+/// Verifies the interaction and says how to answer it and what work it asks for; `request` is
+/// the server span's context when the request is traced.
 fn handle(
     app: &Arc<App>,
     headers: &HeaderMap,
     body: &Bytes,
     request: Option<TraceParent>,
-) -> (StatusCode, &'static str) {
+) -> (StatusCode, &'static str, Option<QueuedWork>) {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let checked = signing::verify(
         &app.config.signing_secret,
@@ -311,7 +321,7 @@ fn handle(
     );
     if let Err(e) = checked {
         app.log(format_args!("401: {e}"));
-        return (StatusCode::UNAUTHORIZED, "invalid signature");
+        return (StatusCode::UNAUTHORIZED, "invalid signature", None);
     }
     let payload = match payload_of(body).and_then(|p| serde_json::from_str::<Value>(&p).ok()) {
         Some(payload) => payload,
@@ -321,16 +331,16 @@ fn handle(
         ),
         None => {
             app.log(format_args!("400: not an interaction"));
-            return (StatusCode::BAD_REQUEST, "not an interaction");
+            return (StatusCode::BAD_REQUEST, "not an interaction", None);
         }
     };
-    dispatch(app, &payload, request);
-    (StatusCode::OK, "")
+    (StatusCode::OK, "", dispatch(app, &payload, request))
 }
 
-/// Queues the work of an acknowledged interaction (`payload` as Slack sends it, or a slash
-/// command's fields); `request` is the server span's context when traced.
-fn dispatch(app: &Arc<App>, payload: &Value, request: Option<TraceParent>) {
+/// The work an interaction asks for (`payload` as Slack sends it, or a slash command's fields),
+/// none when it carries no trigger id; `request` is the server span's context when traced. In
+/// [`Mode::AckAfterOpen`] it runs before the ack, otherwise after it.
+fn dispatch(app: &Arc<App>, payload: &Value, request: Option<TraceParent>) -> Option<QueuedWork> {
     let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or("").to_owned();
     let (kind, trigger_id, action) = match payload.get("command") {
         Some(command) => ("slash_command".to_owned(), text(payload.get("trigger_id")), text(Some(command))),
@@ -342,21 +352,25 @@ fn dispatch(app: &Arc<App>, payload: &Value, request: Option<TraceParent>) {
     };
     if trigger_id.is_empty() {
         app.log(format_args!("{kind} {action}: no trigger_id, nothing to open"));
-        return;
+        return None;
     }
     let title = match action.as_str() {
         a if a.contains("archive") => "Archive incident",
         a if a.contains("resolve") => "Resolve incident",
         _ => "Incident",
     };
-    let delay = app.next_delay();
     let mode = app.config.mode;
+    if mode == Mode::AckAfterOpen {
+        app.log(format_args!("{kind} {action}: views.open first, then ack ({mode:?})"));
+        return Some(QueuedWork { app: app.clone(), request, trigger_id, action, title, delay: Duration::ZERO });
+    }
+    let delay = app.next_delay();
     app.log(format_args!("{kind} {action}: ack; the queued task runs in {} ms ({mode:?})", delay.as_millis()));
-    let queued = QueuedWork { app: app.clone(), request, trigger_id, action, title, delay };
-    tokio::spawn(queued.run(mode));
+    Some(QueuedWork { app: app.clone(), request, trigger_id, action, title, delay })
 }
 
-/// The work after the acknowledgement: what the incident's Celery task did.
+/// The work of an interaction: what the incident's Celery task did after the ack (or, in
+/// [`Mode::AckAfterOpen`], the `views.open` before it).
 struct QueuedWork {
     app: Arc<App>,
     /// The server span's context, when traced.
@@ -368,12 +382,21 @@ struct QueuedWork {
 }
 
 impl QueuedWork {
-    async fn run(self, mode: Mode) {
+    async fn run(self) {
         let QueuedWork { app, request, trigger_id, action, title, delay } = self;
         let mut spans = Vec::new();
         // The fix opens the loading modal from the front process, before queueing.
-        let loading = match mode {
+        let loading = match app.config.mode {
             Mode::Buggy => None,
+            Mode::AckAfterOpen => {
+                let args = json!({"trigger_id": trigger_id, "view": modal(title, "Fill in the details below.")});
+                match app.call("views.open", args, request, &mut spans).await {
+                    Ok(_) => app.log(format_args!("{action}: views.open ok; ack")),
+                    Err(e) => app.log(format_args!("{action}: views.open failed: {e}; ack")),
+                }
+                app.export(request, &spans).await;
+                return;
+            }
             Mode::Fixed => {
                 let view = modal(title, "Loading…");
                 let args = json!({"trigger_id": trigger_id, "view": view});

@@ -1,6 +1,7 @@
 //! The demo app in Socket Mode: it calls `apps.connections.open` with its app-level token at
 //! [`DemoConfig::api_url`], opens the WebSocket it gets, acks every envelope at once and queues
-//! the interaction's work exactly as the HTTP app does. Asked to reconnect (`disconnect`), it
+//! the interaction's work exactly as the HTTP app does ([`super::Mode::AckAfterOpen`]: acks once
+//! its `views.open` answered, the other envelopes still read meanwhile). Asked to reconnect (`disconnect`), it
 //! opens a new connection before closing the old one; a dropped connection is reopened.
 
 use std::sync::Arc;
@@ -11,7 +12,7 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
 
-use super::{App, DemoConfig, dispatch};
+use super::{App, DemoConfig, Mode, dispatch};
 use crate::replay::signing::Secret;
 
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -21,9 +22,17 @@ type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStre
 pub async fn connect(config: DemoConfig, app_token: Secret, shutdown: CancellationToken) -> std::io::Result<()> {
     let app = App::new(config)?;
     let Some(mut socket) = open(&app, &app_token, &shutdown).await? else { return Ok(()) };
+    // Acks sent once their work is done (ack-after-open), by the loop that owns the socket.
+    let (late_acks, mut acks) = tokio::sync::mpsc::unbounded_channel::<String>();
     loop {
         let message = tokio::select! {
             message = socket.next() => message,
+            Some(ack) = acks.recv() => {
+                if let Err(e) = socket.send(Message::Text(ack.into())).await {
+                    app.log(format_args!("cannot send a late ack: {e}"));
+                }
+                continue;
+            }
             () = shutdown.cancelled() => {
                 let _ = socket.close(None).await;
                 return Ok(());
@@ -59,12 +68,29 @@ pub async fn connect(config: DemoConfig, app_token: Secret, shutdown: Cancellati
             }
             (kind, Some(envelope_id)) => {
                 let ack = json!({"envelope_id": envelope_id}).to_string();
-                if let Err(e) = socket.send(Message::Text(ack.into())).await {
-                    app.log(format_args!("cannot ack envelope {envelope_id}: {e}"));
-                }
-                match kind {
+                let work = match kind {
                     Some("interactive" | "slash_commands") => dispatch(&app, &message["payload"], None),
-                    _ => app.log(format_args!("envelope {envelope_id} ({kind:?}) acked; nothing to do")),
+                    _ => {
+                        app.log(format_args!("envelope {envelope_id} ({kind:?}) acked; nothing to do"));
+                        None
+                    }
+                };
+                match (work, app.config.mode) {
+                    (Some(work), Mode::AckAfterOpen) => {
+                        let late_acks = late_acks.clone();
+                        tokio::spawn(async move {
+                            work.run().await;
+                            let _ = late_acks.send(ack);
+                        });
+                    }
+                    (work, _) => {
+                        if let Err(e) = socket.send(Message::Text(ack.into())).await {
+                            app.log(format_args!("cannot ack envelope {envelope_id}: {e}"));
+                        }
+                        if let Some(work) = work {
+                            tokio::spawn(work.run());
+                        }
+                    }
                 }
             }
             _ => app.log(format_args!("ignored a message without an envelope_id")),

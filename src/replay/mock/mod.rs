@@ -29,6 +29,7 @@ use serde_json::{Value, json};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
+use super::latency::{ApiLatency, Draws};
 use super::signing::Secret;
 use super::socket_mode::{self, SocketHub};
 use crate::serve::Limits;
@@ -46,8 +47,12 @@ pub struct MockConfig {
     pub token: Secret,
     /// How long a minted trigger id stays usable (Slack: 3 s).
     pub trigger_ttl: Duration,
-    /// Extra time before answering, by method name (`views.open`; `response_url` for response URLs).
-    pub latency: HashMap<String, Duration>,
+    /// Extra time before answering, by method name (`views.open`; `response_url` for response
+    /// URLs); the trigger rules still judge a call when it arrives. Changed while the mock runs
+    /// with [`MockSlack::set_latency`].
+    pub latency: ApiLatency,
+    /// Seeds the latencies drawn from ranges, in the order calls arrive.
+    pub seed: u64,
     /// The first N calls of these methods are answered 429 `ratelimited` with `Retry-After: 1`.
     pub rate_limited: HashMap<String, u32>,
     /// Timeouts and sizes for the app's requests.
@@ -66,7 +71,8 @@ impl MockConfig {
         MockConfig {
             token,
             trigger_ttl: super::TRIGGER_TTL,
-            latency: HashMap::new(),
+            latency: ApiLatency::none(),
+            seed: super::latency::DEFAULT_SEED,
             rate_limited: HashMap::new(),
             limits: Limits { refuse: slack_refusal, ..Limits::new(MAX_BODY) },
             app_token: None,
@@ -97,6 +103,8 @@ pub struct ApiCall {
     pub arrived: Instant,
     /// When the answer left (after any injected latency).
     pub answered: Instant,
+    /// The latency injected before answering (`--api-latency`).
+    pub injected: Duration,
     /// HTTP status of the answer.
     pub http_status: u16,
     /// Whether the answer said `ok`.
@@ -162,6 +170,8 @@ struct Shared {
     /// The token the app must send: `config.token` until [`MockSlack::set_token`] changes it.
     token: Mutex<Secret>,
     state: Mutex<State>,
+    /// The injected latency, drawn per call.
+    draws: Mutex<Draws>,
     calls: Mutex<Vec<ApiCall>>,
     changes: watch::Sender<u64>,
     base: String,
@@ -205,6 +215,7 @@ impl MockSlack {
         let socket = Arc::new(SocketHub::new(config.app_token.clone(), format!("ws://{addr}")));
         let shared = Arc::new(Shared {
             token: Mutex::new(config.token.clone()),
+            draws: Mutex::new(Draws::new(config.latency.clone(), config.seed)),
             config,
             state: Mutex::new(State::default()),
             calls: Mutex::new(Vec::new()),
@@ -243,6 +254,17 @@ impl MockSlack {
     /// Its Socket Mode side: `apps.connections.open`, the WebSocket connections, envelopes.
     pub fn socket_mode(&self) -> &Arc<SocketHub> {
         &self.socket
+    }
+
+    /// Changes the latency injected before answering each call from now on, its ranges drawn
+    /// from a generator seeded with `seed`.
+    pub fn set_latency(&self, latency: ApiLatency, seed: u64) {
+        *self.shared.draws.lock().unwrap_or_else(|e| e.into_inner()) = Draws::new(latency, seed);
+    }
+
+    /// The latency injected now.
+    pub fn latency(&self) -> ApiLatency {
+        self.shared.draws.lock().unwrap_or_else(|e| e.into_inner()).latency().clone()
     }
 
     /// The trigger lifetime it enforces.
@@ -357,8 +379,10 @@ async fn answer(
     request: String,
     decision: Decision,
 ) -> Response {
-    if let Some(&delay) = shared.config.latency.get(&method) {
-        tokio::time::sleep(delay).await;
+    // Drawn at arrival, so the draws follow the order calls arrive in; judged already.
+    let injected = shared.draws.lock().unwrap_or_else(|e| e.into_inner()).draw(&method);
+    if !injected.is_zero() {
+        tokio::time::sleep(injected).await;
     }
     let Decision { answer, run, trigger_id, view_id } = decision;
     let response = answer.body.to_string();
@@ -369,6 +393,7 @@ async fn answer(
         method,
         arrived,
         answered: Instant::now(),
+        injected,
         run,
         trigger_id,
         view_id,
