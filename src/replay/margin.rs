@@ -232,6 +232,9 @@ impl Outcome {
                     human(margin)
                 )
             }
+            (Some(margin), None) if margin.is_zero() => {
+                format!("holds with no added {knob}; {cut} before it tried more")
+            }
             (Some(margin), None) => {
                 format!("holds up to at least {} of {knob}; {cut} before it tried more", human(margin))
             }
