@@ -86,11 +86,11 @@ impl ApiLatency {
     pub fn parse(text: &str) -> Result<ApiLatency, String> {
         let text = text.trim();
         if !text.contains('=') {
-            return Spread::parse(text).map(ApiLatency::every).map_err(|e| format!("--api-latency: {e}"));
+            return Spread::parse(text).map(ApiLatency::every);
         }
         let mut latency = ApiLatency::none();
         for part in text.split(',') {
-            let bad = |why: String| format!("--api-latency: in {:?}: {why}", part.trim());
+            let bad = |why: String| format!("in {:?}: {why}", part.trim());
             let Some((method, spread)) = part.split_once('=') else {
                 return Err(bad("expected METHOD=DURATION, such as views.open=800ms".into()));
             };
@@ -189,7 +189,7 @@ mod tests {
         let err = ApiLatency::parse("1s..200ms").unwrap_err();
         assert!(err.contains("\"1s..200ms\" is an empty range"), "{err}");
         let err = ApiLatency::parse("200ms..").unwrap_err();
-        assert!(err.starts_with("--api-latency: ") && err.contains("\"\""), "{err}");
+        assert!(err.contains("\"\" is not a duration"), "{err}");
     }
 
     #[test]

@@ -9,6 +9,8 @@ pub mod fetch_dialog;
 mod help;
 mod live;
 mod loader;
+pub mod margin_plot;
+pub mod margin_run;
 pub mod overlay;
 pub mod replay_demo;
 pub mod replay_mock;

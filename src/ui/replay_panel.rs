@@ -11,6 +11,10 @@
 //! "Socket Mode" instead of "HTTP endpoint" replays to an app with no endpoint: the mock takes
 //! the app-level token, waits for the app to connect through `apps.connections.open`, and sends
 //! each interaction as an envelope; the waterfall shows the envelope, its ack and the calls.
+//!
+//! "Delivery latency" and "Web API latency" inject delays (the waterfall draws them as their own
+//! spans); "Find margin" runs the margin search on the runtime ([`super::margin_run`]) and plots
+//! the failure rate against the latency.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -19,6 +23,7 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use egui::{RichText, Ui};
 use tokio_util::sync::CancellationToken;
 
+use super::margin_run::MarginRun;
 use super::replay_demo::DemoApp;
 use super::replay_mock::LiveMock;
 use super::theme;
@@ -31,6 +36,8 @@ use crate::replay::capture::{Capture, CaptureError};
 use crate::replay::demo_app::Mode;
 use crate::replay::demo_app::local::{self as demo, BUILT_IN_CAPTURE};
 use crate::replay::driver::{self, Progress, ReplayConfig, RunResult};
+use crate::replay::latency::{ApiLatency, DEFAULT_SEED};
+use crate::replay::mock::MockSlack;
 use crate::replay::session::Round;
 use crate::replay::signing::Secret;
 use crate::replay::verdict::Summary;
@@ -72,6 +79,12 @@ pub struct ReplayPanel {
     pub runs: u32,
     /// Replays in flight at once.
     pub concurrency: u32,
+    /// How long after the click each interaction is delivered (a duration; empty: at once).
+    pub delivery_latency: String,
+    /// How much later the mock answers Web API calls (`--api-latency`'s forms; empty: at once).
+    pub api_latency: String,
+    /// The margin search.
+    pub margin: MarginRun,
     rx: Option<Receiver<Message>>,
     cancel: Option<CancellationToken>,
     mock: Option<LiveMock>,
@@ -107,6 +120,9 @@ impl ReplayPanel {
             token: String::new(),
             runs: 1,
             concurrency: 1,
+            delivery_latency: String::new(),
+            api_latency: String::new(),
+            margin: MarginRun::default(),
             rx: None,
             cancel: None,
             mock: None,
@@ -220,25 +236,7 @@ impl ReplayPanel {
         self.replayed = None;
         self.received = None;
         self.live = None;
-        let prepared = (|| {
-            let capture = self.load_capture()?;
-            let runs = (self.runs.max(1) as usize, self.concurrency.max(1) as usize);
-            let delivery = if self.socket_mode {
-                if self.app_token.trim().is_empty() || self.token.trim().is_empty() {
-                    return Err("give the app-level token and the bot token the app sends".to_owned());
-                }
-                Delivery::SocketMode { app_token: Secret::new(self.app_token.trim()), runs }
-            } else {
-                let target = driver::resolve_target(self.target.trim(), false)?;
-                if self.secret.trim().is_empty() || self.token.trim().is_empty() {
-                    return Err("give the app's signing secret and the bot token it sends".to_owned());
-                }
-                let mut config = ReplayConfig::new(target, Secret::new(self.secret.trim()));
-                (config.runs, config.concurrency) = runs;
-                Delivery::Http(Box::new(config))
-            };
-            Ok((capture, delivery))
-        })();
+        let prepared = self.prepare();
         let repaint: Arc<dyn Fn() + Send + Sync> = Arc::new(repaint);
         let wake = repaint.clone();
         let prepared =
@@ -257,6 +255,64 @@ impl ReplayPanel {
         runtime.spawn(run(capture, delivery, profile, live, token, tx, cancel.clone(), repaint));
         self.rx = Some(rx);
         self.cancel = Some(cancel);
+    }
+
+    /// The capture and how to reach the app, from the fields; the error says what is missing.
+    fn prepare(&self) -> Result<(Capture, Delivery), String> {
+        let capture = self.load_capture()?;
+        let runs = (self.runs.max(1) as usize, self.concurrency.max(1) as usize);
+        let delivery_latency = match self.delivery_latency.trim() {
+            "" => std::time::Duration::ZERO,
+            text => {
+                model::parse_duration(text).map(model::std_duration).map_err(|e| format!("Delivery latency: {e}"))?
+            }
+        };
+        self.api()?;
+        let delivery = if self.socket_mode {
+            if self.app_token.trim().is_empty() || self.token.trim().is_empty() {
+                return Err("give the app-level token and the bot token the app sends".to_owned());
+            }
+            Delivery::SocketMode { app_token: Secret::new(self.app_token.trim()), runs, delivery_latency }
+        } else {
+            let target = driver::resolve_target(self.target.trim(), false)?;
+            if self.secret.trim().is_empty() || self.token.trim().is_empty() {
+                return Err("give the app's signing secret and the bot token it sends".to_owned());
+            }
+            let mut config = ReplayConfig::new(target, Secret::new(self.secret.trim()));
+            (config.runs, config.concurrency) = runs;
+            config.delivery_latency = delivery_latency;
+            Delivery::Http(Box::new(config))
+        };
+        Ok((capture, delivery))
+    }
+
+    /// The Web API latency field as the mock takes it.
+    fn api(&self) -> Result<ApiLatency, String> {
+        match self.api_latency.trim() {
+            "" => Ok(ApiLatency::none()),
+            text => ApiLatency::parse(text).map_err(|e| format!("Web API latency: {e}")),
+        }
+    }
+
+    /// Starts the margin search on the tab's runtime, with the fields as for Start, judging each
+    /// run by `profile`; `repaint` is called when there is news.
+    pub fn find_margin(&mut self, profile: &Profile, repaint: impl Fn() + Send + Sync + 'static) {
+        let up = match self.mock.as_ref().map(LiveMock::state) {
+            Some(Some(Ok(up))) => up,
+            Some(Some(Err(e))) => return self.margin.refuse(e),
+            _ => return self.margin.refuse("the mock Slack Web API is not up yet".into()),
+        };
+        let (Some(runtime), Ok(api)) = (self.runtime.clone(), self.api()) else {
+            return self.margin.refuse("the tab's mock is not started".into());
+        };
+        match self.prepare() {
+            Ok((capture, delivery)) => {
+                up.mock.set_token(Secret::new(self.token.trim()));
+                let config = ReplayConfig { profile: Arc::new(profile.clone()), ..delivery.config(&up.mock) };
+                self.margin.start(&runtime, up, capture, config, api, repaint);
+            }
+            Err(e) => self.margin.refuse(e),
+        }
     }
 
     /// Stops the replay in flight.
@@ -287,6 +343,18 @@ impl ReplayPanel {
                     return;
                 }
             }
+        }
+    }
+
+    /// Gives the running mock the Web API latency typed in the field, when it changed (not while
+    /// the margin search sets its own).
+    fn apply_latency(&mut self) {
+        let Some(Some(Ok(up))) = self.mock.as_ref().map(LiveMock::state) else { return };
+        if let Ok(api) = self.api()
+            && !self.margin.is_running()
+            && up.mock.latency() != api
+        {
+            up.mock.set_latency(api, DEFAULT_SEED);
         }
     }
 
@@ -350,6 +418,7 @@ impl ReplayPanel {
     pub fn ui(&mut self, ui: &mut Ui, profile: &Profile, receiver: Option<&SpanReceiver>) -> Option<ReplayRequest> {
         self.poll();
         self.apply_token();
+        self.apply_latency();
         self.poll_received(receiver);
         self.refresh_live(profile);
         let mut request = None;
@@ -393,6 +462,27 @@ impl ReplayPanel {
             let l = ui.label("Concurrency");
             ui.add(egui::DragValue::new(&mut self.concurrency).range(1..=256)).labelled_by(l.id);
             ui.end_row();
+            let latency = |ui: &mut Ui, label: &str, value: &mut String, hint: &str, hover: &str| {
+                let l = ui.label(label);
+                ui.add(egui::TextEdit::singleline(value).hint_text(hint).desired_width(380.0))
+                    .labelled_by(l.id)
+                    .on_hover_text(hover);
+                ui.end_row();
+            };
+            latency(
+                ui,
+                "Delivery latency",
+                &mut self.delivery_latency,
+                "0 ms, or e.g. 800ms",
+                "deliver each interaction this long after its click (a slow network or tunnel); the 3 s still start at the click",
+            );
+            latency(
+                ui,
+                "Web API latency",
+                &mut self.api_latency,
+                "0 ms, or 800ms, 200ms..1s, views.open=800ms,auth.test=200ms",
+                "answer Web API calls this much later; the trigger rules still judge when a call arrives",
+            );
         });
         ui.horizontal(|ui| {
             if self.is_running() {
@@ -421,6 +511,10 @@ impl ReplayPanel {
                 None => ui.label(RichText::new("the mock Slack Web API starts with the first replay").weak()),
             };
         });
+        if self.margin.ui(ui, !self.is_running()) {
+            let ctx = ui.ctx().clone();
+            self.find_margin(profile, move || ctx.request_repaint());
+        }
         for round in &self.rounds {
             ui.label(round.headline());
             for note in &round.notes {
@@ -490,8 +584,24 @@ enum Delivery {
     /// POSTed to the app's endpoint.
     Http(Box<ReplayConfig>),
     /// Over Socket Mode: the mock takes this app-level token; replays of each interaction and
-    /// how many at once.
-    SocketMode { app_token: Secret, runs: (usize, usize) },
+    /// how many at once; the delay between each click and its envelope.
+    SocketMode { app_token: Secret, runs: (usize, usize), delivery_latency: std::time::Duration },
+}
+
+impl Delivery {
+    /// The replay's configuration against `mock` (in Socket Mode, the mock takes the app token).
+    fn config(self, mock: &MockSlack) -> ReplayConfig {
+        match self {
+            Delivery::Http(config) => *config,
+            Delivery::SocketMode { app_token, runs, delivery_latency } => {
+                mock.socket_mode().set_app_token(Some(app_token));
+                let mut config = ReplayConfig::socket_mode(mock, None);
+                (config.runs, config.concurrency) = runs;
+                config.delivery_latency = delivery_latency;
+                config
+            }
+        }
+    }
 }
 
 /// How long the panel waits for a Socket Mode app to connect.
@@ -520,29 +630,24 @@ async fn run(
     };
     up.mock.set_token(token);
     let mock_url = up.url.clone();
-    let config = match delivery {
-        Delivery::Http(config) => *config,
-        Delivery::SocketMode { app_token, runs } => {
-            let hub = up.mock.socket_mode();
-            hub.set_app_token(Some(app_token));
-            send(Message::Waiting(true));
-            let connected = tokio::select! {
-                connected = hub.wait_for_connection(CONNECT_WAIT) => connected,
-                () = cancel.cancelled() => false,
+    let socket_mode = matches!(delivery, Delivery::SocketMode { .. });
+    let config = delivery.config(&up.mock);
+    if socket_mode {
+        let hub = up.mock.socket_mode();
+        send(Message::Waiting(true));
+        let connected = tokio::select! {
+            connected = hub.wait_for_connection(CONNECT_WAIT) => connected,
+            () = cancel.cancelled() => false,
+        };
+        send(Message::Waiting(false));
+        if !connected {
+            let message = match cancel.is_cancelled() {
+                true => "stopped while waiting for the app to connect".to_owned(),
+                false => format!("no app connected over Socket Mode within {} s", CONNECT_WAIT.as_secs()),
             };
-            send(Message::Waiting(false));
-            if !connected {
-                let message = match cancel.is_cancelled() {
-                    true => "stopped while waiting for the app to connect".to_owned(),
-                    false => format!("no app connected over Socket Mode within {} s", CONNECT_WAIT.as_secs()),
-                };
-                return send(Message::Done(Err(message)));
-            }
-            let mut config = ReplayConfig::socket_mode(&up.mock, None);
-            (config.runs, config.concurrency) = runs;
-            config
+            return send(Message::Done(Err(message)));
         }
-    };
+    }
     let config = ReplayConfig { profile, ..config };
     let (progress_tx, mut progress_rx) = tokio::sync::mpsc::unbounded_channel();
     let mut session = up.session.lock().await;
