@@ -132,6 +132,22 @@ fn an_app_that_acks_after_views_open_fails_under_3_5_s_of_api_latency_with_a_lat
     assert_eq!(code, Some(0), "{stdout}");
 }
 
+/// The fixed app opens its loading modal at once: a slow Web API delays the answers, not the
+/// moment views.open arrives, so it holds up to the search's maximum. The wait after the ack is
+/// lengthened by the injected latency, so a call that arrived in time counts though it is
+/// answered after the plain wait (1 s here).
+#[test]
+fn the_fixed_app_holds_up_to_the_maximum_web_api_latency() {
+    let args = ["--demo", "fixed", "--runs", "2", "--concurrency", "2", "--wait", "1s", "--find-margin", "api"];
+    let (code, stdout, stderr) = replay(&[&args[..], &["--margin-max", "2s"]].concat(), LIMIT);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let last = stdout.lines().last().unwrap();
+    assert_eq!(
+        last,
+        "holds up to at least 2.00 s of Web API latency (--margin-max): every run passed at every latency tried"
+    );
+}
+
 #[test]
 fn the_search_is_the_same_for_a_seed_and_keeps_to_its_time_bound() {
     let coarse = [

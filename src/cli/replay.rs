@@ -343,6 +343,9 @@ fn run(args: &ReplayArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<St
         if round.warmed_up > 0 {
             let _ = writeln!(err, "tracedeck: {} warm-up run(s) went first, not judged", round.warmed_up);
         }
+        if let Some(injected) = injected(args) {
+            let _ = writeln!(err, "tracedeck: injected {injected}");
+        }
         let app_traces = match &receiver {
             Some(receiver) => {
                 let traces = received(receiver, &results, wait).await;
@@ -425,6 +428,20 @@ pub(super) fn status_of(report: &Report, err: &mut dyn Write) -> Status {
     } else {
         Status::Missed
     }
+}
+
+/// The latency injected on purpose, in words ("delivery latency 800.0 ms; Web API latency
+/// 200.0 ms–1.00 s on every call, seed 7"); `None` when there is none.
+fn injected(args: &ReplayArgs) -> Option<String> {
+    let mut parts = Vec::new();
+    if args.delivery_latency > 0 {
+        parts.push(format!("delivery latency {}", model::format_duration(args.delivery_latency)));
+    }
+    if let Some(api) = args.api_latency.as_ref().filter(|api| !api.is_none()) {
+        let seed = if api.is_random() { format!(", seed {}", args.seed) } else { String::new() };
+        parts.push(format!("Web API latency {api}{seed}"));
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
 }
 
 /// `--wait-for-target` as a duration.

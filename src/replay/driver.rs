@@ -32,7 +32,8 @@ pub struct ReplayConfig {
     pub runs: usize,
     /// How many replays are in flight at once.
     pub concurrency: usize,
-    /// How long to wait after the response for the app's Web API calls.
+    /// How long to wait after the response for the app's Web API calls (lengthened by the mock's
+    /// longest injected latency, so a call that arrived in time is answered and counted).
     pub wait: Duration,
     /// How long to wait for the response before giving up on it.
     pub response_timeout: Duration,
@@ -405,7 +406,8 @@ pub async fn replay_once(
     report(&record);
 
     if answered {
-        let until = tokio::time::Instant::now() + config.wait;
+        // A call that arrives within the wait is answered at most the mock's injected latency later.
+        let until = tokio::time::Instant::now() + config.wait + mock.latency().max();
         let mut changes = mock.watch();
         loop {
             let calls = mock.calls(record.minted.run);

@@ -113,6 +113,17 @@ impl ApiLatency {
         self.methods.iter().find(|(m, _)| m == method).map(|&(_, s)| s).or(self.every)
     }
 
+    /// The longest latency a call can get.
+    pub fn max(&self) -> Duration {
+        let spreads = self.every.iter().chain(self.methods.iter().map(|(_, s)| s));
+        spreads
+            .map(|s| match *s {
+                Spread::Fixed(d) | Spread::Between(_, d) => d,
+            })
+            .max()
+            .unwrap_or_default()
+    }
+
     /// Whether some latency is drawn from a range (so the seed matters).
     pub fn is_random(&self) -> bool {
         self.every.iter().chain(self.methods.iter().map(|(_, s)| s)).any(|s| matches!(s, Spread::Between(..)))
@@ -176,6 +187,7 @@ mod tests {
         assert_eq!(per.to_string(), "views.open 800.0 ms, auth.test 200.0 ms–1.50 s");
         assert_eq!(ApiLatency::parse("200ms..1s").unwrap().to_string(), "200.0 ms–1.00 s on every call");
         assert!(ApiLatency::none().is_none() && !per.is_none());
+        assert_eq!((per.max(), ApiLatency::none().max()), (ms(1500), Duration::ZERO));
     }
 
     #[test]
