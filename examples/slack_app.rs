@@ -1,5 +1,6 @@
-//! A Slack-style interaction endpoint with the incident's bug (`--mode buggy`) and its fix
-//! (`--mode fixed`), to replay captured interactions against. The app lives in the library
+//! A Slack-style interaction endpoint with the incident's bug (`--mode buggy`), its fix
+//! (`--mode fixed`) and the Bolt habit of acking after `views.open` (`--mode ack-after-open`),
+//! to replay captured interactions against. The app lives in the library
 //! (`tracedeck::replay::demo_app`); this is its command line.
 //!
 //! ```text
