@@ -1,8 +1,9 @@
 //! The driver: sends a captured interaction to the app as Slack would (fresh trigger id and
 //! response URL from the mock, re-encoded body, fresh signature, a `traceparent` and Sentry's
 //! `sentry-trace` and `baggage`), times the response, then waits a bounded time for the app's
-//! calls to the mock. Many runs go through a semaphore for the concurrency level; progress goes
-//! out over a channel as it happens.
+//! calls to the mock. With a delivery latency, the trigger is issued (the click) and the request
+//! leaves that much later; every time is still measured from the click. Many runs go through a
+//! semaphore for the concurrency level; progress goes out over a channel as it happens.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

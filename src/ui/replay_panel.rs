@@ -214,9 +214,11 @@ impl ReplayPanel {
         Ok(live)
     }
 
-    /// Stops the replay in flight, the demo app and the mock: the tab is closing.
+    /// Stops the replay and the margin search in flight, the demo app and the mock: the tab is
+    /// closing.
     pub fn close(&mut self) {
         self.stop();
+        self.margin.stop();
         self.demo = None;
         if let Some(live) = self.mock.take() {
             live.close();
@@ -480,7 +482,7 @@ impl ReplayPanel {
                 ui,
                 "Web API latency",
                 &mut self.api_latency,
-                "0 ms, or 800ms, 200ms..1s, views.open=800ms,auth.test=200ms",
+                "0 ms, or 800ms, 200ms..1s, views.open=800ms",
                 "answer Web API calls this much later; the trigger rules still judge when a call arrives",
             );
         });
