@@ -47,6 +47,11 @@ fn replay(args: &[&str], limit: Duration) -> (Option<i32>, String, String) {
     )
 }
 
+/// A command line's words.
+fn words(line: &str) -> Vec<&str> {
+    line.split_whitespace().collect()
+}
+
 fn json(stdout: &str) -> Value {
     serde_json::from_str(stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"))
 }
@@ -152,25 +157,9 @@ fn the_fixed_app_holds_up_to_the_maximum_web_api_latency() {
 /// within 2 s of the click, so the fixed app's delivery margin shrinks below 2 s.
 #[test]
 fn the_margin_is_judged_by_the_deadline_profile() {
-    let args = [
-        "--demo",
-        "fixed",
-        "--runs",
-        "2",
-        "--concurrency",
-        "2",
-        "--wait",
-        "500ms",
-        "--find-margin",
-        "--margin-max",
-        "3s",
-        "--margin-resolution",
-        "500ms",
-        "--deadline",
-        "2s",
-        "--report",
-        "json",
-    ];
+    let args = words(
+        "--demo fixed --runs 2 --concurrency 2 --wait 500ms --find-margin --margin-max 3s --margin-resolution 500ms --deadline 2s --report json",
+    );
     let (code, stdout, stderr) = replay(&args, LIMIT);
     assert_eq!(code, Some(0), "{stdout}{stderr}");
     let report = json(&stdout);
@@ -181,27 +170,9 @@ fn the_margin_is_judged_by_the_deadline_profile() {
 
 #[test]
 fn the_search_is_the_same_for_a_seed_and_keeps_to_its_time_bound() {
-    let coarse = [
-        "--demo",
-        "fixed",
-        "--runs",
-        "2",
-        "--concurrency",
-        "2",
-        "--wait",
-        "500ms",
-        "--find-margin",
-        "--margin-max",
-        "4s",
-        "--margin-resolution",
-        "250ms",
-        "--api-latency",
-        "0ms..200ms",
-        "--seed",
-        "11",
-        "--report",
-        "json",
-    ];
+    let coarse = words(
+        "--demo fixed --runs 2 --concurrency 2 --wait 500ms --find-margin --margin-max 4s --margin-resolution 250ms --api-latency 0ms..200ms --seed 11 --report json",
+    );
     let (first, second, bounded) = std::thread::scope(|s| {
         let first = s.spawn(|| replay(&coarse, LIMIT));
         let second = s.spawn(|| replay(&coarse, LIMIT));
