@@ -1,8 +1,9 @@
 //! The demo app in Socket Mode: it calls `apps.connections.open` with its app-level token at
 //! [`DemoConfig::api_url`], opens the WebSocket it gets, acks every envelope at once and queues
 //! the interaction's work exactly as the HTTP app does ([`super::Mode::AckAfterOpen`]: acks once
-//! its `views.open` answered, the other envelopes still read meanwhile). Asked to reconnect (`disconnect`), it
-//! opens a new connection before closing the old one; a dropped connection is reopened.
+//! its `views.open` answered, the other envelopes still read meanwhile). Asked to reconnect
+//! (`disconnect`), it opens a new connection before closing the old one; a dropped connection is
+//! reopened.
 
 use std::sync::Arc;
 use std::time::Duration;
