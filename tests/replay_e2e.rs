@@ -10,10 +10,12 @@ use replay_support::*;
 use tokio_util::sync::CancellationToken;
 use tracedeck::analysis::{Outcome, Profile, analyze};
 use tracedeck::replay::demo_app::{Delays, Mode};
-use tracedeck::replay::driver::{Fault, RunResult, replay_all, replay_once};
+use tracedeck::replay::driver::{replay_all, replay_once};
 use tracedeck::replay::mock::{MockConfig, MockSlack};
+use tracedeck::replay::run::Fault;
 use tracedeck::replay::signing::Secret;
 use tracedeck::replay::trace;
+use tracedeck::replay::verdict::RunResult;
 use tracedeck::replay::verdict::Summary;
 
 async fn run(

@@ -12,8 +12,10 @@ use serde_json::json;
 use socket_support::*;
 use tokio_util::sync::CancellationToken;
 use tracedeck::replay::demo_app::{Delays, Mode};
-use tracedeck::replay::driver::{Fault, ReplayConfig, RunResult, Transport, replay_all};
+use tracedeck::replay::driver::{ReplayConfig, Transport, replay_all};
 use tracedeck::replay::mock::MockSlack;
+use tracedeck::replay::run::Fault;
+use tracedeck::replay::verdict::RunResult;
 use tracedeck::replay::verdict::Summary;
 
 async fn run(mock: &Arc<MockSlack>, capture: &str, config: ReplayConfig) -> Vec<RunResult> {

@@ -14,6 +14,7 @@ mod fetch;
 mod judged;
 mod receive;
 mod replay;
+mod replay_args;
 mod replay_margin;
 mod replay_session;
 mod report;
@@ -36,7 +37,8 @@ pub use connections::connections;
 pub use convert::convert;
 pub use fetch::fetch;
 pub use receive::{ReceiveArgs, receive};
-pub use replay::{CaptureArgs, ReplayArgs, capture, replay};
+pub use replay::{CaptureArgs, capture, replay};
+pub use replay_args::ReplayArgs;
 pub use search::search;
 
 use crate::analysis::{Profile, Rule};

@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::Status;
-use super::replay::{ReplayArgs, status_of, wait_limit};
+use super::replay_args::{ReplayArgs, status_of};
 use crate::analysis::format_limit;
 use crate::model::{Nanos, format_duration};
 use crate::replay::capture::Capture;
@@ -100,7 +100,7 @@ pub(super) async fn run(
             }
         }
     });
-    let file = super::replay::capture_name(args);
+    let file = args.capture_name();
     let mock_url = mock.api_url();
     let mut session = Session::new(mock);
     let mut status = Status::Met;
@@ -134,7 +134,7 @@ pub(super) async fn run(
                         stop.cancel();
                     }
                 });
-                let waited = match wait_limit(args) {
+                let waited = match args.wait_limit() {
                     Some(limit) => wait_for_target(&config.target, limit, &cancel, err).await,
                     None => Ok(()),
                 };

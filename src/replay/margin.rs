@@ -15,9 +15,10 @@ use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 use super::capture::Capture;
-use super::driver::{ReplayConfig, RunResult, replay_all};
+use super::driver::{ReplayConfig, replay_all};
 use super::latency::{ApiLatency, Spread};
 use super::mock::MockSlack;
+use super::verdict::RunResult;
 use crate::analysis::format_limit;
 use crate::model::{Nanos, format_duration};
 

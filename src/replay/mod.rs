@@ -32,6 +32,7 @@ mod payload;
 pub mod readiness;
 pub mod report;
 pub mod retry;
+pub mod run;
 pub mod session;
 pub mod signing;
 pub mod socket_mode;

@@ -13,8 +13,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::driver::RunResult;
-use super::verdict::{RunVerdict, Summary};
+use super::verdict::{RunResult, RunVerdict, Summary};
 use crate::analysis::{Gate, Profile};
 
 /// Output formats.

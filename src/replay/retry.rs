@@ -15,7 +15,7 @@ use futures_util::stream::FuturesUnordered;
 use tokio_util::sync::CancellationToken;
 
 use super::capture::Prepared;
-use super::driver::{Ack, Fault, RunRecord};
+use super::run::{Ack, Delivery, Fault, RunRecord};
 
 /// The waits before retries 1, 2 and 3: Slack's ~0 s, ~1 min, ~5 min, shortened.
 pub const DEFAULT_WAITS: [Duration; 3] = [Duration::ZERO, Duration::from_secs(2), Duration::from_secs(5)];
@@ -24,19 +24,6 @@ pub const DEFAULT_WAITS: [Duration; 3] = [Duration::ZERO, Duration::from_secs(2)
 pub const RETRY_NUM_HEADER: &str = "x-slack-retry-num";
 /// A header Slack puts on a retried delivery: why the last one failed.
 pub const RETRY_REASON_HEADER: &str = "x-slack-retry-reason";
-
-/// One re-delivery of an event.
-#[derive(Clone, Debug)]
-pub struct Delivery {
-    /// Which retry (1 to 3).
-    pub attempt: u32,
-    /// Why the previous delivery failed (`http_timeout`, `http_error`, `connection_failed`, ...).
-    pub reason: &'static str,
-    /// When it was sent.
-    pub sent: Instant,
-    /// Its answer, or why there was none; `None` while in flight.
-    pub response: Option<Result<Ack, Fault>>,
-}
 
 /// The `event_id` of an Events API `event_callback` body; such captures are retried.
 pub fn event_id(prepared: &Prepared) -> Option<String> {

@@ -13,8 +13,9 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::capture::Capture;
-use super::driver::{Progress, ReplayConfig, RunResult, replay_all};
+use super::driver::{Progress, ReplayConfig, replay_all};
 use super::mock::MockSlack;
+use super::verdict::RunResult;
 use super::verdict::Summary;
 use super::{readiness, warmth};
 

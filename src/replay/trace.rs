@@ -14,9 +14,9 @@
 
 use std::time::Instant;
 
-use super::driver::RunRecord;
 use super::mock::ApiCall;
-use super::retry::Delivery;
+use super::run::Delivery;
+use super::run::RunRecord;
 use crate::model::{AttrValue, Event, RawSpan, SpanId, SpanKind, Status, Trace, TraceBuilder};
 
 /// Builds the trace of a run (finished or not). Spans still in flight are open.

@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::driver::{Fault, RunRecord, RunResult};
 use super::retry;
+use super::run::{Fault, RunRecord};
 use crate::analysis::{Interval, MissRate};
 use crate::model::{Nanos, format_duration};
 
@@ -31,6 +31,15 @@ pub struct RunVerdict {
     pub views_open: Option<Duration>,
     /// The first `views.open`'s error code, when it failed.
     pub views_open_error: Option<String>,
+}
+
+/// One finished run.
+#[derive(Clone, Debug)]
+pub struct RunResult {
+    /// What was recorded.
+    pub record: RunRecord,
+    /// Pass or fail, and why.
+    pub verdict: RunVerdict,
 }
 
 fn opt_ms<S: serde::Serializer>(value: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
@@ -378,8 +387,8 @@ mod tests {
     use super::*;
     use crate::analysis::Profile;
     use crate::model::{SpanId, TraceId};
-    use crate::replay::driver::Ack;
     use crate::replay::mock::{ApiCall, Minted, RunId};
+    use crate::replay::run::Ack;
 
     const TRIGGER: &str = "1.2.minted";
 

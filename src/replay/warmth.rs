@@ -8,8 +8,9 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::capture::Capture;
-use super::driver::{ReplayConfig, RunResult, replay_all};
+use super::driver::{ReplayConfig, replay_all};
 use super::mock::{ApiCall, MockSlack};
+use super::verdict::RunResult;
 use crate::model::{Nanos, format_duration};
 
 /// A first ack at least this many times the others' median is a cold start...
@@ -94,8 +95,8 @@ mod tests {
 
     use super::*;
     use crate::model::{SpanId, TraceId};
-    use crate::replay::driver::{Ack, RunRecord};
     use crate::replay::mock::{Minted, RunId};
+    use crate::replay::run::{Ack, RunRecord};
     use crate::replay::verdict::judge;
 
     fn ms(v: u64) -> Duration {

@@ -35,12 +35,12 @@ use crate::receiver::Receiver as SpanReceiver;
 use crate::replay::capture::{Capture, CaptureError};
 use crate::replay::demo_app::Mode;
 use crate::replay::demo_app::local::{self as demo, BUILT_IN_CAPTURE};
-use crate::replay::driver::{self, Progress, ReplayConfig, RunResult};
+use crate::replay::driver::{self, Progress, ReplayConfig};
 use crate::replay::latency::{ApiLatency, DEFAULT_SEED};
 use crate::replay::mock::MockSlack;
 use crate::replay::session::Round;
 use crate::replay::signing::Secret;
-use crate::replay::verdict::Summary;
+use crate::replay::verdict::{RunResult, Summary};
 
 enum Message {
     Round(Box<Round>),
