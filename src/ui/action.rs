@@ -5,7 +5,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use super::loader::Source;
+use super::settings::ThemeChoice;
 use crate::analysis::Profile;
+use crate::fetch::Fetched;
 use crate::formats::Format;
 use crate::model::Trace;
 use crate::receiver::Protocol;
@@ -29,6 +31,8 @@ pub enum Action {
     },
     /// Close a tab.
     CloseTab(usize),
+    /// Show another tab.
+    SwitchTab(usize),
     /// Use another deadline profile for every open trace.
     SetProfile(Profile),
     /// Show the trace of tab `with` under the active tab's trace, on the same axis.
@@ -55,4 +59,14 @@ pub enum Action {
     StartReplay(usize),
     /// Open the traces received so far in a traces view.
     ShowReceived,
+    /// Fetch the trace the Fetch dialog's fields name.
+    StartFetch,
+    /// Search the back-end the Fetch dialog's fields name, into a new traces view.
+    StartSearch,
+    /// Open what a fetch brought: one trace in a waterfall, several in a traces view.
+    OpenFetched(Box<Fetched>),
+    /// Use another theme.
+    SetTheme(ThemeChoice),
+    /// Highlight the critical path in every waterfall, or stop.
+    ShowCriticalPath(bool),
 }

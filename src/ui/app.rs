@@ -3,13 +3,13 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, channel};
 
 use egui::{Color32, RichText, Ui};
 
 use super::action::Action;
 use super::fetch_dialog::{DialogRequest, FetchDialog};
 use super::help::help_window;
+use super::job::Job;
 use super::live::{self, LiveReceiver, LiveRequest};
 use super::loader::{Contents, INCIDENT_AFTER, INCIDENT_BEFORE, Loading, Source};
 use super::overlay::Overlay;
@@ -53,14 +53,15 @@ pub struct App {
     /// command line (`--profile`, `--deadline`).
     profile: Profile,
     /// Overlays under a newly chosen profile, computed on a worker.
-    rejudged: Option<Receiver<Rejudged>>,
+    rejudged: Option<Job<Rejudged>>,
     tabs: Vec<Tab>,
     active: usize,
     actions: Vec<Action>,
-    dialog: Option<Receiver<Vec<PathBuf>>>,
-    folder_dialog: Option<Receiver<Vec<PathBuf>>>,
+    /// The native file or folder dialog while it is open: what to open.
+    dialog: Option<Job<Vec<Source>>>,
     runtime: Option<tokio::runtime::Runtime>,
-    save_result: Option<Receiver<Result<PathBuf, String>>>,
+    /// A save: where it asks for a file name, then writes (`None`: the user did not choose one).
+    saving: Option<Job<Option<Result<PathBuf, String>>>>,
     notice: Option<String>,
     fetch: FetchDialog,
     receiver: Option<LiveReceiver>,
@@ -83,9 +84,8 @@ impl App {
             active: 0,
             actions: files.into_iter().map(|f| Action::Open(Source::for_path(f))).collect(),
             dialog: None,
-            folder_dialog: None,
             runtime: None,
-            save_result: None,
+            saving: None,
             notice: None,
             fetch: FetchDialog::with_connections(crate::fetch::Connections::default_path()),
             receiver: None,
@@ -113,12 +113,7 @@ impl App {
             self.apply_theme(&ctx);
             self.theme_applied = true;
         }
-        self.poll_loads(&ctx);
-        self.poll_dialog();
-        self.poll_fetch();
-        self.poll_searches();
-        self.poll_save();
-        self.poll_rejudged();
+        self.poll_jobs();
         self.take_dropped_files(&ctx);
         if ctx.input(|i| i.key_pressed(egui::Key::F1)) {
             self.show_help ^= true;
@@ -225,52 +220,33 @@ impl App {
                 if let Source::File(path) = &source {
                     self.settings.remember(path.clone());
                 }
-                let repaint_ctx = ctx.clone();
-                let loading =
-                    Loading::start(source.clone(), self.profile.clone(), move || repaint_ctx.request_repaint());
-                self.tabs.push(Tab { title: source.name(), content: TabContent::Loading(loading) });
-                self.active = self.tabs.len() - 1;
+                let loading = Loading::start(source.clone(), self.profile.clone(), wake(ctx));
+                self.push_tab(source.name(), TabContent::Loading(loading));
             }
             Action::OpenDialog => {
-                let (tx, rx) = channel();
-                let repaint_ctx = ctx.clone();
-                std::thread::spawn(move || {
+                self.dialog = Some(Job::thread("file-dialog", wake(ctx), |_| {
                     let files = rfd::FileDialog::new()
                         .set_title("Open trace files")
                         .add_filter("Trace files", &["json", "jsonl", "ndjson"])
                         .add_filter("All files", &["*"])
-                        .pick_files()
-                        .unwrap_or_default();
-                    let _ = tx.send(files);
-                    repaint_ctx.request_repaint();
-                });
-                self.dialog = Some(rx);
+                        .pick_files();
+                    files.unwrap_or_default().into_iter().map(Source::File).collect()
+                }));
             }
             Action::OpenFolderDialog => {
-                let (tx, rx) = channel();
-                let repaint_ctx = ctx.clone();
-                std::thread::spawn(move || {
+                self.dialog = Some(Job::thread("folder-dialog", wake(ctx), |_| {
                     let folder = rfd::FileDialog::new().set_title("Open a folder of traces").pick_folder();
-                    let _ = tx.send(folder.into_iter().collect());
-                    repaint_ctx.request_repaint();
-                });
-                self.folder_dialog = Some(rx);
+                    folder.into_iter().map(Source::Folder).collect()
+                }));
             }
             Action::OpenTrace { trace, title } => {
                 let overlay = super::overlay::for_trace(&trace, &self.profile);
-                let mut view = TraceView::new(trace, overlay);
-                view.waterfall.show_critical = self.settings.show_critical;
-                self.tabs.push(Tab {
-                    title,
-                    content: TabContent::Loaded { format: None, view: Box::new(view), compare: None },
-                });
-                self.active = self.tabs.len() - 1;
+                self.push_trace(title, None, trace, overlay);
             }
             Action::Receive { protocol, addr } => {
                 let runtime = self.runtime.get_or_insert_with(network_runtime);
                 if let Err(e) = LiveReceiver::set(&mut self.receiver, protocol, addr, runtime, ctx) {
-                    self.tabs.push(Tab { title: format!("{protocol} receiver"), content: TabContent::Failed(e) });
-                    self.active = self.tabs.len() - 1;
+                    self.push_tab(format!("{protocol} receiver"), TabContent::Failed(e));
                 }
             }
             Action::SaveTrace(format) => {
@@ -282,19 +258,15 @@ impl App {
                 };
                 if !traces.is_empty() {
                     let name = save_name(&self.tabs[self.active].title, format);
-                    let (tx, rx) = channel();
-                    self.save_result = Some(rx);
-                    let repaint_ctx = ctx.clone();
-                    std::thread::spawn(move || {
+                    self.saving = Some(Job::thread("save", wake(ctx), move |_| {
                         // The native dialog asks before replacing a file that exists.
                         let what =
                             if traces.len() == 1 { "the trace".to_owned() } else { format!("{} traces", traces.len()) };
                         let dialog = rfd::FileDialog::new().set_title(format!("Save {what} as {format}"));
-                        let Some(path) = dialog.set_file_name(name).save_file() else { return };
+                        let path = dialog.set_file_name(name).save_file()?;
                         let refs: Vec<&Trace> = traces.iter().map(|t| &**t).collect();
-                        let _ = tx.send(save(&refs, format, &path));
-                        repaint_ctx.request_repaint();
-                    });
+                        Some(save(&refs, format, &path))
+                    }));
                 }
             }
             Action::NewReplay => {
@@ -303,27 +275,21 @@ impl App {
                     "http://127.0.0.1:3000",
                     "127.0.0.1:8990",
                 );
-                let repaint_ctx = ctx.clone();
-                panel.open(self.runtime().handle(), move || repaint_ctx.request_repaint());
-                self.tabs.push(Tab { title: "Replay".into(), content: TabContent::Replay(Box::new(panel)) });
-                self.active = self.tabs.len() - 1;
+                panel.open(self.runtime().handle(), wake(ctx));
+                self.push_tab("Replay".into(), TabContent::Replay(Box::new(panel)));
             }
             Action::TryDemo => {
                 let mut panel = ReplayPanel::new("", "", "127.0.0.1:0");
                 let handle = self.runtime().handle().clone();
-                let repaint_ctx = ctx.clone();
-                panel.open(&handle, move || repaint_ctx.request_repaint());
+                panel.open(&handle, wake(ctx));
                 panel.use_demo(crate::replay::demo_app::Mode::Buggy);
-                let repaint_ctx = ctx.clone();
-                panel.start(&handle, &self.profile, move || repaint_ctx.request_repaint());
-                self.tabs.push(Tab { title: "Replay: demo app".into(), content: TabContent::Replay(Box::new(panel)) });
-                self.active = self.tabs.len() - 1;
+                panel.start(&handle, &self.profile, wake(ctx));
+                self.push_tab("Replay: demo app".into(), TabContent::Replay(Box::new(panel)));
             }
             Action::StartReplay(i) => {
                 let handle = self.runtime().handle().clone();
                 if let Some(TabContent::Replay(panel)) = self.tabs.get_mut(i).map(|t| &mut t.content) {
-                    let repaint_ctx = ctx.clone();
-                    panel.start(&handle, &self.profile, move || repaint_ctx.request_repaint());
+                    panel.start(&handle, &self.profile, wake(ctx));
                 }
             }
             Action::ShowReceived => {
@@ -331,11 +297,7 @@ impl App {
                     let (traces, errors) = live.snapshot();
                     let sources = vec!["received live".to_owned(); traces.len()];
                     let view = TracesView::new(traces, sources, &self.profile, errors);
-                    self.tabs.push(Tab {
-                        title: "received traces".into(),
-                        content: TabContent::Traces(Box::new(view), None),
-                    });
-                    self.active = self.tabs.len() - 1;
+                    self.push_tab("received traces".into(), TabContent::Traces(Box::new(view), None));
                 }
             }
             Action::CloseTab(i) => {
@@ -348,6 +310,49 @@ impl App {
                     }
                     self.tabs.remove(i);
                     self.active = self.active.min(self.tabs.len().saturating_sub(1));
+                }
+            }
+            Action::SwitchTab(i) => {
+                if i < self.tabs.len() {
+                    self.active = i;
+                }
+            }
+            Action::StartFetch => {
+                let handle = self.runtime().handle().clone();
+                self.fetch.start(&handle, wake(ctx));
+            }
+            Action::StartSearch => {
+                let handle = self.runtime().handle().clone();
+                let title = self.fetch.search_title();
+                if let Some(run) = self.fetch.start_search(&handle, wake(ctx)) {
+                    let view = TracesView::new(Vec::new(), Vec::new(), &self.profile, Vec::new());
+                    self.push_tab(title, TabContent::Traces(Box::new(view), Some(Box::new(run))));
+                }
+            }
+            Action::OpenFetched(fetched) => {
+                let mut traces: Vec<Arc<Trace>> = fetched.traces.into_iter().map(Arc::new).collect();
+                if traces.len() == 1 {
+                    let trace = traces.remove(0);
+                    let overlay = super::overlay::for_trace(&trace, &self.profile);
+                    self.push_trace(fetched.source, Some(fetched.format), trace, overlay);
+                } else {
+                    let sources = vec![fetched.source.clone(); traces.len()];
+                    let view = TracesView::new(traces, sources, &self.profile, Vec::new());
+                    self.push_tab(fetched.source, TabContent::Traces(Box::new(view), None));
+                }
+            }
+            Action::SetTheme(theme) => {
+                self.settings.theme = theme;
+                self.apply_theme(ctx);
+            }
+            Action::ShowCriticalPath(show) => {
+                self.settings.show_critical = show;
+                for tab in &mut self.tabs {
+                    if let TabContent::Loaded { view, compare, .. } = &mut tab.content {
+                        for view in std::iter::once(view).chain(compare.as_mut()) {
+                            view.waterfall.show_critical = show;
+                        }
+                    }
                 }
             }
             Action::Compare { with } => {
@@ -384,42 +389,110 @@ impl App {
                 }
                 // Judging a big trace takes a while: the overlays come from a worker, and each
                 // view keeps its old one until its new one arrives.
-                let (tx, rx) = channel();
                 let profile = self.profile.clone();
-                let repaint_ctx = ctx.clone();
-                std::thread::spawn(move || {
-                    let overlays =
-                        traces.into_iter().map(|t| (Arc::clone(&t), super::overlay::for_trace(&t, &profile)));
-                    let _ = tx.send(overlays.collect());
-                    repaint_ctx.request_repaint();
-                });
-                self.rejudged = Some(rx);
+                self.rejudged = Some(Job::thread("rejudge", wake(ctx), move |_| {
+                    traces.into_iter().map(|t| (Arc::clone(&t), super::overlay::for_trace(&t, &profile))).collect()
+                }));
             }
         }
     }
 
-    fn poll_loads(&mut self, ctx: &egui::Context) {
-        for tab in &mut self.tabs {
-            let TabContent::Loading(loading) = &mut tab.content else { continue };
-            let Some(result) = loading.poll() else { continue };
-            tab.content = match result {
-                Ok(contents) => match contents {
-                    Contents::Many(traces) => TabContent::Traces(traces, None),
-                    Contents::One { format, trace, overlay } => {
-                        let mut view = TraceView::new(trace, *overlay);
-                        view.waterfall.show_critical = self.settings.show_critical;
-                        if let Some(id) = self.open_at_span.take() {
-                            match view.trace.find(id) {
-                                Some(idx) => view.waterfall.reveal(&view.trace, idx),
-                                None => self.open_at_span = Some(id),
-                            }
-                        }
-                        TabContent::Loaded { format: Some(format), view: Box::new(view), compare: None }
-                    }
-                },
-                Err(message) => TabContent::Failed(message),
+    /// Takes the news of every background job, in every tab whether shown or not: finished
+    /// loads become trace tabs, searches and replays collect what arrived, and the results of
+    /// the dialogs, a fetch, a save and a re-judge take effect.
+    fn poll_jobs(&mut self) {
+        for i in 0..self.tabs.len() {
+            let loaded = match &mut self.tabs[i].content {
+                TabContent::Loading(loading) => loading.poll(),
+                TabContent::Traces(view, Some(search)) => {
+                    search.poll(view);
+                    None
+                }
+                TabContent::Replay(panel) => {
+                    panel.poll();
+                    None
+                }
+                _ => None,
             };
-            ctx.request_repaint();
+            if let Some(result) = loaded {
+                self.tabs[i].content = self.loaded(result);
+            }
+        }
+        if let Some(sources) = self.dialog.as_mut().and_then(|job| job.poll(|()| {})) {
+            self.dialog = None;
+            // A dialog that failed opened nothing.
+            self.actions.extend(sources.unwrap_or_default().into_iter().map(Action::Open));
+        }
+        if let Some(fetched) = self.fetch.poll() {
+            self.actions.push(Action::OpenFetched(Box::new(fetched)));
+        }
+        if let Some(saved) = self.saving.as_mut().and_then(|job| job.poll(|()| {})) {
+            self.saving = None;
+            self.notice = match saved {
+                Ok(Some(Ok(path))) => Some(format!("saved {}", path.display())),
+                Ok(Some(Err(e))) | Err(e) => Some(e),
+                Ok(None) => None,
+            };
+        }
+        if let Some(rejudged) = self.rejudged.as_mut().and_then(|job| job.poll(|()| {})) {
+            self.rejudged = None;
+            match rejudged {
+                Ok(overlays) => self.put_overlays(overlays),
+                Err(e) => self.notice = Some(format!("could not judge under {}: {e}", self.profile.name)),
+            }
+        }
+    }
+
+    /// What a tab shows once its load is done.
+    fn loaded(&mut self, result: Result<Contents, String>) -> TabContent {
+        match result {
+            Ok(Contents::Many(traces)) => TabContent::Traces(traces, None),
+            Ok(Contents::One { format, trace, overlay }) => {
+                let mut view = self.trace_view(trace, *overlay);
+                if let Some(id) = self.open_at_span.take() {
+                    match view.trace.find(id) {
+                        Some(idx) => view.waterfall.reveal(&view.trace, idx),
+                        None => self.open_at_span = Some(id),
+                    }
+                }
+                TabContent::Loaded { format: Some(format), view: Box::new(view), compare: None }
+            }
+            Err(message) => TabContent::Failed(message),
+        }
+    }
+
+    /// A view of `trace` with the window's settings.
+    fn trace_view(&self, trace: Arc<Trace>, overlay: Overlay) -> TraceView {
+        let mut view = TraceView::new(trace, overlay);
+        view.waterfall.show_critical = self.settings.show_critical;
+        view
+    }
+
+    /// Adds a tab and makes it the active one.
+    fn push_tab(&mut self, title: String, content: TabContent) {
+        self.tabs.push(Tab { title, content });
+        self.active = self.tabs.len() - 1;
+    }
+
+    /// Adds a tab showing `trace` (read as `format`, when it was read from a file) and makes it
+    /// the active one.
+    fn push_trace(&mut self, title: String, format: Option<Format>, trace: Arc<Trace>, overlay: Overlay) {
+        let view = Box::new(self.trace_view(trace, overlay));
+        self.push_tab(title, TabContent::Loaded { format, view, compare: None });
+    }
+
+    /// Puts overlays judged under a new profile in place, in every view still showing their trace.
+    fn put_overlays(&mut self, overlays: Rejudged) {
+        for (trace, overlay) in overlays {
+            for tab in &mut self.tabs {
+                if let TabContent::Loaded { view, compare, .. } = &mut tab.content {
+                    for view in std::iter::once(view).chain(compare.as_mut()) {
+                        if Arc::ptr_eq(&view.trace, &trace) {
+                            view.set_overlay(overlay.clone());
+                        }
+                    }
+                }
+            }
         }
     }
 
@@ -441,94 +514,10 @@ impl App {
         if !open && !self.fetch.is_running() {
             self.fetch.open = false;
         }
-        let repaint_ctx = ctx.clone();
-        let repaint = move || repaint_ctx.request_repaint();
         match go {
-            Some(DialogRequest::Fetch) => {
-                let handle = self.runtime().handle().clone();
-                self.fetch.start(&handle, repaint);
-            }
-            Some(DialogRequest::Search) => {
-                let handle = self.runtime().handle().clone();
-                let title = self.fetch.search_title();
-                if let Some(run) = self.fetch.start_search(&handle, repaint) {
-                    let view = TracesView::new(Vec::new(), Vec::new(), &self.profile, Vec::new());
-                    let content = TabContent::Traces(Box::new(view), Some(Box::new(run)));
-                    self.tabs.push(Tab { title, content });
-                    self.active = self.tabs.len() - 1;
-                }
-            }
+            Some(DialogRequest::Fetch) => self.actions.push(Action::StartFetch),
+            Some(DialogRequest::Search) => self.actions.push(Action::StartSearch),
             None => {}
-        }
-    }
-
-    /// Adds what running searches found to their traces views (also when not shown).
-    fn poll_searches(&mut self) {
-        for tab in &mut self.tabs {
-            if let TabContent::Traces(view, Some(search)) = &mut tab.content {
-                search.poll(view);
-            }
-        }
-    }
-
-    fn poll_fetch(&mut self) {
-        let Some(fetched) = self.fetch.poll() else { return };
-        let mut traces: Vec<Arc<Trace>> = fetched.traces.into_iter().map(Arc::new).collect();
-        let content = if traces.len() == 1 {
-            let trace = traces.remove(0);
-            let overlay = super::overlay::for_trace(&trace, &self.profile);
-            let mut view = TraceView::new(trace, overlay);
-            view.waterfall.show_critical = self.settings.show_critical;
-            TabContent::Loaded { format: Some(fetched.format), view: Box::new(view), compare: None }
-        } else {
-            let sources = vec![fetched.source.clone(); traces.len()];
-            TabContent::Traces(Box::new(TracesView::new(traces, sources, &self.profile, Vec::new())), None)
-        };
-        self.tabs.push(Tab { title: fetched.source, content });
-        self.active = self.tabs.len() - 1;
-    }
-
-    /// Puts overlays judged under a new profile in place, in every view still showing their trace.
-    fn poll_rejudged(&mut self) {
-        let Some(overlays) = self.rejudged.as_ref().and_then(|rx| rx.try_recv().ok()) else { return };
-        self.rejudged = None;
-        for (trace, overlay) in overlays {
-            for tab in &mut self.tabs {
-                if let TabContent::Loaded { view, compare, .. } = &mut tab.content {
-                    for view in std::iter::once(view).chain(compare.as_mut()) {
-                        if Arc::ptr_eq(&view.trace, &trace) {
-                            view.set_overlay(overlay.clone());
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    fn poll_save(&mut self) {
-        if let Some(rx) = &self.save_result
-            && let Ok(result) = rx.try_recv()
-        {
-            self.save_result = None;
-            self.notice = Some(match result {
-                Ok(path) => format!("saved {}", path.display()),
-                Err(e) => e,
-            });
-        }
-    }
-
-    fn poll_dialog(&mut self) {
-        if let Some(rx) = &self.dialog
-            && let Ok(files) = rx.try_recv()
-        {
-            self.dialog = None;
-            self.actions.extend(files.into_iter().map(|f| Action::Open(Source::File(f))));
-        }
-        if let Some(rx) = &self.folder_dialog
-            && let Ok(folders) = rx.try_recv()
-        {
-            self.folder_dialog = None;
-            self.actions.extend(folders.into_iter().map(|f| Action::Open(Source::Folder(f))));
         }
     }
 
@@ -628,22 +617,19 @@ impl App {
             });
             ui.menu_button("View", |ui| {
                 ui.label("Theme");
-                let before = self.settings.theme;
-                ui.radio_value(&mut self.settings.theme, ThemeChoice::System, "Follow the system");
-                ui.radio_value(&mut self.settings.theme, ThemeChoice::Light, "Light");
-                ui.radio_value(&mut self.settings.theme, ThemeChoice::Dark, "Dark");
-                if before != self.settings.theme {
-                    self.apply_theme(ui.ctx());
+                let mut theme = self.settings.theme;
+                ui.radio_value(&mut theme, ThemeChoice::System, "Follow the system");
+                ui.radio_value(&mut theme, ThemeChoice::Light, "Light");
+                ui.radio_value(&mut theme, ThemeChoice::Dark, "Dark");
+                if theme != self.settings.theme {
+                    self.actions.push(Action::SetTheme(theme));
                 }
                 ui.separator();
                 ui.checkbox(&mut self.settings.show_details, "Span details panel");
                 ui.checkbox(&mut self.settings.show_table, "Span table");
-                if ui.checkbox(&mut self.settings.show_critical, "Highlight the critical path").changed() {
-                    for tab in &mut self.tabs {
-                        if let TabContent::Loaded { view, .. } = &mut tab.content {
-                            view.waterfall.show_critical = self.settings.show_critical;
-                        }
-                    }
+                let mut critical = self.settings.show_critical;
+                if ui.checkbox(&mut critical, "Highlight the critical path").changed() {
+                    self.actions.push(Action::ShowCriticalPath(critical));
                 }
                 ui.separator();
                 if ui.button("Keyboard shortcuts (F1)").clicked() {
@@ -697,7 +683,7 @@ impl App {
                     RichText::new(&tab.title)
                 };
                 if ui.selectable_label(i == self.active, text).clicked() {
-                    self.active = i;
+                    self.actions.push(Action::SwitchTab(i));
                 }
                 if ui.small_button("×").on_hover_text(format!("Close {}", tab.title)).clicked() {
                     self.actions.push(Action::CloseTab(i));
@@ -717,3 +703,12 @@ fn network_runtime() -> tokio::runtime::Runtime {
         .build()
         .expect("the OS can start the network threads")
 }
+
+/// Wakes the window from a worker.
+fn wake(ctx: &egui::Context) -> impl Fn() + Send + Sync + 'static {
+    let ctx = ctx.clone();
+    move || ctx.request_repaint()
+}
+
+#[cfg(test)]
+mod tests;

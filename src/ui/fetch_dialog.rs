@@ -8,11 +8,10 @@
 //! keychain only when the user ticks the box.
 
 use std::path::PathBuf;
-use std::sync::mpsc::{Receiver, channel};
 
 use egui::{RichText, Ui};
-use tokio_util::sync::CancellationToken;
 
+use super::job::Job;
 use super::search_run::SearchRun;
 use super::theme;
 use crate::fetch::{
@@ -21,14 +20,9 @@ use crate::fetch::{
 };
 use crate::model::parse_duration;
 
-enum Message {
-    Progress(String),
-    Done(Box<Result<Fetched, FetchError>>),
-}
-
+/// The fetch in flight and what it said last.
 struct Running {
-    rx: Receiver<Message>,
-    cancel: CancellationToken,
+    job: Job<Box<Result<Fetched, FetchError>>, String>,
     progress: String,
 }
 
@@ -118,7 +112,7 @@ pub struct FetchDialog {
     /// Whether saving also puts the typed token in the OS keychain.
     remember_token: bool,
     /// What the last save did, or why it failed.
-    saved_note: Option<Receiver<Result<String, String>>>,
+    saved_note: Option<Job<Result<String, String>>>,
     note: Option<Result<String, String>>,
     /// Why the last fetch went without a saved token.
     token_note: Option<String>,
@@ -180,7 +174,7 @@ impl FetchDialog {
 
     /// Saves the fields as a connection, and the typed token in the keychain when asked, off
     /// the UI thread (the keychain may take a moment).
-    fn save_connection(&mut self) {
+    fn save_connection(&mut self, ctx: &egui::Context) {
         let org = Some(self.org.trim().to_owned()).filter(|o| !o.is_empty() && self.backend == Backend::Sentry);
         let connection = Connection {
             name: self.save_name.trim().to_owned(),
@@ -198,7 +192,7 @@ impl FetchDialog {
         let token = Token::new(&self.token).filter(|_| self.remember_token);
         let stale = self.connections.upsert(connection.clone(), token.is_some());
         self.chosen = Some(connection.name.clone());
-        self.write_connections(move |text| {
+        self.write_connections(ctx, move |text| {
             // A token saved for the connection's old host must not follow it to the new one.
             if let Some(stale) = stale {
                 delete_token_in_keychain(&stale)
@@ -217,9 +211,9 @@ impl FetchDialog {
     }
 
     /// Forgets the chosen connection and its token in the keychain, and saves the file.
-    fn forget_connection(&mut self) {
+    fn forget_connection(&mut self, ctx: &egui::Context) {
         let Some(removed) = self.chosen.take().and_then(|name| self.connections.remove(&name)) else { return };
-        self.write_connections(move |text| match delete_token_in_keychain(&removed.name) {
+        self.write_connections(ctx, move |text| match delete_token_in_keychain(&removed.name) {
             Ok(_) => Ok(format!("forgot {} (removed from {text})", removed.name)),
             Err(e) => Err(format!("forgot {} (removed from {text}), but {e}", removed.name)),
         });
@@ -227,15 +221,19 @@ impl FetchDialog {
 
     /// Writes the connections file off the UI thread (the disk and the keychain may take a
     /// moment), then runs `then` with the file's name, for the note saying what was done.
-    fn write_connections(&mut self, then: impl FnOnce(&str) -> Result<String, String> + Send + 'static) {
+    fn write_connections(
+        &mut self,
+        ctx: &egui::Context,
+        then: impl FnOnce(&str) -> Result<String, String> + Send + 'static,
+    ) {
         let Some(path) = self.connections_path.clone() else { return };
         let connections = self.connections.clone();
-        let (tx, rx) = channel();
-        std::thread::spawn(move || {
-            let result = connections.save(&path).and_then(|()| then(&path.display().to_string()));
-            let _ = tx.send(result);
-        });
-        self.saved_note = Some(rx);
+        let ctx = ctx.clone();
+        self.saved_note = Some(Job::thread(
+            "save-connections",
+            move || ctx.request_repaint(),
+            move |_| connections.save(&path).and_then(|()| then(&path.display().to_string())),
+        ));
     }
 
     /// Whether a fetch is under way.
@@ -259,26 +257,16 @@ impl FetchDialog {
             _ => None,
         };
         let name = name.unwrap_or_else(|e| Err(e.message));
-        let (tx, rx) = channel();
-        let cancel = CancellationToken::new();
-        let worker_cancel = cancel.clone();
-        let repaint = std::sync::Arc::new(repaint);
+        let (job, worker) = Job::new(repaint);
         spawn_with_token(runtime, typed, self.backend, name, move |token| async move {
             let request = Request { target, token };
-            let progress_tx = std::sync::Mutex::new(tx.clone());
-            let progress_repaint = std::sync::Arc::clone(&repaint);
-            let progress = move |p: fetch::Progress| {
-                if let Ok(tx) = progress_tx.lock() {
-                    let _ = tx.send(Message::Progress(p.to_string()));
-                }
-                progress_repaint();
-            };
-            let result = fetch::fetch_cancellable(&request, &Config::default(), &progress, &worker_cancel).await;
-            let _ = tx.send(Message::Done(Box::new(result)));
-            repaint();
+            let progress = |p: fetch::Progress| worker.progress(p.to_string());
+            let cancel = worker.cancel_token();
+            let result = fetch::fetch_cancellable(&request, &Config::default(), &progress, cancel).await;
+            worker.finish(Box::new(result));
         });
         self.error = None;
-        self.running = Some(Running { rx, cancel, progress: "starting".into() });
+        self.running = Some(Running { job, progress: "starting".into() });
     }
 
     /// Whose saved token may go to `destination` (see [`token_name_for`]): the chosen
@@ -319,35 +307,34 @@ impl FetchDialog {
     /// up (a slow keychain): the fetch then never starts.
     fn cancel(&mut self) {
         if let Some(running) = self.running.take() {
-            running.cancel.cancel();
+            running.job.cancel();
             self.error = Some("the fetch was cancelled".to_owned());
         }
     }
 
     /// Takes the fetch's news; returns what it fetched once it is done.
     pub fn poll(&mut self) -> Option<Fetched> {
-        if let Some(note) = self.saved_note.as_ref().and_then(|rx| rx.try_recv().ok()) {
-            self.note = Some(note);
+        if let Some(note) = self.saved_note.as_mut().and_then(|job| job.poll(|()| {})) {
+            self.note = Some(note.and_then(|n| n));
             self.saved_note = None;
         }
         let running = self.running.as_mut()?;
-        while let Ok(message) = running.rx.try_recv() {
-            match message {
-                Message::Progress(text) => running.progress = text,
-                Message::Done(result) => {
-                    self.running = None;
-                    match *result {
-                        Ok(fetched) => {
-                            self.open = false;
-                            return Some(fetched);
-                        }
-                        Err(e) => self.error = Some(e.to_string()),
-                    }
-                    return None;
-                }
+        let result = running.job.poll(|text| running.progress = text)?;
+        self.running = None;
+        match result.map(|r| *r) {
+            Ok(Ok(fetched)) => {
+                self.open = false;
+                Some(fetched)
+            }
+            Ok(Err(e)) => {
+                self.error = Some(e.to_string());
+                None
+            }
+            Err(e) => {
+                self.error = Some(e);
+                None
             }
         }
-        None
     }
 
     /// The dialog's contents; returns what the user asked for.
@@ -499,10 +486,10 @@ impl FetchDialog {
                 egui::Checkbox::new(&mut self.remember_token, "and the token in the OS keychain"),
             );
             if ui.button("Save connection").clicked() {
-                self.save_connection();
+                self.save_connection(ui.ctx());
             }
             if self.chosen.is_some() && ui.button("Forget connection").clicked() {
-                self.forget_connection();
+                self.forget_connection(ui.ctx());
             }
         });
     }

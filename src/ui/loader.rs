@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, TryRecvError, channel};
 
+use super::job::Job;
 use super::overlay::Overlay;
 use super::traces_view::TracesView;
 use crate::analysis::{Profile, analyze};
@@ -81,11 +81,6 @@ pub enum Contents {
     Many(Box<TracesView>),
 }
 
-enum Message {
-    Progress(f32, &'static str),
-    Done(Box<Result<Contents, String>>),
-}
-
 /// A load in progress.
 pub struct Loading {
     /// What is being loaded.
@@ -94,54 +89,31 @@ pub struct Loading {
     pub progress: f32,
     /// What the worker is doing ("reading", "parsing", ...).
     pub phase: &'static str,
-    cancel: Arc<AtomicBool>,
-    rx: Receiver<Message>,
+    job: Job<Result<Contents, String>, (f32, &'static str)>,
 }
 
 impl Loading {
     /// Starts loading `source` on a worker thread; `repaint` is called when there is news.
     pub fn start(source: Source, profile: Profile, repaint: impl Fn() + Send + Sync + 'static) -> Self {
-        let (tx, rx) = channel();
-        let cancel = Arc::new(AtomicBool::new(false));
-        let worker_cancel = Arc::clone(&cancel);
         let worker_source = source.clone();
-        std::thread::Builder::new()
-            .name("trace-loader".into())
-            .spawn(move || {
-                let progress = |fraction: f32, phase: &'static str| {
-                    let _ = tx.send(Message::Progress(fraction, phase));
-                    repaint();
-                };
-                let result = load(&worker_source, &profile, &worker_cancel, progress);
-                if !worker_cancel.load(Ordering::Relaxed) {
-                    let _ = tx.send(Message::Done(Box::new(result)));
-                    repaint();
-                }
-            })
-            .expect("the OS can start a thread");
-        Loading { source, progress: 0.0, phase: "starting", cancel, rx }
+        let job = Job::thread("trace-loader", repaint, move |worker| {
+            load(&worker_source, &profile, worker.stop_flag(), |fraction, phase| worker.progress((fraction, phase)))
+        });
+        Loading { source, progress: 0.0, phase: "starting", job }
     }
 
     /// Takes the worker's news; returns the result once it is done.
     pub fn poll(&mut self) -> Option<Result<Contents, String>> {
-        loop {
-            match self.rx.try_recv() {
-                Ok(Message::Progress(fraction, phase)) => {
-                    self.progress = fraction;
-                    self.phase = phase;
-                }
-                Ok(Message::Done(result)) => return Some(*result),
-                Err(TryRecvError::Empty) => return None,
-                Err(TryRecvError::Disconnected) => {
-                    return Some(Err(format!("{}: the loader stopped unexpectedly", self.source.display())));
-                }
-            }
-        }
+        let result = self.job.poll(|(fraction, phase)| {
+            self.progress = fraction;
+            self.phase = phase;
+        })?;
+        Some(result.unwrap_or_else(|failed| Err(format!("{}: {failed}", self.source.display()))))
     }
 
-    /// Asks the worker to stop; its result, if any, is dropped.
+    /// Asks the worker to stop.
     pub fn cancel(&self) {
-        self.cancel.store(true, Ordering::Relaxed);
+        self.job.cancel();
     }
 }
 

@@ -7,6 +7,7 @@ pub mod axis;
 mod details;
 pub mod fetch_dialog;
 mod help;
+mod job;
 mod live;
 mod loader;
 pub mod margin_plot;

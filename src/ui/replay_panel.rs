@@ -18,11 +18,10 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, Sender, channel};
 
 use egui::{RichText, Ui};
-use tokio_util::sync::CancellationToken;
 
+use super::job::{Job, Worker};
 use super::margin_run::MarginRun;
 use super::replay_demo::DemoApp;
 use super::replay_mock::LiveMock;
@@ -48,7 +47,6 @@ enum Message {
     Waiting(bool),
     Update(Box<Trace>),
     Finished(Box<RunResult>),
-    Done(Result<(), String>),
 }
 
 /// What the user asked the panel for.
@@ -85,8 +83,8 @@ pub struct ReplayPanel {
     pub api_latency: String,
     /// The margin search.
     pub margin: MarginRun,
-    rx: Option<Receiver<Message>>,
-    cancel: Option<CancellationToken>,
+    /// The replay in flight.
+    job: Option<Job<Result<(), String>, Message>>,
     mock: Option<LiveMock>,
     /// The bot token the mock was last given.
     mock_token: String,
@@ -123,8 +121,7 @@ impl ReplayPanel {
             delivery_latency: String::new(),
             api_latency: String::new(),
             margin: MarginRun::default(),
-            rx: None,
-            cancel: None,
+            job: None,
             mock: None,
             mock_token: String::new(),
             rounds: Vec::new(),
@@ -173,7 +170,7 @@ impl ReplayPanel {
 
     /// Whether a replay is under way.
     pub fn is_running(&self) -> bool {
-        self.rx.is_some()
+        self.job.is_some()
     }
 
     /// Starts the mock Web API at the address field's address on `runtime` (a tab does it when it
@@ -250,13 +247,10 @@ impl ReplayPanel {
                 return;
             }
         };
-        let (tx, rx) = channel();
-        let cancel = CancellationToken::new();
         let token = Secret::new(self.token.trim());
         let profile = Arc::new(profile.clone());
-        runtime.spawn(run(capture, delivery, profile, live, token, tx, cancel.clone(), repaint));
-        self.rx = Some(rx);
-        self.cancel = Some(cancel);
+        let wake = move || repaint();
+        self.job = Some(Job::spawn(runtime, wake, |worker| run(capture, delivery, profile, live, token, worker)));
     }
 
     /// The capture and how to reach the app, from the fields; the error says what is missing.
@@ -319,32 +313,29 @@ impl ReplayPanel {
 
     /// Stops the replay in flight.
     pub fn stop(&self) {
-        if let Some(cancel) = &self.cancel {
-            cancel.cancel();
+        if let Some(job) = &self.job {
+            job.cancel();
         }
     }
 
-    fn poll(&mut self) {
-        let Some(rx) = &self.rx else { return };
-        while let Ok(message) = rx.try_recv() {
-            match message {
-                Message::Round(round) => self.rounds.push(*round),
-                Message::Waiting(waiting) => self.waiting = waiting,
-                Message::Update(trace) => {
-                    self.replayed = Some(Arc::new(*trace));
-                    self.stale = true;
-                }
-                Message::Finished(result) => self.results.push(*result),
-                Message::Done(result) => {
-                    if let Err(e) = result {
-                        self.error = Some(e);
-                    }
-                    self.rx = None;
-                    self.cancel = None;
-                    self.waiting = false;
-                    return;
-                }
+    /// Takes the replay's news (the window does it every frame, whether the tab is shown or not).
+    pub fn poll(&mut self) {
+        let Some(job) = &mut self.job else { return };
+        let done = job.poll(|message| match message {
+            Message::Round(round) => self.rounds.push(*round),
+            Message::Waiting(waiting) => self.waiting = waiting,
+            Message::Update(trace) => {
+                self.replayed = Some(Arc::new(*trace));
+                self.stale = true;
             }
+            Message::Finished(result) => self.results.push(*result),
+        });
+        if let Some(result) = done {
+            if let Err(e) = result.and_then(|r| r) {
+                self.error = Some(e);
+            }
+            self.job = None;
+            self.waiting = false;
         }
     }
 
@@ -418,6 +409,7 @@ impl ReplayPanel {
     /// Draws the panel; `profile` names the deadline profile the live trace is judged under;
     /// `receiver` is tracedeck's receiver, when it runs, whose spans of the run join its waterfall.
     pub fn ui(&mut self, ui: &mut Ui, profile: &Profile, receiver: Option<&SpanReceiver>) -> Option<ReplayRequest> {
+        // The window polls every tab's panel each frame; this is for a panel shown on its own.
         self.poll();
         self.apply_token();
         self.apply_latency();
@@ -610,26 +602,18 @@ impl Delivery {
 const CONNECT_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// Replays a round against the tab's mock, first waiting for a Socket Mode app to connect, and
-/// reports over `tx`.
-#[allow(clippy::too_many_arguments)]
+/// reports to `worker`.
 async fn run(
     capture: Capture,
     delivery: Delivery,
     profile: Arc<Profile>,
     live: LiveMock,
     token: Secret,
-    tx: Sender<Message>,
-    cancel: CancellationToken,
-    repaint: Arc<dyn Fn() + Send + Sync>,
-) {
-    let send = |message: Message| {
-        let _ = tx.send(message);
-        repaint();
-    };
-    let up = match live.up().await {
-        Ok(up) => up,
-        Err(e) => return send(Message::Done(Err(e))),
-    };
+    worker: Worker<Result<(), String>, Message>,
+) -> Result<(), String> {
+    let send = |message: Message| worker.progress(message);
+    let cancel = worker.cancel_token().clone();
+    let up = live.up().await?;
     up.mock.set_token(token);
     let mock_url = up.url.clone();
     let socket_mode = matches!(delivery, Delivery::SocketMode { .. });
@@ -647,7 +631,7 @@ async fn run(
                 true => "stopped while waiting for the app to connect".to_owned(),
                 false => format!("no app connected over Socket Mode within {} s", CONNECT_WAIT.as_secs()),
             };
-            return send(Message::Done(Err(message)));
+            return Err(message);
         }
     }
     let config = ReplayConfig { profile, ..config };
@@ -668,11 +652,7 @@ async fn run(
         }
     };
     let (result, ()) = tokio::join!(replay, forward);
-    match result {
-        Ok((round, _)) => {
-            send(Message::Round(Box::new(round)));
-            send(Message::Done(Ok(())));
-        }
-        Err(e) => send(Message::Done(Err(e))),
-    }
+    let (round, _) = result?;
+    send(Message::Round(Box::new(round)));
+    Ok(())
 }

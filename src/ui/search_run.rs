@@ -7,11 +7,10 @@
 //! bucket replaces the view's traces with that bucket's slowest ([`fetch::slowest`]).
 
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, Sender, channel};
 
 use egui::{RichText, Ui};
-use tokio_util::sync::CancellationToken;
 
+use super::job::{Job, Worker};
 use super::theme;
 use super::traces_view::TracesView;
 use super::trend::{Trend, step_for};
@@ -19,20 +18,16 @@ use crate::fetch::{
     self, Config, ErrorKind, FetchError, Fetched, Search, Searched, ServerStats, StatsQuery, Token, spawn_with_token,
 };
 
-enum Message {
+/// What a search reports while it runs.
+enum News {
     Progress(String),
     Found(Box<Fetched>),
-    Done(Result<Searched, FetchError>),
-    /// The trend: the query counted and the server's answer.
-    Counted(Box<(StatsQuery, Result<ServerStats, FetchError>)>),
 }
 
-/// What a worker is asked to do.
-enum Job {
+/// What finding traces means.
+enum Find {
     /// The search.
     Search(Search),
-    /// The trend over the search's range.
-    Count(StatsQuery),
     /// A bucket's slowest traces.
     Slowest(StatsQuery),
 }
@@ -48,9 +43,10 @@ struct Again {
 
 /// The search and what it said last.
 pub struct SearchRun {
-    rx: Receiver<Message>,
-    tx: Sender<Message>,
-    cancel: CancellationToken,
+    /// The search, or a bucket's slowest traces, while it runs.
+    finding: Option<Job<Result<Searched, FetchError>, News>>,
+    /// The trend, while the back-end counts.
+    counting_job: Option<Job<Result<ServerStats, FetchError>>>,
     progress: String,
     /// What the search found, or why it stopped; `None` while it runs.
     outcome: Option<Result<String, String>>,
@@ -76,64 +72,55 @@ impl SearchRun {
             (None, Err(why)) => Some(format!("; searched without a token: {why}")),
             _ => None,
         };
-        let (tx, rx) = channel();
         let again = Again { search: search.clone(), runtime: runtime.clone(), typed, name, repaint: Arc::new(repaint) };
         let mut run = SearchRun {
-            rx,
-            tx,
-            cancel: CancellationToken::new(),
+            finding: None,
+            counting_job: None,
             progress: "starting the search".into(),
             outcome: None,
             token_note,
             again,
             counting: None,
         };
-        run.spawn(Job::Search(search));
+        run.find(Find::Search(search));
         run
     }
 
-    /// Runs `job` on a worker that reports on this run's channel.
-    fn spawn(&mut self, job: Job) {
-        let tx = self.tx.clone();
-        let cancel = self.cancel.clone();
-        let repaint = Arc::clone(&self.again.repaint);
+    /// Runs `work` with the back-end's token on a job of the runtime.
+    fn spawn<T, P, Fut>(&self, work: impl FnOnce(Option<Token>, Worker<T, P>) -> Fut + Send + 'static) -> Job<T, P>
+    where
+        T: Send + 'static,
+        P: Send + 'static,
+        Fut: Future<Output = T> + Send,
+    {
         let again = &self.again;
+        let repaint = Arc::clone(&again.repaint);
+        let (job, worker) = Job::new(move || repaint());
         let (typed, name) = (again.typed.clone(), again.name.clone());
         spawn_with_token(&again.runtime, typed, again.search.backend, name, move |token| async move {
-            let send = |message: Message| {
-                let _ = tx.send(message);
-                repaint();
-            };
-            let progress_tx = std::sync::Mutex::new(tx.clone());
-            let progress_repaint = Arc::clone(&repaint);
-            let progress = move |p: fetch::Progress| {
-                if let Ok(tx) = progress_tx.lock() {
-                    let _ = tx.send(Message::Progress(p.to_string()));
-                }
-                progress_repaint();
-            };
-            let found = |fetched: Fetched| send(Message::Found(Box::new(fetched)));
-            let token = token.as_ref();
-            let config = Config::default();
-            match job {
-                Job::Search(search) => {
-                    let result = fetch::search_cancellable(&search, token, &config, &progress, found, &cancel).await;
-                    send(Message::Done(result));
-                }
-                Job::Slowest(query) => {
-                    let result = tokio::select! {
-                        biased;
-                        () = cancel.cancelled() => Err(FetchError::new(ErrorKind::Cancelled, "the search was cancelled")),
-                        result = fetch::slowest(&query, token, &config, &progress, found) => result,
-                    };
-                    send(Message::Done(result));
-                }
-                Job::Count(query) => {
-                    let result = fetch::stats(&query, token, &config, &|_| {}).await;
-                    send(Message::Counted(Box::new((query, result))));
-                }
-            }
+            let result = work(token, worker.clone()).await;
+            worker.finish(result);
         });
+        job
+    }
+
+    /// Starts finding traces, which arrive in the view as they are read.
+    fn find(&mut self, find: Find) {
+        self.finding = Some(self.spawn(|token, worker: Worker<_, News>| async move {
+            let progress = |p: fetch::Progress| worker.progress(News::Progress(p.to_string()));
+            let found = |fetched: Fetched| worker.progress(News::Found(Box::new(fetched)));
+            let (token, config, cancel) = (token.as_ref(), Config::default(), worker.cancel_token());
+            match find {
+                Find::Search(search) => {
+                    fetch::search_cancellable(&search, token, &config, &progress, found, cancel).await
+                }
+                Find::Slowest(query) => tokio::select! {
+                    biased;
+                    () = cancel.cancelled() => Err(FetchError::new(ErrorKind::Cancelled, "the search was cancelled")),
+                    result = fetch::slowest(&query, token, &config, &progress, found) => result,
+                },
+            }
+        }));
     }
 
     /// After the search: asks a back-end that counts for the trend over the search's range.
@@ -152,7 +139,10 @@ impl SearchRun {
         };
         self.counting = Some(query.clone());
         view.trend = Some(Trend::Counting);
-        self.spawn(Job::Count(query));
+        self.counting_job =
+            Some(self.spawn(|token, _| async move {
+                fetch::stats(&query, token.as_ref(), &Config::default(), &|_| {}).await
+            }));
     }
 
     /// Replaces the view's traces with the slowest of the bucket from `start` to `end`.
@@ -161,10 +151,9 @@ impl SearchRun {
         let query =
             StatsQuery { search: Search { start, end, ..counted.search.clone() }, step: None, ..counted.clone() };
         view.clear();
-        self.cancel = CancellationToken::new();
         self.outcome = None;
         self.progress = format!("asking for the slowest traces from {start} to {end}");
-        self.spawn(Job::Slowest(query));
+        self.find(Find::Slowest(query));
     }
 
     /// Whether the search is still running.
@@ -174,42 +163,52 @@ impl SearchRun {
 
     /// Stops the search; what came stays.
     pub fn cancel(&self) {
-        self.cancel.cancel();
+        if let Some(job) = &self.finding {
+            job.cancel();
+        }
+        if let Some(job) = &self.counting_job {
+            job.cancel();
+        }
     }
 
-    /// Adds the traces that arrived to `view`.
+    /// Adds the traces that arrived to `view` (the window does it every frame, whether the view
+    /// is shown or not).
     pub fn poll(&mut self, view: &mut TracesView) {
         let mut traces = Vec::new();
         let mut sources = Vec::new();
-        while let Ok(message) = self.rx.try_recv() {
-            match message {
-                Message::Progress(text) => self.progress = text,
-                Message::Found(fetched) => {
+        let done = self.finding.as_mut().and_then(|job| {
+            job.poll(|news| match news {
+                News::Progress(text) => self.progress = text,
+                News::Found(fetched) => {
                     sources.extend(std::iter::repeat_n(fetched.source.clone(), fetched.traces.len()));
                     traces.extend(fetched.traces.into_iter().map(Arc::new));
                 }
-                Message::Done(result) => {
-                    let note = self.token_note.as_deref().unwrap_or_default();
-                    let searched = result.is_ok();
-                    self.outcome = Some(match result {
-                        Ok(searched) => Ok(searched.message + note),
-                        Err(e) => Err(e.message + note),
-                    });
-                    if searched {
-                        self.count(view);
-                    }
-                }
-                Message::Counted(counted) => {
-                    let (query, result) = *counted;
-                    view.trend = Some(match result {
-                        Ok(stats) => Trend::Counted(Box::new((query, stats))),
-                        Err(e) => Trend::Failed(e.message),
-                    });
-                }
-            }
-        }
+            })
+        });
         if !traces.is_empty() {
             view.extend(traces, sources);
+        }
+        if let Some(result) = done {
+            self.finding = None;
+            let note = self.token_note.as_deref().unwrap_or_default();
+            let outcome = match result {
+                Ok(Ok(searched)) => Ok(searched.message + note),
+                Ok(Err(e)) => Err(e.message + note),
+                Err(failed) => Err(failed),
+            };
+            let searched = outcome.is_ok();
+            self.outcome = Some(outcome);
+            if searched {
+                self.count(view);
+            }
+        }
+        if let Some(counted) = self.counting_job.as_mut().and_then(|job| job.poll(|()| {})) {
+            self.counting_job = None;
+            let query = self.counting.clone().expect("a count is asked for with its query");
+            view.trend = Some(match counted.and_then(|r| r.map_err(|e| e.message)) {
+                Ok(stats) => Trend::Counted(Box::new((query, stats))),
+                Err(e) => Trend::Failed(e),
+            });
         }
         if let Some(bucket) = view.take_bucket()
             && !self.is_running()
