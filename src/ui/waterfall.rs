@@ -9,8 +9,10 @@
 use egui::{Align2, Color32, CornerRadius, FontId, Id, Pos2, Rangef, Rect, Role, Sense, Stroke, StrokeKind, Ui, Vec2};
 
 use super::axis;
+use super::minimap::Minimap;
 use super::overlay::Overlay;
 use super::theme;
+pub use super::time_window::TimeWindow;
 use crate::model::{Nanos, SpanFlags, SpanIdx, StrId, Trace, format_duration};
 
 /// Height of one span row, in points.
@@ -23,62 +25,6 @@ const AXIS_HEIGHT: f32 = 22.0;
 const INDENT: f32 = 12.0;
 /// Deeper levels than this are drawn at this indentation (the depth is still in the label).
 const MAX_INDENT_LEVELS: u32 = 24;
-/// Buckets in the overview strip.
-const MINIMAP_BUCKETS: usize = 512;
-/// The narrowest window one can zoom to, in nanoseconds.
-const MIN_WINDOW: f64 = 100.0;
-
-/// The visible time range, in nanoseconds from the trace start.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct TimeWindow {
-    /// Left edge.
-    pub start: f64,
-    /// Right edge.
-    pub end: f64,
-}
-
-impl TimeWindow {
-    /// The whole trace with a little room on both sides (and room for a deadline past the end).
-    pub fn whole(duration: Nanos, deadline: Option<Nanos>) -> Self {
-        let end = duration.max(deadline.unwrap_or(0)).max(1) as f64;
-        TimeWindow { start: -end * 0.01, end: end * 1.03 }
-    }
-
-    /// Width in nanoseconds.
-    pub fn width(&self) -> f64 {
-        self.end - self.start
-    }
-
-    /// Zooms by `factor` (> 1 zooms in) keeping time `around` where it is on screen.
-    pub fn zoom(&mut self, factor: f64, around: f64) {
-        let width = (self.width() / factor).max(MIN_WINDOW);
-        let left = (around - self.start) / self.width();
-        self.start = around - left * width;
-        self.end = self.start + width;
-    }
-
-    /// Moves the window by `delta` nanoseconds.
-    pub fn pan(&mut self, delta: f64) {
-        self.start += delta;
-        self.end += delta;
-    }
-
-    /// Shows `start..end` with a margin of a tenth on each side.
-    pub fn focus(&mut self, start: f64, end: f64) {
-        let width = (end - start).max(MIN_WINDOW);
-        self.start = start - width * 0.1;
-        self.end = start + width * 1.1;
-    }
-
-    fn x(&self, rect: Rect, t: f64) -> f32 {
-        rect.left() + ((t - self.start) / self.width() * rect.width() as f64) as f32
-    }
-
-    fn t(&self, rect: Rect, x: f32) -> f64 {
-        self.start + (x - rect.left()) as f64 / rect.width() as f64 * self.width()
-    }
-}
-
 /// How many spans the current rows leave out, and why; shown above the rows.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Hidden {
@@ -106,8 +52,7 @@ pub struct Waterfall {
     /// Width of the name column, in points.
     pub name_width: f32,
     range_drag: Option<f64>,
-    density: Vec<u32>,
-    error_density: Vec<u32>,
+    minimap: Minimap,
     services: Vec<StrId>,
     ops: Vec<StrId>,
     /// Whether bars are coloured by op instead of by service.
@@ -119,7 +64,6 @@ pub struct Waterfall {
 impl Waterfall {
     /// A view of the whole trace, everything expanded.
     pub fn new(trace: &Trace, overlay: &Overlay) -> Self {
-        let (density, error_density) = minimap_density(trace);
         Waterfall {
             window: TimeWindow::whole(trace.duration(), overlay.deadline),
             collapsed: vec![false; trace.len()],
@@ -133,8 +77,7 @@ impl Waterfall {
             show_critical: true,
             name_width: 380.0,
             range_drag: None,
-            density,
-            error_density,
+            minimap: Minimap::new(trace),
             services: theme::ranked(trace, |s| s.service),
             ops: theme::ranked(trace, |s| s.op),
             color_by_op: false,
@@ -285,7 +228,7 @@ impl Waterfall {
 
         let (minimap_rect, _) = ui.allocate_exact_size(Vec2::new(full.width(), MINIMAP_HEIGHT), Sense::hover());
         let minimap_rect = Rect::from_x_y_ranges(bars_x, minimap_rect.y_range());
-        self.minimap(ui, id, minimap_rect, trace, overlay);
+        self.minimap.show(ui, id, minimap_rect, (trace, overlay), &mut self.window);
 
         let (axis_row, _) = ui.allocate_exact_size(Vec2::new(full.width(), AXIS_HEIGHT), Sense::hover());
         let axis_rect = Rect::from_x_y_ranges(bars_x, axis_row.y_range());
@@ -644,51 +587,6 @@ impl Waterfall {
         }
     }
 
-    fn minimap(&mut self, ui: &Ui, id: Id, rect: Rect, trace: &Trace, overlay: &Overlay) {
-        let painter = ui.painter().with_clip_rect(rect);
-        let visuals = ui.visuals();
-        painter.rect_filled(rect, 2.0, visuals.extreme_bg_color);
-        let whole = TimeWindow::whole(trace.duration(), overlay.deadline);
-        let total = trace.duration().max(1) as f64;
-        let peak = self.density.iter().copied().max().unwrap_or(1).max(1) as f32;
-        let bucket_ns = total / MINIMAP_BUCKETS as f64;
-        for (b, (&count, &errors)) in self.density.iter().zip(&self.error_density).enumerate() {
-            if count == 0 {
-                continue;
-            }
-            let x0 = whole.x(rect, b as f64 * bucket_ns);
-            let x1 = whole.x(rect, (b + 1) as f64 * bucket_ns).max(x0 + 1.0);
-            let h = (count as f32 / peak).sqrt() * (rect.height() - 4.0);
-            let color =
-                if errors > 0 { theme::MISS } else { visuals.widgets.inactive.fg_stroke.color.gamma_multiply(0.7) };
-            painter.rect_filled(
-                Rect::from_x_y_ranges(x0..=x1, rect.bottom() - 2.0 - h..=rect.bottom() - 2.0),
-                0.0,
-                color,
-            );
-        }
-        if let Some(deadline) = overlay.deadline {
-            painter.vline(whole.x(rect, deadline as f64), rect.y_range(), Stroke::new(1.5, theme::MISS));
-        }
-        let view = Rect::from_x_y_ranges(
-            whole.x(rect, self.window.start).max(rect.left())
-                ..=whole.x(rect, self.window.end).min(rect.right()).max(rect.left() + 3.0),
-            rect.y_range(),
-        );
-        painter.rect_filled(view, 2.0, visuals.selection.bg_fill.gamma_multiply(0.25));
-        painter.rect_stroke(view, 2.0, visuals.selection.stroke, StrokeKind::Inside);
-
-        let response = ui.interact(rect, id.with("minimap"), Sense::click_and_drag());
-        response.widget_info(|| egui::WidgetInfo::labeled(Role::ScrollBar, true, "Overview: drag the visible window"));
-        if let Some(pos) = response.interact_pointer_pos()
-            && (response.dragged() || response.clicked())
-        {
-            let center = whole.t(rect, pos.x);
-            let width = self.window.width();
-            self.window = TimeWindow { start: center - width / 2.0, end: center + width / 2.0 };
-        }
-    }
-
     /// The divider between names and bars can be dragged.
     fn name_column_handle(&mut self, ui: &Ui, id: Id, area: Rect) {
         let x = area.left() + self.name_width - 4.0;
@@ -760,32 +658,6 @@ fn beside_bar(bar: Rangef, area: Rangef, width: f32, left_mark: f32) -> f32 {
     }
 }
 
-/// How many spans are running in each overview bucket, and how many of those failed.
-fn minimap_density(trace: &Trace) -> (Vec<u32>, Vec<u32>) {
-    let total = trace.duration().max(1) as f64;
-    let mut starts = vec![0i64; MINIMAP_BUCKETS + 1];
-    let mut errors = vec![0u32; MINIMAP_BUCKETS];
-    let bucket =
-        |t: Nanos| ((trace.offset(t) as f64 / total * MINIMAP_BUCKETS as f64) as usize).min(MINIMAP_BUCKETS - 1);
-    for span in trace.spans() {
-        let (b0, b1) = (bucket(span.start), bucket(span.end));
-        starts[b0] += 1;
-        starts[b1 + 1] -= 1;
-        if span.is_error() {
-            errors[b0] += 1;
-        }
-    }
-    let mut running = 0i64;
-    let density = starts[..MINIMAP_BUCKETS]
-        .iter()
-        .map(|d| {
-            running += d;
-            running.max(0) as u32
-        })
-        .collect();
-    (density, errors)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -849,17 +721,6 @@ mod tests {
     }
 
     #[test]
-    fn zoom_keeps_the_point_under_the_pointer() {
-        let mut window = TimeWindow { start: 0.0, end: 1000.0 };
-        window.zoom(2.0, 250.0);
-        assert_eq!(window, TimeWindow { start: 125.0, end: 625.0 });
-        window.pan(-125.0);
-        assert_eq!(window.start, 0.0);
-        window.zoom(1e9, 0.0);
-        assert_eq!(window.width(), MIN_WINDOW);
-    }
-
-    #[test]
     fn a_label_cut_off_at_the_right_edge_goes_left_of_its_bar() {
         let area = Rangef::new(100.0, 1000.0);
         // Room on the right: right of the bar.
@@ -870,15 +731,5 @@ mod tests {
         assert!(x >= area.min && x + 40.0 <= 800.0);
         // A bar spanning everything: the right side, which shows more, wins.
         assert_eq!(beside_bar(Rangef::new(101.0, 990.0), area, 40.0, 0.0), 990.0 + LABEL_GAP);
-    }
-
-    #[test]
-    fn density_counts_spans_running_per_bucket() {
-        let t = trace();
-        let (density, errors) = minimap_density(&t);
-        assert_eq!(density.len(), MINIMAP_BUCKETS);
-        assert_eq!(density[0], 3, "spans 1, 2 and 3 run at the start");
-        assert_eq!(*density.last().unwrap(), 2, "spans 1 and 4 run at the end");
-        assert!(errors.iter().all(|&e| e == 0));
     }
 }
