@@ -102,19 +102,7 @@ fn minimap_density(trace: &Trace) -> (Vec<u32>, Vec<u32>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{RawSpan, SpanId, TraceBuilder, TraceId};
-
-    /// Spans 1 (0–100), 2 (0–50), 3 (0–5), 4 (60–100), 5 (60–61).
-    fn trace() -> Trace {
-        let mut b = TraceBuilder::new();
-        let id = |v| SpanId::new(v).unwrap();
-        for (span, parent, start, end) in
-            [(1, None, 0, 100), (2, Some(1), 0, 50), (3, Some(2), 0, 5), (4, Some(1), 60, 100), (5, Some(4), 60, 61)]
-        {
-            b.push_span(RawSpan::new(TraceId(1), id(span), parent.map(id), start, Some(end)));
-        }
-        b.build().unwrap().remove(0)
-    }
+    use crate::ui::test_traces::small_tree as trace;
 
     #[test]
     fn density_counts_spans_running_per_bucket() {

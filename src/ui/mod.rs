@@ -23,6 +23,8 @@ pub mod search_run;
 mod settings;
 mod span_table;
 mod start_screen;
+#[cfg(test)]
+mod test_traces;
 mod theme;
 mod time_window;
 mod trace_tab;

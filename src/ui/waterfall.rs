@@ -661,18 +661,7 @@ fn beside_bar(bar: Rangef, area: Rangef, width: f32, left_mark: f32) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{RawSpan, SpanId, TraceBuilder, TraceId};
-
-    fn trace() -> Trace {
-        let mut b = TraceBuilder::new();
-        let id = |v| SpanId::new(v).unwrap();
-        for (span, parent, start, end) in
-            [(1, None, 0, 100), (2, Some(1), 0, 50), (3, Some(2), 0, 5), (4, Some(1), 60, 100), (5, Some(4), 60, 61)]
-        {
-            b.push_span(RawSpan::new(TraceId(1), id(span), parent.map(id), start, Some(end)));
-        }
-        b.build().unwrap().remove(0)
-    }
+    use crate::ui::test_traces::small_tree as trace;
 
     #[test]
     fn collapsing_hides_the_subtree_and_says_so() {
