@@ -602,11 +602,33 @@ mod tests {
 
     /// A one-span trace named `name`, lasting `ms`.
     fn trace(id: u128, name: &str, ms: Nanos) -> Arc<Trace> {
+        trace_at(id, name, 0, ms)
+    }
+
+    /// A one-span trace named `name`, starting `start_s` seconds in and lasting `ms`.
+    fn trace_at(id: u128, name: &str, start_s: Nanos, ms: Nanos) -> Arc<Trace> {
         let mut builder = TraceBuilder::new();
-        let mut span = RawSpan::new(TraceId(id), SpanId::new(id as u64).unwrap(), None, 0, Some(ms * MS));
+        let start = start_s * 1_000 * MS;
+        let mut span = RawSpan::new(TraceId(id), SpanId::new(id as u64).unwrap(), None, start, Some(start + ms * MS));
         span.name = builder.intern(name);
         builder.push_span(span);
         Arc::new(builder.build().unwrap().remove(0))
+    }
+
+    /// Three traces a second apart under Slack's 3 s: `POST /slow` (4 s, missed), `GET /fast`
+    /// (20 ms) and `POST /ok` (1 s).
+    fn three() -> TracesView {
+        let traces = vec![
+            trace_at(1, "POST /slow", 0, 4_000),
+            trace_at(2, "GET /fast", 1, 20),
+            trace_at(3, "POST /ok", 2, 1_000),
+        ];
+        let sources = ["a.json", "b.json", "c.json"].map(String::from).to_vec();
+        TracesView::new(traces, sources, &Profile::default_profile(), Vec::new())
+    }
+
+    fn order(view: &TracesView) -> Vec<usize> {
+        view.visible_rows().map(|r| r.index).collect()
     }
 
     #[test]
@@ -622,5 +644,106 @@ mod tests {
         assert_eq!(order(&view), [2, 0, 1]);
         view.sort_by(Column::Response, true);
         assert_eq!(order(&view), [0, 2, 1]);
+    }
+
+    #[test]
+    fn the_table_sorts_by_each_column_both_ways() {
+        let mut view = three();
+        assert_eq!(order(&view), [0, 2, 1], "slowest first at the start");
+        view.sort_by(Column::Root, false);
+        assert_eq!(order(&view), [1, 2, 0], "GET /fast, POST /ok, POST /slow");
+        view.sort_by(Column::Start, true);
+        assert_eq!(order(&view), [2, 1, 0]);
+        view.sort_by(Column::Start, false);
+        assert_eq!(order(&view), [0, 1, 2]);
+        view.sort_by(Column::Response, false);
+        assert_eq!(order(&view), [1, 2, 0]);
+    }
+
+    #[test]
+    fn a_time_range_narrows_the_table_and_clearing_it_brings_every_trace_back() {
+        let mut view = three();
+        view.sort_by(Column::Start, false);
+        view.set_range(Some((0.5, 2.5)));
+        assert_eq!(order(&view), [1, 2], "the traces starting 1 s and 2 s after the first");
+        view.set_range(None);
+        assert_eq!(order(&view), [0, 1, 2]);
+        view.set_range(Some((0.5, 2.5)));
+        view.clear();
+        assert!(view.is_empty() && order(&view).is_empty());
+        view.extend(vec![trace(9, "POST /new", 10)], vec!["d.json".into()]);
+        assert_eq!(order(&view), [0], "a cleared view drops its range with its traces");
+    }
+
+    #[test]
+    fn judged_traces_show_their_verdicts_the_miss_rate_and_where_they_came_from() {
+        let view = three();
+        let rows: Vec<(&str, Outcome, Option<Nanos>, &str)> =
+            view.rows.iter().map(|r| (r.root.as_str(), r.outcome, r.response, r.source.as_str())).collect();
+        assert_eq!(
+            rows,
+            [
+                ("POST /slow", Outcome::Miss, Some(4_000 * MS), "a.json"),
+                ("GET /fast", Outcome::Pass, Some(20 * MS), "b.json"),
+                ("POST /ok", Outcome::Pass, Some(1_000 * MS), "c.json"),
+            ]
+        );
+        assert_eq!((view.summary().traces, view.summary().rate.missed, view.summary().worst), (3, 1, Some(0)));
+        let points = view.points(800);
+        assert_eq!((points.met.len(), points.missed.len(), points.merged), (2, 1, 0));
+        let (_, counts) = view.histogram_counts();
+        assert_eq!(counts.iter().sum::<u32>(), 3, "every judged trace is in the histogram");
+    }
+
+    #[test]
+    fn another_profile_judges_every_trace_again_and_keeps_the_sort() {
+        let mut view = three();
+        view.sort_by(Column::Root, false);
+        view.set_profile(&Profile::default_profile().with_limit(500 * MS));
+        assert_eq!(view.deadline(), 500 * MS);
+        let outcomes: Vec<Outcome> = view.rows.iter().map(|r| r.outcome).collect();
+        assert_eq!(outcomes, [Outcome::Miss, Outcome::Pass, Outcome::Miss], "POST /ok now misses");
+        assert_eq!(view.summary().rate.missed, 2);
+        assert_eq!(order(&view), [1, 2, 0], "still by root operation");
+        assert_eq!(view.rows[2].source, "c.json", "sources stay with their traces");
+    }
+
+    /// The view in a window; the state keeps the last trace the view asked to open.
+    fn harness(view: TracesView) -> egui_kittest::Harness<'static, (TracesView, Option<usize>)> {
+        egui_kittest::Harness::builder().with_size(egui::vec2(1300.0, 900.0)).build_ui_state(
+            |ui, (view, opened): &mut (TracesView, Option<usize>)| {
+                egui::CentralPanel::default().show(ui, |ui| {
+                    if let Some(i) = view.ui(ui) {
+                        *opened = Some(i);
+                    }
+                });
+            },
+            (view, None),
+        )
+    }
+
+    #[test]
+    fn the_view_says_the_miss_rate_and_opens_the_trace_a_person_clicks() {
+        use egui_kittest::kittest::Queryable;
+        let mut h = harness(three());
+        h.run_steps(2);
+        assert!(h.query_by_label_contains("1 of 3 missed the 3 s deadline").is_some());
+        // The endpoints' "missed" column, and the one trace that missed.
+        assert_eq!(h.query_all_by_label("missed").count(), 2);
+        assert_eq!(h.query_all_by_label("met").count(), 2);
+        h.get_by_role_and_label(egui::accesskit::Role::Button, "POST /ok").click();
+        h.run_steps(2);
+        assert_eq!(h.state().1, Some(2));
+        h.get_by_label("Open the worst trace").click();
+        h.run_steps(2);
+        assert_eq!(h.state().1, Some(0), "the worst is the 4 s trace");
+        h.get_by_label("root operation").click();
+        h.run_steps(2);
+        assert!(h.query_by_label("root operation (desc)").is_some(), "a header click sorts by it, descending first");
+        assert_eq!(order(&h.state().0), [0, 2, 1]);
+        h.get_by_label("root operation (desc)").click();
+        h.run_steps(2);
+        assert_eq!(order(&h.state().0), [1, 2, 0], "a second click turns the order");
+        assert!(h.query_by_label("root operation (asc)").is_some());
     }
 }
