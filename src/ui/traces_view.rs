@@ -638,7 +638,6 @@ mod tests {
         profile.checks = vec![Check::matching(Rule::parse("name~POST").unwrap())];
         let traces = vec![trace(1, "POST /a", 2_000), trace(2, "GET /b", 50), trace(3, "POST /c", 100)];
         let mut view = TracesView::new(traces, vec![String::new(); 3], &profile, Vec::new());
-        let order = |view: &TracesView| view.visible_rows().map(|r| r.index).collect::<Vec<_>>();
         assert_eq!(view.rows[1].response, None, "the GET trace is not judged");
         view.sort_by(Column::Response, false);
         assert_eq!(order(&view), [2, 0, 1]);
