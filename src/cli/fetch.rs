@@ -31,8 +31,8 @@ pub fn fetch(args: &FetchArgs, out: &mut dyn Write, err: &mut dyn Write) -> Stat
 }
 
 fn run(args: &FetchArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), String> {
-    refuse_to_replace(args.output.as_deref(), args.force)?;
-    let endpoint = args.network.endpoint(args.org.as_deref())?;
+    refuse_to_replace(args.remote.output.as_deref(), args.remote.force)?;
+    let endpoint = args.remote.network.endpoint(args.org.as_deref())?;
     let target = Target {
         backend: endpoint.backend,
         base: endpoint.base.clone(),
@@ -43,16 +43,16 @@ fn run(args: &FetchArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<(),
     let request = Request { target, token: endpoint.token(&destination, err) };
     let notes = Notes::default();
     let fetched = runtime()?
-        .block_on(fetch::fetch(&request, &args.network.config(), &|progress| notes.keep(&progress)))
+        .block_on(fetch::fetch(&request, &args.remote.network.config(), &|progress| notes.keep(&progress)))
         .map_err(|e| e.message)?;
     notes.write(err);
-    match &args.output {
+    match &args.remote.output {
         Some(path) => {
-            save(path, &fetched.body, args.force).map_err(|e| format!("{}: cannot write: {e}", path.display()))?
+            save(path, &fetched.body, args.remote.force).map_err(|e| format!("{}: cannot write: {e}", path.display()))?
         }
         None => {
             for trace in &fetched.traces {
-                verdict_line(out, &fetched.source, trace, &args.profile).map_err(|e| e.to_string())?;
+                verdict_line(out, &fetched.source, trace, &args.remote.profile).map_err(|e| e.to_string())?;
             }
         }
     }
@@ -223,7 +223,7 @@ mod tests {
 
         let typed = ["tracedeck", "fetch", "--connection", "KEYED jaeger", "abc"];
         let Some(Command::Fetch(args)) = Cli::try_parse_from(typed).unwrap().command else { panic!("expected fetch") };
-        let endpoint = args.network.endpoint_in(None, || Ok(path.clone())).unwrap();
+        let endpoint = args.remote.network.endpoint_in(None, || Ok(path.clone())).unwrap();
         let mut err = Vec::new();
         let token = endpoint.token("http://jaeger.example:16686", &mut err);
         assert_eq!(token.as_ref().map(Token::expose), Some("tok-keyed"), "{}", String::from_utf8_lossy(&err));

@@ -159,6 +159,10 @@ pub struct ConvertArgs {
 
 /// Arguments of `tracedeck fetch`.
 #[derive(Args, Debug)]
+#[command(
+    mut_arg("output", |a| a.help("Save the answer, as the back-end sent it, to this file")),
+    mut_arg("profile", |a| a.help("The platform whose deadline the summary line judges against")),
+)]
 pub struct FetchArgs {
     /// Sentry organization slug (optional when TRACE is a Sentry URL that names it).
     #[arg(long, value_name = "ORG")]
@@ -166,7 +170,17 @@ pub struct FetchArgs {
     /// The trace id, or a trace's URL (a Sentry trace or event page, a Jaeger or Zipkin trace page).
     #[arg(value_name = "TRACE_ID_OR_URL")]
     pub trace: String,
-    /// Save the answer, as the back-end sent it, to this file.
+    /// The back-end, where to save, and the deadline.
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+}
+
+/// What `fetch` and `search` share: where to save what came back, how to reach the back-end,
+/// and the deadline profile to judge it by (each command words the help of `-o` and
+/// `--profile` for itself).
+#[derive(Args, Debug)]
+pub struct RemoteArgs {
+    /// Save what came back to this file.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Replace FILE if it exists.
@@ -175,7 +189,7 @@ pub struct FetchArgs {
     /// How to reach the back-end.
     #[command(flatten)]
     pub network: NetworkArgs,
-    /// The platform whose deadline the summary line judges against.
+    /// The platform whose deadline the traces are judged against.
     #[arg(long, value_name = "NAME", default_value = Profile::DEFAULT, value_parser = parse_profile)]
     pub profile: Profile,
 }
@@ -207,6 +221,9 @@ pub struct NetworkArgs {
 
 /// Arguments of `tracedeck search`.
 #[derive(Args, Debug)]
+#[command(mut_arg("output", |a| {
+    a.help("Save every trace found to this file, as one OTLP JSON document (`tracedeck check` reads it)")
+}))]
 pub struct SearchArgs {
     /// The service whose traces to find.
     #[arg(long, value_name = "NAME")]
@@ -229,18 +246,9 @@ pub struct SearchArgs {
     /// At most this many traces.
     #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
     pub limit: u32,
-    /// Save every trace found to this file, as one OTLP JSON document (`tracedeck check` reads it).
-    #[arg(short, long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-    /// Replace FILE if it exists.
-    #[arg(long)]
-    pub force: bool,
-    /// How to reach the back-end.
+    /// The back-end, where to save, and the deadline.
     #[command(flatten)]
-    pub network: NetworkArgs,
-    /// The platform whose deadline the traces are judged against.
-    #[arg(long, value_name = "NAME", default_value = Profile::DEFAULT, value_parser = parse_profile)]
-    pub profile: Profile,
+    pub remote: RemoteArgs,
     /// A gate for an intermittent miss: exit 1 only when more than P percent of the judged
     /// traces missed (`5%`, `0.5`), else 0.
     #[arg(long, value_name = "P%", value_parser = parse_percent)]

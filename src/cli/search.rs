@@ -53,8 +53,8 @@ impl SearchArgs {
 }
 
 fn run(args: &SearchArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<Status, String> {
-    refuse_to_replace(args.output.as_deref(), args.force)?;
-    let endpoint = args.network.endpoint(args.org.as_deref())?;
+    refuse_to_replace(args.remote.output.as_deref(), args.remote.force)?;
+    let endpoint = args.remote.network.endpoint(args.org.as_deref())?;
     let fallback = match (args.stats, fetch::has_aggregates(endpoint.backend)) {
         (true, true) => return super::stats::run(args, &endpoint, out, err),
         (true, false) => {
@@ -74,12 +74,12 @@ fn run(args: &SearchArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<St
     let verdicts: &mut dyn Write = if json { &mut sink } else { &mut *out };
     let on_found = |fetched: Fetched| {
         notes.write(err);
-        judged.take(fetched, verdicts, &args.profile);
+        judged.take(fetched, verdicts, &args.remote.profile);
     };
     let result = runtime()?.block_on(fetch::search(
         &query,
         token.as_ref(),
-        &args.network.config(),
+        &args.remote.network.config(),
         &|progress| notes.keep(&progress),
         on_found,
     ));
@@ -100,14 +100,14 @@ fn run(args: &SearchArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<St
         (0, None) => Status::Met,
         _ => Status::of(summary.rate, gate.as_ref(), undecided, args.keep_going),
     };
-    let report = judged.report(&summary, &searched.source, args.profile.limit, gate);
+    let report = judged.report(&summary, &searched.source, args.remote.profile.limit, gate);
     let written = match fallback {
         Some(note) if json => super::stats::write_fallback_json(out, note, &report),
         _ => report.write_text(out),
     };
     written.map_err(|e| format!("cannot write the results: {e}"))?;
-    if let Some(path) = &args.output {
-        judged.save(path, args.force, err)?;
+    if let Some(path) = &args.remote.output {
+        judged.save(path, args.remote.force, err)?;
     }
     Ok(status)
 }
@@ -138,7 +138,7 @@ mod tests {
         let now = time("2026-05-01T12:00:00Z");
         let range = |extra: &[&str]| {
             let args = args(extra);
-            let query = args.query(&args.network.endpoint(None).unwrap(), now).unwrap();
+            let query = args.query(&args.remote.network.endpoint(None).unwrap(), now).unwrap();
             (query.start.to_string(), query.end.to_string())
         };
         assert_eq!(range(&[]), ("2026-05-01T11:00:00Z".into(), "2026-05-01T12:00:00Z".into()), "the last hour");
@@ -149,7 +149,7 @@ mod tests {
         assert_eq!(range(&["--start", "2026-04-01T00:00:00Z"]).0, "2026-04-01T00:00:00Z");
 
         let args = args(&["--operation", "POST /x", "--min-duration", "1.5s", "--limit", "7"]);
-        let query = args.query(&args.network.endpoint(None).unwrap(), now).unwrap();
+        let query = args.query(&args.remote.network.endpoint(None).unwrap(), now).unwrap();
         assert_eq!(query.operation.as_deref(), Some("POST /x"));
         assert_eq!((query.min_duration, query.limit), (Some(Duration::from_millis(1500)), 7));
         assert_eq!((query.backend, query.service.as_str()), (crate::fetch::Backend::Tempo, "api"));

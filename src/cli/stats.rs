@@ -42,13 +42,13 @@ pub(super) fn run(
     let query = StatsQuery {
         search,
         org: endpoint.org.clone(),
-        deadline: args.profile.limit,
+        deadline: args.remote.profile.limit,
         step: args.step.map(std_duration),
         by_endpoint: args.by_endpoint,
     };
     query.check().map_err(|e| e.message)?;
     let token = endpoint.token(&query.search.base, err);
-    let config = args.network.config();
+    let config = args.remote.network.config();
     let runtime = runtime()?;
     let notes = Notes::default();
     let server = runtime.block_on(fetch::stats(&query, token.as_ref(), &config, &|p| notes.keep(&p)));
@@ -72,7 +72,7 @@ pub(super) fn run(
     let verdicts: &mut dyn Write = if json { &mut sink } else { &mut *out };
     let result = runtime.block_on(fetch::slowest(&slow, token.as_ref(), &config, &|p| notes.keep(&p), |fetched| {
         notes.write(err);
-        judged.take(fetched, verdicts, &args.profile);
+        judged.take(fetched, verdicts, &args.remote.profile);
     }));
     notes.write(err);
     judged.written()?;
@@ -81,7 +81,7 @@ pub(super) fn run(
 
     let samples = judged.samples();
     let summary = Summary::of(samples.iter().copied());
-    let here = judged.report(&summary, &searched.source, args.profile.limit, None);
+    let here = judged.report(&summary, &searched.source, args.remote.profile.limit, None);
     let traces: Vec<&Trace> = judged.found.iter().map(|(trace, _)| trace).collect();
     let comparison = Comparison::of(&traces, &samples, query.deadline);
     let status = match (rate.judged, &gate) {
@@ -100,12 +100,12 @@ pub(super) fn run(
         write_json(out, &document)
     } else {
         here.write_text(out)
-            .and_then(|()| comparison.write_text(out, &args.profile.name, &server, query.deadline))
+            .and_then(|()| comparison.write_text(out, &args.remote.profile.name, &server, query.deadline))
             .and_then(|()| write_gate(out, gate.as_ref(), rate))
     }
     .map_err(write_error)?;
-    if let Some(path) = &args.output {
-        judged.save(path, args.force, err)?;
+    if let Some(path) = &args.remote.output {
+        judged.save(path, args.remote.force, err)?;
     }
     Ok(status)
 }
