@@ -47,9 +47,8 @@ fn run(args: &FetchArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<(),
         .map_err(|e| e.message)?;
     notes.write(err);
     match &args.remote.output {
-        Some(path) => {
-            save(path, &fetched.body, args.remote.force).map_err(|e| format!("{}: cannot write: {e}", path.display()))?
-        }
+        Some(path) => save(path, &fetched.body, args.remote.force)
+            .map_err(|e| format!("{}: cannot write: {e}", path.display()))?,
         None => {
             for trace in &fetched.traces {
                 verdict_line(out, &fetched.source, trace, &args.remote.profile).map_err(|e| e.to_string())?;
