@@ -144,7 +144,6 @@ impl App {
                             ui.label(format!("Loading {} — {}", loading.source.display(), loading.phase));
                             ui.add(egui::ProgressBar::new(loading.progress).show_percentage().desired_width(400.0));
                             if ui.button("Cancel").clicked() {
-                                loading.cancel();
                                 actions.push(Action::CloseTab(self.active));
                             }
                         });
