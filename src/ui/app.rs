@@ -10,7 +10,7 @@ use super::action::Action;
 use super::fetch_dialog::{DialogRequest, FetchDialog};
 use super::help::help_window;
 use super::job::Job;
-use super::live::{self, LiveReceiver, LiveRequest};
+use super::live::{self, Listening, LiveReceiver, LiveRequest};
 use super::loader::{Contents, INCIDENT_AFTER, INCIDENT_BEFORE, Loading, Source};
 use super::overlay::Overlay;
 use super::replay_panel::{ReplayPanel, ReplayRequest};
@@ -65,6 +65,8 @@ pub struct App {
     notice: Option<String>,
     fetch: FetchDialog,
     receiver: Option<LiveReceiver>,
+    /// A listener of the receiver being started, with the receiver.
+    listening: Option<Job<Listening>>,
     show_help: bool,
     open_at_span: Option<SpanId>,
     title: String,
@@ -89,6 +91,7 @@ impl App {
             notice: None,
             fetch: FetchDialog::with_connections(crate::fetch::Connections::default_path()),
             receiver: None,
+            listening: None,
             show_help: false,
             open_at_span: span,
             title: String::new(),
@@ -242,11 +245,11 @@ impl App {
                 let overlay = super::overlay::for_trace(&trace, &self.profile);
                 self.push_trace(title, None, trace, overlay);
             }
+            // One listener starts at a time: the next once the one starting is up.
+            action @ Action::Receive { .. } if self.listening.is_some() => self.actions.push(action),
             Action::Receive { protocol, addr } => {
-                let runtime = self.runtime.get_or_insert_with(network_runtime);
-                if let Err(e) = LiveReceiver::set(&mut self.receiver, protocol, addr, runtime, ctx) {
-                    self.push_tab(format!("{protocol} receiver"), TabContent::Failed(e));
-                }
+                let handle = self.runtime().handle().clone();
+                self.listening = LiveReceiver::set(&mut self.receiver, protocol, addr, &handle, ctx);
             }
             Action::SaveTrace(format) => {
                 // A trace as recorded (no clock-skew adjustment), or every trace of a traces view.
@@ -432,6 +435,18 @@ impl App {
                 Ok(Some(Err(e))) | Err(e) => Some(e),
                 Ok(None) => None,
             };
+        }
+        if let Some(listening) = self.listening.as_mut().and_then(|job| job.poll(|()| {})) {
+            self.listening = None;
+            match listening {
+                Ok(Listening { live, protocol, started }) => {
+                    self.receiver = live;
+                    if let Err(e) = started {
+                        self.push_tab(format!("{protocol} receiver"), TabContent::Failed(e));
+                    }
+                }
+                Err(e) => self.push_tab("receiver".into(), TabContent::Failed(e)),
+            }
         }
         if let Some(rejudged) = self.rejudged.as_mut().and_then(|job| job.poll(|()| {})) {
             self.rejudged = None;

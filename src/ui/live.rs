@@ -9,8 +9,20 @@ use std::sync::Arc;
 
 use egui::{RichText, Ui};
 
+use super::job::Job;
 use crate::model::Trace;
 use crate::receiver::{Config, Protocol, Receiver};
+
+/// What starting a listener gives back: the receiver (`None` when no listener runs) and whether
+/// the listener for `protocol` started, or why not.
+pub(super) struct Listening {
+    /// The receiver, while any of its listeners runs.
+    pub live: Option<LiveReceiver>,
+    /// The protocol of the listener started.
+    pub protocol: Protocol,
+    /// Whether it listens, or why not.
+    pub started: Result<(), String>,
+}
 
 /// The receiver while any of its listeners runs.
 pub(super) struct LiveReceiver {
@@ -19,16 +31,17 @@ pub(super) struct LiveReceiver {
 }
 
 impl LiveReceiver {
-    /// Starts (`addr`) or stops (`None`) the listener for `protocol`, on `runtime`; the first
-    /// listener makes the receiver (and repaints `ctx` when spans arrive), stopping the last
-    /// drops it. The error says why a listener could not start.
+    /// Starts (`addr`) or stops (`None`) the listener for `protocol`. Stopping is done at once
+    /// (stopping the last listener drops the receiver). Starting takes the receiver (the first
+    /// listener makes it, and repaints `ctx` when spans arrive) to a job on `runtime` that binds
+    /// the listener off the UI thread and hands the receiver back ([`Listening`]).
     pub(super) fn set(
         live: &mut Option<LiveReceiver>,
         protocol: Protocol,
         addr: Option<SocketAddr>,
-        runtime: &tokio::runtime::Runtime,
+        runtime: &tokio::runtime::Handle,
         ctx: &egui::Context,
-    ) -> Result<(), String> {
+    ) -> Option<Job<Listening>> {
         let Some(addr) = addr else {
             if let Some(current) = live {
                 current.server.stop_listening(protocol);
@@ -36,9 +49,9 @@ impl LiveReceiver {
                     *live = None;
                 }
             }
-            return Ok(());
+            return None;
         };
-        let current = live.get_or_insert_with(|| {
+        let mut current = live.take().unwrap_or_else(|| {
             let server = Receiver::new();
             // Repaint when spans arrive, so the status line stays current.
             let mut changes = server.subscribe();
@@ -50,11 +63,19 @@ impl LiveReceiver {
             });
             LiveReceiver { server }
         });
-        let started = runtime.block_on(current.server.listen(protocol, &Config::at(addr, false)));
-        if current.server.status().listeners.is_empty() {
-            *live = None;
-        }
-        started.map(|_| ())
+        let repaint = ctx.clone();
+        Some(Job::spawn(
+            runtime,
+            move || repaint.request_repaint(),
+            move |_| async move {
+                let started = current.server.listen(protocol, &Config::at(addr, false)).await.map(|_| ());
+                Listening {
+                    live: (!current.server.status().listeners.is_empty()).then_some(current),
+                    protocol,
+                    started,
+                }
+            },
+        ))
     }
 
     /// The line beside the menus: where it listens, and what came.

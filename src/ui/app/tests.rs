@@ -14,16 +14,20 @@ fn app() -> App {
     App::new(Settings::default(), Vec::new(), None, None)
 }
 
-/// Applies `action` and polls the jobs until no tab is loading and no re-judge runs (at most
-/// 20 s), then runs what the jobs asked for.
+/// Applies `action`, then [`settle`]s.
 fn apply(app: &mut App, action: Action) {
-    let ctx = egui::Context::default();
-    app.apply(&ctx, action);
+    app.apply(&egui::Context::default(), action);
+    settle(app);
+}
+
+/// Polls the jobs until no tab is loading, no re-judge runs and no listener starts (at most
+/// 20 s), then runs what they asked for.
+fn settle(app: &mut App) {
     let start = Instant::now();
     loop {
         app.poll_jobs();
         let loading = app.tabs.iter().any(|t| matches!(t.content, TabContent::Loading(_)));
-        if !loading && app.rejudged.is_none() {
+        if !loading && app.rejudged.is_none() && app.listening.is_none() {
             break;
         }
         assert!(start.elapsed() < Duration::from_secs(20), "the jobs never finished");
@@ -193,6 +197,27 @@ fn view_of(app: &App, tab: usize) -> &TraceView {
         TabContent::Loaded { view, .. } => view,
         _ => panic!("tab {tab} shows no trace"),
     }
+}
+
+#[test]
+fn listeners_start_off_the_ui_thread_one_after_the_other_and_a_taken_port_fails_in_a_tab() {
+    use crate::receiver::Protocol;
+    let mut app = app();
+    let ctx = egui::Context::default();
+    let any = Some("127.0.0.1:0".parse().unwrap());
+    app.apply(&ctx, Action::Receive { protocol: Protocol::Otlp, addr: any });
+    app.apply(&ctx, Action::Receive { protocol: Protocol::Sentry, addr: any });
+    settle(&mut app);
+    let listeners = |app: &App| app.receiver.as_ref().map(|l| l.server.status().listeners.len());
+    assert_eq!(listeners(&app), Some(2), "both listen, on one receiver");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    apply(&mut app, Action::Receive { protocol: Protocol::Otlp, addr: None });
+    apply(&mut app, Action::Receive { protocol: Protocol::Otlp, addr: Some(taken.local_addr().unwrap()) });
+    assert_eq!(listeners(&app), Some(1), "the Sentry listener still runs");
+    assert_eq!(titles(&app), [format!("{} receiver", Protocol::Otlp)]);
+    assert!(matches!(app.tabs[0].content, TabContent::Failed(_)));
+    apply(&mut app, Action::Receive { protocol: Protocol::Sentry, addr: None });
+    assert!(app.receiver.is_none(), "stopping the last listener drops the receiver");
 }
 
 #[test]
