@@ -20,7 +20,7 @@ use super::settings::{Settings, ThemeChoice};
 use super::start_screen::start_screen;
 use super::theme;
 use super::trace_tab::{TraceView, trace_screen};
-use super::traces_view::TracesView;
+use super::traces_view::{Judged, TracesView};
 use crate::analysis::Profile;
 use crate::formats::Format;
 use crate::model::{SpanId, Trace, format_duration};
@@ -43,8 +43,12 @@ struct Tab {
     content: TabContent,
 }
 
-/// Each trace with its overlay under a newly chosen profile.
-type Rejudged = Vec<(Arc<Trace>, Overlay)>;
+/// The open traces judged under a newly chosen profile: those of the waterfalls with their
+/// overlays, those of the traces views with their verdicts.
+struct Rejudged {
+    overlays: Vec<(Arc<Trace>, Overlay)>,
+    verdicts: Vec<(Arc<Trace>, Judged)>,
+}
 
 /// The tracedeck window.
 pub struct App {
@@ -379,21 +383,25 @@ impl App {
                     self.settings.profile = profile.name.clone();
                 }
                 self.profile = profile;
-                let mut traces = Vec::new();
-                for tab in &mut self.tabs {
-                    match &mut tab.content {
+                let (mut shown, mut listed) = (Vec::new(), Vec::new());
+                for tab in &self.tabs {
+                    match &tab.content {
                         TabContent::Loaded { view, compare, .. } => {
-                            traces.extend(std::iter::once(view).chain(compare.as_mut()).map(|v| Arc::clone(&v.trace)));
+                            shown.extend(std::iter::once(view).chain(compare).map(|v| Arc::clone(&v.trace)));
                         }
-                        TabContent::Traces(view, _) => view.set_profile(&self.profile),
+                        TabContent::Traces(view, _) => listed.extend(view.traces().iter().cloned()),
                         _ => {}
                     }
                 }
-                // Judging a big trace takes a while: the overlays come from a worker, and each
-                // view keeps its old one until its new one arrives.
+                // Judging a big trace, or many, takes a while: the verdicts come from a worker,
+                // and each view keeps its old ones until the new ones arrive.
                 let profile = self.profile.clone();
-                self.rejudged = Some(Job::thread("rejudge", wake(ctx), move |_| {
-                    traces.into_iter().map(|t| (Arc::clone(&t), super::overlay::for_trace(&t, &profile))).collect()
+                self.rejudged = Some(Job::thread("rejudge", wake(ctx), move |_| Rejudged {
+                    overlays: shown
+                        .into_iter()
+                        .map(|t| (Arc::clone(&t), super::overlay::for_trace(&t, &profile)))
+                        .collect(),
+                    verdicts: listed.into_iter().map(|t| (Arc::clone(&t), Judged::of(&t, &profile))).collect(),
                 }));
             }
         }
@@ -451,7 +459,7 @@ impl App {
         if let Some(rejudged) = self.rejudged.as_mut().and_then(|job| job.poll(|()| {})) {
             self.rejudged = None;
             match rejudged {
-                Ok(overlays) => self.put_overlays(overlays),
+                Ok(rejudged) => self.put_rejudged(rejudged),
                 Err(e) => self.notice = Some(format!("could not judge under {}: {e}", self.profile.name)),
             }
         }
@@ -495,8 +503,16 @@ impl App {
         self.push_tab(title, TabContent::Loaded { format, view, compare: None });
     }
 
-    /// Puts overlays judged under a new profile in place, in every view still showing their trace.
-    fn put_overlays(&mut self, overlays: Rejudged) {
+    /// Puts what was judged under a new profile in place, in every view still showing its trace.
+    fn put_rejudged(&mut self, Rejudged { overlays, verdicts }: Rejudged) {
+        // By address: each trace is held here, so no other can have its address meanwhile.
+        let verdicts: std::collections::HashMap<*const Trace, (Arc<Trace>, Judged)> =
+            verdicts.into_iter().map(|(trace, judged)| (Arc::as_ptr(&trace), (trace, judged))).collect();
+        for tab in &mut self.tabs {
+            if let TabContent::Traces(view, _) = &mut tab.content {
+                view.set_profile(&self.profile, |trace| verdicts.get(&Arc::as_ptr(trace)).map(|(_, j)| j.clone()));
+            }
+        }
         for (trace, overlay) in overlays {
             for tab in &mut self.tabs {
                 if let TabContent::Loaded { view, compare, .. } = &mut tab.content {

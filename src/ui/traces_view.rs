@@ -42,6 +42,21 @@ pub struct TraceRow {
     pub source: String,
 }
 
+/// A trace's verdict as the traces view keeps it.
+#[derive(Clone, Debug)]
+pub struct Judged {
+    sample: Sample,
+    outcome: Outcome,
+}
+
+impl Judged {
+    /// Judges `trace` under `profile`: O(spans), so many traces are judged on a worker.
+    pub fn of(trace: &Trace, profile: &Profile) -> Self {
+        let verdict = analyze(trace, profile);
+        Judged { sample: Sample::of(&verdict), outcome: verdict.outcome }
+    }
+}
+
 /// Table columns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Column {
@@ -119,8 +134,7 @@ impl TracesView {
     pub fn extend(&mut self, traces: Vec<Arc<Trace>>, sources: Vec<String>) {
         let mut sources = sources.into_iter();
         for trace in traces {
-            let verdict = analyze(&trace, &self.profile);
-            let sample = Sample::of(&verdict);
+            let Judged { sample, outcome } = Judged::of(&trace, &self.profile);
             let root = trace.roots().first().map(|&r| trace.span(r));
             self.rows.push(TraceRow {
                 index: self.traces.len(),
@@ -130,12 +144,17 @@ impl TracesView {
                 spans: trace.len(),
                 errors: trace.spans().iter().filter(|s| s.is_error()).count(),
                 response: sample.judged_response(),
-                outcome: verdict.outcome,
+                outcome,
                 source: sources.next().unwrap_or_default(),
             });
             self.samples.push(sample);
             self.traces.push(trace);
         }
+        self.refresh();
+    }
+
+    /// Works the figures, the table's order and the plots out again from the rows.
+    fn refresh(&mut self) {
         self.summary = Summary::of(self.samples.iter().cloned());
         self.endpoints = by_endpoint(self.rows.iter().map(|r| r.root.as_str()).zip(self.samples.iter().cloned()));
         self.first_start = self.rows.iter().map(|r| r.start).min().unwrap_or(0);
@@ -145,14 +164,17 @@ impl TracesView {
         self.histogram = None;
     }
 
-    /// Judges every trace again under `profile` (another platform's deadline), keeping the
-    /// table's sort and range.
-    pub fn set_profile(&mut self, profile: &Profile) {
-        let traces = std::mem::take(&mut self.traces);
-        let sources = std::mem::take(&mut self.rows).into_iter().map(|row| row.source).collect();
-        self.samples.clear();
+    /// Every trace judged under `profile` (another platform's deadline), keeping the table's
+    /// sort and range: the verdicts `judged` has for a trace (worked out on a worker), the rest
+    /// (traces a search added since) judged here.
+    pub fn set_profile(&mut self, profile: &Profile, judged: impl Fn(&Arc<Trace>) -> Option<Judged>) {
         self.profile = profile.clone();
-        self.extend(traces, sources);
+        for ((trace, row), sample) in self.traces.iter().zip(&mut self.rows).zip(&mut self.samples) {
+            let Judged { sample: new, outcome } = judged(trace).unwrap_or_else(|| Judged::of(trace, profile));
+            (row.outcome, row.response) = (outcome, new.judged_response());
+            *sample = new;
+        }
+        self.refresh();
     }
 
     /// Drops every trace (keeping the profile and the trend), for a new search to fill.
@@ -698,7 +720,10 @@ mod tests {
     fn another_profile_judges_every_trace_again_and_keeps_the_sort() {
         let mut view = three();
         view.sort_by(Column::Root, false);
-        view.set_profile(&Profile::default_profile().with_limit(500 * MS));
+        let profile = Profile::default_profile().with_limit(500 * MS);
+        // The first trace judged on a worker, the others here.
+        let (first, judged) = (Arc::clone(view.trace(0)), Judged::of(view.trace(0), &profile));
+        view.set_profile(&profile, |t| Arc::ptr_eq(t, &first).then(|| judged.clone()));
         assert_eq!(view.deadline(), 500 * MS);
         let outcomes: Vec<Outcome> = view.rows.iter().map(|r| r.outcome).collect();
         assert_eq!(outcomes, [Outcome::Miss, Outcome::Pass, Outcome::Miss], "POST /ok now misses");

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use egui_kittest::Harness;
 
 use super::*;
+use crate::analysis::Outcome;
 use crate::fetch::{Backend, Fetched};
 use crate::synth::{SynthParams, generate};
 use crate::ui::overlay;
@@ -121,9 +122,17 @@ fn a_profile_change_is_remembered_and_rejudges_every_open_trace() {
     apply(&mut app, Action::Open(INCIDENT_BEFORE));
     apply(&mut app, Action::OpenTrace { trace: synthetic(4), title: "synthetic".into() });
     apply(&mut app, Action::Compare { with: 0 });
+    apply(&mut app, Action::OpenFetched(Box::new(fetched(vec![generated(12), generated(13)]))));
     let github = Profile::built_in("github").unwrap();
     apply(&mut app, Action::SetProfile(github.clone()));
     assert_eq!((app.profile.name.as_str(), app.settings.profile.as_str()), ("github", "github"));
+    let TabContent::Traces(listed, _) = &app.tabs[2].content else { panic!("a traces view") };
+    assert_eq!(listed.deadline(), github.limit, "the traces view judges under github");
+    let outcomes: Vec<Outcome> = listed.visible_rows().map(|r| r.outcome).collect();
+    let expected: Vec<Outcome> =
+        listed.visible_rows().map(|r| crate::analysis::analyze(listed.trace(r.index), &github).outcome).collect();
+    assert_eq!(outcomes, expected);
+    apply(&mut app, Action::CloseTab(2));
     for tab in &app.tabs {
         let TabContent::Loaded { view, compare, .. } = &tab.content else { panic!("two traces are open") };
         for view in std::iter::once(view).chain(compare.as_ref()) {
@@ -158,16 +167,20 @@ fn compare_shows_another_tabs_trace_under_the_active_one_until_stopped() {
     assert!(matches!(&app.tabs[1].content, TabContent::Loaded { compare: None, .. }));
 }
 
-#[test]
-fn what_a_fetch_brings_opens_as_one_waterfall_or_a_traces_view() {
-    let mut app = app();
-    let fetched = |traces: Vec<Trace>| Fetched {
+/// What a fetch of `traces` from Jaeger brings.
+fn fetched(traces: Vec<Trace>) -> Fetched {
+    Fetched {
         backend: Backend::Jaeger,
         format: Format::Jaeger,
         source: format!("Jaeger, {} trace(s)", traces.len()),
         body: Vec::new(),
         traces,
-    };
+    }
+}
+
+#[test]
+fn what_a_fetch_brings_opens_as_one_waterfall_or_a_traces_view() {
+    let mut app = app();
     let one = vec![generated(7)];
     apply(&mut app, Action::OpenFetched(Box::new(fetched(one))));
     assert!(matches!(&app.tabs[0].content, TabContent::Loaded { format: Some(Format::Jaeger), .. }));
