@@ -65,6 +65,12 @@ pub enum Action {
     StartSearch,
     /// Open what a fetch brought: one trace in a waterfall, several in a traces view.
     OpenFetched(Box<Fetched>),
+    /// Show the Fetch dialog.
+    ShowFetchDialog,
+    /// Show the keyboard shortcuts.
+    ShowHelp,
+    /// Close the window.
+    Quit,
     /// Use another theme.
     SetTheme(ThemeChoice),
     /// Highlight the critical path in every waterfall, or stop.

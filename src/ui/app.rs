@@ -10,8 +10,9 @@ use super::action::Action;
 use super::fetch_dialog::{DialogRequest, FetchDialog};
 use super::help::help_window;
 use super::job::Job;
-use super::live::{self, Listening, LiveReceiver, LiveRequest};
-use super::loader::{Contents, INCIDENT_AFTER, INCIDENT_BEFORE, Loading, Source};
+use super::live::{Listening, LiveReceiver};
+use super::loader::{Contents, Loading, Source};
+use super::menu_bar::{Menu, Saves, menu_bar};
 use super::overlay::Overlay;
 use super::replay_panel::{ReplayPanel, ReplayRequest};
 use super::saving::{save, save_name};
@@ -23,7 +24,7 @@ use super::trace_tab::{TraceView, trace_screen};
 use super::traces_view::{Judged, TracesView};
 use crate::analysis::Profile;
 use crate::formats::Format;
-use crate::model::{SpanId, Trace, format_duration};
+use crate::model::{SpanId, Trace};
 
 enum TabContent {
     Loading(Loading),
@@ -126,7 +127,21 @@ impl App {
             self.show_help ^= true;
         }
 
-        egui::Panel::top("menu").show(ui, |ui| self.menu_bar(ui));
+        let saves = match self.tabs.get(self.active).map(|t| &t.content) {
+            Some(TabContent::Loaded { .. }) => Saves::Trace,
+            Some(TabContent::Traces(view, _)) => Saves::Traces(!view.is_empty()),
+            _ => Saves::Nothing,
+        };
+        let menu = Menu {
+            settings: &mut self.settings,
+            profile: &self.profile,
+            active: (!self.tabs.is_empty()).then_some(self.active),
+            saves,
+            receiver: self.receiver.as_ref(),
+            notice: self.notice.as_deref(),
+        };
+        let asked = egui::Panel::top("menu").show(ui, |ui| menu_bar(ui, menu)).inner;
+        self.actions.extend(asked);
         if !self.tabs.is_empty() {
             egui::Panel::top("tabs").show(ui, |ui| self.tab_bar(ui));
         }
@@ -347,6 +362,9 @@ impl App {
                     self.push_tab(fetched.source, TabContent::Traces(Box::new(view), None));
                 }
             }
+            Action::ShowFetchDialog => self.fetch.open = true,
+            Action::ShowHelp => self.show_help = true,
+            Action::Quit => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
             Action::SetTheme(theme) => {
                 self.settings.theme = theme;
                 self.apply_theme(ctx);
@@ -590,116 +608,6 @@ impl App {
             ThemeChoice::System => egui::ThemePreference::System,
             ThemeChoice::Light => egui::ThemePreference::Light,
             ThemeChoice::Dark => egui::ThemePreference::Dark,
-        });
-    }
-
-    fn menu_bar(&mut self, ui: &mut Ui) {
-        egui::MenuBar::new().ui(ui, |ui| {
-            ui.menu_button("File", |ui| {
-                if ui.button("Open…").clicked() {
-                    self.actions.push(Action::OpenDialog);
-                }
-                if ui.button("Open folder…").clicked() {
-                    self.actions.push(Action::OpenFolderDialog);
-                }
-                if ui.button("Fetch or search traces…").clicked() {
-                    self.fetch.open = true;
-                }
-                let (can_save, hover) = match self.tabs.get(self.active).map(|t| &t.content) {
-                    Some(TabContent::Loaded { .. }) => {
-                        (true, "The trace as recorded (without any clock-skew adjustment)")
-                    }
-                    Some(TabContent::Traces(view, _)) => (!view.is_empty(), "Every trace of this view, in one file"),
-                    _ => (false, "Open a trace first"),
-                };
-                for (format, text) in
-                    [(Format::Otlp, "Save trace as OTLP JSON…"), (Format::Tracedeck, "Save trace as tracedeck file…")]
-                {
-                    let button = ui.add_enabled(can_save, egui::Button::new(text));
-                    if button.on_hover_text(hover).clicked() {
-                        self.actions.push(Action::SaveTrace(format));
-                    }
-                }
-                ui.menu_button("Open recent", |ui| {
-                    if self.settings.recent.is_empty() {
-                        ui.label("No recent files");
-                    }
-                    for path in self.settings.recent.clone() {
-                        if ui.button(path.display().to_string()).clicked() {
-                            self.actions.push(Action::Open(Source::File(path)));
-                        }
-                    }
-                });
-                ui.separator();
-                if ui.button("Open the incident trace").clicked() {
-                    self.actions.push(Action::Open(INCIDENT_BEFORE));
-                }
-                if ui.button("Open the fixed trace").clicked() {
-                    self.actions.push(Action::Open(INCIDENT_AFTER));
-                }
-                ui.separator();
-                if ui.add_enabled(!self.tabs.is_empty(), egui::Button::new("Close tab")).clicked() {
-                    self.actions.push(Action::CloseTab(self.active));
-                }
-                if ui.button("Quit").clicked() {
-                    ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
-                }
-            });
-            ui.menu_button("View", |ui| {
-                ui.label("Theme");
-                let mut theme = self.settings.theme;
-                ui.radio_value(&mut theme, ThemeChoice::System, "Follow the system");
-                ui.radio_value(&mut theme, ThemeChoice::Light, "Light");
-                ui.radio_value(&mut theme, ThemeChoice::Dark, "Dark");
-                if theme != self.settings.theme {
-                    self.actions.push(Action::SetTheme(theme));
-                }
-                ui.separator();
-                ui.checkbox(&mut self.settings.show_details, "Span details panel");
-                ui.checkbox(&mut self.settings.show_table, "Span table");
-                let mut critical = self.settings.show_critical;
-                if ui.checkbox(&mut critical, "Highlight the critical path").changed() {
-                    self.actions.push(Action::ShowCriticalPath(critical));
-                }
-                ui.separator();
-                if ui.button("Keyboard shortcuts (F1)").clicked() {
-                    self.show_help = true;
-                }
-            });
-            ui.menu_button("Replay", |ui| {
-                if ui.button("Replay a captured interaction…").clicked() {
-                    self.actions.push(Action::NewReplay);
-                }
-                if ui.button("Try the replay on the demo app").clicked() {
-                    self.actions.push(Action::TryDemo);
-                }
-            });
-            ui.menu_button("Live", |ui| match live::menu(ui, self.receiver.as_ref()) {
-                Some(LiveRequest::Receive { protocol, addr }) => self.actions.push(Action::Receive { protocol, addr }),
-                Some(LiveRequest::ShowReceived) => self.actions.push(Action::ShowReceived),
-                None => {}
-            });
-            if let Some(live) = &self.receiver {
-                ui.label(RichText::new(live.status_line()).color(theme::CLOCK));
-            }
-            if let Some(notice) = &self.notice {
-                ui.label(RichText::new(notice).weak());
-            }
-            ui.separator();
-            let current = format!("{} — {}", self.profile.name, format_duration(self.profile.limit));
-            egui::ComboBox::from_label("Deadline profile")
-                .selected_text(current)
-                .show_ui(ui, |ui| {
-                    for profile in Profile::names().filter_map(Profile::built_in) {
-                        let label = format!("{} — {}", profile.name, format_duration(profile.limit));
-                        if ui.selectable_label(profile == self.profile, label).on_hover_text(&profile.source).clicked()
-                        {
-                            self.actions.push(Action::SetProfile(profile));
-                        }
-                    }
-                })
-                .response
-                .on_hover_text(&self.profile.source);
         });
     }
 

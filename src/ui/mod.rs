@@ -12,6 +12,7 @@ mod live;
 mod loader;
 pub mod margin_plot;
 pub mod margin_run;
+mod menu_bar;
 mod minimap;
 pub mod overlay;
 pub mod replay_demo;

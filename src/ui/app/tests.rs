@@ -9,6 +9,7 @@ use super::*;
 use crate::analysis::Outcome;
 use crate::fetch::{Backend, Fetched};
 use crate::synth::{SynthParams, generate};
+use crate::ui::loader::{INCIDENT_AFTER, INCIDENT_BEFORE};
 use crate::ui::overlay;
 
 fn app() -> App {
