@@ -19,6 +19,7 @@ use super::saving::{save, save_name};
 use super::search_run::SearchRun;
 use super::settings::{Settings, ThemeChoice};
 use super::start_screen::start_screen;
+use super::tab_strip::tab_strip;
 use super::theme;
 use super::trace_tab::{TraceView, trace_screen};
 use super::traces_view::{Judged, TracesView};
@@ -143,7 +144,9 @@ impl App {
         let asked = egui::Panel::top("menu").show(ui, |ui| menu_bar(ui, menu)).inner;
         self.actions.extend(asked);
         if !self.tabs.is_empty() {
-            egui::Panel::top("tabs").show(ui, |ui| self.tab_bar(ui));
+            let tabs = self.tabs.iter().map(|t| (t.title.as_str(), matches!(t.content, TabContent::Failed(_))));
+            let asked = egui::Panel::top("tabs").show(ui, |ui| tab_strip(ui, tabs, self.active)).inner;
+            self.actions.extend(asked);
         }
         let settings = self.settings.clone();
         let mut actions = Vec::new();
@@ -608,26 +611,6 @@ impl App {
             ThemeChoice::System => egui::ThemePreference::System,
             ThemeChoice::Light => egui::ThemePreference::Light,
             ThemeChoice::Dark => egui::ThemePreference::Dark,
-        });
-    }
-
-    fn tab_bar(&mut self, ui: &mut Ui) {
-        ui.horizontal_wrapped(|ui| {
-            for (i, tab) in self.tabs.iter().enumerate() {
-                let failed = matches!(tab.content, TabContent::Failed(_));
-                let text = if failed {
-                    RichText::new(format!("{} (failed)", tab.title)).color(theme::MISS)
-                } else {
-                    RichText::new(&tab.title)
-                };
-                if ui.selectable_label(i == self.active, text).clicked() {
-                    self.actions.push(Action::SwitchTab(i));
-                }
-                if ui.small_button("×").on_hover_text(format!("Close {}", tab.title)).clicked() {
-                    self.actions.push(Action::CloseTab(i));
-                }
-                ui.separator();
-            }
         });
     }
 }

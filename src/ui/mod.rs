@@ -24,6 +24,7 @@ pub mod search_run;
 mod settings;
 mod span_table;
 mod start_screen;
+mod tab_strip;
 #[cfg(test)]
 mod test_traces;
 mod theme;

@@ -255,3 +255,21 @@ fn a_replay_finishing_in_a_hidden_tab_is_collected() {
         h.step();
     }
 }
+
+#[test]
+fn the_tab_strip_switches_and_closes_tabs_through_actions() {
+    use egui_kittest::kittest::Queryable;
+    let mut app = app();
+    for (seed, title) in [(14, "first"), (15, "second")] {
+        apply(&mut app, Action::OpenTrace { trace: synthetic(seed), title: title.into() });
+    }
+    let mut h =
+        Harness::builder().with_size(egui::vec2(1400.0, 900.0)).build_ui_state(|ui, app: &mut App| app.ui(ui), app);
+    h.run_steps(2);
+    h.get_by_label("first").click();
+    h.run_steps(2);
+    assert_eq!(h.state().active, 0);
+    h.get_all_by_label("×").nth(1).expect("the second tab's close button").click();
+    h.run_steps(2);
+    assert_eq!(titles(h.state()), ["first"]);
+}
