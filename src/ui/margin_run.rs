@@ -3,23 +3,17 @@
 //! channel as they finish and are drawn ([`super::margin_plot`]) while it goes.
 
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, channel};
 use std::time::Duration;
 
 use egui::{RichText, Ui};
-use tokio_util::sync::CancellationToken;
 
+use super::job::Job;
 use super::replay_mock::Up;
 use super::theme;
 use crate::replay::capture::Capture;
 use crate::replay::driver::{ReplayConfig, Transport};
 use crate::replay::latency::ApiLatency;
 use crate::replay::margin::{self, Knob, Outcome, Search, Step};
-
-enum Message {
-    Step(Step),
-    Done(Result<Outcome, String>),
-}
 
 /// How long the search waits for a Socket Mode app to connect.
 const CONNECT_WAIT: Duration = Duration::from_secs(120);
@@ -28,8 +22,8 @@ const CONNECT_WAIT: Duration = Duration::from_secs(120);
 pub struct MarginRun {
     /// The knob and bounds the next search uses (defaults: [`Search::new`]).
     pub search: Search,
-    rx: Option<Receiver<Message>>,
-    cancel: Option<CancellationToken>,
+    /// The search in flight: its steps as they finish, then what it found.
+    job: Option<Job<Result<Outcome, String>, Step>>,
     steps: Vec<Step>,
     outcome: Option<Outcome>,
     error: Option<String>,
@@ -37,21 +31,14 @@ pub struct MarginRun {
 
 impl Default for MarginRun {
     fn default() -> Self {
-        MarginRun {
-            search: Search::new(Knob::Delivery),
-            rx: None,
-            cancel: None,
-            steps: Vec::new(),
-            outcome: None,
-            error: None,
-        }
+        MarginRun { search: Search::new(Knob::Delivery), job: None, steps: Vec::new(), outcome: None, error: None }
     }
 }
 
 impl MarginRun {
     /// Whether a search is under way.
     pub fn is_running(&self) -> bool {
-        self.rx.is_some()
+        self.job.is_some()
     }
 
     /// Starts a search on `runtime` against `up` (the tab's mock): each step replays `capture`
@@ -65,33 +52,24 @@ impl MarginRun {
         api: ApiLatency,
         repaint: impl Fn() + Send + Sync + 'static,
     ) {
-        let (tx, rx) = channel();
-        let cancel = CancellationToken::new();
         let search = self.search.clone();
-        let stop = cancel.clone();
-        runtime.spawn(async move {
-            let send = |message: Message| {
-                let _ = tx.send(message);
-                repaint();
-            };
+        self.job = Some(Job::spawn(runtime, repaint, |worker| async move {
+            let stop = worker.cancel_token().clone();
             if matches!(config.transport, Transport::SocketMode { .. }) {
                 let connected = tokio::select! {
                     connected = up.mock.socket_mode().wait_for_connection(CONNECT_WAIT) => connected,
                     () = stop.cancelled() => false,
                 };
                 if !connected {
-                    return send(Message::Done(Err("no app connected over Socket Mode".into())));
+                    return Err("no app connected over Socket Mode".into());
                 }
             }
             // One replay at a time on the tab's mock: a round waits for the search, and back.
             let _session = up.session.lock().await;
-            let on_step = |step: &Step| send(Message::Step(step.clone()));
+            let on_step = |step: &Step| worker.progress(step.clone());
             let capture = Arc::new(capture);
-            let outcome = margin::find_margin(up.mock.clone(), capture, &config, &api, &search, on_step, stop).await;
-            send(Message::Done(outcome));
-        });
-        self.rx = Some(rx);
-        self.cancel = Some(cancel);
+            margin::find_margin(up.mock.clone(), capture, &config, &api, &search, on_step, stop).await
+        }));
         self.steps.clear();
         self.outcome = None;
         self.error = None;
@@ -104,33 +82,26 @@ impl MarginRun {
 
     /// Stops the search in flight (it reports how far it got).
     pub fn stop(&self) {
-        if let Some(cancel) = &self.cancel {
-            cancel.cancel();
+        if let Some(job) = &self.job {
+            job.cancel();
         }
     }
 
-    fn poll(&mut self) {
-        let Some(rx) = &self.rx else { return };
-        while let Ok(message) = rx.try_recv() {
-            match message {
-                Message::Step(step) => self.steps.push(step),
-                Message::Done(result) => {
-                    match result {
-                        Ok(outcome) => self.outcome = Some(outcome),
-                        Err(e) => self.error = Some(e),
-                    }
-                    self.rx = None;
-                    self.cancel = None;
-                    return;
-                }
+    /// Takes the search's news (the window does it every frame, whether the tab is shown or not).
+    pub fn poll(&mut self) {
+        let Some(job) = &mut self.job else { return };
+        if let Some(result) = job.poll(|step| self.steps.push(step)) {
+            match result.and_then(|r| r) {
+                Ok(outcome) => self.outcome = Some(outcome),
+                Err(e) => self.error = Some(e),
             }
+            self.job = None;
         }
     }
 
     /// Draws the controls, the steps so far and the plot; says whether "Find margin" was pressed
     /// (`idle`: no replay in flight, so a search may start).
     pub fn ui(&mut self, ui: &mut Ui, idle: bool) -> bool {
-        self.poll();
         let mut pressed = false;
         ui.horizontal(|ui| {
             if self.is_running() {

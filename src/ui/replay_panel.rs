@@ -320,6 +320,7 @@ impl ReplayPanel {
 
     /// Takes the replay's news (the window does it every frame, whether the tab is shown or not).
     pub fn poll(&mut self) {
+        self.margin.poll();
         let Some(job) = &mut self.job else { return };
         let done = job.poll(|message| match message {
             Message::Round(round) => self.rounds.push(*round),
