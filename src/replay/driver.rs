@@ -309,6 +309,10 @@ pub async fn replay_once(
     RunResult { record, verdict }
 }
 
+/// How long a Socket Mode delivery waits for the app to reconnect when no connection takes
+/// envelopes.
+const RECONNECT_WAIT: Duration = Duration::from_secs(2);
+
 /// One interaction's deliveries: what every (re-)delivery sends, and where.
 struct Outbound<'a> {
     mock: &'a MockSlack,
@@ -336,6 +340,11 @@ impl Outbound<'_> {
                 let hub = self.mock.socket_mode();
                 let envelope = envelope::make(self.prepared.body.kind(), &self.body, (attempt, reason))
                     .map_err(|e| Fault::Local(format!("the captured request has no Socket Mode envelope: {e}")))?;
+                // Between a `disconnect` and the app's new connection there may be none that takes
+                // envelopes; like Slack, hold the delivery (on the run's clock) for a moment.
+                if hub.open_connections() == 0 {
+                    hub.wait_for_connection(RECONNECT_WAIT).await;
+                }
                 let (sent, answer) =
                     hub.deliver(&envelope.id, &envelope.message, reconnect_every).map_err(Fault::Protocol)?;
                 let result = tokio::time::timeout(self.config.response_timeout, answer).await;
