@@ -78,10 +78,8 @@ fn inputs() -> Vec<(String, Vec<u8>)> {
 
 #[test]
 fn every_bundled_file_loads_as_it_did() {
-    let now: String = inputs()
-        .iter()
-        .map(|(name, bytes)| format!("{} {name}\n", digest(&loaded(name, bytes))))
-        .collect();
+    let now: String =
+        inputs().iter().map(|(name, bytes)| format!("{} {name}\n", digest(&loaded(name, bytes)))).collect();
     let path = Path::new(ROOT).join(DIGESTS);
     if std::env::var_os("TRACEDECK_BLESS").is_some() {
         std::fs::write(&path, &now).unwrap();

@@ -312,6 +312,12 @@ impl TraceBuilder {
         &mut self.spans
     }
 
+    /// Keeps only the spans for which `keep` is true, in order (an importer dropping spans it
+    /// could not place; their attributes and events stay in the lists, unused).
+    pub fn retain_spans(&mut self, keep: impl FnMut(&RawSpan) -> bool) {
+        self.spans.retain(keep);
+    }
+
     /// Appends an error event.
     pub fn push_error(&mut self, error: RawEvent) {
         self.errors.push(error);

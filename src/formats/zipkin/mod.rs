@@ -29,14 +29,16 @@
 //! - Zipkin v1 JSON (`binaryAnnotations`, annotations with `endpoint`) is refused with an error
 //!   asking for v2.
 
+mod part;
 mod read;
+mod settle;
 pub mod shared;
 mod write;
 
 #[cfg(test)]
 mod tests;
 
-pub use read::parse;
+pub use settle::parse;
 pub use write::write;
 
 /// Attribute set (to `true`) on spans Zipkin marked `shared`.

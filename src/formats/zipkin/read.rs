@@ -1,338 +1,349 @@
 //! Reading Zipkin v2 JSON into a [`TraceBuilder`]. See the module docs of [`super`].
+//!
+//! Each span object is read into one reused [`Part`] and pushed into the builder at once:
+//! no list of the file's spans exists besides the builder's own. What needs the whole file is
+//! done afterwards on the builder's spans ([`super::settle`]), with a few bits per span of
+//! what the file said besides ([`Said`]): untimed spans placed, shared ids split. Spans reported
+//! in several parts are rare; when the file has any, it is read a second time, holding those
+//! parts back until they are merged.
 
-use std::borrow::Cow;
-use std::collections::HashMap;
-use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
-use serde::Deserialize;
-use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::de::{DeserializeSeed, Deserializer, SeqAccess, Visitor};
 
-use super::{DEBUG, LOCAL_ENDPOINT, REMOTE_ENDPOINT, SHARED, shared};
+use super::part::{Loc, Part, PartSeed};
+use super::settle::Tally;
+use super::{DEBUG, LOCAL_ENDPOINT, REMOTE_ENDPOINT, SHARED};
 use crate::formats::FormatError;
-use crate::formats::json::{self, Id, NamedIds, Scalar, Text};
+use crate::formats::json::{self, NamedIds};
 use crate::formats::semconv::{self, OpHints};
-use crate::formats::untimed::{self, Node, Placed};
 use crate::model::{
-    AttrValue, Event, Nanos, Range32, RawSpan, SpanFlags, SpanId, SpanKind, Status, StrId, TraceBuilder, TraceId,
+    AttrValue, Event, Range32, RawSpan, SpanId, SpanKind, Status, StrId, TraceBuilder, TraceId, WRITTEN_SPAN_ID,
 };
 
-type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+pub(super) type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+type FastSet<K> = HashSet<K, foldhash::fast::RandomState>;
 
-const V1: &str = "Zipkin v1 JSON is not supported; export v2 (an array of spans with localEndpoint)";
+/// What the file said of a span that its [`RawSpan`] does not hold, as bits.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
+pub(super) struct Said(u16);
 
-#[derive(Deserialize)]
-struct ZSpan<'a> {
-    #[serde(rename = "traceId", borrow)]
-    trace_id: Id<'a, TraceId>,
-    #[serde(borrow)]
-    id: Id<'a, SpanId>,
-    #[serde(rename = "parentId", borrow, default, deserialize_with = "json::opt_id")]
-    parent_id: Option<Id<'a, SpanId>>,
-    #[serde(borrow, default)]
-    name: Option<Text<'a>>,
-    #[serde(default)]
-    kind: Option<Kind>,
-    #[serde(default, deserialize_with = "json::opt_micros")]
-    timestamp: Option<Nanos>,
-    #[serde(default, deserialize_with = "json::opt_micros")]
-    duration: Option<Nanos>,
-    #[serde(rename = "localEndpoint", borrow, default)]
-    local: Option<Endpoint<'a>>,
-    #[serde(rename = "remoteEndpoint", borrow, default)]
-    remote: Option<Endpoint<'a>>,
-    #[serde(borrow, default)]
-    annotations: Option<Vec<Annotation<'a>>>,
-    #[serde(borrow, default)]
-    tags: Option<Tags<'a>>,
-    #[serde(default)]
-    debug: Option<bool>,
-    #[serde(default)]
-    shared: Option<bool>,
-    #[serde(rename = "binaryAnnotations", default, deserialize_with = "reject_v1")]
-    _binary_annotations: (),
-}
+impl Said {
+    /// It had a `timestamp` (else its start is 0 and its end, if any, is its duration).
+    pub const TIMED: Said = Said(1);
+    /// `timestamp + duration` did not fit; the end is then `None`.
+    pub const OVERFLOW: Said = Said(2);
+    /// `shared` was written (true or false).
+    pub const SHARED_SET: Said = Said(4);
+    /// `shared` was `true`.
+    pub const SHARED: Said = Said(8);
+    /// Its kind was `CLIENT`.
+    pub const CLIENT: Said = Said(16);
+    /// Its kind was `SERVER`.
+    pub const SERVER: Said = Said(32);
+    /// Its kind was one Zipkin does not define.
+    pub const UNKNOWN_KIND: Said = Said(64);
+    /// It had a local service.
+    pub const SERVICE: Said = Said(128);
+    /// Some tag value was a number or boolean.
+    pub const TAGS_NOT_TEXT: Said = Said(256);
+    /// It was marked `debug` (the last of its attributes says so).
+    pub const DEBUG: Said = Said(512);
 
-/// Zipkin's span kinds.
-#[derive(Deserialize, Clone, Copy, PartialEq, Eq, Debug)]
-enum Kind {
-    #[serde(rename = "CLIENT", alias = "client")]
-    Client,
-    #[serde(rename = "SERVER", alias = "server")]
-    Server,
-    #[serde(rename = "PRODUCER", alias = "producer")]
-    Producer,
-    #[serde(rename = "CONSUMER", alias = "consumer")]
-    Consumer,
-    /// A kind Zipkin does not define (`REQUEST`): shown without a kind, with a note.
-    #[serde(other)]
-    Unknown,
-}
+    /// Whether every bit of `other` is set.
+    pub fn has(self, other: Said) -> bool {
+        self.0 & other.0 == other.0
+    }
 
-impl Kind {
-    fn model(self) -> SpanKind {
-        match self {
-            Kind::Client => SpanKind::Client,
-            Kind::Server => SpanKind::Server,
-            Kind::Producer => SpanKind::Producer,
-            Kind::Consumer => SpanKind::Consumer,
-            Kind::Unknown => SpanKind::Unspecified,
+    fn set(&mut self, other: Said, on: bool) {
+        if on {
+            self.0 |= other.0;
         }
     }
-}
 
-#[derive(Deserialize, Default)]
-struct Endpoint<'a> {
-    #[serde(rename = "serviceName", borrow, default)]
-    service: Option<Text<'a>>,
-    #[serde(borrow, default)]
-    ipv4: Option<Text<'a>>,
-    #[serde(borrow, default)]
-    ipv6: Option<Text<'a>>,
-    #[serde(default)]
-    port: Option<i64>,
-}
-
-#[derive(Deserialize)]
-struct Annotation<'a> {
-    #[serde(deserialize_with = "json::micros")]
-    timestamp: Nanos,
-    #[serde(borrow)]
-    value: Text<'a>,
-    #[serde(rename = "endpoint", default, deserialize_with = "reject_v1")]
-    _endpoint: (),
-}
-
-fn reject_v1<'de, D: Deserializer<'de>>(_: D) -> Result<(), D::Error> {
-    Err(de::Error::custom(V1))
-}
-
-/// Tags in file order (a JSON object of strings), and how many values were numbers or
-/// booleans instead (kept as their text).
-#[derive(Default)]
-struct Tags<'a>(Vec<(Text<'a>, Text<'a>)>, usize);
-
-impl<'de: 'a, 'a> Deserialize<'de> for Tags<'a> {
-    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
-        struct V<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
-            type Value = Tags<'a>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an object of string tags")
-            }
-            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Tags<'a>, M::Error> {
-                let mut tags = Vec::with_capacity(map.size_hint().unwrap_or(0));
-                let mut not_text = 0;
-                while let Some((key, value)) = map.next_entry::<Text, Scalar>()? {
-                    not_text += usize::from(!matches!(value, Scalar::Str(_)));
-                    let written = match value {
-                        Scalar::Str(text) => text,
-                        Scalar::Int(v) => Cow::Owned(v.to_string()),
-                        Scalar::BigUint(v) => Cow::Owned(v.to_string()),
-                        Scalar::Float(v) => Cow::Owned(v.to_string()),
-                        Scalar::Bool(v) => Cow::Owned(v.to_string()),
-                    };
-                    tags.push((key, Text(written)));
-                }
-                Ok(Tags(tags, not_text))
-            }
-        }
-        de.deserialize_map(V(std::marker::PhantomData))
+    /// Whether the span is a server half of a shared span (Zipkin unsets `shared` on clients).
+    pub fn is_shared(self) -> bool {
+        self.has(Said::SHARED) && !self.has(Said::CLIENT)
     }
 }
 
-/// Where a span was in the file: `$[i]` or `$[i][j]`.
-#[derive(Clone, Copy)]
-struct Loc(usize, Option<usize>);
-
-/// Every span of the file with its place, read straight into one list: an array of spans, or
-/// (`NESTED`) an array of traces that are arrays of spans. Reading into nested vectors first
-/// and flattening them would copy every span once more (a file's worth of memory).
-struct Located<'a, const NESTED: bool>(Vec<(ZSpan<'a>, Loc)>);
-
-impl<'de: 'a, 'a, const NESTED: bool> Deserialize<'de> for Located<'a, NESTED> {
-    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
-        de.deserialize_seq(Outer::<NESTED>(Vec::new()))
-    }
+/// Strings the reader compares with or writes, interned once.
+pub(super) struct Keys {
+    pub written_id: StrId,
+    error: StrId,
+    status_code: StrId,
+    status_description: StrId,
+    sentry_op: StrId,
+    pub local: [StrId; 4],
+    pub remote: [StrId; 4],
+    pub shared: StrId,
+    debug: StrId,
 }
 
-/// Visits the top-level array.
-struct Outer<'a, const NESTED: bool>(Vec<(ZSpan<'a>, Loc)>);
-
-impl<'de: 'a, 'a, const NESTED: bool> Visitor<'de> for Outer<'a, NESTED> {
-    type Value = Located<'a, NESTED>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str(if NESTED { "an array of traces (arrays of spans)" } else { "an array of spans" })
-    }
-
-    fn visit_seq<S: de::SeqAccess<'de>>(mut self, mut seq: S) -> Result<Self::Value, S::Error> {
-        let mut i = 0;
-        if NESTED {
-            while seq.next_element_seed(Inner { spans: &mut self.0, trace: i })?.is_some() {
-                i += 1;
-            }
-        } else {
-            while let Some(span) = seq.next_element::<ZSpan>()? {
-                self.0.push((span, Loc(i, None)));
-                i += 1;
-            }
-        }
-        Ok(Located(self.0))
-    }
-}
-
-/// Reads one trace (an array of spans) of a nested file into the shared list.
-struct Inner<'v, 'a> {
-    spans: &'v mut Vec<(ZSpan<'a>, Loc)>,
-    trace: usize,
-}
-
-impl<'de: 'a, 'a> de::DeserializeSeed<'de> for Inner<'_, 'a> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
-        de.deserialize_seq(self)
-    }
-}
-
-impl<'de: 'a, 'a> Visitor<'de> for Inner<'_, 'a> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an array of spans")
-    }
-
-    fn visit_seq<S: de::SeqAccess<'de>>(self, mut seq: S) -> Result<(), S::Error> {
-        let mut j = 0;
-        while let Some(span) = seq.next_element::<ZSpan>()? {
-            self.spans.push((span, Loc(self.trace, Some(j))));
-            j += 1;
-        }
-        Ok(())
-    }
-}
-
-impl fmt::Display for Loc {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.1 {
-            None => write!(f, "$[{}]", self.0),
-            Some(j) => write!(f, "$[{}][{j}]", self.0),
-        }
-    }
-}
-
-/// Reads Zipkin v2 JSON. Errors name the JSON path (and line and column when the JSON itself is wrong).
-pub fn parse(bytes: &[u8]) -> Result<TraceBuilder, FormatError> {
-    let mut b = TraceBuilder::new();
-    let mut spans: Vec<(ZSpan, Loc)> = match shape(bytes) {
-        Shape::Object => {
-            b.note("the file is one span object rather than an array of spans; read as a list of one");
-            vec![(json::from_slice::<ZSpan>(bytes)?, Loc(0, None))]
-        }
-        Shape::Traces => json::from_slice::<Located<true>>(bytes)?.0,
-        Shape::Spans => json::from_slice::<Located<false>>(bytes)?.0,
-    };
-    let merged = merge_parts(&mut spans);
-    let placed = place_in_time(&spans, &mut b)?;
-    let (local_keys, remote_keys) = (endpoint_keys(&mut b, LOCAL_ENDPOINT), endpoint_keys(&mut b, REMOTE_ENDPOINT));
-    let mut reader = Reader {
-        b,
-        without_duration: Tally::default(),
-        unknown_kind: Tally::default(),
-        tags_not_text: Tally::default(),
-        named: NamedIds::default(),
-        local_keys,
-        remote_keys,
-    };
-    let halves = pair_shared(&spans);
-    for (i, (span, loc)) in spans.iter().enumerate() {
-        let (start, untimed) = match placed[i] {
-            Placed::Timed(start) => (start, false),
-            Placed::UnderParent(start) | Placed::AtTraceStart(start) => (start, true),
-            Placed::Nowhere => continue,
+impl Keys {
+    fn new(b: &mut TraceBuilder) -> Self {
+        let endpoint = |b: &mut TraceBuilder, prefix: &str| {
+            ["serviceName", "ipv4", "ipv6", "port"].map(|field| b.intern(&format!("{prefix}{field}")))
         };
-        reader.span(span, *loc, &halves, i, start, untimed)?;
+        Keys {
+            written_id: b.intern(WRITTEN_SPAN_ID),
+            error: b.intern("error"),
+            status_code: b.intern(semconv::STATUS_CODE),
+            status_description: b.intern(semconv::STATUS_DESCRIPTION),
+            sentry_op: b.intern(semconv::SENTRY_OP),
+            local: endpoint(b, LOCAL_ENDPOINT),
+            remote: endpoint(b, REMOTE_ENDPOINT),
+            shared: b.intern(SHARED),
+            debug: b.intern(DEBUG),
+        }
     }
-    let mut pairs = Tally::default();
-    for (i, _) in halves.derived.iter().enumerate().filter(|(_, d)| d.is_some()) {
-        pairs.add(spans[i].0.id.value);
-    }
-    let b = &mut reader.b;
-    pairs.note(
-        b,
-        "server span(s) share their client's span id; each is shown as a child of its client, with a derived id",
-    );
-    merged.note(b, "span part(s) reported separately under one id were merged, as Zipkin does");
-    reader
-        .without_duration
-        .note(b, "span(s) have no duration; shown as instants at their timestamp, as Zipkin's UI does");
-    reader.unknown_kind.note(
-        b,
-        "span(s) have a kind Zipkin does not define (it has CLIENT, SERVER, PRODUCER, CONSUMER); shown without one",
-    );
-    reader
-        .tags_not_text
-        .note(b, "span(s) have tag values that are numbers or booleans, not strings; kept as their text");
-    reader.named.note(b);
-    Ok(reader.b)
 }
 
-/// Where each span goes in time ([`untimed::place`]), with a note for each kind of leniency.
-/// An error only when no span of the file has a timestamp: then nothing can be placed.
-fn place_in_time(spans: &[(ZSpan, Loc)], b: &mut TraceBuilder) -> Result<Vec<Placed>, FormatError> {
-    let nodes: Vec<Node> = spans
-        .iter()
-        .map(|(s, _)| Node {
-            trace: s.trace_id.value.low64(),
-            id: s.id.value,
-            parent: s.parent_id.as_ref().map(|p| p.value),
-            start: s.timestamp,
-        })
-        .collect();
-    let placed = untimed::place(&nodes);
-    if let Some((first, _)) = spans.first().filter(|_| placed.iter().all(|p| *p == Placed::Nowhere)) {
-        return Err(FormatError::at_path(
-            "$",
-            format!(
-                "no span has a timestamp (span {} of trace {} has none, nor has any other), so nothing can be placed in time",
-                first.id.written(),
-                first.trace_id.written()
-            ),
-        ));
+/// Which parts of the file are merged into which (found by a first reading).
+pub(super) struct Plan {
+    /// Part (by its place among all parts of the file) → the earlier part it is merged into.
+    absorbed: FastMap<u32, u32>,
+    /// The parts others are merged into.
+    holders: FastSet<u32>,
+    /// The merged-away parts, for the note.
+    pub merged: Tally,
+}
+
+/// The state of one reading: the builder, and per span what it does not hold.
+pub(super) struct Reader {
+    pub b: TraceBuilder,
+    pub keys: Keys,
+    part: Part,
+    /// Per span of the builder (by index).
+    pub said: Vec<Said>,
+    /// The texts of ids that were not hex (own, trace, parent), by span index.
+    pub texts: FastMap<u32, [Option<StrId>; 3]>,
+    /// Where spans whose end is checked later were in the file, by span index.
+    pub locs: FastMap<u32, Loc>,
+    plan: Option<Plan>,
+    /// Parts others are merged into, by their place: the span index kept for them, and the merge so far.
+    held: FastMap<u32, (u32, Part)>,
+    /// How many parts were read.
+    parts: u32,
+}
+
+/// Reads the file's spans into a reader; with a `plan`, merging the parts it names.
+pub(super) fn read(bytes: &[u8], plan: Option<Plan>) -> Result<Reader, FormatError> {
+    let shape = shape(bytes);
+    let mut reader = Reader::new(plan);
+    if matches!(shape, Shape::Object) {
+        reader.b.note("the file is one span object rather than an array of spans; read as a list of one");
     }
-    let names = |kind: fn(&Placed) -> bool| -> Vec<String> {
-        spans.iter().zip(&placed).filter(|(_, p)| kind(p)).map(|((s, _), _)| s.id.written()).collect()
-    };
-    let under = names(|p| matches!(p, Placed::UnderParent(_)));
-    let at_start = names(|p| matches!(p, Placed::AtTraceStart(_)));
-    let nowhere = names(|p| *p == Placed::Nowhere);
-    const JUDGED: &str = "marked untimed; verdicts judge by the timed spans";
-    if !under.is_empty() {
-        b.note(format!(
-            "{} span(s) have no timestamp ({}); each is placed at the start of its nearest timed parent, {JUDGED}",
-            under.len(),
-            untimed::list(&under)
-        ));
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let read = Document { r: &mut reader, shape }.deserialize(&mut de).and_then(|()| de.end());
+    if read.is_err() {
+        return Err(json::located_error(bytes, Document { r: &mut Reader::new(None), shape }, 0));
     }
-    if !at_start.is_empty() {
-        b.note(format!(
-            "{} span(s) have no timestamp and no timed parent ({}); placed at the start of their trace, {JUDGED}",
-            at_start.len(),
-            untimed::list(&at_start)
-        ));
+    reader.settle_held();
+    Ok(reader)
+}
+
+impl Reader {
+    fn new(plan: Option<Plan>) -> Self {
+        let mut b = TraceBuilder::new();
+        let keys = Keys::new(&mut b);
+        Reader {
+            b,
+            keys,
+            part: Part::new(),
+            said: Vec::new(),
+            texts: FastMap::default(),
+            locs: FastMap::default(),
+            plan,
+            held: FastMap::default(),
+            parts: 0,
+        }
     }
-    if !nowhere.is_empty() {
-        b.note(format!(
-            "{} span(s) are in traces where no span has a timestamp ({}); they cannot be placed in time and are not shown",
-            nowhere.len(),
-            untimed::list(&nowhere)
-        ));
+
+    /// The plan of a second reading, if this reading found parts to merge.
+    pub fn merge_plan(&self) -> Option<Plan> {
+        let spans = self.b.spans();
+        let mut first: FastMap<(u64, SpanId, bool), u32> = FastMap::default();
+        let mut plan = Plan { absorbed: FastMap::default(), holders: FastSet::default(), merged: Tally::default() };
+        let service = |i: usize| self.said[i].has(Said::SERVICE).then_some(spans[i].service);
+        for (i, span) in spans.iter().enumerate() {
+            let key = (span.trace_id.low64(), span.id, self.said[i].is_shared());
+            let into = *first.entry(key).or_insert(i as u32);
+            let compatible = match (service(into as usize), service(i)) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
+            };
+            if into != i as u32 && compatible {
+                plan.absorbed.insert(i as u32, into);
+                plan.holders.insert(into);
+                plan.merged.add(span.id);
+            }
+        }
+        (!plan.absorbed.is_empty()).then_some(plan)
     }
-    Ok(placed)
+
+    /// The parts merged away, once the plan is done with.
+    pub fn take_merged(&mut self) -> Tally {
+        self.plan.take().map(|p| p.merged).unwrap_or_default()
+    }
+
+    /// Takes the part just read: pushes it, or holds it (or merges it into one held) under a plan.
+    fn accept(&mut self) {
+        let place = self.parts;
+        self.parts += 1;
+        if let Some(plan) = &self.plan {
+            if let Some(into) = plan.absorbed.get(&place) {
+                let held = &mut self.held.get_mut(into).expect("a part is merged into an earlier one").1;
+                held.merge(&self.part);
+                return;
+            }
+            if plan.holders.contains(&place) {
+                let slot = self.b.spans().len() as u32;
+                let id = SpanId::new(1).expect("1 is not zero");
+                self.b.push_span(RawSpan::new(TraceId(0), id, None, 0, None));
+                self.said.push(Said::default());
+                self.held.insert(place, (slot, self.part.clone()));
+                return;
+            }
+        }
+        let part = std::mem::replace(&mut self.part, Part::new());
+        let index = self.b.spans().len() as u32;
+        let (raw, said) = self.emit(&part, index);
+        self.b.push_span(raw);
+        self.said.push(said);
+        self.part = part;
+    }
+
+    /// Puts the merged parts in the places kept for them.
+    fn settle_held(&mut self) {
+        let mut held: Vec<(u32, Part)> = std::mem::take(&mut self.held).into_values().collect();
+        held.sort_unstable_by_key(|(slot, _)| *slot);
+        for (slot, part) in held {
+            let (raw, said) = self.emit(&part, slot);
+            self.b.spans_mut()[slot as usize] = raw;
+            self.said[slot as usize] = said;
+        }
+    }
+
+    /// Pushes a part's attributes and events, and returns its span (with its start and end as
+    /// the file gave them: see [`Said::TIMED`]) and what else it said.
+    fn emit(&mut self, p: &Part, index: u32) -> (RawSpan, Said) {
+        let (b, keys) = (&mut self.b, &self.keys);
+        let mut said = Said::default();
+        said.set(Said::TIMED, p.timestamp.is_some());
+        let (start, end) = match (p.timestamp, p.duration) {
+            (Some(start), Some(duration)) => {
+                let end = start.checked_add(duration);
+                said.set(Said::OVERFLOW, end.is_none());
+                (start, end)
+            }
+            (Some(start), None) => (start, None),
+            (None, duration) => (0, duration),
+        };
+        if said.has(Said::OVERFLOW) || (p.timestamp.is_none() && p.duration.is_some()) {
+            self.locs.insert(index, p.loc);
+        }
+        let texts = [p.id.text, p.trace_id.text, p.parent_id.and_then(|p| p.text)];
+        if texts.iter().any(Option::is_some) {
+            self.texts.insert(index, texts);
+        }
+        said.set(Said::SHARED_SET, p.shared.is_some());
+        said.set(Said::SHARED, p.shared == Some(true));
+        said.set(Said::CLIENT, p.kind == Some(super::part::Kind::Client));
+        said.set(Said::SERVER, p.kind == Some(super::part::Kind::Server));
+        said.set(Said::UNKNOWN_KIND, p.kind == Some(super::part::Kind::Unknown));
+        said.set(Said::SERVICE, p.service().is_some());
+        said.set(Said::TAGS_NOT_TEXT, p.tags_not_text > 0);
+        said.set(Said::DEBUG, p.debug == Some(true));
+
+        let mut raw = RawSpan::new(p.trace_id.value, p.id.value, p.parent_id.map(|p| p.value), start, end);
+        raw.name = p.name.unwrap_or(StrId::EMPTY);
+        raw.kind = p.kind.map_or(SpanKind::Unspecified, super::part::Kind::model);
+        raw.service = p.service().unwrap_or(StrId::EMPTY);
+
+        let find = |key: StrId| p.tags.iter().find(|(k, _)| *k == key).map(|&(_, v)| v);
+        let is = |value: StrId, text: &str| b.resolve(value).eq_ignore_ascii_case(text);
+        let code = find(keys.status_code).filter(|&c| is(c, "ok") || is(c, "error"));
+        let error = find(keys.error);
+        let description = code.and(find(keys.status_description));
+        (raw.status, raw.status_message) = match (error, code) {
+            (Some(message), _) => (Status::Error, message),
+            (None, Some(c)) if is(c, "error") => (Status::Error, description.unwrap_or(StrId::EMPTY)),
+            (None, Some(_)) => (Status::Ok, description.unwrap_or(StrId::EMPTY)),
+            (None, None) => (Status::Unset, StrId::EMPTY),
+        };
+        let mut hints = OpHints::default();
+        let mark = b.attr_mark();
+        if let Some(text) = p.id.text {
+            b.push_attr(keys.written_id, AttrValue::Str(text));
+        }
+        for &(key, value) in &p.tags {
+            let taken = key == keys.error
+                || (key == keys.status_code && code.is_some())
+                || (key == keys.status_description && description.is_some());
+            if !taken {
+                hints.see(b.resolve(key));
+                b.push_attr(key, AttrValue::Str(value));
+            }
+        }
+        raw.op = match find(keys.sentry_op) {
+            Some(op) => op,
+            None => b.intern(semconv::derive_op(raw.kind, hints)),
+        };
+        if let Some(local) = &p.local {
+            endpoint(b, keys.local, local, false);
+        }
+        if let Some(remote) = &p.remote {
+            endpoint(b, keys.remote, remote, true);
+        }
+        if p.shared == Some(true) && p.kind != Some(super::part::Kind::Client) {
+            b.push_attr(keys.shared, AttrValue::Bool(true));
+        }
+        if p.debug == Some(true) {
+            b.push_attr(keys.debug, AttrValue::Bool(true));
+        }
+        raw.attrs = b.attrs_since(mark);
+
+        let events = b.event_mark();
+        for &(time, name) in &p.annotations {
+            b.push_event(Event { time, name, attrs: Range32::default() });
+        }
+        raw.events = b.events_since(events);
+        (raw, said)
+    }
+
+    /// The written form of span `i`'s own id and trace id.
+    pub fn written(&self, i: usize) -> (String, String) {
+        let span = &self.b.spans()[i];
+        let texts = self.texts.get(&(i as u32)).copied().unwrap_or_default();
+        let text = |t: Option<StrId>, hex: String| t.map_or(hex, |t| self.b.resolve(t).to_owned());
+        (text(texts[0], span.id.to_string()), text(texts[1], span.trace_id.to_string()))
+    }
+
+    /// Counts span `i` for the note on ids that were not hex.
+    pub fn see_texts(&self, i: usize, named: &mut NamedIds) {
+        if let Some(texts) = self.texts.get(&(i as u32)) {
+            let texts = texts.map(|t| t.map(|t| self.b.resolve(t)));
+            named.see(&texts);
+        }
+    }
+}
+
+/// Pushes an endpoint's fields as attributes named by `keys` (the service only for the remote one).
+fn endpoint(b: &mut TraceBuilder, keys: [StrId; 4], e: &super::part::Endpoint, with_service: bool) {
+    for (key, value) in keys.into_iter().zip([e.service.filter(|_| with_service), e.ipv4, e.ipv6]) {
+        if let Some(value) = value {
+            b.push_attr(key, AttrValue::Str(value));
+        }
+    }
+    if let Some(port) = e.port {
+        b.push_attr(keys[3], AttrValue::Int(port));
+    }
 }
 
 /// What the top level holds.
+#[derive(Clone, Copy)]
 enum Shape {
     /// An array of spans (or anything else, for serde to complain about).
     Spans,
@@ -351,298 +362,92 @@ fn shape(bytes: &[u8]) -> Shape {
     }
 }
 
-/// Whether a span is a server half of a shared span (Zipkin unsets `shared` on clients).
-fn is_shared(span: &ZSpan) -> bool {
-    span.shared == Some(true) && span.kind != Some(Kind::Client)
+/// Reads a whole file of the given shape.
+struct Document<'r> {
+    r: &'r mut Reader,
+    shape: Shape,
 }
 
-fn service<'s>(span: &'s ZSpan) -> Option<&'s str> {
-    span.local.as_ref().and_then(|e| e.service.as_deref())
-}
+impl<'de> DeserializeSeed<'de> for Document<'_> {
+    type Value = ();
 
-/// Merges spans reported in several parts into their first part, as Zipkin's `mergeV2ById`
-/// does; returns which parts were merged away.
-fn merge_parts(spans: &mut Vec<(ZSpan, Loc)>) -> Tally {
-    let mut first: FastMap<(u64, SpanId, bool), usize> = FastMap::default();
-    let mut absorbed = vec![None; spans.len()];
-    for i in 0..spans.len() {
-        let key = (spans[i].0.trace_id.value.low64(), spans[i].0.id.value, is_shared(&spans[i].0));
-        match first.entry(key) {
-            Entry::Vacant(slot) => {
-                slot.insert(i);
-            }
-            Entry::Occupied(slot) => {
-                let into = *slot.get();
-                let compatible = match (service(&spans[into].0), service(&spans[i].0)) {
-                    (Some(a), Some(b)) => a == b,
-                    _ => true,
-                };
-                if compatible {
-                    absorbed[i] = Some(into);
-                }
-            }
-        }
-    }
-    let mut merged = Tally::default();
-    for (i, _) in absorbed.iter().enumerate().filter(|(_, a)| a.is_some()) {
-        merged.add(spans[i].0.id.value);
-    }
-    if merged.count == 0 {
-        return merged;
-    }
-    let mut kept: Vec<(ZSpan, Loc)> = Vec::with_capacity(spans.len() - merged.count);
-    let mut new_index = vec![usize::MAX; spans.len()];
-    for (i, (span, loc)) in std::mem::take(spans).into_iter().enumerate() {
-        match absorbed[i] {
-            None => {
-                new_index[i] = kept.len();
-                kept.push((span, loc));
-            }
-            // `into` comes before `i`, so it is already in `kept`.
-            Some(into) => merge(&mut kept[new_index[into]].0, span),
-        }
-    }
-    *spans = kept;
-    merged
-}
-
-/// How many spans something happened to, and the first of them, for an import note.
-#[derive(Default)]
-struct Tally {
-    count: usize,
-    example: Option<SpanId>,
-}
-
-impl Tally {
-    fn add(&mut self, id: SpanId) {
-        self.count += 1;
-        self.example.get_or_insert(id);
-    }
-
-    /// Notes `count what (e.g. example)` if anything was counted.
-    fn note(&self, b: &mut TraceBuilder, what: &str) {
-        if let Some(example) = self.example {
-            b.note(format!("{} {what} (e.g. {example})", self.count));
+    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
+        match self.shape {
+            Shape::Object => SpanSeed { r: self.r, loc: Loc(0, None) }.deserialize(de),
+            Shape::Spans => de.deserialize_seq(Spans { r: self.r, trace: None }),
+            Shape::Traces => de.deserialize_seq(Traces(self.r)),
         }
     }
 }
 
-/// Fills what `into` lacks from `part`; joins annotations and tags (`part`'s tag values win).
-fn merge<'a>(into: &mut ZSpan<'a>, part: ZSpan<'a>) {
-    into.parent_id = into.parent_id.take().or(part.parent_id);
-    if into.name.as_deref().is_none_or(str::is_empty) {
-        into.name = part.name.or(into.name.take());
-    }
-    into.kind = into.kind.or(part.kind);
-    into.timestamp = into.timestamp.or(part.timestamp);
-    into.duration = into.duration.or(part.duration);
-    for (mine, theirs) in [(&mut into.local, part.local), (&mut into.remote, part.remote)] {
-        let Some(theirs) = theirs else { continue };
-        let mine = mine.get_or_insert_with(Endpoint::default);
-        mine.service = mine.service.take().or(theirs.service);
-        mine.ipv4 = mine.ipv4.take().or(theirs.ipv4);
-        mine.ipv6 = mine.ipv6.take().or(theirs.ipv6);
-        mine.port = mine.port.or(theirs.port);
-    }
-    into.annotations.get_or_insert_with(Vec::new).extend(part.annotations.into_iter().flatten());
-    let tags = &mut into.tags.get_or_insert_with(Tags::default).0;
-    for (key, value) in part.tags.into_iter().flat_map(|t| t.0) {
-        match tags.iter_mut().find(|(k, _)| *k == key) {
-            Some(slot) => slot.1 = value,
-            None => tags.push((key, value)),
-        }
-    }
-    into.debug = into.debug.or(part.debug);
-    into.shared = into.shared.or(part.shared);
+/// Reads one span object and takes it.
+struct SpanSeed<'r> {
+    r: &'r mut Reader,
+    loc: Loc,
 }
 
-/// The shared ids of the file: (trace, client id) → the server half's derived id and the
-/// services of both halves.
-struct Halves<'a> {
-    by_client: FastMap<(u64, SpanId), Half<'a>>,
-    /// For each span (by index), its derived id if it is a server half with a client twin.
-    derived: Vec<Option<SpanId>>,
-}
+impl<'de> DeserializeSeed<'de> for SpanSeed<'_> {
+    type Value = ();
 
-struct Half<'a> {
-    id: SpanId,
-    server_service: Option<&'a str>,
-    client_service: Option<&'a str>,
-}
-
-/// Finds server halves that share their client's id and gives each a derived id.
-fn pair_shared<'a>(spans: &'a [(ZSpan<'a>, Loc)]) -> Halves<'a> {
-    let mut used: FastMap<(u64, SpanId), ()> = FastMap::default();
-    // The twin of an id: its first non-shared span, a CLIENT one if there is one.
-    let mut twin: FastMap<(u64, SpanId), usize> = FastMap::default();
-    for (i, (s, _)) in spans.iter().enumerate() {
-        let key = (s.trace_id.value.low64(), s.id.value);
-        used.insert(key, ());
-        if is_shared(s) {
-            continue;
-        }
-        let slot = twin.entry(key).or_insert(i);
-        if spans[*slot].0.kind != Some(Kind::Client) && s.kind == Some(Kind::Client) {
-            *slot = i;
-        }
-    }
-    let mut halves = Halves { by_client: FastMap::default(), derived: vec![None; spans.len()] };
-    for (i, (s, _)) in spans.iter().enumerate() {
-        let key = (s.trace_id.value.low64(), s.id.value);
-        let Some(&t) = twin.get(&key).filter(|&&t| t != i) else { continue };
-        let client = &spans[t].0;
-        let backfilled = client.kind == Some(Kind::Client) && s.kind == Some(Kind::Server);
-        if !is_shared(s) && !backfilled {
-            continue;
-        }
-        let mut id = s.id.value;
-        for candidate in shared::half_ids(s.id.value) {
-            id = candidate;
-            if !used.contains_key(&(key.0, candidate)) {
-                break;
-            }
-        }
-        used.insert((key.0, id), ());
-        halves.derived[i] = Some(id);
-        halves.by_client.entry(key).or_insert(Half { id, server_service: service(s), client_service: service(client) });
-    }
-    halves
-}
-
-struct Reader {
-    b: TraceBuilder,
-    without_duration: Tally,
-    unknown_kind: Tally,
-    tags_not_text: Tally,
-    named: NamedIds,
-    local_keys: [StrId; 4],
-    remote_keys: [StrId; 4],
-}
-
-impl Reader {
-    /// Reads one span, at `start` (its timestamp, or where an untimed span was placed).
-    fn span(
-        &mut self,
-        span: &ZSpan,
-        loc: Loc,
-        halves: &Halves,
-        i: usize,
-        start: Nanos,
-        untimed: bool,
-    ) -> Result<(), FormatError> {
-        let end = match span.duration {
-            Some(d) => start.checked_add(d),
-            None if untimed => Some(start),
-            None => {
-                self.without_duration.add(span.id.value);
-                Some(start)
-            }
-        };
-        let Some(end) = end else {
-            return Err(FormatError::at_path(format!("{loc}.duration"), "timestamp + duration is past the year 2262"));
-        };
-        let derived = halves.derived.get(i).copied().flatten();
-        let id = derived.unwrap_or(span.id.value);
-        let parent_id = match derived {
-            Some(_) => Some(span.id.value),
-            None => span.parent_id.as_ref().map(|p| {
-                let p = p.value;
-                let own = service(span);
-                match halves.by_client.get(&(span.trace_id.value.low64(), p)) {
-                    Some(h) if !(own.is_some() && own == h.client_service && own != h.server_service) => h.id,
-                    _ => p,
-                }
-            }),
-        };
-        let mut raw = RawSpan::new(span.trace_id.value, id, parent_id, start, Some(end));
-        if untimed {
-            raw.flags.insert(SpanFlags::UNTIMED);
-        }
-        let parent_text = span.parent_id.as_ref().and_then(|p| p.text.as_deref());
-        self.named.see(&[span.id.text.as_deref(), span.trace_id.text.as_deref(), parent_text]);
-        raw.name = self.b.intern(span.name.as_deref().unwrap_or(""));
-        raw.kind = span.kind.map_or(SpanKind::Unspecified, Kind::model);
-        if span.kind == Some(Kind::Unknown) {
-            self.unknown_kind.add(span.id.value);
-        }
-        if span.tags.as_ref().is_some_and(|t| t.1 > 0) {
-            self.tags_not_text.add(span.id.value);
-        }
-        raw.service = self.b.intern(service(span).unwrap_or(""));
-
-        let tags = span.tags.as_ref().map_or(&[][..], |t| &t.0[..]);
-        let find = |key: &str| tags.iter().find(|(k, _)| &**k == key).map(|(_, v)| &**v);
-        let code =
-            find(semconv::STATUS_CODE).filter(|c| c.eq_ignore_ascii_case("ok") || c.eq_ignore_ascii_case("error"));
-        let error = find("error");
-        let description = code.and(find(semconv::STATUS_DESCRIPTION));
-        (raw.status, raw.status_message) = match (error, code) {
-            (Some(message), _) => (Status::Error, self.b.intern(message)),
-            (None, Some(c)) if c.eq_ignore_ascii_case("error") => {
-                (Status::Error, self.b.intern(description.unwrap_or("")))
-            }
-            (None, Some(_)) => (Status::Ok, self.b.intern(description.unwrap_or(""))),
-            (None, None) => (Status::Unset, StrId::EMPTY),
-        };
-        let mut hints = OpHints::default();
-        let mark = self.b.attr_mark();
-        json::push_written_id(&mut self.b, &span.id);
-        for (key, value) in tags {
-            let taken = match &**key {
-                "error" => true,
-                semconv::STATUS_CODE => code.is_some(),
-                semconv::STATUS_DESCRIPTION => description.is_some(),
-                _ => false,
-            };
-            if !taken {
-                hints.see(key);
-                self.b.push_attr_str(key, value);
-            }
-        }
-        let sentry_op = find(semconv::SENTRY_OP);
-        raw.op = self.b.intern(sentry_op.unwrap_or_else(|| semconv::derive_op(raw.kind, hints)));
-        if let Some(local) = &span.local {
-            self.endpoint(self.local_keys, local, false);
-        }
-        if let Some(remote) = &span.remote {
-            self.endpoint(self.remote_keys, remote, true);
-        }
-        // A server half Zipkin would backfill as shared is marked shared too.
-        let shared = span.shared.filter(|_| span.kind != Some(Kind::Client)).or(derived.map(|_| true));
-        for (key, flag) in [(SHARED, shared), (DEBUG, span.debug)] {
-            if flag == Some(true) {
-                let key = self.b.intern(key);
-                self.b.push_attr(key, AttrValue::Bool(true));
-            }
-        }
-        raw.attrs = self.b.attrs_since(mark);
-
-        let events = self.b.event_mark();
-        for a in span.annotations.iter().flatten() {
-            let name = self.b.intern(&a.value);
-            self.b.push_event(Event { time: a.timestamp, name, attrs: Range32::default() });
-        }
-        raw.events = self.b.events_since(events);
-        self.b.push_span(raw);
+    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
+        let r = self.r;
+        PartSeed { part: &mut r.part, b: &mut r.b, loc: self.loc }.deserialize(de)?;
+        r.accept();
         Ok(())
     }
+}
 
-    /// Pushes an endpoint's fields as `prefix`-named attributes (the service only for the remote one).
-    fn endpoint(&mut self, keys: [StrId; 4], e: &Endpoint, with_service: bool) {
-        let texts = [e.service.as_deref().filter(|_| with_service), e.ipv4.as_deref(), e.ipv6.as_deref()];
-        for (key, value) in keys.into_iter().zip(texts) {
-            if let Some(value) = value {
-                let value = AttrValue::Str(self.b.intern(value));
-                self.b.push_attr(key, value);
+/// An array of spans: the whole file, or (`trace` given) one trace of an array of traces.
+struct Spans<'r> {
+    r: &'r mut Reader,
+    trace: Option<usize>,
+}
+
+impl<'de> DeserializeSeed<'de> for Spans<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
+        de.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Spans<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of spans")
+    }
+
+    fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<(), S::Error> {
+        let mut i = 0;
+        loop {
+            let loc = match self.trace {
+                None => Loc(i, None),
+                Some(trace) => Loc(trace, Some(i)),
+            };
+            if seq.next_element_seed(SpanSeed { r: &mut *self.r, loc })?.is_none() {
+                return Ok(());
             }
-        }
-        if let Some(port) = e.port {
-            self.b.push_attr(keys[3], AttrValue::Int(port));
+            i += 1;
         }
     }
 }
 
-/// The attribute keys of an endpoint's `serviceName`, `ipv4`, `ipv6` and `port`, interned.
-fn endpoint_keys(b: &mut TraceBuilder, prefix: &str) -> [StrId; 4] {
-    ["serviceName", "ipv4", "ipv6", "port"].map(|field| b.intern(&format!("{prefix}{field}")))
+/// An array of traces, each an array of spans.
+struct Traces<'r>(&'r mut Reader);
+
+impl<'de> Visitor<'de> for Traces<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of traces (arrays of spans)")
+    }
+
+    fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<(), S::Error> {
+        let mut trace = 0;
+        while seq.next_element_seed(Spans { r: &mut *self.0, trace: Some(trace) })?.is_some() {
+            trace += 1;
+        }
+        Ok(())
+    }
 }
