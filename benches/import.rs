@@ -1,15 +1,16 @@
-//! Import benchmark: how fast, and in how much memory, tracedeck reads a large OTLP JSON file,
-//! next to serde_json skipping the same bytes (`IgnoredAny`, the floor for any JSON reader)
-//! and building a `serde_json::Value` tree (what a naive importer would do).
+//! Import benchmark: how fast, and in how much memory, tracedeck reads a large file in every
+//! format, next to serde_json skipping the same bytes (`IgnoredAny`, the floor for any JSON
+//! reader).
 //!
-//! `cargo bench --bench import` generates a deterministic 1,000,000-span file (with
-//! [`tracedeck::synth`], written by the OTLP writer) under the target
-//! directory (once; set `TRACEDECK_BENCH_SPANS` for a smaller one) and prints, for each
-//! reader, the best wall time of a few runs, the throughput and the peak heap including the
-//! input buffer. `cargo bench --bench import -- path/to/file.json` measures a file of yours.
-//! `TRACEDECK_BENCH_RUNS` sets the number of runs (default 3); `TRACEDECK_BENCH_ONLY=tracedeck`
-//! measures only the readers whose name contains that text (for profiling). Under `cargo test`
-//! (no `--bench` argument) it runs once on a 2,000-span file, as a smoke test.
+//! `cargo bench --bench import --no-default-features` generates one deterministic
+//! 1,000,000-span trace (with [`tracedeck::synth`]), writes it once in every format under the
+//! target directory (set `TRACEDECK_BENCH_SPANS` for a smaller one), and prints for each
+//! format the best wall time of a few runs of `IgnoredAny`, and of tracedeck's path of the
+//! window and `check` (parse, drop the input, build) on one thread and on every core, with the
+//! peak heap including the input. `cargo bench --bench import -- path/to/file.json` measures a
+//! file of yours. `TRACEDECK_BENCH_RUNS` sets the number of runs (default 3);
+//! `TRACEDECK_BENCH_ONLY=zipkin` measures only the formats whose name contains that text (any
+//! case). Under `cargo test` (no `--bench` argument) it runs once on 2,000 spans, as a smoke test.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
@@ -79,33 +80,18 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
 
-/// The best time and the peak heap of one way of reading the file.
+/// The best time and the peak heap of one way of reading a file.
+#[derive(Clone, Copy)]
 struct Measured {
-    name: &'static str,
     best: Duration,
     /// Peak heap during the run, counting the input buffer.
     peak: usize,
 }
 
-/// Runs `read` `runs` times on `input` and keeps the best time and the largest peak. `read`
-/// returns what it built so that freeing it is not timed.
-fn measure<T>(name: &'static str, runs: usize, input: &[u8], mut read: impl FnMut(&[u8]) -> T) -> Measured {
-    let (mut best, mut peak) = (Duration::MAX, 0);
-    for _ in 0..runs {
-        let others = IN_USE.load(Ordering::Relaxed) - input.len();
-        PEAK.store(IN_USE.load(Ordering::Relaxed), Ordering::Relaxed);
-        let started = Instant::now();
-        let built = black_box(read(black_box(input)));
-        best = best.min(started.elapsed());
-        peak = peak.max(PEAK.load(Ordering::Relaxed) - others);
-        drop(built);
-    }
-    Measured { name, best, peak }
-}
-
-/// Like [`measure`] for a reader that owns (and drops early) its input: each run gets a fresh
-/// copy, made before timing starts and counted in the peak.
-fn measure_owned<T>(name: &'static str, runs: usize, input: &[u8], mut read: impl FnMut(Vec<u8>) -> T) -> Measured {
+/// Runs `read` `runs` times on a fresh copy of `input` (made before timing starts and counted
+/// in the peak) and keeps the best time and the largest peak. `read` returns what it built so
+/// that freeing it is not timed.
+fn measure<T>(runs: usize, input: &[u8], mut read: impl FnMut(Vec<u8>) -> T) -> Measured {
     let (mut best, mut peak) = (Duration::MAX, 0);
     for _ in 0..runs {
         let copy = input.to_vec();
@@ -117,77 +103,70 @@ fn measure_owned<T>(name: &'static str, runs: usize, input: &[u8], mut read: imp
         peak = peak.max(PEAK.load(Ordering::Relaxed) - others);
         drop(built);
     }
-    Measured { name, best, peak }
+    Measured { best, peak }
+}
+
+/// What the window and `check` do with a file: detect and parse, drop the input, build.
+fn tracedeck_import(file: &str, bytes: Vec<u8>) -> tracedeck::formats::Imported {
+    let (format, builder) = tracedeck::formats::parse(file, &bytes).unwrap_or_else(|e| panic!("{e}"));
+    drop(bytes);
+    tracedeck::formats::finish(file, format, builder).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// [`tracedeck_import`] on a rayon pool of `threads` threads.
+fn on_threads(threads: usize, file: &str, bytes: Vec<u8>) -> tracedeck::formats::Imported {
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("a thread pool");
+    pool.install(|| tracedeck_import(file, bytes))
 }
 
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --all-targets` runs this binary without it,
-    // and then it only checks, on a small file, that every reader runs.
+    // and then it only checks, on small files, that every reader runs.
     let full = std::env::args().any(|a| a == "--bench");
     let path = std::env::args().skip(1).find(|a| !a.starts_with("--")).map(PathBuf::from);
     let spans = env_number("TRACEDECK_BENCH_SPANS", if full { 1_000_000 } else { 2_000 });
     let runs = env_number("TRACEDECK_BENCH_RUNS", if full { 3 } else { 1 }).max(1);
-    let path = match path {
-        Some(path) => path,
-        None => generated_file(spans),
+    let only = std::env::var("TRACEDECK_BENCH_ONLY").unwrap_or_default().to_lowercase();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut trace = None;
+    let files = match path {
+        Some(path) => vec![path],
+        None => Format::ALL
+            .into_iter()
+            .filter(|f| f.name().to_lowercase().contains(&only))
+            .map(|format| generated_file(spans, format, &mut trace))
+            .collect(),
     };
-    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    let file = path.display().to_string();
-    println!("{file}: {:.1} MB, best of {runs} run(s)", bytes.len() as f64 / 1e6);
-
-    let only = std::env::var("TRACEDECK_BENCH_ONLY").unwrap_or_default();
-    let wanted = |name: &str| if name.contains(only.as_str()) { runs } else { 0 };
-    let results = [
-        measure("serde_json IgnoredAny", wanted("serde_json IgnoredAny"), &bytes, |b| {
-            json_values::<serde::de::IgnoredAny>(b).count()
-        }),
-        measure("serde_json Value", wanted("serde_json Value"), &bytes, |b| {
-            json_values::<serde_json::Value>(b).collect::<Vec<_>>()
-        }),
-        measure("tracedeck formats::import", wanted("tracedeck formats::import"), &bytes, |b| {
-            tracedeck::formats::import(&file, b).unwrap_or_else(|e| panic!("{e}"))
-        }),
-        measure_owned(
-            "tracedeck parse, drop input, finish",
-            wanted("tracedeck parse, drop input, finish"),
-            &bytes,
-            |b| {
-                let (others, started) = (IN_USE.load(Ordering::Relaxed) - b.len(), Instant::now());
-                let (format, builder) = tracedeck::formats::parse(&file, &b).unwrap_or_else(|e| panic!("{e}"));
-                let (parsed, parse_peak) = (started.elapsed(), PEAK.load(Ordering::Relaxed) - others);
-                drop(b);
-                PEAK.store(IN_USE.load(Ordering::Relaxed), Ordering::Relaxed);
-                let imported = tracedeck::formats::finish(&file, format, builder).unwrap_or_else(|e| panic!("{e}"));
-                let finish_peak = PEAK.load(Ordering::Relaxed) - others;
-                PEAK.store(parse_peak.max(finish_peak) + others, Ordering::Relaxed);
-                println!(
-                    "  phases: parse {:.0} ms (peak {:.0} MB), finish {:.0} ms (peak {:.0} MB)",
-                    parsed.as_secs_f64() * 1e3,
-                    parse_peak as f64 / 1e6,
-                    (started.elapsed() - parsed).as_secs_f64() * 1e3,
-                    finish_peak as f64 / 1e6
-                );
-                imported
-            },
-        ),
-    ];
-    let floor = results[0].best.as_secs_f64();
-    println!("{:<38} {:>9} {:>9} {:>10} {:>9} {:>10}", "reader", "time ms", "MB/s", "peak MB", "x time", "x file");
-    for r in results.iter().filter(|r| r.best != Duration::MAX) {
-        let secs = r.best.as_secs_f64();
+    println!("best of {runs} run(s); all cores = {cores}; times in ms, peak heap in MB (input included)");
+    println!(
+        "{:<20} {:>8} {:>10} {:>10} {:>6} {:>10} {:>6} {:>9} {:>6}",
+        "format", "MB", "IgnoredAny", "1 thread", "x", "all cores", "x", "peak MB", "x file"
+    );
+    for path in files {
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+        let file = path.display().to_string();
+        let format = tracedeck::formats::detect(&bytes).unwrap_or_else(|e| panic!("{file}: {e:?}"));
+        let floor = measure(runs, &bytes, |b| json_values::<serde::de::IgnoredAny>(&b).count());
+        let one = measure(runs, &bytes, |b| on_threads(1, &file, b));
+        let all = measure(runs, &bytes, |b| on_threads(cores, &file, b));
+        let ms = |m: Measured| m.best.as_secs_f64() * 1e3;
+        let peak = one.peak.max(all.peak);
         println!(
-            "{:<38} {:>9.0} {:>9.0} {:>10.0} {:>9.2} {:>10.2}",
-            r.name,
-            secs * 1e3,
-            bytes.len() as f64 / 1e6 / secs,
-            r.peak as f64 / 1e6,
-            secs / floor,
-            r.peak as f64 / bytes.len() as f64
+            "{:<20} {:>8.1} {:>10.0} {:>10.0} {:>6.2} {:>10.0} {:>6.2} {:>9.0} {:>6.2}",
+            format.name(),
+            bytes.len() as f64 / 1e6,
+            ms(floor),
+            ms(one),
+            ms(one) / ms(floor),
+            ms(all),
+            ms(all) / ms(floor),
+            peak as f64 / 1e6,
+            peak as f64 / bytes.len() as f64
         );
     }
 }
 
-/// The JSON values of a file: one document, or one per line (a Collector file).
+/// The JSON values of a file: one document, or one per line (a Collector file, Sentry events).
 fn json_values<'a, T: serde::Deserialize<'a> + 'a>(bytes: &'a [u8]) -> impl Iterator<Item = T> + 'a {
     serde_json::Deserializer::from_slice(bytes).into_iter::<T>().map(|value| value.expect("valid JSON"))
 }
@@ -201,17 +180,19 @@ fn env_number(name: &str, default: usize) -> usize {
     }
 }
 
-/// The generated file for `spans` spans, written on first use.
-fn generated_file(spans: usize) -> PathBuf {
+/// The generated file of `spans` spans in `format`, written on first use (from `trace`, which is
+/// generated on first use).
+fn generated_file(spans: usize, format: Format, trace: &mut Option<tracedeck::model::Trace>) -> PathBuf {
     let dir = PathBuf::from(std::env::var_os("CARGO_TARGET_DIR").unwrap_or_else(|| "target".into()));
-    let path = dir.join(format!("bench-otlp-{spans}-v2.json"));
+    let path = dir.join(format!("bench-{spans}-v3{}", format.extension()));
     if !path.exists() {
         let started = Instant::now();
-        let trace = generate(&SynthParams { spans, seed: 42, services: 5, ..SynthParams::default() });
+        let trace = trace
+            .get_or_insert_with(|| generate(&SynthParams { spans, seed: 42, services: 5, ..SynthParams::default() }));
         std::fs::create_dir_all(&dir).expect("target directory");
         let partial = path.with_extension("partial");
         let mut out = std::io::BufWriter::new(std::fs::File::create(&partial).expect("create the bench file"));
-        Format::Otlp.write(&[trace], &mut out).and_then(|()| out.flush()).expect("write the bench file");
+        format.write(std::slice::from_ref(trace), &mut out).and_then(|()| out.flush()).expect("write the bench file");
         drop(out);
         std::fs::rename(&partial, &path).expect("rename the bench file");
         println!("generated {} in {:.1} s", path.display(), started.elapsed().as_secs_f64());

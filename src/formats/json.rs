@@ -321,17 +321,29 @@ pub(crate) fn micros<'de, D: Deserializer<'de>>(de: D) -> Result<Nanos, D::Error
             i64::try_from(v).ok().and_then(|v| v.checked_mul(1_000)).ok_or_else(|| too_many_micros(v))
         }
         fn visit_f64<E: de::Error>(self, v: f64) -> Result<Nanos, E> {
-            let nanos = (v * 1_000.0).round();
-            if nanos >= 9.2e18 {
-                return Err(too_many_micros(format_args!("{v:e}")));
+            match float_micros(v) {
+                Some(nanos) if nanos >= 0 => Ok(nanos),
+                None if v > 0.0 => Err(too_many_micros(format_args!("{v:e}"))),
+                _ => Err(E::invalid_value(de::Unexpected::Float(v), &self)),
             }
-            if nanos.is_nan() || nanos < 0.0 {
-                return Err(E::invalid_value(de::Unexpected::Float(v), &self));
-            }
-            Ok(nanos as Nanos)
         }
     }
     de.deserialize_any(V)
+}
+
+/// Microseconds written with a fraction (or as a float), as whole nanoseconds: the nearest
+/// nanosecond to the float's exact value, halves away from zero. This is the one rounding rule
+/// of every format that writes microseconds (Zipkin, Jaeger, Chrome). The whole microseconds
+/// convert exactly and the fraction is rounded on its own, so a time since the epoch (about
+/// 1.7e15 µs, where an f64 resolves 0.25 µs) keeps every digit the float holds; multiplying
+/// by 1,000 first would round it to a multiple of 256 ns. `None` when the result does not
+/// fit 64-bit nanoseconds, or `v` is not a number.
+pub(crate) fn float_micros(v: f64) -> Option<Nanos> {
+    let whole = v.trunc();
+    if !whole.is_finite() || whole.abs() >= (i64::MAX / 1_000) as f64 {
+        return None;
+    }
+    (whole as i64).checked_mul(1_000)?.checked_add(((v - whole) * 1_000.0).round() as i64)
 }
 
 /// Microseconds beyond 64-bit nanoseconds, whether a time or a duration.
@@ -396,6 +408,18 @@ mod tests {
         }
         let message = serde_json::from_str::<Time>("-1.5").unwrap_err().to_string();
         assert!(message.contains("invalid value: floating point `-1.5`"), "{message}");
+    }
+
+    #[test]
+    fn float_microseconds_round_to_the_nearest_nanosecond_of_the_floats_value() {
+        assert_eq!(float_micros(1.5), Some(1_500));
+        assert_eq!(float_micros(0.0005), Some(1), "a half rounds away from zero");
+        assert_eq!(float_micros(-2.25), Some(-2_250));
+        // An epoch time with a fraction: 1,700,000,000,000,000.25 µs is exact in an f64, and
+        // multiplying by 1,000 first would give ...000,256 ns.
+        assert_eq!(float_micros(1_700_000_000_000_000.25), Some(1_700_000_000_000_000_250));
+        assert_eq!(float_micros(f64::NAN), None);
+        assert_eq!(float_micros(1e17), None);
     }
 
     #[test]

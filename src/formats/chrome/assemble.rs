@@ -19,6 +19,7 @@ use crate::model::{Attr, AttrValue, Event, Nanos, Range32, RawSpan, SpanId, Stat
 
 use super::ids::Explicit;
 use super::read::{NONE, Parsed, ProcKey, Record};
+use super::tally::Tally;
 
 /// The trace id of spans read from a file that has none.
 pub const SYNTHETIC_TRACE_ID: TraceId = TraceId(1);
@@ -45,27 +46,6 @@ impl Slice {
     /// The end used for nesting: never before the start, and never for a slice left open.
     fn nest_end(&self) -> Nanos {
         self.end.map_or(Nanos::MAX, |e| e.max(self.start))
-    }
-}
-
-/// Counts of oddities with the first example's event index, for the notes.
-#[derive(Default)]
-pub(super) struct Tally {
-    count: usize,
-    example: u32,
-}
-
-impl Tally {
-    /// How many.
-    pub(super) fn count(&self) -> usize {
-        self.count
-    }
-
-    pub(super) fn add(&mut self, index: u32) {
-        if self.count == 0 {
-            self.example = index;
-        }
-        self.count += 1;
     }
 }
 
@@ -360,9 +340,7 @@ impl Assembler<'_> {
             (&odd.async_begin_without_end, "async `b` event(s) have no matching `e`; their spans are left open"),
         ];
         for (tally, text) in notes {
-            if tally.count > 0 {
-                builder.note(format!("{} {text} (e.g. $.traceEvents[{}])", tally.count, tally.example));
-            }
+            tally.note(builder, text);
         }
         if !self.parsed.ignored.is_empty() {
             let total: usize = self.parsed.ignored.values().sum();

@@ -29,6 +29,7 @@
 mod assemble;
 mod ids;
 mod read;
+mod tally;
 mod write;
 
 use crate::model::TraceBuilder;

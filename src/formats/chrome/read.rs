@@ -12,8 +12,8 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 
 use crate::model::{AttrValue, Nanos, Range32, StrId, TraceBuilder};
 
-use super::assemble::Tally;
 use super::ids::{self, Explicit};
+use super::tally::Tally;
 
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
@@ -430,7 +430,7 @@ impl<'de> Deserialize<'de> for Phase {
 }
 
 /// A time in microseconds (`ts`, `dur`), fractions allowed, read as integer nanoseconds.
-/// Whole numbers convert exactly; fractions to the nearest nanosecond `f64` can hold.
+/// Whole numbers convert exactly; fractions as [`float_micros`](crate::formats::json::float_micros) says.
 struct Micros(Nanos);
 
 impl<'de> Deserialize<'de> for Micros {
@@ -448,13 +448,7 @@ impl<'de> Deserialize<'de> for Micros {
                 i64::try_from(v).map_err(|_| out_of_range(v)).and_then(|v| self.visit_i64(v))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Micros, E> {
-                // Split off the whole microseconds so the fraction keeps f64's full precision.
-                const LIMIT: f64 = (i64::MAX / 1000 - 1) as f64;
-                if !v.is_finite() || v.abs() >= LIMIT {
-                    return Err(out_of_range(v));
-                }
-                let whole = v.trunc();
-                Ok(Micros(whole as i64 * 1000 + ((v - whole) * 1000.0).round() as i64))
+                crate::formats::json::float_micros(v).map(Micros).ok_or_else(|| out_of_range(v))
             }
         }
         de.deserialize_any(V)
