@@ -336,7 +336,7 @@ pub(crate) fn micros<'de, D: Deserializer<'de>>(de: D) -> Result<Nanos, D::Error
 /// of every format that writes microseconds (Zipkin, Jaeger, Chrome). The whole microseconds
 /// convert exactly and the fraction is rounded on its own, so a time since the epoch (about
 /// 1.7e15 µs, where an f64 resolves 0.25 µs) keeps every digit the float holds; multiplying
-/// by 1,000 first would round it to a multiple of 256 ns. `None` when the result does not
+/// by 1,000 first would round it to a multiple of 128 or 256 ns. `None` when the result does not
 /// fit 64-bit nanoseconds, or `v` is not a number.
 pub(crate) fn float_micros(v: f64) -> Option<Nanos> {
     let whole = v.trunc();
@@ -415,9 +415,9 @@ mod tests {
         assert_eq!(float_micros(1.5), Some(1_500));
         assert_eq!(float_micros(0.0005), Some(1), "a half rounds away from zero");
         assert_eq!(float_micros(-2.25), Some(-2_250));
-        // An epoch time with a fraction: 1,700,000,000,000,000.25 µs is exact in an f64, and
-        // multiplying by 1,000 first would give ...000,256 ns.
-        assert_eq!(float_micros(1_700_000_000_000_000.25), Some(1_700_000_000_000_000_250));
+        // An epoch-sized time with a fraction: 1,000,000,000,000,000.5 µs is exact in an f64, and
+        // multiplying by 1,000 first would give ...000,512 ns.
+        assert_eq!(float_micros(1_000_000_000_000_000.5), Some(1_000_000_000_000_000_500));
         assert_eq!(float_micros(f64::NAN), None);
         assert_eq!(float_micros(1e17), None);
     }
