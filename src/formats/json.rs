@@ -102,6 +102,13 @@ pub(crate) fn lines(bytes: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub(crate) struct Text<'a>(pub Cow<'a, str>);
 
+impl Text<'_> {
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 impl std::ops::Deref for Text<'_> {
     type Target = str;
 
@@ -129,6 +136,9 @@ impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
                 Ok(Text(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v)))
             }
         }
         de.deserialize_str(V)
@@ -190,12 +200,16 @@ pub(crate) fn span_id<'de, D: Deserializer<'de>>(de: D) -> Result<SpanId, D::Err
 /// `deserialize_with` for an optional hex span id: absent, `null`, `""` and all zeros mean none.
 pub(crate) fn opt_span_id<'de, D: Deserializer<'de>>(de: D) -> Result<Option<SpanId>, D::Error> {
     let Some(text) = Option::<Text>::deserialize(de)? else { return Ok(None) };
-    if text.is_empty() || text.bytes().all(|b| b == b'0') {
+    optional_span_id(&text).map_err(|e| de::Error::custom(format!("expected a hex span id of 1 to 16 digits: {e}")))
+}
+
+/// A hex span id (1 to 16 digits, any case) where one may be absent: `""` and all zeros (of
+/// any length) mean none.
+pub(crate) fn optional_span_id(text: &str) -> Result<Option<SpanId>, IdParseError> {
+    if text.bytes().all(|b| b == b'0') {
         return Ok(None);
     }
-    SpanId::from_hex(&text)
-        .map(Some)
-        .map_err(|e| de::Error::custom(format!("expected a hex span id of 1 to 16 digits: {e}")))
+    SpanId::from_hex(text).map(Some)
 }
 
 /// `deserialize_with` for a hex trace id (1 to 32 digits, any case).

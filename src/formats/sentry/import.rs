@@ -15,7 +15,8 @@
 use foldhash::HashSet;
 
 use super::keys;
-use super::schema::{Attrs, Item, SpanJson, Tags, Text, Value, parse_span_id};
+use super::schema::{Attrs, Item, SpanJson, Tags, Text, Value};
+use crate::formats::json::optional_span_id;
 use crate::formats::{FormatError, Place};
 use crate::model::{AttrValue, Nanos, RawEvent, RawSpan, SpanId, SpanKind, Status, StrId, TraceBuilder, TraceId};
 
@@ -314,7 +315,7 @@ impl Import {
     fn trace_span(&mut self, item: &Item, loc: &Loc, holder: Holder) -> Result<(), FormatError> {
         let span_id = match (item.span_id, &item.event_id) {
             (Some(id), _) => id.0,
-            (None, Some(text)) => parse_span_id(text.as_str()).flatten().ok_or_else(|| {
+            (None, Some(text)) => optional_span_id(text.as_str()).ok().flatten().ok_or_else(|| {
                 loc.key("event_id").err(format!("expected a 16-digit hex span id, found {:?}", text.as_str()))
             })?,
             (None, None) => return Err(loc.err("missing field `event_id` (the span's id)")),

@@ -14,39 +14,9 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Unexpected, Visitor};
 
 use super::time::Ts;
+pub(super) use crate::formats::json::Text;
+use crate::formats::json::optional_span_id;
 use crate::model::{IdParseError, SpanId, TraceId};
-
-/// A string borrowed from the input when it has no escapes.
-#[derive(Clone, PartialEq, Eq, Debug, Default)]
-pub(super) struct Text<'a>(pub Cow<'a, str>);
-
-impl Text<'_> {
-    pub(super) fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct TextVisitor;
-        impl<'de> Visitor<'de> for TextVisitor {
-            type Value = Text<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(Text(Cow::Borrowed(v)))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(Text(Cow::Owned(v.to_owned())))
-            }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-                Ok(Text(Cow::Owned(v)))
-            }
-        }
-        deserializer.deserialize_str(TextVisitor)
-    }
-}
 
 /// Any JSON value, typed for an attribute: scalars as themselves, arrays and maps as JSON text.
 #[derive(Clone, PartialEq, Debug)]
@@ -255,15 +225,7 @@ impl<'de> Deserialize<'de> for ParentId {
 
 /// Hex text to a span id, `None` for "no id", or the error a deserializer reports.
 fn span_id_from_str<E: de::Error>(v: &str) -> Result<Option<SpanId>, E> {
-    parse_span_id(v).ok_or_else(|| E::invalid_value(Unexpected::Str(v), &SPAN_ID))
-}
-
-/// Hex text to a span id: `Some(None)` for "no id" (empty, all zeros), `None` if not hex.
-pub(super) fn parse_span_id(text: &str) -> Option<Option<SpanId>> {
-    if text.is_empty() || (text.len() <= 16 && text.bytes().all(|b| b == b'0')) {
-        return Some(None);
-    }
-    SpanId::from_hex(text).ok().map(Some)
+    optional_span_id(v).map_err(|_| E::invalid_value(Unexpected::Str(v), &SPAN_ID))
 }
 
 /// A trace id: 32 hex digits, dashes (UUID style) allowed; all zeros is "unknown" (0).
