@@ -15,6 +15,7 @@ pub mod native;
 pub mod otlp;
 mod semconv;
 pub mod sentry;
+mod split;
 #[cfg(test)]
 mod testkit;
 mod untimed;

@@ -219,6 +219,66 @@ impl TraceBuilder {
         }
     }
 
+    /// Appends everything `other` collected, as if it had been pushed here after what this
+    /// builder holds: an importer that reads the parts of one file on several threads merges
+    /// their builders in file order, and gets the traces (string ids included) one reading
+    /// would have built. A resource equal to one here becomes that one. Returns, for each of
+    /// `other`'s string ids (by [`StrId::index`]), its id here, for the importer's own tables.
+    pub fn append(&mut self, other: TraceBuilder) -> Vec<StrId> {
+        let TraceBuilder { strings, spans, attrs, events, errors, notes, trace_notes, resources } = other;
+        let ids: Vec<StrId> = strings.iter().map(|text| self.strings.intern(text)).collect();
+        drop(strings);
+        let id = |s: StrId| ids[s.index() as usize];
+        let (attr_base, event_base) = (self.attrs.len() as u32, self.events.len() as u32);
+        // Empty ranges hold nothing and stay as they are.
+        let shift = |r: Range32, base: u32| if r.len == 0 { r } else { Range32 { start: r.start + base, len: r.len } };
+        for attr in attrs {
+            let value = match attr.value {
+                AttrValue::Str(s) => AttrValue::Str(id(s)),
+                value => value,
+            };
+            push_growing_gently(&mut self.attrs, Attr { key: id(attr.key), value });
+        }
+        for event in events {
+            push_growing_gently(
+                &mut self.events,
+                Event { name: id(event.name), attrs: shift(event.attrs, attr_base), ..event },
+            );
+        }
+        let mut same_resource: FastMap<Range32, Range32> = FastMap::default();
+        for range in resources.into_values() {
+            let here = shift(range, attr_base);
+            let key: Vec<AttrKey> = self.attrs[here.as_range()].iter().map(attr_key).collect();
+            same_resource.insert(range, *self.resources.entry(key).or_insert(here));
+        }
+        for span in spans {
+            let resource = if span.resource.len == 0 { span.resource } else { same_resource[&span.resource] };
+            push_growing_gently(
+                &mut self.spans,
+                RawSpan {
+                    name: id(span.name),
+                    op: id(span.op),
+                    service: id(span.service),
+                    transaction: id(span.transaction),
+                    status_message: id(span.status_message),
+                    attrs: shift(span.attrs, attr_base),
+                    resource,
+                    events: shift(span.events, event_base),
+                    ..span
+                },
+            );
+        }
+        for error in errors {
+            let (title, event_id, level) = (id(error.title), id(error.event_id), id(error.level));
+            self.errors.push(RawEvent { title, event_id, level, ..error });
+        }
+        self.notes.extend(notes);
+        for (trace, notes) in trace_notes {
+            self.trace_notes.entry(trace).or_default().extend(notes);
+        }
+        ids
+    }
+
     /// Builds one trace per trace id, ordered by start time. A 64-bit trace id joins the
     /// 128-bit id whose lower half it equals (Zipkin's and Jaeger's lenient matching). A parent
     /// cycle, or a time further from the epoch than [`TIME_LIMIT`](super::TIME_LIMIT), is an error.
@@ -478,6 +538,62 @@ mod tests {
         assert_eq!(traces[1].errors().len(), 1, "the exact id wins over the earlier trace sharing its lower half");
         assert_eq!(traces[0].errors().len(), 1, "a 64-bit id goes to the first trace with that lower half");
         assert!(traces.iter().all(|t| t.warnings().is_empty()), "no error is a stray");
+    }
+
+    /// Pushes spans `ids` of trace 7 (each under the one before), each with a resource equal to
+    /// every other's, an attribute, an event and an error, and a note.
+    fn push_part(b: &mut TraceBuilder, ids: std::ops::Range<u64>) {
+        let first = ids.start;
+        for id in ids {
+            let mark = b.attr_mark();
+            b.push_attr_str("service.name", "api");
+            let resource = b.resource_since(mark);
+            push(b, id, (id > 1).then(|| id - 1), id as Nanos, Some(100));
+            let mark = b.attr_mark();
+            b.push_attr_str("http.route", &format!("/r{}", id % 3));
+            let (attrs, events) = (b.attrs_since(mark), b.event_mark());
+            let name = b.intern("retry");
+            b.push_event(Event { time: id as Nanos, name, attrs: Range32::default() });
+            let span = b.spans_mut().last_mut().unwrap();
+            (span.resource, span.attrs, span.events) = (resource, attrs, Range32 { start: events, len: 1 });
+            let title = b.intern(&format!("KeyError {id}"));
+            let error = RawEvent {
+                trace_id: TraceId(7),
+                span_id: Some(sid(id)),
+                time: None,
+                title,
+                event_id: StrId::EMPTY,
+                level: StrId::EMPTY,
+            };
+            b.push_error(error);
+        }
+        b.note_trace(TraceId(7), format!("part from {first}"));
+    }
+
+    #[test]
+    fn appended_builders_build_what_one_builder_builds() {
+        let mut one = TraceBuilder::new();
+        push_part(&mut one, 1..6);
+        push_part(&mut one, 6..11);
+        let mut first = TraceBuilder::new();
+        push_part(&mut first, 1..6);
+        let mut second = TraceBuilder::new();
+        push_part(&mut second, 6..11);
+        first.append(second);
+        let (one, appended) = (one.build().unwrap().remove(0), first.build().unwrap().remove(0));
+        let strings = |t: &Trace| t.strings().iter().map(|(id, s)| (id, s.to_owned())).collect::<Vec<_>>();
+        assert_eq!(strings(&appended), strings(&one), "the same strings with the same ids");
+        assert_eq!(appended.warnings(), one.warnings());
+        assert_eq!(appended.errors(), one.errors());
+        for (a, o) in appended.spans().iter().zip(one.spans()) {
+            assert_eq!((a.id, a.parent, a.name, a.start, a.end), (o.id, o.parent, o.name, o.start, o.end));
+            assert_eq!(appended.attrs_in(a.attrs), one.attrs_in(o.attrs));
+            assert_eq!(appended.attrs_in(a.resource), one.attrs_in(o.resource));
+            assert_eq!(appended.events(appended.find(a.id).unwrap()), one.events(one.find(o.id).unwrap()));
+        }
+        assert_eq!(appended.len(), 10);
+        let resources: std::collections::HashSet<Range32> = appended.spans().iter().map(|s| s.resource).collect();
+        assert_eq!(resources.len(), 1, "equal resources are one");
     }
 
     #[test]

@@ -51,6 +51,11 @@ impl Interner {
         self.rodeo.resolve(&id.spur())
     }
 
+    /// Every string, in id order (the empty string first).
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &str> {
+        self.rodeo.strings()
+    }
+
     pub(crate) fn freeze(self) -> Strings {
         Strings { resolver: self.rodeo.into_resolver() }
     }

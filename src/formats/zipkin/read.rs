@@ -5,19 +5,24 @@
 //! done afterwards on the builder's spans ([`super::settle`]), with a few bits per span of
 //! what the file said besides ([`Said`]): untimed spans placed, shared ids split. Spans reported
 //! in several parts are rare; when the file has any, it is read a second time, holding those
-//! parts back until they are merged.
+//! parts back until they are merged. A big array of spans is split at its elements
+//! ([`split`]) and read on every thread of rayon's pool, each run of spans into a reader of its
+//! own; the readers are merged in file order into what one reading would have made.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::ops::Range;
+
+use rayon::prelude::*;
 
 use serde::de::{DeserializeSeed, Deserializer, SeqAccess, Visitor};
 
 use super::part::{Loc, Part, PartSeed};
 use super::settle::Tally;
 use super::{DEBUG, LOCAL_ENDPOINT, REMOTE_ENDPOINT, SHARED};
-use crate::formats::FormatError;
 use crate::formats::json::{self, NamedIds};
 use crate::formats::semconv::{self, OpHints};
+use crate::formats::{FormatError, split};
 use crate::model::{
     AttrValue, Event, Range32, RawSpan, SpanId, SpanKind, Status, StrId, TraceBuilder, TraceId, WRITTEN_SPAN_ID,
 };
@@ -128,9 +133,21 @@ pub(super) struct Reader {
     parts: u32,
 }
 
+/// Files with at least this many spans are read on every thread of rayon's pool.
+const PARALLEL_SPANS: usize = 1 << 13;
+
 /// Reads the file's spans into a reader; with a `plan`, merging the parts it names.
 pub(super) fn read(bytes: &[u8], plan: Option<Plan>) -> Result<Reader, FormatError> {
     let shape = shape(bytes);
+    if plan.is_none() && matches!(shape, Shape::Spans) && rayon::current_num_threads() > 1 {
+        // A file that cannot be split, or has an error, is read whole below (to place the error).
+        if let Some(reader) = split::array_elements(bytes)
+            .filter(|spans| spans.len() >= PARALLEL_SPANS)
+            .and_then(|spans| read_in_parallel(bytes, &spans))
+        {
+            return Ok(reader);
+        }
+    }
     let mut reader = Reader::new(plan);
     if matches!(shape, Shape::Object) {
         reader.b.note("the file is one span object rather than an array of spans; read as a list of one");
@@ -144,7 +161,44 @@ pub(super) fn read(bytes: &[u8], plan: Option<Plan>) -> Result<Reader, FormatErr
     Ok(reader)
 }
 
+/// Reads the spans at `ranges` of `bytes` (the elements of its top-level array) on every thread
+/// of rayon's pool, a run of spans per thread, and merges what each read in file order: the
+/// same reader one thread would have filled. `None` if any span cannot be read.
+fn read_in_parallel(bytes: &[u8], ranges: &[Range<usize>]) -> Option<Reader> {
+    let per_thread = ranges.len().div_ceil(rayon::current_num_threads());
+    let readers: Vec<Option<Reader>> = ranges
+        .par_chunks(per_thread)
+        .enumerate()
+        .map(|(chunk, ranges)| {
+            let mut reader = Reader::new(None);
+            for (k, range) in ranges.iter().enumerate() {
+                let mut de = serde_json::Deserializer::from_slice(&bytes[range.clone()]);
+                let seed = SpanSeed { r: &mut reader, loc: Loc(chunk * per_thread + k, None) };
+                seed.deserialize(&mut de).and_then(|()| de.end()).ok()?;
+            }
+            Some(reader)
+        })
+        .collect();
+    let mut readers = readers.into_iter();
+    let mut merged = readers.next()??;
+    for reader in readers {
+        merged.append(reader?);
+    }
+    Some(merged)
+}
+
 impl Reader {
+    /// Appends what `other` read after what this reader read ([`TraceBuilder::append`]).
+    fn append(&mut self, other: Reader) {
+        let base = self.said.len() as u32;
+        let ids = self.b.append(other.b);
+        let id = |s: Option<StrId>| s.map(|s| ids[s.index() as usize]);
+        self.said.extend(other.said);
+        self.texts.extend(other.texts.into_iter().map(|(i, texts)| (i + base, texts.map(id))));
+        self.locs.extend(other.locs.into_iter().map(|(i, loc)| (i + base, loc)));
+        self.parts += other.parts;
+    }
+
     fn new(plan: Option<Plan>) -> Self {
         let mut b = TraceBuilder::new();
         let keys = Keys::new(&mut b);

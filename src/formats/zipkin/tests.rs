@@ -285,3 +285,39 @@ fn jaeger_traces_written_as_zipkin_keep_tree_timing_and_status() {
         assert_eq!(a.str(x.status_message), b.str(y.status_message));
     }
 }
+
+#[test]
+fn a_big_file_reads_the_same_on_one_thread_and_on_many() {
+    // Untimed spans and a shared server half among thousands, split across the threads' runs.
+    let trace = crate::synth::generate(&crate::synth::SynthParams {
+        seed: 9,
+        spans: 20_000,
+        services: 4,
+        ..crate::synth::SynthParams::default()
+    });
+    let mut bytes = Vec::new();
+    Format::Zipkin.write(std::slice::from_ref(&trace), &mut bytes).unwrap();
+    let quirks = br#"{"traceId":"1","id":"a1","kind":"CLIENT","timestamp":10,"duration":50,"localEndpoint":{"serviceName":"web"}},
+        {"traceId":"1","id":"a1","kind":"SERVER","shared":true,"timestamp":20,"duration":30,"localEndpoint":{"serviceName":"api"}},
+        {"traceId":"1","id":"a2","parentId":"a1","name":"untimed","localEndpoint":{"serviceName":"api"}},"#;
+    let at = bytes.len() / 2 + bytes[bytes.len() / 2..].windows(2).position(|w| w == b",{").unwrap() + 1;
+    bytes.splice(at..at, quirks.iter().copied());
+    assert!(crate::formats::split::array_elements(&bytes).is_some_and(|e| e.len() > 20_000), "the file splits");
+    let on = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let imported = pool.install(|| import("big.zipkin.json", &bytes).unwrap());
+        let mut text = Vec::new();
+        Format::Tracedeck.write(&imported.traces, &mut text).unwrap();
+        let warnings: Vec<Vec<String>> =
+            imported.traces.iter().map(|t| t.warnings().iter().map(|w| w.to_string()).collect()).collect();
+        let strings: Vec<Vec<String>> =
+            imported.traces.iter().map(|t| t.strings().iter().map(|(_, s)| s.to_owned()).collect()).collect();
+        (String::from_utf8(text).unwrap(), warnings, strings)
+    };
+    let one = on(1);
+    assert!(one.1[0].iter().any(|w| w.contains("1 server span(s) share their client's span id")), "{:?}", one.1);
+    assert!(one.1[0].iter().any(|w| w.contains("1 span(s) have no timestamp (00000000000000a2)")), "{:?}", one.1);
+    for threads in [2, 3, 8] {
+        assert!(on(threads) == one, "{threads} threads read the file differently");
+    }
+}
