@@ -297,6 +297,12 @@ impl NamedIds {
         }
     }
 
+    /// Counts what `later` counted (in a later part of the same file).
+    pub fn absorb(&mut self, later: NamedIds) {
+        self.count += later.count;
+        self.example = self.example.take().or(later.example);
+    }
+
     /// Notes the count, if any.
     pub fn note(&self, b: &mut TraceBuilder) {
         if let Some(example) = &self.example {

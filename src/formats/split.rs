@@ -9,11 +9,59 @@ use std::ops::Range;
 /// and each element trimmed), or `None` when `bytes` is not one array as far as the scan can
 /// tell (an object, an unterminated string, an empty element, text after the array).
 pub(crate) fn array_elements(bytes: &[u8]) -> Option<Vec<Range<usize>>> {
+    let (elements, end) = elements_at(bytes, skip_space(bytes, 0))?;
+    (skip_space(bytes, end) == bytes.len()).then_some(elements)
+}
+
+/// The elements of the array that is the value of the one member of the top-level object
+/// named by one of `names` (`{"resourceSpans": [...], ...}`), or `None` when `bytes` is not
+/// such an object as far as the scan can tell, or names that array more than once.
+pub(crate) fn member_elements(bytes: &[u8], names: &[&str]) -> Option<Vec<Range<usize>>> {
     let mut i = skip_space(bytes, 0);
-    if bytes.get(i) != Some(&b'[') {
+    if bytes.get(i) != Some(&b'{') {
         return None;
     }
-    i += 1;
+    let mut found = None;
+    loop {
+        i = skip_space(bytes, i + 1);
+        match bytes.get(i)? {
+            b'}' if found.is_some() || i == skip_space(bytes, 0) + 1 => break,
+            b'"' => {}
+            _ => return None,
+        }
+        let key_end = string_end(bytes, i + 1)?;
+        let key = &bytes[i + 1..key_end - 1];
+        i = skip_space(bytes, key_end);
+        if bytes.get(i) != Some(&b':') {
+            return None;
+        }
+        i = skip_space(bytes, i + 1);
+        if names.iter().any(|name| name.as_bytes() == key) {
+            if found.is_some() || bytes.get(i) != Some(&b'[') {
+                return None;
+            }
+            let (elements, end) = elements_at(bytes, i)?;
+            found = Some(elements);
+            i = end;
+        } else {
+            i = value_end(bytes, i)?;
+        }
+        i = skip_space(bytes, i);
+        match bytes.get(i)? {
+            b',' => {}
+            b'}' => break,
+            _ => return None,
+        }
+    }
+    (skip_space(bytes, i + 1) == bytes.len()).then_some(found?)
+}
+
+/// The elements of the array whose `[` is at `at`, and the index after its `]`.
+fn elements_at(bytes: &[u8], at: usize) -> Option<(Vec<Range<usize>>, usize)> {
+    if bytes.get(at) != Some(&b'[') {
+        return None;
+    }
+    let mut i = at + 1;
     let (mut depth, mut start, mut elements) = (1usize, i, Vec::new());
     while i < bytes.len() {
         match bytes[i] {
@@ -31,7 +79,7 @@ pub(crate) fn array_elements(bytes: &[u8]) -> Option<Vec<Range<usize>>> {
                     } else if !elements.is_empty() {
                         return None;
                     }
-                    return (skip_space(bytes, i + 1) == bytes.len()).then_some(elements);
+                    return Some((elements, i + 1));
                 }
             }
             b',' if depth == 1 => {
@@ -47,6 +95,54 @@ pub(crate) fn array_elements(bytes: &[u8]) -> Option<Vec<Range<usize>>> {
         i += 1;
     }
     None
+}
+
+/// The index after the value (of any kind) that starts at `at`.
+fn value_end(bytes: &[u8], at: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut i = at;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                i = string_end(bytes, i + 1)?;
+                if depth == 0 {
+                    return Some(i);
+                }
+                continue;
+            }
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' if depth == 0 => return Some(i),
+            b'}' | b']' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            b',' if depth == 0 => return Some(i),
+            _ => {}
+        }
+        i += 1;
+    }
+    (depth == 0).then_some(i)
+}
+
+/// `ranges` cut into at most `parts` runs of neighbours holding about as many bytes each, with
+/// the index of each run's first range.
+pub(crate) fn runs(ranges: &[Range<usize>], parts: usize) -> Vec<(usize, &[Range<usize>])> {
+    let total: usize = ranges.iter().map(|r| r.len()).sum();
+    let per_part = total.div_ceil(parts.max(1)).max(1);
+    let (mut runs, mut first, mut bytes) = (Vec::new(), 0, 0);
+    for (i, range) in ranges.iter().enumerate() {
+        bytes += range.len();
+        if bytes >= per_part && i + 1 < ranges.len() {
+            runs.push((first, &ranges[first..=i]));
+            (first, bytes) = (i + 1, 0);
+        }
+    }
+    if first < ranges.len() {
+        runs.push((first, &ranges[first..]));
+    }
+    runs
 }
 
 /// The index just after the closing quote of the string whose text starts at `from`.
@@ -94,6 +190,24 @@ mod tests {
         "#;
         assert_eq!(texts(json).unwrap(), [r#"{"a": "x,]}\"\\", "b": [1, {"c": 2}]}"#, "[3, 4]", r#""s,t""#, "5"]);
         assert_eq!(texts("[]").unwrap(), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn finds_the_elements_of_one_member_of_an_object() {
+        let json = r#"{"a": {"resourceSpans": [9]}, "b": "x", "resourceSpans": [ {"r": 1} , {"r": [2]} ], "c": 3.5}"#;
+        let elements = member_elements(json.as_bytes(), &["resourceSpans", "batches"]).unwrap();
+        assert_eq!(elements.into_iter().map(|r| &json[r]).collect::<Vec<_>>(), [r#"{"r": 1}"#, r#"{"r": [2]}"#]);
+        for json in [r#"{"batches": [1], "resourceSpans": [2]}"#, r#"{"resourceSpans": 5}"#, r#"{"x": 1} 2"#, "[1]"] {
+            assert_eq!(member_elements(json.as_bytes(), &["resourceSpans", "batches"]), None, "{json}");
+        }
+    }
+
+    #[test]
+    fn runs_hold_about_as_many_bytes_each() {
+        let ranges = [0..10, 10..20, 20..70, 70..80, 80..90];
+        let runs = runs(&ranges, 2);
+        assert_eq!(runs.iter().map(|(first, run)| (*first, run.len())).collect::<Vec<_>>(), [(0, 3), (3, 2)]);
+        assert_eq!(super::runs(&ranges, 8).len(), 3, "no run smaller than an eighth, but the last");
     }
 
     #[test]

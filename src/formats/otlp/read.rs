@@ -79,6 +79,17 @@ impl Reader {
         One(self, PhantomData)
     }
 
+    /// A seed that reads one `resourceSpans` entry into this reader.
+    pub(super) fn resource_spans(&mut self) -> One<'_, ResourceSpans> {
+        One(self, PhantomData)
+    }
+
+    /// Appends what `other` read (a later part of the same file) after what this reader read.
+    pub(super) fn append(&mut self, other: Reader) {
+        self.pool.builder.append(other.pool.builder);
+        self.named.absorb(other.named);
+    }
+
     /// The builder holding everything read.
     pub(super) fn finish(mut self) -> TraceBuilder {
         self.named.note(&mut self.pool.builder);
@@ -249,8 +260,11 @@ fn skip<'de, A: MapAccess<'de>>(map: &mut A) -> Result<(), A::Error> {
     map.next_value::<IgnoredAny>().map(drop)
 }
 
+/// The names of a document's list of `resourceSpans` (as [`DocumentKey`] reads them).
+pub(super) const RESOURCE_SPANS: [&str; 3] = ["resourceSpans", "resource_spans", "batches"];
+
 /// One `resourceSpans` entry: a resource and its spans, by scope.
-struct ResourceSpans;
+pub(super) struct ResourceSpans;
 
 keys! {
     ResourceSpansKey {

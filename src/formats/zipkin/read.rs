@@ -162,18 +162,16 @@ pub(super) fn read(bytes: &[u8], plan: Option<Plan>) -> Result<Reader, FormatErr
 }
 
 /// Reads the spans at `ranges` of `bytes` (the elements of its top-level array) on every thread
-/// of rayon's pool, a run of spans per thread, and merges what each read in file order: the
+/// of rayon's pool, a run of spans of about equal bytes per thread, and merges what each read in file order: the
 /// same reader one thread would have filled. `None` if any span cannot be read.
 fn read_in_parallel(bytes: &[u8], ranges: &[Range<usize>]) -> Option<Reader> {
-    let per_thread = ranges.len().div_ceil(rayon::current_num_threads());
-    let readers: Vec<Option<Reader>> = ranges
-        .par_chunks(per_thread)
-        .enumerate()
-        .map(|(chunk, ranges)| {
+    let readers: Vec<Option<Reader>> = split::runs(ranges, rayon::current_num_threads())
+        .into_par_iter()
+        .map(|(first, ranges)| {
             let mut reader = Reader::new(None);
             for (k, range) in ranges.iter().enumerate() {
                 let mut de = serde_json::Deserializer::from_slice(&bytes[range.clone()]);
-                let seed = SpanSeed { r: &mut reader, loc: Loc(chunk * per_thread + k, None) };
+                let seed = SpanSeed { r: &mut reader, loc: Loc(first + k, None) };
                 seed.deserialize(&mut de).and_then(|()| de.end()).ok()?;
             }
             Some(reader)
