@@ -145,17 +145,21 @@ pub(crate) fn runs(ranges: &[Range<usize>], parts: usize) -> Vec<(usize, &[Range
     runs
 }
 
-/// The index just after the closing quote of the string whose text starts at `from`.
+/// The index just after the closing quote of the string whose text starts at `from`. Most
+/// strings of trace files are short (keys, ids), so the first bytes are looked at one by one
+/// before `memchr` takes over.
 fn string_end(bytes: &[u8], mut from: usize) -> Option<usize> {
     loop {
-        let at = from + memchr::memchr2(b'"', b'\\', &bytes[from..])?;
+        let short = bytes.get(from..)?.iter().take(32).position(|&b| b == b'"' || b == b'\\');
+        let at = match short {
+            Some(k) => from + k,
+            None if bytes.len() - from <= 32 => return None,
+            None => from + 32 + memchr::memchr2(b'"', b'\\', &bytes[from + 32..])?,
+        };
         if bytes[at] == b'"' {
             return Some(at + 1);
         }
         from = at + 2;
-        if from > bytes.len() {
-            return None;
-        }
     }
 }
 
