@@ -12,11 +12,21 @@ use crate::model::{AttrValue, Range32, SpanFlags, SpanId, StrId, TraceBuilder};
 /// Reads Zipkin v2 JSON. Errors name the JSON path (and line and column when the JSON itself is wrong).
 pub fn parse(bytes: &[u8]) -> Result<TraceBuilder, FormatError> {
     let mut reader = read::read(bytes, None)?;
-    if let Some(plan) = reader.merge_plan() {
+    // Parts to merge and shared halves both repeat an id; most files repeat none, and need no
+    // map of every id to tell.
+    let repeat = ids_repeat(&reader);
+    if let Some(plan) = if repeat { reader.merge_plan() } else { None } {
         drop(reader);
         reader = read::read(bytes, Some(plan))?;
     }
-    settle(reader)
+    settle(reader, repeat)
+}
+
+/// Whether two spans of the file have the same id in the same trace.
+fn ids_repeat(r: &Reader) -> bool {
+    let mut keys: Vec<(u64, SpanId)> = r.b.spans().iter().map(|s| (s.trace_id.low64(), s.id)).collect();
+    keys.sort_unstable();
+    keys.windows(2).any(|w| w[0] == w[1])
 }
 
 /// How many spans something happened to, and the first of them, for an import note.
@@ -40,10 +50,10 @@ impl Tally {
     }
 }
 
-/// Places, pairs and finishes every span read, and adds the notes.
-fn settle(mut r: Reader) -> Result<TraceBuilder, FormatError> {
+/// Places, pairs (when ids `repeat`) and finishes every span read, and adds the notes.
+fn settle(mut r: Reader, repeat: bool) -> Result<TraceBuilder, FormatError> {
     let placed = place_in_time(&mut r)?;
-    let halves = pair_shared(&r);
+    let halves = if repeat { pair_shared(&r) } else { Halves::default() };
     let merged = r.take_merged();
     let mut pairs = Tally::default();
     let mut derived: Vec<u32> = halves.derived.keys().copied().collect();
@@ -209,6 +219,7 @@ fn place_in_time(r: &mut Reader) -> Result<Option<Vec<Placed>>, FormatError> {
 
 /// The shared ids of the file: (trace, client id) → the server half's derived id and the
 /// services of both halves; and the derived id of each server half, by span index.
+#[derive(Default)]
 struct Halves {
     by_client: FastMap<(u64, SpanId), Half>,
     derived: FastMap<u32, SpanId>,
