@@ -1,6 +1,6 @@
 //! A cheap structural scan that finds the elements of a top-level JSON array, so that a big
-//! file's elements can be parsed on several threads. It only tracks strings (skipped with
-//! `memchr`) and bracket depth: it does not validate, so each element is parsed (and so
+//! file's elements can be parsed on several threads. It only tracks strings (skipped eight
+//! bytes at a time) and bracket depth: it does not validate, so each element is parsed (and so
 //! checked) on its own, and a file it cannot split is read whole as before.
 
 use std::ops::Range;
@@ -145,22 +145,37 @@ pub(crate) fn runs(ranges: &[Range<usize>], parts: usize) -> Vec<(usize, &[Range
     runs
 }
 
-/// The index just after the closing quote of the string whose text starts at `from`. Most
-/// strings of trace files are short (keys, ids), so the first bytes are looked at one by one
-/// before `memchr` takes over.
+/// The index just after the closing quote of the string whose text starts at `from`.
 fn string_end(bytes: &[u8], mut from: usize) -> Option<usize> {
     loop {
-        let short = bytes.get(from..)?.iter().take(32).position(|&b| b == b'"' || b == b'\\');
-        let at = match short {
-            Some(k) => from + k,
-            None if bytes.len() - from <= 32 => return None,
-            None => from + 32 + memchr::memchr2(b'"', b'\\', &bytes[from + 32..])?,
-        };
+        let at = quote_or_backslash(bytes, from)?;
         if bytes[at] == b'"' {
             return Some(at + 1);
         }
         from = at + 2;
     }
+}
+
+/// The first `"` or `\` at or after `from`, eight bytes at a time: most strings of trace
+/// files are short (keys, ids), too short for `memchr`'s set-up to pay.
+fn quote_or_backslash(bytes: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    // High bit set in each byte of `word` equal to `byte`; the lowest one set is never a false one.
+    let equal = |word: u64, byte: u8| {
+        let x = word ^ (ONES * u64::from(byte));
+        x.wrapping_sub(ONES) & !x & HIGH
+    };
+    let mut i = from;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        let found = equal(word, b'"') | equal(word, b'\\');
+        if found != 0 {
+            return Some(i + found.trailing_zeros() as usize / 8);
+        }
+        i += 8;
+    }
+    bytes.get(i..)?.iter().position(|&b| b == b'"' || b == b'\\').map(|k| i + k)
 }
 
 fn skip_space(bytes: &[u8], mut i: usize) -> usize {
@@ -212,6 +227,20 @@ mod tests {
         let runs = runs(&ranges, 2);
         assert_eq!(runs.iter().map(|(first, run)| (*first, run.len())).collect::<Vec<_>>(), [(0, 3), (3, 2)]);
         assert_eq!(super::runs(&ranges, 8).len(), 3, "no run smaller than an eighth, but the last");
+    }
+
+    #[test]
+    fn quotes_and_backslashes_are_found_wherever_they_fall_in_a_word() {
+        for at in 0..20 {
+            let mut text = vec![b'a'; 24];
+            text[at] = b'"';
+            assert_eq!(quote_or_backslash(&text, 0), Some(at));
+            text[at] = b'\\';
+            assert_eq!(quote_or_backslash(&text, at.min(3)), Some(at));
+            // A byte just above '"' or '\\' after a match is not mistaken for one before it.
+            text[at] = b'#';
+            assert_eq!(quote_or_backslash(&text, 0), None);
+        }
     }
 
     #[test]
