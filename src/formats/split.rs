@@ -5,6 +5,8 @@
 
 use std::ops::Range;
 
+use rayon::prelude::*;
+
 /// The byte ranges of the elements of the array `bytes` holds (whitespace around the array
 /// and each element trimmed), or `None` when `bytes` is not one array as far as the scan can
 /// tell (an object, an unterminated string, an empty element, text after the array).
@@ -143,6 +145,32 @@ pub(crate) fn runs(ranges: &[Range<usize>], parts: usize) -> Vec<(usize, &[Range
         runs.push((first, &ranges[first..]));
     }
     runs
+}
+
+/// Reads the `parts` of `bytes` on every thread of rayon's pool: [`runs`] of parts, one per
+/// thread, each into a fresh reader (`new`) by `read(reader, index of the part, its bytes)`,
+/// then the readers merged in file order by `append`. `None` if `read` failed on any part.
+pub(crate) fn read_in_parallel<R: Send>(
+    bytes: &[u8],
+    parts: &[Range<usize>],
+    new: impl Fn() -> R + Sync,
+    read: impl Fn(&mut R, usize, &[u8]) -> bool + Sync,
+    append: impl Fn(&mut R, R),
+) -> Option<R> {
+    let readers: Vec<Option<R>> = runs(parts, rayon::current_num_threads())
+        .into_par_iter()
+        .map(|(first, run)| {
+            let mut reader = new();
+            let mut parts = run.iter().enumerate();
+            parts.all(|(k, part)| read(&mut reader, first + k, &bytes[part.clone()])).then_some(reader)
+        })
+        .collect();
+    let mut readers = readers.into_iter();
+    let mut merged = readers.next()??;
+    for reader in readers {
+        append(&mut merged, reader?);
+    }
+    Some(merged)
 }
 
 /// The index just after the closing quote of the string whose text starts at `from`.

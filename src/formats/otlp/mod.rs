@@ -27,7 +27,6 @@ mod write;
 
 use std::ops::Range;
 
-use rayon::prelude::*;
 use serde::de::DeserializeSeed;
 
 pub use write::write;
@@ -46,11 +45,11 @@ pub fn parse(bytes: &[u8]) -> Result<TraceBuilder, FormatError> {
     let parallel = rayon::current_num_threads() > 1 && bytes.len() >= PARALLEL_BYTES;
     if let Some(entries) = split::member_elements(bytes, &RESOURCE_SPANS).filter(|e| parallel && e.len() > 1) {
         // A part that cannot be read is read again below, whole, to say where the error is.
-        let read = |r: &mut Reader, part: &[u8]| {
+        let read = |r: &mut Reader, _, part: &[u8]| {
             let mut de = serde_json::Deserializer::from_slice(part);
             r.resource_spans().deserialize(&mut de).and_then(|()| de.end()).is_ok()
         };
-        if let Some(reader) = read_in_parallel(bytes, &entries, read) {
+        if let Some(reader) = split::read_in_parallel(bytes, &entries, || Reader::new(false), read, Reader::append) {
             return Ok(reader.finish());
         }
     }
@@ -73,11 +72,11 @@ fn parse_lines(bytes: &[u8], parallel: bool) -> Result<TraceBuilder, FormatError
                 start..start + line.len()
             })
             .collect();
-        let read = |r: &mut Reader, line: &[u8]| {
+        let read = |r: &mut Reader, _, line: &[u8]| {
             let mut de = serde_json::Deserializer::from_slice(line);
             r.document().deserialize(&mut de).and_then(|()| de.end()).is_ok()
         };
-        if let Some(reader) = read_in_parallel(bytes, &lines, read) {
+        if let Some(reader) = split::read_in_parallel(bytes, &lines, || Reader::new(false), read, Reader::append) {
             return Ok(reader.finish());
         }
     }
@@ -89,29 +88,6 @@ fn parse_lines(bytes: &[u8], parallel: bool) -> Result<TraceBuilder, FormatError
         }
     }
     Ok(reader.finish())
-}
-
-/// Reads the `parts` of `bytes` with `read` on every thread of rayon's pool, a run of parts of
-/// about equal bytes per thread, each into a reader of its own, and merges the readers in file
-/// order: what one reader would have read. `None` if `read` failed on any part.
-fn read_in_parallel(
-    bytes: &[u8],
-    parts: &[Range<usize>],
-    read: impl Fn(&mut Reader, &[u8]) -> bool + Sync,
-) -> Option<Reader> {
-    let readers: Vec<Option<Reader>> = split::runs(parts, rayon::current_num_threads())
-        .into_par_iter()
-        .map(|(_, run)| {
-            let mut reader = Reader::new(false);
-            run.iter().all(|part| read(&mut reader, &bytes[part.clone()])).then_some(reader)
-        })
-        .collect();
-    let mut readers = readers.into_iter();
-    let mut merged = readers.next()??;
-    for reader in readers {
-        merged.append(reader?);
-    }
-    Some(merged)
 }
 
 #[cfg(test)]

@@ -11,9 +11,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
-use std::ops::Range;
-
-use rayon::prelude::*;
 
 use serde::de::{DeserializeSeed, Deserializer, SeqAccess, Visitor};
 
@@ -143,7 +140,7 @@ pub(super) fn read(bytes: &[u8], plan: Option<Plan>) -> Result<Reader, FormatErr
         // A file that cannot be split, or has an error, is read whole below (to place the error).
         if let Some(reader) = split::array_elements(bytes)
             .filter(|spans| spans.len() >= PARALLEL_SPANS)
-            .and_then(|spans| read_in_parallel(bytes, &spans))
+            .and_then(|spans| split::read_in_parallel(bytes, &spans, || Reader::new(None), read_span, Reader::append))
         {
             return Ok(reader);
         }
@@ -161,28 +158,10 @@ pub(super) fn read(bytes: &[u8], plan: Option<Plan>) -> Result<Reader, FormatErr
     Ok(reader)
 }
 
-/// Reads the spans at `ranges` of `bytes` (the elements of its top-level array) on every thread
-/// of rayon's pool, a run of spans of about equal bytes per thread, and merges what each read in file order: the
-/// same reader one thread would have filled. `None` if any span cannot be read.
-fn read_in_parallel(bytes: &[u8], ranges: &[Range<usize>]) -> Option<Reader> {
-    let readers: Vec<Option<Reader>> = split::runs(ranges, rayon::current_num_threads())
-        .into_par_iter()
-        .map(|(first, ranges)| {
-            let mut reader = Reader::new(None);
-            for (k, range) in ranges.iter().enumerate() {
-                let mut de = serde_json::Deserializer::from_slice(&bytes[range.clone()]);
-                let seed = SpanSeed { r: &mut reader, loc: Loc(first + k, None) };
-                seed.deserialize(&mut de).and_then(|()| de.end()).ok()?;
-            }
-            Some(reader)
-        })
-        .collect();
-    let mut readers = readers.into_iter();
-    let mut merged = readers.next()??;
-    for reader in readers {
-        merged.append(reader?);
-    }
-    Some(merged)
+/// Reads the span object `bytes`, the `i`th of the file's array, into `r`; whether it could.
+fn read_span(r: &mut Reader, i: usize, bytes: &[u8]) -> bool {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    SpanSeed { r, loc: Loc(i, None) }.deserialize(&mut de).and_then(|()| de.end()).is_ok()
 }
 
 impl Reader {
