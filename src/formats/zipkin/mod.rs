@@ -33,6 +33,7 @@ mod part;
 mod read;
 mod settle;
 pub mod shared;
+mod tally;
 mod write;
 
 #[cfg(test)]

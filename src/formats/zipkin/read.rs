@@ -2,7 +2,7 @@
 //!
 //! Each span object is read into one reused [`Part`] and pushed into the builder at once:
 //! no list of the file's spans exists besides the builder's own. What needs the whole file is
-//! done afterwards on the builder's spans ([`super::settle`]), with a few bits per span of
+//! done afterwards on the builder's spans (see the settle module), with a few bits per span of
 //! what the file said besides ([`Said`]): untimed spans placed, shared ids split. Spans reported
 //! in several parts are rare; when the file has any, it is read a second time, holding those
 //! parts back until they are merged. A big array of spans is split at its elements
@@ -15,7 +15,7 @@ use std::fmt;
 use serde::de::{DeserializeSeed, Deserializer, SeqAccess, Visitor};
 
 use super::part::{Loc, Part, PartSeed};
-use super::settle::Tally;
+use super::tally::Tally;
 use super::{DEBUG, LOCAL_ENDPOINT, REMOTE_ENDPOINT, SHARED};
 use crate::formats::json::{self, NamedIds};
 use crate::formats::semconv::{self, OpHints};

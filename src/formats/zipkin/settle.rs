@@ -4,6 +4,7 @@
 
 use super::read::{self, FastMap, Reader, Said};
 use super::shared;
+use super::tally::Tally;
 use crate::formats::FormatError;
 use crate::formats::json::NamedIds;
 use crate::formats::untimed::{self, Node, Placed};
@@ -27,27 +28,6 @@ fn ids_repeat(r: &Reader) -> bool {
     let mut keys: Vec<(u64, SpanId)> = r.b.spans().iter().map(|s| (s.trace_id.low64(), s.id)).collect();
     keys.sort_unstable();
     keys.windows(2).any(|w| w[0] == w[1])
-}
-
-/// How many spans something happened to, and the first of them, for an import note.
-#[derive(Default)]
-pub(super) struct Tally {
-    count: usize,
-    example: Option<SpanId>,
-}
-
-impl Tally {
-    pub fn add(&mut self, id: SpanId) {
-        self.count += 1;
-        self.example.get_or_insert(id);
-    }
-
-    /// Notes `count what (e.g. example)` if anything was counted.
-    fn note(&self, b: &mut TraceBuilder, what: &str) {
-        if let Some(example) = self.example {
-            b.note(format!("{} {what} (e.g. {example})", self.count));
-        }
-    }
 }
 
 /// Places, pairs (when ids `repeat`) and finishes every span read, and adds the notes.
