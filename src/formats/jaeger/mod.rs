@@ -24,12 +24,13 @@
 //! The 16- and 32-digit spellings of one trace id are joined by the model's builder.
 
 mod read;
+mod stream;
 mod write;
 
 #[cfg(test)]
 mod tests;
 
-pub use read::parse;
+pub use stream::parse;
 pub use write::write;
 
 /// Attribute holding a span's references as Jaeger JSON when they are more than one `CHILD_OF`

@@ -2,90 +2,42 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::ops::Range;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::REFERENCES;
+use crate::formats::FormatError;
 use crate::formats::json::{self, Id, NamedIds, Scalar, Text};
 use crate::formats::semconv::{self, OpHints};
-use crate::formats::{FormatError, Place};
 use crate::model::{AttrValue, Event, Nanos, Range32, RawSpan, SpanId, SpanKind, Status, StrId, TraceBuilder, TraceId};
-
-/// The whole file: a query answer (`data`, `errors`), or one trace object on its own.
-#[derive(Deserialize)]
-struct Document<'a> {
-    #[serde(borrow, default)]
-    data: Option<Vec<JTrace<'a>>>,
-    #[serde(borrow, default)]
-    errors: Option<Vec<QueryError<'a>>>,
-    /// A bare trace object's fields.
-    #[serde(rename = "traceID", borrow, default)]
-    trace_id: Option<Text<'a>>,
-    #[serde(borrow, default)]
-    spans: Option<Vec<JSpan<'a>>>,
-    #[serde(borrow, default)]
-    processes: Option<HashMap<Text<'a>, Process<'a>>>,
-    #[serde(borrow, default)]
-    warnings: Option<Vec<Text<'a>>>,
-}
 
 /// An entry of the answer's `errors`.
 #[derive(Deserialize)]
-struct QueryError<'a> {
+pub(super) struct QueryError<'a> {
     #[serde(default)]
     code: Option<i64>,
     #[serde(borrow, default)]
     msg: Option<Text<'a>>,
 }
 
-/// One trace.
-#[derive(Deserialize)]
-struct JTrace<'a> {
-    #[serde(rename = "traceID", borrow, default)]
-    trace_id: Option<Text<'a>>,
-    #[serde(borrow, default)]
-    spans: Option<Vec<JSpan<'a>>>,
-    #[serde(borrow, default)]
-    processes: Option<HashMap<Text<'a>, Process<'a>>>,
-    #[serde(borrow, default)]
-    warnings: Option<Vec<Text<'a>>>,
+/// The error for a failed query (the answer's `errors`), if it has any.
+pub(super) fn query_failed(errors: &[QueryError]) -> Option<FormatError> {
+    let first = errors.first()?;
+    let count = errors.len();
+    let more = if count > 1 { format!(" (and {} more)", count - 1) } else { String::new() };
+    let code = first.code.map(|c| format!(" (code {c})")).unwrap_or_default();
+    let msg = first.msg.as_deref().unwrap_or("no message");
+    Some(FormatError::at_path("$.errors[0]", format!("the Jaeger query failed: {msg}{code}{more}")))
 }
 
 /// A process: the service and its tags.
 #[derive(Deserialize)]
-struct Process<'a> {
+pub(super) struct Process<'a> {
     #[serde(rename = "serviceName", borrow, default)]
     service: Text<'a>,
     #[serde(borrow, default)]
     tags: Vec<Tag<'a>>,
-}
-
-#[derive(Deserialize)]
-struct JSpan<'a> {
-    #[serde(rename = "traceID", borrow)]
-    trace_id: Id<'a, TraceId>,
-    #[serde(rename = "spanID", borrow)]
-    span_id: Id<'a, SpanId>,
-    #[serde(rename = "parentSpanID", borrow, default, deserialize_with = "json::opt_id")]
-    parent_span_id: Option<Id<'a, SpanId>>,
-    #[serde(rename = "operationName", borrow, default)]
-    name: Text<'a>,
-    #[serde(borrow, default)]
-    references: Option<Vec<Reference<'a>>>,
-    #[serde(rename = "startTime", deserialize_with = "json::micros")]
-    start: Nanos,
-    #[serde(deserialize_with = "json::micros")]
-    duration: Nanos,
-    #[serde(borrow, default)]
-    tags: Option<Vec<Tag<'a>>>,
-    #[serde(borrow, default)]
-    logs: Option<Vec<Log<'a>>>,
-    #[serde(rename = "processID", borrow, default)]
-    process_id: Option<Text<'a>>,
-    #[serde(borrow, default)]
-    process: Option<Process<'a>>,
-    #[serde(borrow, default)]
-    warnings: Option<Vec<Text<'a>>>,
 }
 
 /// How a reference relates the span to another.
@@ -133,16 +85,8 @@ pub(super) fn parent_of<T>(refs: &[T], ref_type: impl Fn(&T) -> RefType) -> Opti
     refs.iter().find(|r| ref_type(r) == RefType::ChildOf).or_else(|| refs.first())
 }
 
-#[derive(Deserialize)]
-struct Log<'a> {
-    #[serde(deserialize_with = "json::micros")]
-    timestamp: Nanos,
-    #[serde(borrow, default)]
-    fields: Option<Vec<Tag<'a>>>,
-}
-
 /// A `{key, type, value}` tag with its value checked against its type.
-struct Tag<'a> {
+pub(super) struct Tag<'a> {
     key: Text<'a>,
     value: TagValue<'a>,
     /// Why the value was kept as written text: it did not match its declared type.
@@ -150,7 +94,7 @@ struct Tag<'a> {
 }
 
 #[derive(Debug, PartialEq)]
-enum TagValue<'a> {
+pub(super) enum TagValue<'a> {
     Str(Cow<'a, str>),
     Int(i64),
     Float(f64),
@@ -230,61 +174,15 @@ fn typed<'a>(key: &str, ty: Option<&str>, value: Option<Scalar<'a>>) -> Result<T
     Ok(out)
 }
 
-/// Reads Jaeger JSON. Errors name the JSON path (and line and column when the JSON itself is wrong).
-pub fn parse(bytes: &[u8]) -> Result<TraceBuilder, FormatError> {
-    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
-        return parse_bare_spans(bytes);
-    }
-    let doc: Document = json::from_slice(bytes)?;
-    if let Some(first) = doc.errors.as_ref().and_then(|e| e.first()) {
-        let count = doc.errors.as_ref().map_or(0, Vec::len);
-        let more = if count > 1 { format!(" (and {} more)", count - 1) } else { String::new() };
-        let code = first.code.map(|c| format!(" (code {c})")).unwrap_or_default();
-        let msg = first.msg.as_deref().unwrap_or("no message");
-        return Err(FormatError::at_path("$.errors[0]", format!("the Jaeger query failed: {msg}{code}{more}")));
-    }
-    let traces: Vec<(String, JTrace)> = match doc.data {
-        Some(data) if data.is_empty() => {
-            return Err(FormatError::at_path("$.data", "no traces: `data` is empty (the query found nothing)"));
-        }
-        Some(data) => data.into_iter().enumerate().map(|(i, t)| (format!("$.data[{i}]"), t)).collect(),
-        None if doc.spans.is_some() => {
-            let bare =
-                JTrace { trace_id: doc.trace_id, spans: doc.spans, processes: doc.processes, warnings: doc.warnings };
-            vec![("$".to_owned(), bare)]
-        }
-        None => {
-            return Err(FormatError::new(
-                Place::Whole,
-                "not Jaeger JSON: expected a `data` array of traces or a trace with `spans`",
-            ));
-        }
-    };
-    let mut reader = Reader::default();
-    for (path, trace) in traces {
-        reader.trace(&format!("{path}.spans"), trace)?;
-    }
-    Ok(reader.finish())
-}
-
-/// A bare array of spans, each with its `process` inline (how Jaeger's own tools and storage
-/// back-ends write spans outside a query answer), read as one trace list with a note.
-fn parse_bare_spans(bytes: &[u8]) -> Result<TraceBuilder, FormatError> {
-    let spans: Vec<JSpan> = json::from_slice(bytes)?;
-    let bare = JTrace { trace_id: None, spans: Some(spans), processes: None, warnings: None };
-    let mut reader = Reader::default();
-    reader.trace("$", bare)?;
-    reader.b.note(
-        "the file is a bare array of Jaeger spans (each with its process inline), not a query answer \
-         ({\"data\": [...]}); read as such",
-    );
-    Ok(reader.finish())
-}
+/// Where a tag kept as written text was counted, so that the note names the first one in the
+/// order a whole-file reading meets them: (trace, 0 for the trace's processes or 1 + the span's
+/// place, 0 for the span's inline process or 1 for its tags and logs).
+pub(super) type OddKey = (u32, usize, u8);
 
 /// Reading state across the file's traces.
 #[derive(Default)]
-struct Reader {
-    b: TraceBuilder,
+pub(super) struct Reader {
+    pub b: TraceBuilder,
     /// Distinct warning texts with how many spans carried them and the first span.
     warnings: Vec<(String, usize, Option<SpanId>)>,
     /// Index into `warnings` by text.
@@ -292,16 +190,54 @@ struct Reader {
     follows_from_parents: usize,
     named: NamedIds,
     /// Tags kept as written text because they did not match their type: how many, and the first reason.
-    odd_tags: (usize, Option<String>),
+    odd_tags: (usize, Option<(OddKey, String)>),
+    /// Where the tags counted next are.
+    pub odd_key: OddKey,
     /// Spans whose `processID` is not in their trace's processes: how many, and the first id.
     unknown_processes: (usize, Option<String>),
+    /// The first span that could not be taken (its JSON was fine), in file order.
+    pub first_error: Option<FormatError>,
 }
 
 /// A process resolved once per trace: its service, and its tags pushed once as the resource of
 /// its spans.
-struct ProcessInfo {
+#[derive(Clone, Copy)]
+pub(super) struct ProcessInfo {
     service: StrId,
     resource: Range32,
+}
+
+/// One span object as read, reused from span to span (strings borrowed from the input).
+#[derive(Default)]
+pub(super) struct SpanParts<'a> {
+    pub trace_id: Option<Id<'a, TraceId>>,
+    pub span_id: Option<Id<'a, SpanId>>,
+    pub parent_span_id: Option<Id<'a, SpanId>>,
+    pub name: Text<'a>,
+    pub references: Vec<Reference<'a>>,
+    pub start: Nanos,
+    pub duration: Nanos,
+    pub tags: Vec<Tag<'a>>,
+    /// Logs: their time and the range of their fields in `log_fields`.
+    pub logs: Vec<(Nanos, Range<usize>)>,
+    pub log_fields: Vec<Tag<'a>>,
+    pub process_id: Option<Text<'a>>,
+    pub process: Option<Process<'a>>,
+    pub warnings: Vec<Text<'a>>,
+}
+
+impl SpanParts<'_> {
+    /// Empties the parts for the next span, keeping their room.
+    pub fn clear(&mut self) {
+        (self.trace_id, self.span_id, self.parent_span_id) = (None, None, None);
+        self.name = Text::default();
+        (self.start, self.duration, self.process_id, self.process) = (0, 0, None, None);
+        self.references.clear();
+        self.tags.clear();
+        self.logs.clear();
+        self.log_fields.clear();
+        self.warnings.clear();
+    }
 }
 
 /// What the special tags of a span said.
@@ -352,36 +288,8 @@ impl<'t> Specials<'t> {
 }
 
 impl Reader {
-    /// Reads one trace; `spans_path` is the JSON path of its span list, for errors.
-    fn trace(&mut self, spans_path: &str, trace: JTrace) -> Result<(), FormatError> {
-        let trace_label = trace.trace_id.as_deref().unwrap_or("?").to_owned();
-        for warning in trace.warnings.iter().flatten() {
-            self.warn(format!("trace {trace_label}: {}", &**warning), None);
-        }
-        let processes: HashMap<Text, ProcessInfo> =
-            trace.processes.into_iter().flatten().map(|(key, p)| (key, self.process(&p))).collect();
-        for (i, span) in trace.spans.into_iter().flatten().enumerate() {
-            let at = || format!("{spans_path}[{i}]");
-            let embedded;
-            let process = match (&span.process_id, &span.process) {
-                (Some(id), _) if processes.contains_key(&**id) => processes.get(&**id),
-                (Some(id), None) => {
-                    self.unknown_processes.0 += 1;
-                    self.unknown_processes.1.get_or_insert_with(|| format!("{:?} at {}.processID", &**id, at()));
-                    None
-                }
-                (_, Some(p)) => {
-                    embedded = self.process(p);
-                    Some(&embedded)
-                }
-                (None, None) => None,
-            };
-            self.span(span, process, &at)?;
-        }
-        Ok(())
-    }
-
-    fn process(&mut self, p: &Process) -> ProcessInfo {
+    /// Pushes a process's tags as a resource.
+    pub fn process(&mut self, p: &Process) -> ProcessInfo {
         let service = self.b.intern(&p.service);
         let mark = self.b.attr_mark();
         for tag in &p.tags {
@@ -391,11 +299,44 @@ impl Reader {
         ProcessInfo { service, resource: self.b.resource_since(mark) }
     }
 
+    /// Gives span `index` (the `i`th of its trace, at `at`) its process: the one its
+    /// `processID` names among `processes`, else its inline one.
+    pub fn attach(
+        &mut self,
+        index: usize,
+        process_id: Option<StrId>,
+        inline: Option<&Process>,
+        processes: &HashMap<StrId, ProcessInfo>,
+        at: &dyn Fn() -> String,
+    ) {
+        let process = match (process_id, inline) {
+            (Some(id), _) if processes.contains_key(&id) => processes.get(&id).copied(),
+            (Some(id), None) => {
+                self.unknown_processes.0 += 1;
+                if self.unknown_processes.1.is_none() {
+                    self.unknown_processes.1 = Some(format!("{:?} at {}.processID", self.b.resolve(id), at()));
+                }
+                None
+            }
+            (_, Some(p)) => {
+                self.odd_key.2 = 0;
+                Some(self.process(p))
+            }
+            (None, None) => None,
+        };
+        if let Some(p) = process {
+            let span = &mut self.b.spans_mut()[index];
+            (span.service, span.resource) = (p.service, p.resource);
+        }
+    }
+
     /// A tag's value as an attribute value; a tag kept as written text is counted for the note.
     fn value(&mut self, tag: &Tag) -> AttrValue {
         if let Some(why) = &tag.odd {
             self.odd_tags.0 += 1;
-            self.odd_tags.1.get_or_insert_with(|| why.clone());
+            if self.odd_tags.1.as_ref().is_none_or(|(key, _)| self.odd_key < *key) {
+                self.odd_tags.1 = Some((self.odd_key, why.clone()));
+            }
         }
         match &tag.value {
             TagValue::Str(s) => AttrValue::Str(self.b.intern(s)),
@@ -405,33 +346,36 @@ impl Reader {
         }
     }
 
-    fn span(&mut self, span: JSpan, process: Option<&ProcessInfo>, at: &dyn Fn() -> String) -> Result<(), FormatError> {
-        let refs = span.references.as_deref().unwrap_or_default();
+    /// Pushes a span read whole (its ids given), without its process: see [`attach`](Self::attach).
+    pub fn span(
+        &mut self,
+        span: &SpanParts,
+        trace_id: &Id<TraceId>,
+        span_id: &Id<SpanId>,
+        at: &dyn Fn() -> String,
+    ) -> Result<(), FormatError> {
+        let refs = &span.references[..];
         let parent_ref = parent_of(refs, |r| r.ref_type);
         let parent_id = parent_ref.map(|r| r.span_id.value).or(span.parent_span_id.as_ref().map(|p| p.value));
         let end = span.start.checked_add(span.duration).ok_or_else(|| {
             FormatError::at_path(format!("{}.duration", at()), "startTime + duration is past the year 2262")
         })?;
-        let mut raw = RawSpan::new(span.trace_id.value, span.span_id.value, parent_id, span.start, Some(end));
+        let mut raw = RawSpan::new(trace_id.value, span_id.value, parent_id, span.start, Some(end));
         let parent_text = parent_ref.and_then(|r| r.span_id.text.as_deref());
         let parent_text = parent_text.or(span.parent_span_id.as_ref().and_then(|p| p.text.as_deref()));
-        self.named.see(&[span.span_id.text.as_deref(), span.trace_id.text.as_deref(), parent_text]);
+        self.named.see(&[span_id.text.as_deref(), trace_id.text.as_deref(), parent_text]);
         raw.name = self.b.intern(&span.name);
 
-        let tags = span.tags.as_deref().unwrap_or_default();
-        let specials = Specials::of(tags);
+        let specials = Specials::of(&span.tags);
         let mark = self.b.attr_mark();
-        json::push_written_id(&mut self.b, &span.span_id);
+        json::push_written_id(&mut self.b, span_id);
         let mut hints = OpHints::default();
-        for tag in tags.iter().filter(|t| !specials.took(t)) {
+        self.odd_key.2 = 1;
+        for tag in span.tags.iter().filter(|t| !specials.took(t)) {
             hints.see(&tag.key);
             let key = self.b.intern(&tag.key);
             let value = self.value(tag);
             self.b.push_attr(key, value);
-        }
-        if let Some(p) = process {
-            raw.service = p.service;
-            raw.resource = p.resource;
         }
         if parent_ref.is_some_and(|r| r.ref_type == RefType::FollowsFrom) {
             self.follows_from_parents += 1;
@@ -455,19 +399,15 @@ impl Reader {
         raw.op = self.b.intern(specials.sentry_op.unwrap_or_else(|| semconv::derive_op(raw.kind, hints)));
 
         let event_mark = self.b.event_mark();
-        for log in span.logs.iter().flatten() {
-            self.log(log);
+        for (time, fields) in &span.logs {
+            self.log(*time, &span.log_fields[fields.clone()]);
         }
         raw.events = self.b.events_since(event_mark);
-        for warning in span.warnings.iter().flatten() {
-            self.warn(warning.to_string(), Some(span.span_id.value));
-        }
         self.b.push_span(raw);
         Ok(())
     }
 
-    fn log(&mut self, log: &Log) {
-        let fields = log.fields.as_deref().unwrap_or_default();
+    fn log(&mut self, timestamp: Nanos, fields: &[Tag]) {
         let mut name = "log";
         let mark = self.b.attr_mark();
         for field in fields {
@@ -482,10 +422,11 @@ impl Reader {
         }
         let attrs = self.b.attrs_since(mark);
         let name = self.b.intern(name);
-        self.b.push_event(Event { time: log.timestamp, name, attrs });
+        self.b.push_event(Event { time: timestamp, name, attrs });
     }
 
-    fn warn(&mut self, text: String, span: Option<SpanId>) {
+    /// Counts a warning of the trace (`span` none) or of a span.
+    pub fn warn(&mut self, text: String, span: Option<SpanId>) {
         match self.warning_index.get(&text) {
             Some(&i) => self.warnings[i].1 += 1,
             None => {
@@ -495,7 +436,8 @@ impl Reader {
         }
     }
 
-    fn finish(mut self) -> TraceBuilder {
+    /// The builder, with the notes of what the reading met.
+    pub fn finish(mut self) -> TraceBuilder {
         for (text, count, span) in std::mem::take(&mut self.warnings) {
             let note = match (span, count) {
                 (Some(id), 1) => format!("Jaeger warning on span {id}: {text}"),
@@ -505,7 +447,7 @@ impl Reader {
             self.b.note(note);
         }
         self.named.note(&mut self.b);
-        if let (count, Some(first)) = &self.odd_tags {
+        if let (count, Some((_, first))) = &self.odd_tags {
             self.b.note(format!("{count} tag(s) do not match their declared type ({first}); kept as written text"));
         }
         if let (count, Some(first)) = &self.unknown_processes {

@@ -250,3 +250,57 @@ fn otlp_resource_attributes_become_process_tags() {
     let written = String::from_utf8(written).unwrap();
     assert_eq!(written.matches("control-web-5c8d9").count(), 1, "a process's tags are written once");
 }
+
+/// What a Jaeger document loads as: every trace in tracedeck's format, and its warnings.
+fn loaded(json: &str) -> String {
+    let imported = import("t.json", json.as_bytes()).expect("the document is read");
+    let mut out = Vec::new();
+    let traces: Vec<&Trace> = imported.traces.iter().collect();
+    crate::formats::native::write(&traces, &mut out).expect("written");
+    let notes: Vec<String> = imported.traces.iter().flat_map(|t| t.warnings().iter().map(|w| w.to_string())).collect();
+    format!("{}\n{notes:?}", String::from_utf8(out).expect("utf-8"))
+}
+
+#[test]
+fn a_trace_loads_the_same_whatever_the_order_of_its_fields() {
+    let process = r#""processes":{"p1":{"serviceName":"api","tags":[{"key":"host","type":"int64","value":"h1"}]},
+        "p2":{"serviceName":"db","tags":[]}}"#;
+    let trace_fields = format!(r#""traceID":"abc",{process},"warnings":["clock skew adjusted"]"#);
+    let span = |id: &str, pid: &str, tags_first: bool| {
+        let tags = r#""tags":[{"key":"n","type":"bool","value":"maybe"},{"key":"span.kind","value":"server"}]"#;
+        let logs = r#""logs":[{"timestamp":2,"fields":[{"key":"event","value":"retry"},
+            {"key":"k","type":"float64","value":"x"}]}]"#;
+        let (a, b) = if tags_first { (tags, logs) } else { (logs, tags) };
+        // Span 2's process is nowhere; span 3's is only inline.
+        let inline = r#","process":{"serviceName":"inline","tags":[{"key":"z","type":"int64","value":"q"}]}"#;
+        let inline = if pid == "p9" { "" } else { inline };
+        format!(
+            r#"{{"traceID":"abc","spanID":"{id}","operationName":"op{id}","startTime":1,"duration":5,{a},{b},
+            "processID":"{pid}"{inline},"warnings":["w{id}"]}}"#
+        )
+    };
+    let spans = format!(r#""spans":[{},{},{}]"#, span("1", "p1", true), span("2", "p9", true), span("3", "p8", true));
+    let shuffled =
+        format!(r#""spans":[{},{},{}]"#, span("1", "p1", false), span("2", "p9", false), span("3", "p8", false));
+    let before = format!(r#"{{"data":[{{{trace_fields},{spans}}}]}}"#);
+    let after = format!(r#"{{"data":[{{{shuffled},{trace_fields}}}]}}"#);
+    assert_eq!(loaded(&before), loaded(&after));
+    let bare_before = format!(r#"{{{trace_fields},{spans}}}"#);
+    let bare_after = format!(r#"{{{shuffled},{trace_fields}}}"#);
+    assert_eq!(loaded(&bare_before), loaded(&bare_after));
+    let notes = loaded(&after);
+    assert!(notes.contains("8 tag(s) do not match"), "{notes}");
+    assert!(notes.contains(r#"(tag \"host\" is declared int64"#), "{notes}");
+    assert!(notes.contains("e.g. \\\"p9\\\" at $.data[0].spans[1].processID"), "{notes}");
+}
+
+#[test]
+fn a_span_field_written_twice_is_refused_at_its_path() {
+    let Err(err) =
+        parse(br#"{"data":[{"spans":[{"traceID":"1","spanID":"2","spanID":"3","startTime":1,"duration":1}]}]}"#)
+    else {
+        panic!("a duplicate field was read")
+    };
+    assert!(err.message.contains("duplicate field `spanID`"), "{err:?}");
+    assert_eq!(path_of(&err), "$.data[0].spans[0]");
+}
