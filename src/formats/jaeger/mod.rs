@@ -22,6 +22,9 @@
 //! - Span and trace `warnings` (the query's adjusters' notes) → import notes, counted per text.
 //!
 //! The 16- and 32-digit spellings of one trace id are joined by the model's builder.
+//!
+//! Spans stream into the builder as they are read (see `stream`); a big query answer's `data`
+//! traces are read on every thread of rayon's pool and merged in file order.
 
 mod read;
 mod stream;

@@ -288,6 +288,32 @@ impl<'t> Specials<'t> {
 }
 
 impl Reader {
+    /// Appends what `other` read after what this reader read (a later run of the file's
+    /// traces), as if this reader had read it.
+    pub fn append(&mut self, other: Reader) {
+        self.b.append(other.b);
+        for (text, count, span) in other.warnings {
+            match self.warning_index.get(&text) {
+                Some(&i) => self.warnings[i].1 += count,
+                None => {
+                    self.warning_index.insert(text.clone(), self.warnings.len());
+                    self.warnings.push((text, count, span));
+                }
+            }
+        }
+        self.follows_from_parents += other.follows_from_parents;
+        self.named.absorb(other.named);
+        self.odd_tags.0 += other.odd_tags.0;
+        if let Some((key, why)) = other.odd_tags.1
+            && self.odd_tags.1.as_ref().is_none_or(|(first, _)| key < *first)
+        {
+            self.odd_tags.1 = Some((key, why));
+        }
+        self.unknown_processes.0 += other.unknown_processes.0;
+        self.unknown_processes.1 = self.unknown_processes.1.take().or(other.unknown_processes.1);
+        self.first_error = self.first_error.take().or(other.first_error);
+    }
+
     /// Pushes a process's tags as a resource.
     pub fn process(&mut self, p: &Process) -> ProcessInfo {
         let service = self.b.intern(&p.service);

@@ -13,13 +13,16 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 
 use super::read::{Process, ProcessInfo, QueryError, Reader, SpanParts, query_failed};
 use crate::formats::json::{self, Id, Text};
-use crate::formats::{FormatError, Place};
+use crate::formats::{FormatError, Place, split};
 use crate::model::{Nanos, SpanId, StrId, TraceBuilder};
 
 /// Reads Jaeger JSON. Errors name the JSON path (and line and column when the JSON itself is wrong).
 pub fn parse(bytes: &[u8]) -> Result<TraceBuilder, FormatError> {
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
         return parse_bare_spans(bytes);
+    }
+    if let Some(parsed) = parse_in_parallel(bytes) {
+        return parsed;
     }
     let (mut data, mut bare, mut doc) = (Stream::default(), Stream::default(), DocState::default());
     let mut de = serde_json::Deserializer::from_slice(bytes);
@@ -44,6 +47,41 @@ pub fn parse(bytes: &[u8]) -> Result<TraceBuilder, FormatError> {
         }
     };
     finish(reader)
+}
+
+/// Documents of at least this many bytes whose `data` holds several traces are read on every
+/// thread of rayon's pool.
+const PARALLEL_BYTES: usize = 1 << 22;
+
+/// Reads a big query answer's traces on every thread of rayon's pool, each run of them into a
+/// reader of its own, merged in file order into what one reading would have made; the rest of
+/// the document (its `errors`, say) is read as a whole-document reading would, with `data`
+/// empty. `None` when the file is small, cannot be split, or has an error in its JSON (it is
+/// then read whole, to place the error).
+fn parse_in_parallel(bytes: &[u8]) -> Option<Result<TraceBuilder, FormatError>> {
+    if rayon::current_num_threads() < 2 || bytes.len() < PARALLEL_BYTES {
+        return None;
+    }
+    let traces = split::member_elements(bytes, &["data"]).filter(|t| t.len() > 1)?;
+    let open = bytes[..traces[0].start].iter().rposition(|&b| b == b'[')?;
+    let last = traces.last()?.end;
+    let close = last + bytes[last..].iter().position(|&b| b == b']')?;
+    let rest = [&bytes[..=open], &bytes[close..]].concat();
+    let (mut data, mut bare, mut doc) = (Stream::default(), Stream::default(), DocState::default());
+    let mut de = serde_json::Deserializer::from_slice(&rest);
+    Document { data: &mut data, bare: &mut bare, doc: &mut doc }.deserialize(&mut de).and_then(|()| de.end()).ok()?;
+    let read = |r: &mut Reader, i: usize, part: &[u8]| {
+        let mut s = Stream { r: std::mem::take(r), parts: SpanParts::default(), traces: i as u32 };
+        let mut de = serde_json::Deserializer::from_slice(part);
+        let read = Trace { s: &mut s, i }.deserialize(&mut de).and_then(|()| de.end()).is_ok();
+        *r = s.r;
+        read
+    };
+    let reader = split::read_in_parallel(bytes, &traces, Reader::default, read, Reader::append)?;
+    Some(match doc.errors.as_deref().and_then(query_failed) {
+        Some(err) => Err(err),
+        None => finish(reader),
+    })
 }
 
 /// A bare array of spans, each with its `process` inline (how Jaeger's own tools and storage

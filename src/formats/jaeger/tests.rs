@@ -304,3 +304,58 @@ fn a_span_field_written_twice_is_refused_at_its_path() {
     assert!(err.message.contains("duplicate field `spanID`"), "{err:?}");
     assert_eq!(path_of(&err), "$.data[0].spans[0]");
 }
+
+/// A query answer of `traces` traces over 4 MB, with odd tags, unknown processes, warnings and
+/// inline processes spread over them, and what follows `data`.
+fn big_answer(traces: usize, after_data: &str) -> String {
+    let spans_per_trace = (5 << 20) / 200 / traces;
+    let trace = |t: usize| {
+        let spans: Vec<String> = (0..spans_per_trace)
+            .map(|s| {
+                let pid = ["p1", "p2", "p9"][(t + s) % 3];
+                let odd = if (t * 7 + s).is_multiple_of(50) { "int64" } else { "string" };
+                let inline = if s.is_multiple_of(97) { r#","process":{"serviceName":"inline","tags":[]}"# } else { "" };
+                format!(
+                    r#"{{"traceID":"{:x}","spanID":"{:x}","operationName":"op{}","startTime":{},"duration":7,
+                    "tags":[{{"key":"k","type":"{odd}","value":"v{t}"}}],"processID":"{pid}"{inline},
+                    "warnings":["w{}"]}}"#,
+                    t + 1,
+                    s + 1,
+                    s % 13,
+                    1_000 + s,
+                    s % 5
+                )
+            })
+            .collect();
+        format!(
+            r#"{{"traceID":"{:x}","spans":[{}],"processes":{{"p1":{{"serviceName":"api","tags":[{{"key":"h",
+            "type":"bool","value":"t{t}"}}]}},"p2":{{"serviceName":"db"}}}},"warnings":["trace-level"]}}"#,
+            t + 1,
+            spans.join(",")
+        )
+    };
+    let data: Vec<String> = (0..traces).map(trace).collect();
+    format!(r#"{{"data":[{}]{after_data}}}"#, data.join(",\n"))
+}
+
+fn on_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
+    rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("a pool").install(f)
+}
+
+#[test]
+fn a_big_answer_loads_the_same_on_any_number_of_threads() {
+    let doc = big_answer(9, r#","total":9,"errors":null"#);
+    assert!(doc.len() > 4 << 20, "{}", doc.len());
+    let one = on_threads(1, || loaded(&doc));
+    assert_eq!(on_threads(2, || loaded(&doc)), one);
+    assert_eq!(on_threads(3, || loaded(&doc)), one);
+    assert!(one.contains("tag(s) do not match"), "{}", &one[one.len() - 2000..]);
+
+    let failed = big_answer(3, r#","errors":[{"code":500,"msg":"boom"}]"#);
+    let err = |threads| on_threads(threads, || parse(failed.as_bytes()).err().expect("a query error"));
+    assert_eq!(err(3).message, err(1).message);
+    assert_eq!(err(3).place, Place::Path("$.errors[0]".into()));
+    let broken = big_answer(3, r#","errors":[oops]"#);
+    let err = |threads| on_threads(threads, || parse(broken.as_bytes()).err().expect("a JSON error"));
+    assert_eq!(err(3), err(1));
+}
