@@ -66,6 +66,7 @@ async fn replay_passes_against_the_fixed_app_and_exits_zero() {
     assert_eq!(report["profile"]["name"], "slack", "judged by the default profile");
     assert_eq!(report["profile"]["limit_ms"], 3000.0);
     assert!(report["runs"][0].get("analysis").is_none(), "one verdict per run: {stdout}");
+    assert_eq!(report["injected"], serde_json::Value::Null, "nothing injected");
     assert!(stderr.contains(&format!("mock Slack Web API at http://{mock_addr}/api/")), "{stderr}");
 }
 

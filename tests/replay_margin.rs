@@ -78,6 +78,7 @@ fn the_fixed_app_fails_with_3_5_s_of_delivery_latency_and_holds_up_to_between_2_
             && (stdout.contains("3 s limit") || stdout.contains("expired_trigger_id")),
         "judged from the click, the ack (or the modal) is late: {stdout}"
     );
+    assert!(stdout.contains("  injected: delivery latency 3.50 s\n"), "the report says what was injected: {stdout}");
 
     let (code, stdout, stderr) = search;
     assert_eq!(code, Some(0), "it holds with no added latency: {stdout}{stderr}");
@@ -125,6 +126,8 @@ fn an_app_that_acks_after_views_open_fails_under_3_5_s_of_api_latency_with_a_lat
     let (code, stdout, stderr) = replay(&[&args[..], &["--api-latency", "3500ms", "--report", "json"]].concat(), LIMIT);
     assert_eq!(code, Some(1), "{stdout}{stderr}");
     let report = json(&stdout);
+    assert_eq!(report["injected"]["api_latency"], "3.50 s on every call", "{stdout}");
+    assert_eq!(report["injected"]["delivery_latency_ms"], 0.0);
     for run in report["runs"].as_array().unwrap() {
         let reason = run["reason"].as_str().unwrap();
         assert!(reason.starts_with("the ack arrived at 3.5") && reason.contains("3 s limit"), "{reason}");

@@ -216,9 +216,6 @@ fn run(args: &ReplayArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<St
         if round.warmed_up > 0 {
             let _ = writeln!(err, "tracedeck: {} warm-up run(s) went first, not judged", round.warmed_up);
         }
-        if let Some(injected) = injected(args) {
-            let _ = writeln!(err, "tracedeck: injected {injected}");
-        }
         let app_traces = match &receiver {
             Some(receiver) => {
                 let traces = received(receiver, &results, wait).await;
@@ -269,6 +266,7 @@ fn run(args: &ReplayArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<St
         results: &results,
         max_failure_rate: args.max_failure_rate,
         notes: &notes,
+        injected: args.injected(),
     };
     report.write(args.report, out).map_err(|e| format!("cannot write the results: {e}"))?;
     Ok(status_of(&report, err))
@@ -279,20 +277,6 @@ fn run(args: &ReplayArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<St
 enum Done {
     Replay(Vec<RunResult>, String, Vec<Option<Arc<Trace>>>, Vec<String>, String),
     Margin(crate::replay::margin::Outcome, String, String),
-}
-
-/// The latency injected on purpose, in words ("delivery latency 800.0 ms; Web API latency
-/// 200.0 ms–1.00 s on every call, seed 7"); `None` when there is none.
-fn injected(args: &ReplayArgs) -> Option<String> {
-    let mut parts = Vec::new();
-    if args.delivery_latency > 0 {
-        parts.push(format!("delivery latency {}", model::format_duration(args.delivery_latency)));
-    }
-    if let Some(api) = args.api_latency.as_ref().filter(|api| !api.is_none()) {
-        let seed = if api.is_random() { format!(", seed {}", args.seed) } else { String::new() };
-        parts.push(format!("Web API latency {api}{seed}"));
-    }
-    (!parts.is_empty()).then(|| parts.join("; "))
 }
 
 /// Starts the mock Web API at `--mock-addr` and says where it is: with `--wait-for-target` or

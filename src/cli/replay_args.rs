@@ -17,7 +17,7 @@ use crate::receiver;
 use crate::replay::demo_app::Mode;
 use crate::replay::demo_app::local;
 use crate::replay::latency::{ApiLatency, DEFAULT_SEED};
-use crate::replay::report::{Report, ReportFormat};
+use crate::replay::report::{Injected, Report, ReportFormat};
 use crate::replay::verdict::Summary;
 
 /// Arguments of `tracedeck replay`.
@@ -148,6 +148,15 @@ impl ReplayArgs {
     /// `--wait-for-target` as a duration.
     pub(super) fn wait_limit(&self) -> Option<Duration> {
         self.wait_for_target.map(|n| Duration::from_nanos(n.max(0) as u64))
+    }
+
+    /// The latency injected on purpose, for the report.
+    pub(super) fn injected(&self) -> Injected<'_> {
+        Injected {
+            delivery: crate::model::std_duration(self.delivery_latency),
+            api: self.api_latency.as_ref(),
+            seed: self.seed,
+        }
     }
 
     /// The capture as named: its file, or the built-in one under `--demo`.

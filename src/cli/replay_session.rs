@@ -161,6 +161,7 @@ pub(super) async fn run(
                     results: &results,
                     max_failure_rate: args.max_failure_rate,
                     notes: &round.notes,
+                    injected: args.injected(),
                 };
                 report.write(ReportFormat::Text, out).map_err(|e| format!("cannot write the results: {e}"))?;
                 let _ = writeln!(out, "{}", round.headline());

@@ -10,11 +10,14 @@
 //! `notes` holds sentences about the replay as a whole (a cold start).
 
 use std::io::{self, Write};
+use std::time::Duration;
 
 use serde::Serialize;
 
+use super::latency::ApiLatency;
 use super::verdict::{RunResult, RunVerdict, Summary};
 use crate::analysis::{Gate, Profile};
+use crate::model::{Nanos, format_duration};
 
 /// Output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -43,6 +46,35 @@ pub struct Report<'a> {
     pub max_failure_rate: Option<f64>,
     /// Notes on the replay as a whole (a cold start, see [`super::warmth`]).
     pub notes: &'a [String],
+    /// The latency injected on purpose (`--delivery-latency`, `--api-latency`).
+    pub injected: Injected<'a>,
+}
+
+/// The latency a replay injected on purpose; its runs' times include it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Injected<'a> {
+    /// The wait between the click and the delivery.
+    pub delivery: Duration,
+    /// The mock's extra time before answering a Web API call.
+    pub api: Option<&'a ApiLatency>,
+    /// The seed ranges of `api` were drawn with.
+    pub seed: u64,
+}
+
+impl Injected<'_> {
+    /// "delivery latency 800.0 ms; Web API latency 200.0 ms–1.00 s on every call, seed 7";
+    /// `None` when nothing was injected.
+    pub fn sentence(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if !self.delivery.is_zero() {
+            parts.push(format!("delivery latency {}", format_duration(self.delivery.as_nanos() as Nanos)));
+        }
+        if let Some(api) = self.api.filter(|api| !api.is_none()) {
+            let seed = if api.is_random() { format!(", seed {}", self.seed) } else { String::new() };
+            parts.push(format!("Web API latency {api}{seed}"));
+        }
+        (!parts.is_empty()).then(|| parts.join("; "))
+    }
 }
 
 #[derive(Serialize)]
@@ -51,6 +83,7 @@ struct JsonReport<'a> {
     target: &'a str,
     mock: &'a str,
     profile: JsonProfile<'a>,
+    injected: Option<JsonInjected>,
     summary: Summary,
     gate: Option<JsonGate>,
     notes: &'a [String],
@@ -63,6 +96,14 @@ struct JsonProfile<'a> {
     name: &'a str,
     limit_ms: f64,
     source: &'a str,
+}
+
+/// The latency injected on purpose.
+#[derive(Serialize)]
+struct JsonInjected {
+    delivery_latency_ms: f64,
+    api_latency: String,
+    seed: u64,
 }
 
 /// `--max-failure-rate`'s decision.
@@ -154,6 +195,11 @@ impl Report<'_> {
                 limit_ms: self.profile.limit as f64 / 1e6,
                 source: &self.profile.source,
             },
+            injected: self.injected.sentence().map(|_| JsonInjected {
+                delivery_latency_ms: self.injected.delivery.as_secs_f64() * 1e3,
+                api_latency: self.injected.api.map_or_else(|| "none".to_owned(), ToString::to_string),
+                seed: self.injected.seed,
+            }),
             gate: self.gate(&summary).map(|g| JsonGate { max_failure_rate: g.max_share, passed: g.passed }),
             summary,
             notes: self.notes,
@@ -164,6 +210,9 @@ impl Report<'_> {
     fn write_text(&self, out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
         writeln!(out, "replaying {} against {} (mock Slack Web API at {})", self.capture, self.target, self.mock)?;
         writeln!(out, "  judged by {}", self.profile.limit_phrase())?;
+        if let Some(injected) = self.injected.sentence() {
+            writeln!(out, "  injected: {injected}")?;
+        }
         for r in self.results {
             let word = if r.verdict.pass { "PASS" } else { "FAIL" };
             writeln!(out, "  run {:>3}  {word}  {}: {}", r.record.index, r.record.interaction, r.verdict.reason)?;
@@ -224,6 +273,9 @@ impl Report<'_> {
             r#"    <property name="failures" value="{}"/>"#,
             xml(&Summary::failure_sentence(summary.rate()))
         )?;
+        if let Some(injected) = self.injected.sentence() {
+            writeln!(out, r#"    <property name="injected" value="{}"/>"#, xml(&injected))?;
+        }
         if let Some(i) = summary.failure_interval {
             writeln!(out, r#"    <property name="failure_rate_95ci" value="{:.4}-{:.4}"/>"#, i.low, i.high)?;
         }
