@@ -114,12 +114,13 @@ fn run(args: &ReplayArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<St
     mock_config.seed = args.seed;
     let interactions = capture.prepared.len();
     let profile = Arc::new(args.deadline.or_default());
+    let wait = model::std_duration(args.wait);
     let configure = |mut config: ReplayConfig| {
         config.profile = profile.clone();
         config.runs = args.runs as usize;
         config.until = args.runs_until.map(|p| p / 100.0);
         config.concurrency = args.concurrency as usize;
-        config.wait = Duration::from_nanos(args.wait.max(0) as u64);
+        config.wait = wait;
         config.response_timeout = Duration::from_nanos(args.timeout.max(1) as u64);
         config.retry_waits = args.retry_waits.0.clone();
         config.delivery_latency = model::std_duration(args.delivery_latency);
@@ -131,7 +132,6 @@ fn run(args: &ReplayArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<St
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-    let wait = Duration::from_nanos(args.wait.max(0) as u64);
     if args.session {
         // --session conflicts with --socket-mode, so the target is there.
         let config = http.ok_or("--session replays to a --target")?;

@@ -147,7 +147,7 @@ pub struct ReplayArgs {
 impl ReplayArgs {
     /// `--wait-for-target` as a duration.
     pub(super) fn wait_limit(&self) -> Option<Duration> {
-        self.wait_for_target.map(|n| Duration::from_nanos(n.max(0) as u64))
+        self.wait_for_target.map(crate::model::std_duration)
     }
 
     /// The latency injected on purpose, for the report.

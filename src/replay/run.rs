@@ -121,7 +121,7 @@ impl RunRecord {
     /// The profile's limit: how long Slack waits for the ack (and for each re-delivery's), and,
     /// when the profile has a `trigger_id` check, by when `views.open` must arrive.
     pub fn limit(&self) -> Duration {
-        Duration::from_nanos(self.profile.limit.max(0) as u64)
+        crate::model::std_duration(self.profile.limit)
     }
 
     /// Whether the profile judges when `views.open` arrives (Slack's `trigger_id` check).
