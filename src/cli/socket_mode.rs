@@ -22,7 +22,7 @@ pub fn parse_retry_waits(text: &str) -> Result<RetryWaits, String> {
     }
     let waits = text
         .split(',')
-        .map(|part| parse_duration(part).map(|n| Duration::from_nanos(n.max(0) as u64)))
+        .map(|part| parse_duration(part).map(crate::model::std_duration))
         .collect::<Result<Vec<_>, _>>()?;
     if waits.len() > 3 {
         return Err(format!("{text:?} has {} waits; Slack retries at most 3 times", waits.len()));
