@@ -14,13 +14,15 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
-use std::io::Write as _;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use tracedeck::formats::Format;
-use tracedeck::synth::{SynthParams, generate};
+
+#[path = "support/generated.rs"]
+mod generated;
+use generated::{env_number, generated_file};
 
 /// The system allocator, counting the bytes in use and their peak.
 struct Counting;
@@ -169,33 +171,4 @@ fn main() {
 /// The JSON values of a file: one document, or one per line (a Collector file, Sentry events).
 fn json_values<'a, T: serde::Deserialize<'a> + 'a>(bytes: &'a [u8]) -> impl Iterator<Item = T> + 'a {
     serde_json::Deserializer::from_slice(bytes).into_iter::<T>().map(|value| value.expect("valid JSON"))
-}
-
-fn env_number(name: &str, default: usize) -> usize {
-    match std::env::var(name) {
-        Ok(text) => {
-            text.replace('_', "").parse().unwrap_or_else(|_| panic!("{name} must be a whole number, not {text:?}"))
-        }
-        Err(_) => default,
-    }
-}
-
-/// The generated file of `spans` spans in `format`, written on first use (from `trace`, which is
-/// generated on first use).
-fn generated_file(spans: usize, format: Format, trace: &mut Option<tracedeck::model::Trace>) -> PathBuf {
-    let dir = PathBuf::from(std::env::var_os("CARGO_TARGET_DIR").unwrap_or_else(|| "target".into()));
-    let path = dir.join(format!("bench-{spans}-v3{}", format.extension()));
-    if !path.exists() {
-        let started = Instant::now();
-        let trace = trace
-            .get_or_insert_with(|| generate(&SynthParams { spans, seed: 42, services: 5, ..SynthParams::default() }));
-        std::fs::create_dir_all(&dir).expect("target directory");
-        let partial = path.with_extension("partial");
-        let mut out = std::io::BufWriter::new(std::fs::File::create(&partial).expect("create the bench file"));
-        format.write(std::slice::from_ref(trace), &mut out).and_then(|()| out.flush()).expect("write the bench file");
-        drop(out);
-        std::fs::rename(&partial, &path).expect("rename the bench file");
-        println!("generated {} in {:.1} s", path.display(), started.elapsed().as_secs_f64());
-    }
-    path
 }

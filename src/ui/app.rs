@@ -110,6 +110,15 @@ impl App {
         &self.settings
     }
 
+    /// The number of spans of the trace the active tab shows, once it is loaded (`None` while
+    /// it loads, or when the active tab shows something else).
+    pub fn shown_spans(&self) -> Option<usize> {
+        match self.tabs.get(self.active).map(|t| &t.content) {
+            Some(TabContent::Loaded { view, .. }) => Some(view.trace.len()),
+            _ => None,
+        }
+    }
+
     /// Queues an action, as a menu item would.
     pub fn request(&mut self, action: Action) {
         self.actions.push(action);
