@@ -254,3 +254,20 @@ fn resources_are_listed_once_and_named_by_their_spans() {
     let err = error(&with_span(", \"resource\": 2"));
     assert!(err.message.contains("names resource 2, but the trace lists 0 resource(s)"), "{}", err.message);
 }
+
+#[test]
+fn a_span_or_event_written_as_an_array_of_its_fields_reads_as_the_object_and_repeats_are_named() {
+    // As the derived structs this reader was made of accepted: the fields in order.
+    let as_object =
+        with_span(r#", "duration": 4, "name": "n", "events": [{"time": 1, "name": "e", "attrs": {"a": 1}}]"#);
+    let as_array = r#"{"tracedeck": 1, "traces": [{"trace_id": "1", "start": 0, "spans": [
+["1", null, null, 0, 4, false, false, "n", "", "", null, null, "", "", {}, null, [[1, "e", {"a": 1}]]]]}]}"#;
+    assert_eq!(summary(&read(as_array.as_bytes())[0]), summary(&read(as_object.as_bytes())[0]));
+    let err = error(r#"{"tracedeck": 1, "traces": [{"trace_id": "1", "start": 0, "spans": [["1", null]]}]}"#);
+    assert!(err.message.contains("invalid length 3, expected struct SpanDoc with 17 elements"), "{}", err.message);
+    let err = error(&with_span(r#", "name": "a", "name": "b""#));
+    assert_eq!(path_of(&err), "$.traces[0].spans[0]");
+    assert!(err.message.contains("duplicate field `name`"), "{}", err.message);
+    let err = error(&with_span(r#", "events": [{"time": 1, "time": 2}]"#));
+    assert!(err.message.contains("duplicate field `time`"), "{}", err.message);
+}
