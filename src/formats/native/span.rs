@@ -120,11 +120,7 @@ impl<'de> Visitor<'de> for OneSpan<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let mut span = SpanFields::default();
         while let Some(key) = map.next_key::<SpanKey>()? {
-            let bit = 1 << key as u32;
-            if span.seen & bit != 0 {
-                return Err(de::Error::duplicate_field(SPAN_KEYS[key as usize].1));
-            }
-            span.seen |= bit;
+            first_time(&mut span.seen, key as usize, SPAN_FIELDS[key as usize])?;
             map.next_value_seed(SpanField { key, span: &mut span, b: &mut *self.b })?;
         }
         self.push(span)
@@ -171,6 +167,17 @@ impl OneSpan<'_> {
         b.push_span(raw);
         Ok(())
     }
+}
+
+/// Notes in `seen` that field number `index`, `name`, has been read: a field read twice is an
+/// error, as in a derived struct.
+fn first_time<E: de::Error>(seen: &mut u32, index: usize, name: &'static str) -> Result<(), E> {
+    let bit = 1 << index;
+    if *seen & bit != 0 {
+        return Err(E::duplicate_field(name));
+    }
+    *seen |= bit;
+    Ok(())
 }
 
 /// Seed for the value of one field of a span.
@@ -332,11 +339,7 @@ impl<'de> Visitor<'de> for OneEvent<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let mut event = EventFields::default();
         while let Some(key) = map.next_key::<EventKey>()? {
-            let bit = 1 << key as u32;
-            if event.seen & bit != 0 {
-                return Err(de::Error::duplicate_field(EVENT_FIELDS[key as usize]));
-            }
-            event.seen |= bit;
+            first_time(&mut event.seen, key as usize, EVENT_FIELDS[key as usize])?;
             map.next_value_seed(EventField { key, event: &mut event, b: &mut *self.0 })?;
         }
         push_event(self.0, event)

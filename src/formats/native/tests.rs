@@ -216,6 +216,16 @@ fn import_errors_name_the_file_and_the_format() {
 }
 
 #[test]
+fn floats_read_back_bit_for_bit() {
+    // serde_json without its `float_roundtrip` feature reads this (the shortest text of the
+    // float, as the writer writes it) one bit off, as 1.1362275116276525e-8.
+    let exact: f64 = "1.1362275116276523e-8".parse().unwrap();
+    let t = &read(with_span(r#", "attrs": {"f": 1.1362275116276523e-8}"#).as_bytes())[0];
+    let value = t.attrs(0)[0].value;
+    assert!(matches!(value, AttrValue::Float(f) if f.to_bits() == exact.to_bits()), "{value:?}");
+}
+
+#[test]
 fn attribute_values_keep_their_type() {
     let t = &read(with_span(r#", "attrs": {"i": -3, "f": -0.0, "e": 1e300, "s": "1", "b": true}"#).as_bytes())[0];
     let values: Vec<AttrValue> = t.attrs(0).iter().map(|a| a.value).collect();
