@@ -43,8 +43,10 @@
 //! Unknown keys are errors (they would otherwise be lost silently); a newer tracedeck
 //! that adds fields writes a new version.
 
+mod attrs;
 mod order;
 mod read;
+mod span;
 mod write;
 
 pub use read::parse;

@@ -216,6 +216,16 @@ fn import_errors_name_the_file_and_the_format() {
 }
 
 #[test]
+fn floats_read_back_bit_for_bit() {
+    // serde_json without its `float_roundtrip` feature reads this (the shortest text of the
+    // float, as the writer writes it) one bit off, as 1.1362275116276525e-8.
+    let exact: f64 = "1.1362275116276523e-8".parse().unwrap();
+    let t = &read(with_span(r#", "attrs": {"f": 1.1362275116276523e-8}"#).as_bytes())[0];
+    let value = t.attrs(0)[0].value;
+    assert!(matches!(value, AttrValue::Float(f) if f.to_bits() == exact.to_bits()), "{value:?}");
+}
+
+#[test]
 fn attribute_values_keep_their_type() {
     let t = &read(with_span(r#", "attrs": {"i": -3, "f": -0.0, "e": 1e300, "s": "1", "b": true}"#).as_bytes())[0];
     let values: Vec<AttrValue> = t.attrs(0).iter().map(|a| a.value).collect();
@@ -253,4 +263,21 @@ fn resources_are_listed_once_and_named_by_their_spans() {
 
     let err = error(&with_span(", \"resource\": 2"));
     assert!(err.message.contains("names resource 2, but the trace lists 0 resource(s)"), "{}", err.message);
+}
+
+#[test]
+fn a_span_or_event_written_as_an_array_of_its_fields_reads_as_the_object_and_repeats_are_named() {
+    // As the derived structs this reader was made of accepted: the fields in order.
+    let as_object =
+        with_span(r#", "duration": 4, "name": "n", "events": [{"time": 1, "name": "e", "attrs": {"a": 1}}]"#);
+    let as_array = r#"{"tracedeck": 1, "traces": [{"trace_id": "1", "start": 0, "spans": [
+["1", null, null, 0, 4, false, false, "n", "", "", null, null, "", "", {}, null, [[1, "e", {"a": 1}]]]]}]}"#;
+    assert_eq!(summary(&read(as_array.as_bytes())[0]), summary(&read(as_object.as_bytes())[0]));
+    let err = error(r#"{"tracedeck": 1, "traces": [{"trace_id": "1", "start": 0, "spans": [["1", null]]}]}"#);
+    assert!(err.message.contains("invalid length 3, expected struct SpanDoc with 17 elements"), "{}", err.message);
+    let err = error(&with_span(r#", "name": "a", "name": "b""#));
+    assert_eq!(path_of(&err), "$.traces[0].spans[0]");
+    assert!(err.message.contains("duplicate field `name`"), "{}", err.message);
+    let err = error(&with_span(r#", "events": [{"time": 1, "time": 2}]"#));
+    assert!(err.message.contains("duplicate field `time`"), "{}", err.message);
 }
