@@ -499,15 +499,15 @@ impl App {
     fn loaded(&mut self, result: Result<Contents, String>) -> TabContent {
         match result {
             Ok(Contents::Many(traces)) => TabContent::Traces(traces, None),
-            Ok(Contents::One { format, trace, overlay }) => {
-                let mut view = self.trace_view(trace, *overlay);
+            Ok(Contents::One { format, mut view }) => {
+                view.waterfall.show_critical = self.settings.show_critical;
                 if let Some(id) = self.open_at_span.take() {
                     match view.trace.find(id) {
                         Some(idx) => view.waterfall.reveal(&view.trace, idx),
                         None => self.open_at_span = Some(id),
                     }
                 }
-                TabContent::Loaded { format: Some(format), view: Box::new(view), compare: None }
+                TabContent::Loaded { format: Some(format), view, compare: None }
             }
             Err(message) => TabContent::Failed(message),
         }

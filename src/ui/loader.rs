@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::job::Job;
-use super::overlay::Overlay;
+use super::trace_tab::TraceView;
 use super::traces_view::TracesView;
 use crate::analysis::{Profile, analyze};
 use crate::corpus;
@@ -72,10 +72,9 @@ pub enum Contents {
     One {
         /// The format it was read as.
         format: Format,
-        /// The trace.
-        trace: Arc<Trace>,
-        /// Its deadline overlay.
-        overlay: Box<Overlay>,
+        /// The trace with its deadline overlay, its view's rows already laid out (so the UI
+        /// thread does no work in proportion to the spans when the load ends).
+        view: Box<TraceView>,
     },
     /// A file holding many traces, or a folder.
     Many(Box<TracesView>),
@@ -173,8 +172,10 @@ pub fn load(
     let mut traces: Vec<Arc<Trace>> = imported.traces.into_iter().map(Arc::new).collect();
     let contents = if traces.len() == 1 {
         let trace = traces.remove(0);
-        let overlay = Box::new(super::overlay::from_verdict(&trace, &analyze(&trace, profile)));
-        Contents::One { format, trace, overlay }
+        let overlay = super::overlay::from_verdict(&trace, &analyze(&trace, profile));
+        let mut view = Box::new(TraceView::new(trace, overlay));
+        view.prepare_rows();
+        Contents::One { format, view }
     } else {
         let sources = vec![source.name(); traces.len()];
         Contents::Many(Box::new(TracesView::new(traces, sources, profile, Vec::new())))

@@ -53,6 +53,12 @@ impl TraceView {
         }
     }
 
+    /// Works out the waterfall's rows now rather than in the first frame that shows them (a
+    /// loader does it on its worker).
+    pub fn prepare_rows(&mut self) {
+        self.waterfall.rows(&self.trace, &self.overlay);
+    }
+
     /// Shows the trace under another verdict (another profile): the waterfall's rows, which keep
     /// critical and late spans through its filters, are rebuilt.
     pub fn set_overlay(&mut self, overlay: Overlay) {
