@@ -13,41 +13,15 @@
 //! in nesting order, and the fixed trace id 1 (or their nesting parent's trace id).
 
 use std::cmp::Reverse;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
-use crate::model::{Attr, AttrValue, Event, Nanos, Range32, RawSpan, SpanId, Status, StrId, TraceBuilder, TraceId};
+use crate::model::{Attr, AttrValue, Event, Nanos, Range32, RawSpan, SpanId, StrId, TraceBuilder};
 
-use super::ids::Explicit;
-use super::read::{NONE, Parsed, ProcKey, Record};
+use super::ids::SYNTHETIC_TRACE_ID;
+use super::read::{EXPLICIT, EXPLICIT_SPAN_ID, EXPLICIT_TRACE_ID, NONE, Parsed, ProcKey, Record, SLOT};
 use super::tally::Tally;
 
-/// The trace id of spans read from a file that has none.
-pub const SYNTHETIC_TRACE_ID: TraceId = TraceId(1);
-
-/// A span in the making.
-struct Slice {
-    /// The record that named it (`X`, `B`, `b`, or an instant with no slice around it).
-    rec: u32,
-    start: Nanos,
-    end: Option<Nanos>,
-    attrs: Range32,
-    /// Whether `attrs` ends with a `thread.name` placeholder.
-    slot: bool,
-    name: StrId,
-    /// Its parent by nesting, an index into the slices.
-    parent: u32,
-}
-
-impl Slice {
-    fn new(rec: &Record, rec_idx: u32, end: Option<Nanos>) -> Self {
-        Slice { rec: rec_idx, start: rec.ts, end, attrs: rec.args, slot: rec.slot, name: rec.name, parent: NONE }
-    }
-
-    /// The end used for nesting: never before the start, and never for a slice left open.
-    fn nest_end(&self) -> Nanos {
-        self.end.map_or(Nanos::MAX, |e| e.max(self.start))
-    }
-}
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// The notes' counters.
 #[derive(Default)]
@@ -59,41 +33,76 @@ struct Oddities {
     async_begin_without_end: Tally,
 }
 
+/// The slices are the spans the reader pushed to the builder (`X`, `B`, `b`, in file order),
+/// then the instants that have no slice around them; the tables below are indexed by slice.
 struct Assembler<'p> {
     parsed: &'p Parsed,
-    slices: Vec<Slice>,
-    /// Slice indices, every parent before its children.
+    /// The record that named each slice.
+    rec_of: Vec<u32>,
+    /// Whether each slice's attributes end with a `thread.name` placeholder.
+    slot: Vec<bool>,
+    /// Each slice's parent by nesting, or [`NONE`].
+    parent: Vec<u32>,
+    /// Slices in the order they were taken up (threads, each by time; async tracks; loose
+    /// instants): the order ties between slices are broken in.
+    taken_up: Vec<u32>,
+    /// Slices, every parent before its children: the order the spans end up in.
     order: Vec<u32>,
     /// Instants as `(record index, slice it belongs to or NONE)`.
     instants: Vec<(u32, u32)>,
     odd: Oddities,
 }
 
-/// Turns the records into spans in `builder`. `thread_name_key` is the interned `thread.name`.
+/// Turns the records and the spans the reader pushed into the trace's spans, in nesting
+/// order. `thread_name_key` is the interned `thread.name`.
 pub(super) fn assemble(parsed: &Parsed, builder: &mut TraceBuilder, thread_name_key: StrId) {
+    let slices = builder.spans().len();
     let mut by_thread: Vec<Vec<u32>> = vec![Vec::new(); parsed.threads.len()];
     let mut by_track: Vec<Vec<u32>> = vec![Vec::new(); parsed.async_tracks as usize];
+    let mut asm = Assembler {
+        parsed,
+        rec_of: vec![NONE; slices],
+        slot: vec![false; slices],
+        parent: vec![NONE; slices],
+        taken_up: Vec::with_capacity(slices),
+        order: Vec::with_capacity(slices),
+        instants: Vec::new(),
+        odd: Oddities::default(),
+    };
     for (i, rec) in parsed.records.iter().enumerate() {
+        if b"XBb".contains(&rec.ph) {
+            asm.rec_of[rec.item as usize] = i as u32;
+            asm.slot[rec.item as usize] = rec.flags & SLOT != 0;
+        }
         if rec.track != NONE {
             by_track[rec.track as usize].push(i as u32);
         } else {
             by_thread[rec.thread as usize].push(i as u32);
         }
     }
-    let mut asm =
-        Assembler { parsed, slices: Vec::new(), order: Vec::new(), instants: Vec::new(), odd: Oddities::default() };
     for recs in &mut by_thread {
         asm.thread(recs, builder);
     }
     for recs in &mut by_track {
         asm.track(recs, builder);
     }
+    drop((by_thread, by_track));
     asm.finish(builder, thread_name_key);
+}
+
+/// The end used for nesting: never before the start, and never for a slice left open.
+fn nest_end(span: &RawSpan) -> Nanos {
+    span.end.map_or(Nanos::MAX, |e| e.max(span.start))
 }
 
 impl Assembler<'_> {
     fn rec(&self, i: u32) -> &Record {
         &self.parsed.records[i as usize]
+    }
+
+    /// The record that named slice `s`.
+    fn rec_of(&self, s: u32) -> &Record {
+        self.rec(self.rec_of[s as usize])
     }
 
     /// Sorts record indices by time, keeping file order on ties.
@@ -104,16 +113,18 @@ impl Assembler<'_> {
     /// One thread's slices and instants.
     fn thread(&mut self, recs: &mut [u32], builder: &mut TraceBuilder) {
         self.sort_by_time(recs);
-        let first = self.slices.len();
+        let mut sorted: Vec<u32> = Vec::new();
         let mut open: Vec<u32> = Vec::new();
         let mut instants: Vec<u32> = Vec::new();
         for &i in recs.iter() {
             let rec = *self.rec(i);
             match rec.ph {
-                b'X' => self.slices.push(Slice::new(&rec, i, Some(rec.ts.saturating_add(rec.dur)))),
-                b'B' => {
-                    open.push(self.slices.len() as u32);
-                    self.slices.push(Slice::new(&rec, i, None));
+                b'X' | b'B' => {
+                    if rec.ph == b'B' {
+                        open.push(rec.item);
+                    }
+                    self.taken_up.push(rec.item);
+                    sorted.push(rec.item);
                 }
                 b'E' => match open.pop() {
                     Some(s) => self.close(s, &rec, builder),
@@ -123,45 +134,44 @@ impl Assembler<'_> {
             }
         }
         for s in open {
-            let index = self.rec(self.slices[s as usize].rec).index;
+            let index = self.rec_of(s).index;
             self.odd.begin_without_end.add(index);
         }
-        let mut sorted: Vec<u32> = (first as u32..self.slices.len() as u32).collect();
+        let spans = builder.spans();
         sorted.sort_by_key(|&s| {
-            let slice = &self.slices[s as usize];
-            (slice.start, Reverse(slice.nest_end()), self.rec(slice.rec).index)
+            let span = &spans[s as usize];
+            (span.start, Reverse(nest_end(span)), self.rec_of(s).index)
         });
         let mut stack: Vec<u32> = Vec::new();
         let mut next_instant = instants.iter().peekable();
         for &s in &sorted {
-            let start = self.slices[s as usize].start;
-            while let Some(&&i) = next_instant.peek().filter(|&&&i| self.rec(i).ts < start) {
-                self.instant(i, &mut stack);
+            let span = &spans[s as usize];
+            while let Some(&&i) = next_instant.peek().filter(|&&&i| self.rec(i).ts < span.start) {
+                self.instant(i, &mut stack, spans);
                 next_instant.next();
             }
-            while stack.last().is_some_and(|&top| self.slices[top as usize].nest_end() <= start) {
+            while stack.last().is_some_and(|&top| nest_end(&spans[top as usize]) <= span.start) {
                 stack.pop();
             }
             if let Some(&parent) = stack.last() {
-                let slice = &self.slices[s as usize];
-                if slice.nest_end() > self.slices[parent as usize].nest_end() && self.rec(slice.rec).explicit == NONE {
-                    let index = self.rec(slice.rec).index;
+                if nest_end(span) > nest_end(&spans[parent as usize]) && self.rec_of(s).flags & EXPLICIT == 0 {
+                    let index = self.rec_of(s).index;
                     self.odd.partial_overlap.add(index);
                 }
-                self.slices[s as usize].parent = parent;
+                self.parent[s as usize] = parent;
             }
             stack.push(s);
             self.order.push(s);
         }
         for &i in next_instant {
-            self.instant(i, &mut stack);
+            self.instant(i, &mut stack, spans);
         }
     }
 
     /// An instant at its time: it belongs to the innermost slice open then, if any.
-    fn instant(&mut self, i: u32, stack: &mut Vec<u32>) {
+    fn instant(&mut self, i: u32, stack: &mut Vec<u32>, spans: &[RawSpan]) {
         let ts = self.rec(i).ts;
-        while stack.last().is_some_and(|&top| self.slices[top as usize].nest_end() < ts) {
+        while stack.last().is_some_and(|&top| nest_end(&spans[top as usize]) < ts) {
             stack.pop();
         }
         self.instants.push((i, stack.last().copied().unwrap_or(NONE)));
@@ -169,16 +179,18 @@ impl Assembler<'_> {
 
     /// Ends slice `s` with the end record `end`; their args merge, the end's winning.
     fn close(&mut self, s: u32, end: &Record, builder: &mut TraceBuilder) {
-        let slice = &mut self.slices[s as usize];
-        slice.end = Some(end.ts);
-        if slice.name.is_empty() {
-            slice.name = end.name;
+        let ended = self.parsed.ends[end.item as usize];
+        let span = &mut builder.spans_mut()[s as usize];
+        span.end = Some(end.ts);
+        if span.name.is_empty() {
+            span.name = ended.name;
         }
-        if end.args.len == 0 {
+        if ended.args.len == 0 {
             return;
         }
-        let begin_attrs: Vec<Attr> = builder.attrs()[own_args(slice.attrs, slice.slot).as_range()].to_vec();
-        let end_attrs: Vec<Attr> = builder.attrs()[end.args.as_range()].to_vec();
+        let (attrs, slot) = (span.attrs, self.slot[s as usize]);
+        let begin_attrs: Vec<Attr> = builder.attrs()[own_args(attrs, slot).as_range()].to_vec();
+        let end_attrs: Vec<Attr> = builder.attrs()[ended.args.as_range()].to_vec();
         let mark = builder.attr_mark();
         for attr in begin_attrs.iter().filter(|a| !end_attrs.iter().any(|e| e.key == a.key)) {
             builder.push_attr(attr.key, attr.value);
@@ -186,14 +198,14 @@ impl Assembler<'_> {
         for attr in &end_attrs {
             builder.push_attr(attr.key, attr.value);
         }
-        if slice.slot {
-            let placeholder = builder.attrs()[slice.attrs.as_range()].last().copied();
+        if slot {
+            let placeholder = builder.attrs()[attrs.as_range()].last().copied();
             match placeholder {
                 Some(p) if !end_attrs.iter().any(|e| e.key == p.key) => builder.push_attr(p.key, p.value),
-                _ => slice.slot = false,
+                _ => self.slot[s as usize] = false,
             }
         }
-        slice.attrs = builder.attrs_since(mark);
+        builder.spans_mut()[s as usize].attrs = builder.attrs_since(mark);
     }
 
     /// One async track: `b` opens a span (inside the one open on the track, if any), `e`
@@ -205,10 +217,9 @@ impl Assembler<'_> {
             let rec = *self.rec(i);
             match rec.ph {
                 b'b' => {
-                    let s = self.slices.len() as u32;
-                    let mut slice = Slice::new(&rec, i, None);
-                    slice.parent = stack.last().copied().unwrap_or(NONE);
-                    self.slices.push(slice);
+                    let s = rec.item;
+                    self.parent[s as usize] = stack.last().copied().unwrap_or(NONE);
+                    self.taken_up.push(s);
                     self.order.push(s);
                     stack.push(s);
                 }
@@ -220,71 +231,20 @@ impl Assembler<'_> {
             }
         }
         for s in stack {
-            let index = self.rec(self.slices[s as usize].rec).index;
+            let index = self.rec_of(s).index;
             self.odd.async_begin_without_end.add(index);
         }
     }
 
-    /// Instants aimed by id, ids, events, services, thread names; then the spans are pushed.
+    /// Instants aimed by id, ids, events, services, thread names; then the spans are put in
+    /// nesting order.
     fn finish(mut self, builder: &mut TraceBuilder, thread_name_key: StrId) {
-        let explicit = |asm: &Self, s: u32| -> Explicit {
-            let e = asm.rec(asm.slices[s as usize].rec).explicit;
-            if e == NONE { Explicit::default() } else { asm.parsed.explicit[e as usize] }
-        };
-        // Instants with no slice around them become zero-length spans of their own.
-        let mut events: Vec<(u32, u32)> = Vec::with_capacity(self.instants.len());
-        let by_explicit_id: std::collections::HashMap<SpanId, u32, foldhash::fast::RandomState> =
-            (0..self.slices.len() as u32).filter_map(|s| explicit(&self, s).span_id.map(|id| (id, s))).collect();
-        for (i, owner) in std::mem::take(&mut self.instants) {
-            let rec = *self.rec(i);
-            let aimed = (rec.explicit != NONE)
-                .then(|| self.parsed.explicit[rec.explicit as usize].span_id)
-                .flatten()
-                .and_then(|id| by_explicit_id.get(&id).copied());
-            match aimed.or((owner != NONE).then_some(owner)) {
-                Some(s) => events.push((s, i)),
-                None => {
-                    let s = self.slices.len() as u32;
-                    self.slices.push(Slice::new(&rec, i, Some(rec.ts)));
-                    self.order.push(s);
-                }
-            }
-        }
-        events.sort_by_key(|&(s, i)| (s, self.rec(i).ts, i));
-
-        // Ids in nesting order, so a span's parent has its ids before it does.
-        let taken: HashSet<SpanId, foldhash::fast::RandomState> = by_explicit_id.keys().copied().collect();
-        let mut next_id = 0u64;
-        let mut ids: Vec<(TraceId, Option<SpanId>)> = vec![(SYNTHETIC_TRACE_ID, None); self.slices.len()];
-        for &s in &self.order {
-            let slice = &self.slices[s as usize];
-            let ex = explicit(&self, s);
-            let parent = (slice.parent != NONE).then(|| ids[slice.parent as usize]);
-            let id = ex.span_id.unwrap_or_else(|| {
-                loop {
-                    next_id += 1;
-                    let id = SpanId::new(next_id).expect("counts from 1");
-                    if !taken.contains(&id) {
-                        break id;
-                    }
-                }
-            });
-            let trace_id = ex.trace_id.or(parent.map(|p| p.0)).unwrap_or(SYNTHETIC_TRACE_ID);
-            ids[s as usize] = (trace_id, Some(id));
-        }
-
-        let mut services: std::collections::HashMap<ProcKey, StrId, foldhash::fast::RandomState> = Default::default();
-        let mut next_event = events.iter().peekable();
-        for &s in &self.order {
-            let slice = &self.slices[s as usize];
-            let rec = *self.rec(slice.rec);
-            let ex = explicit(&self, s);
-            let event_mark = builder.event_mark();
-            while let Some(&&(_, i)) = next_event.peek().filter(|&&&(owner, _)| owner == s) {
-                let r = *self.rec(i);
-                builder.push_event(Event { time: r.ts, name: r.name, attrs: own_args(r.args, r.slot) });
-                next_event.next();
-            }
+        let events = self.place_instants(builder);
+        self.number(builder);
+        self.push_events(builder, events);
+        let mut services: FastMap<ProcKey, StrId> = FastMap::default();
+        for s in 0..builder.spans().len() {
+            let rec = *self.rec_of(s as u32);
             let (pid, _) = self.parsed.threads[rec.thread as usize];
             let service = *services.entry(pid).or_insert_with(|| match self.parsed.process_names.get(&pid) {
                 Some(&name) => name,
@@ -293,8 +253,8 @@ impl Assembler<'_> {
                     ProcKey::Str(text) => format!("pid {}", builder.resolve(text)),
                 }),
             });
-            let mut attrs = slice.attrs;
-            if slice.slot {
+            let mut attrs = builder.spans()[s].attrs;
+            if self.slot[s] {
                 match self.parsed.thread_names[rec.thread as usize] {
                     Some(name) => {
                         let last = (attrs.start + attrs.len - 1) as usize;
@@ -303,24 +263,111 @@ impl Assembler<'_> {
                     None => attrs = own_args(attrs, true),
                 }
             }
-            let (trace_id, id) = ids[s as usize];
-            let parent_id = match ex.span_id {
-                Some(_) => ex.parent_id,
-                None => (slice.parent != NONE).then(|| ids[slice.parent as usize].1).flatten(),
-            };
-            let mut raw = RawSpan::new(trace_id, id.expect("every slice got an id"), parent_id, slice.start, slice.end);
-            raw.name = slice.name;
-            raw.op = rec.cat;
-            raw.service = service;
-            raw.transaction = ex.transaction;
-            raw.status = ex.status.unwrap_or(Status::Unset);
-            raw.status_message = ex.status_message;
-            raw.kind = ex.kind;
-            raw.attrs = attrs;
-            raw.events = builder.events_since(event_mark);
-            builder.push_span(raw);
+            let span = &mut builder.spans_mut()[s];
+            span.service = service;
+            span.attrs = attrs;
         }
+        permute(builder.spans_mut(), &self.order);
         self.note(builder);
+    }
+
+    /// Instants aimed at a slice by id, or inside one, are its events, returned as `(slice,
+    /// record)` in the order they are pushed; the others become zero-length slices of their own.
+    fn place_instants(&mut self, builder: &mut TraceBuilder) -> Vec<(u32, u32)> {
+        let span_id = |rec: &Record, span: &RawSpan| (rec.flags & EXPLICIT_SPAN_ID != 0).then_some(span.id);
+        // The slice each aimed id names (the last taken up of those that carry it).
+        let mut aimed: FastMap<SpanId, u32> = FastMap::default();
+        for &(i, _) in &self.instants {
+            let rec = self.rec(i);
+            if let Some(id) = span_id(rec, &self.parsed.instants[rec.item as usize]) {
+                aimed.insert(id, NONE);
+            }
+        }
+        if !aimed.is_empty() {
+            for &s in &self.taken_up {
+                if let Some(target) =
+                    span_id(self.rec_of(s), &builder.spans()[s as usize]).and_then(|id| aimed.get_mut(&id))
+                {
+                    *target = s;
+                }
+            }
+        }
+        let mut events: Vec<(u32, u32)> = Vec::with_capacity(self.instants.len());
+        for (i, owner) in std::mem::take(&mut self.instants) {
+            let rec = *self.rec(i);
+            let instant = self.parsed.instants[rec.item as usize];
+            let by_id = span_id(&rec, &instant).and_then(|id| aimed.get(&id).copied()).filter(|&s| s != NONE);
+            match by_id.or((owner != NONE).then_some(owner)) {
+                Some(s) => events.push((s, i)),
+                None => {
+                    let s = builder.spans().len() as u32;
+                    builder.push_span(instant);
+                    self.rec_of.push(i);
+                    self.slot.push(rec.flags & SLOT != 0);
+                    self.parent.push(NONE);
+                    self.taken_up.push(s);
+                    self.order.push(s);
+                }
+            }
+        }
+        let mut rank = vec![0u32; self.taken_up.len()];
+        for (r, &s) in self.taken_up.iter().enumerate() {
+            rank[s as usize] = r as u32;
+        }
+        events.sort_by_key(|&(s, i)| (rank[s as usize], self.rec(i).ts, i));
+        events
+    }
+
+    /// Ids in nesting order, so a span's parent has its ids before it does: spans without
+    /// tracedeck's id args get sequential ids (skipping those the others hold), their nesting
+    /// parent's trace id and id as parent.
+    fn number(&self, builder: &mut TraceBuilder) {
+        let has = |s: u32, flag: u8| self.rec_of(s).flags & flag != 0;
+        // The ids the slices read from the file hold (not those of instants made slices).
+        let taken: HashSet<SpanId, foldhash::fast::RandomState> =
+            if self.order.iter().all(|&s| has(s, EXPLICIT_SPAN_ID)) {
+                HashSet::default()
+            } else {
+                let spans = builder.spans();
+                let read = |s: &u32| b"XBb".contains(&self.rec_of(*s).ph) && has(*s, EXPLICIT_SPAN_ID);
+                (0..spans.len() as u32).filter(read).map(|s| spans[s as usize].id).collect()
+            };
+        let spans = builder.spans_mut();
+        let mut next_id = 0u64;
+        for &s in &self.order {
+            let parent = self.parent[s as usize];
+            let parent = (parent != NONE).then(|| (spans[parent as usize].trace_id, spans[parent as usize].id));
+            let span = &mut spans[s as usize];
+            if !has(s, EXPLICIT_SPAN_ID) {
+                span.id = loop {
+                    next_id += 1;
+                    let id = SpanId::new(next_id).expect("counts from 1");
+                    if !taken.contains(&id) {
+                        break id;
+                    }
+                };
+                span.parent_id = parent.map(|p| p.1);
+            }
+            if !has(s, EXPLICIT_TRACE_ID) {
+                span.trace_id = parent.map_or(SYNTHETIC_TRACE_ID, |p| p.0);
+            }
+        }
+    }
+
+    /// Pushes the events of each slice, in nesting order.
+    fn push_events(&self, builder: &mut TraceBuilder, events: Vec<(u32, u32)>) {
+        let mut next_event = events.iter().peekable();
+        for &s in &self.order {
+            let event_mark = builder.event_mark();
+            while let Some(&&(_, i)) = next_event.peek().filter(|&&&(owner, _)| owner == s) {
+                let rec = *self.rec(i);
+                let instant = &self.parsed.instants[rec.item as usize];
+                let attrs = own_args(instant.attrs, rec.flags & SLOT != 0);
+                builder.push_event(Event { time: rec.ts, name: instant.name, attrs });
+                next_event.next();
+            }
+            builder.spans_mut()[s as usize].events = builder.events_since(event_mark);
+        }
     }
 
     fn note(&self, builder: &mut TraceBuilder) {
@@ -356,4 +403,27 @@ impl Assembler<'_> {
 /// An event's own args, without the `thread.name` placeholder when it has one.
 fn own_args(range: Range32, slot: bool) -> Range32 {
     Range32 { start: range.start, len: range.len - u32::from(slot) }
+}
+
+/// Reorders `spans` in place so that the `k`th is the one that was at `order[k]`.
+fn permute(spans: &mut [RawSpan], order: &[u32]) {
+    debug_assert_eq!(spans.len(), order.len());
+    let mut done = vec![false; spans.len()];
+    for k in 0..spans.len() {
+        if done[k] {
+            continue;
+        }
+        let first = spans[k];
+        let mut at = k;
+        loop {
+            done[at] = true;
+            let from = order[at] as usize;
+            if from == k {
+                spans[at] = first;
+                break;
+            }
+            spans[at] = spans[from];
+            at = from;
+        }
+    }
 }

@@ -10,6 +10,9 @@
 
 use crate::model::{SpanId, SpanKind, Status, StrId, TraceBuilder, TraceId};
 
+/// The trace id of spans read from a file that has none.
+pub const SYNTHETIC_TRACE_ID: TraceId = TraceId(1);
+
 /// The prefix of the extension's arg keys.
 pub(super) const PREFIX: &str = "tracedeck.";
 

@@ -36,7 +36,7 @@ use crate::model::TraceBuilder;
 
 use super::{FormatError, Place, json};
 
-pub use assemble::SYNTHETIC_TRACE_ID;
+pub use ids::SYNTHETIC_TRACE_ID;
 pub use write::write;
 
 /// Reads a Chrome trace: `{"traceEvents": [...]}` or a bare array of events.

@@ -10,9 +10,9 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use crate::model::{AttrValue, Nanos, Range32, StrId, TraceBuilder};
+use crate::model::{AttrValue, Nanos, Range32, RawSpan, SpanId, Status, StrId, TraceBuilder};
 
-use super::ids::{self, Explicit};
+use super::ids::{self, Explicit, SYNTHETIC_TRACE_ID};
 use super::tally::Tally;
 
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
@@ -47,32 +47,49 @@ pub(super) const NONE: u32 = u32::MAX;
 /// One event that can become (part of) a span: `X`, `B`, `E`, `i`/`I`, `b`, `e`, `n`.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Record {
-    /// Position in the file's event list, for messages and for ordering ties.
-    pub index: u32,
-    /// Phase letter.
-    pub ph: u8,
     /// `ts`, in nanoseconds.
     pub ts: Nanos,
-    /// `dur`, in nanoseconds (`X` only; may be negative as written).
-    pub dur: Nanos,
-    pub name: StrId,
-    pub cat: StrId,
+    /// Position in the file's event list, for messages.
+    pub index: u32,
     /// Index into [`Parsed::threads`].
     pub thread: u32,
-    /// Index into [`Parsed::async_tracks`] for `b`/`e`/`n`, else [`NONE`].
+    /// Index into the async tracks for `b`/`e`/`n`, else [`NONE`].
     pub track: u32,
-    /// The event's `args` as attributes; when `slot` is set the last one is a `thread.name`
-    /// placeholder, filled in (or cut off) once thread names are known.
-    pub args: Range32,
-    pub slot: bool,
-    /// Index into [`Parsed::explicit`] when the event carries tracedeck's own id args.
-    pub explicit: u32,
+    /// `X`, `B`, `b`: the span's index in the builder; `E`, `e`: into [`Parsed::ends`];
+    /// instants: into [`Parsed::instants`].
+    pub item: u32,
+    /// Phase letter.
+    pub ph: u8,
+    /// [`SLOT`], [`EXPLICIT`], [`EXPLICIT_SPAN_ID`], [`EXPLICIT_TRACE_ID`].
+    pub flags: u8,
 }
 
-/// Everything the streaming pass collected.
+/// [`Record::flags`]: the event's attributes end with a `thread.name` placeholder, filled in
+/// (or cut off) once thread names are known.
+pub(super) const SLOT: u8 = 1;
+/// [`Record::flags`]: the event carries some of tracedeck's own id args (see [`ids`]).
+pub(super) const EXPLICIT: u8 = 2;
+/// [`Record::flags`]: ... among them `tracedeck.span_id`.
+pub(super) const EXPLICIT_SPAN_ID: u8 = 4;
+/// [`Record::flags`]: ... among them `tracedeck.trace_id`.
+pub(super) const EXPLICIT_TRACE_ID: u8 = 8;
+
+/// The name and args of an `E` or `e` event, merged into the slice it ends.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct End {
+    pub name: StrId,
+    pub args: Range32,
+}
+
+/// Everything the streaming pass collected besides the spans, which went to the builder in
+/// file order as they were read (`X`, `B`, `b`; ids, parents and services to be filled in).
 pub(super) struct Parsed {
     pub records: Vec<Record>,
-    pub explicit: Vec<Explicit>,
+    /// Ends (`E`, `e`), by [`Record::item`].
+    pub ends: Vec<End>,
+    /// Instants (`i`, `I`, `n`), by [`Record::item`], as the zero-length spans they become when
+    /// no slice is around them; else they are events of that slice.
+    pub instants: Vec<RawSpan>,
     /// `(pid, tid)` of each thread, in order of first appearance.
     pub threads: Vec<(ProcKey, ProcKey)>,
     /// Thread names from `thread_name` metadata, by thread.
@@ -128,7 +145,8 @@ impl<'b> State<'b> {
             builder,
             parsed: Parsed {
                 records: Vec::new(),
-                explicit: Vec::new(),
+                ends: Vec::new(),
+                instants: Vec::new(),
                 threads: Vec::new(),
                 thread_names: Vec::new(),
                 process_names: FastMap::default(),
@@ -355,28 +373,60 @@ impl<'de> Visitor<'de> for EventSeed<'_, '_> {
             state.builder.push_attr(state.keys.thread_name_attr, AttrValue::Str(StrId::EMPTY));
             args.range.len += 1;
         }
-        let explicit = if args.explicit.is_empty() {
-            NONE
-        } else {
-            state.parsed.explicit.push(args.explicit);
-            state.parsed.explicit.len() as u32 - 1
+        let ex = args.explicit;
+        let flags = [
+            (slot, SLOT),
+            (!ex.is_empty(), EXPLICIT),
+            (ex.span_id.is_some(), EXPLICIT_SPAN_ID),
+            (ex.trace_id.is_some(), EXPLICIT_TRACE_ID),
+        ]
+        .into_iter()
+        .fold(0, |flags, (set, flag)| if set { flags | flag } else { flags });
+        let span = |end| {
+            let id = ex.span_id.unwrap_or_else(placeholder_id);
+            let mut raw = RawSpan::new(ex.trace_id.unwrap_or(SYNTHETIC_TRACE_ID), id, ex.parent_id, ts, end);
+            raw.name = name;
+            raw.op = cat;
+            raw.transaction = ex.transaction;
+            raw.status = ex.status.unwrap_or(Status::Unset);
+            raw.status_message = ex.status_message;
+            raw.kind = ex.kind;
+            raw.attrs = args.range;
+            raw
+        };
+        let item = match ph {
+            b'X' | b'B' | b'b' => {
+                let end = (ph == b'X').then(|| ts.saturating_add(dur.unwrap_or(0)));
+                state.builder.push_span(span(end));
+                state.builder.spans().len() - 1
+            }
+            b'E' | b'e' => {
+                push_gently(&mut state.parsed.ends, End { name, args: args.range });
+                state.parsed.ends.len() - 1
+            }
+            _ => {
+                state.parsed.instants.push(span(Some(ts)));
+                state.parsed.instants.len() - 1
+            }
         };
         let thread = state.thread(pid, tid);
-        state.parsed.records.push(Record {
-            index: state.next_index,
-            ph,
-            ts,
-            dur: dur.unwrap_or(0),
-            name,
-            cat,
-            thread,
-            track,
-            args: args.range,
-            slot,
-            explicit,
-        });
+        let record = Record { ts, index: state.next_index, thread, track, item: item as u32, ph, flags };
+        push_gently(&mut state.parsed.records, record);
         Ok(())
     }
+}
+
+/// The span id a span read without `tracedeck.span_id` holds until it gets its own.
+fn placeholder_id() -> SpanId {
+    SpanId::new(1).expect("not zero")
+}
+
+/// Pushes growing by an eighth, not double: a 1M-event file's tables stay close to their size.
+fn push_gently<T>(items: &mut Vec<T>, item: T) {
+    if items.len() == items.capacity() {
+        items.reserve_exact((items.capacity() / 8).max(1024));
+    }
+    items.push(item);
 }
 
 /// The `name` arg of a metadata event.
