@@ -11,8 +11,26 @@ use rayon::prelude::*;
 /// and each element trimmed), or `None` when `bytes` is not one array as far as the scan can
 /// tell (an object, an unterminated string, an empty element, text after the array).
 pub(crate) fn array_elements(bytes: &[u8]) -> Option<Vec<Range<usize>>> {
-    let (elements, end) = elements_at(bytes, skip_space(bytes, 0))?;
+    let (elements, end) = elements_at(bytes, skip_space(bytes, 0)).closed()?;
     (skip_space(bytes, end) == bytes.len()).then_some(elements)
+}
+
+/// The elements of an array that lacks its closing `]` (a bare array cut off at its end, as
+/// `bytes[..kept]` with trailing white space and comma dropped): as [`array_elements`] would
+/// find them once a `]` is added, without copying the bytes to add it.
+pub(crate) fn unclosed_array_elements(bytes: &[u8]) -> Option<Vec<Range<usize>>> {
+    match elements_at(bytes, skip_space(bytes, 0)) {
+        Scan::Unclosed(mut elements, last) => {
+            let last = trimmed(bytes, last..bytes.len());
+            if !last.is_empty() {
+                elements.push(last);
+            } else if !elements.is_empty() {
+                return None;
+            }
+            Some(elements)
+        }
+        _ => None,
+    }
 }
 
 /// The elements of the array that is the value of the one member of the top-level object
@@ -42,7 +60,7 @@ pub(crate) fn member_elements(bytes: &[u8], names: &[&str]) -> Option<Vec<Range<
             if found.is_some() || bytes.get(i) != Some(&b'[') {
                 return None;
             }
-            let (elements, end) = elements_at(bytes, i)?;
+            let (elements, end) = elements_at(bytes, i).closed()?;
             found = Some(elements);
             i = end;
         } else {
@@ -58,17 +76,38 @@ pub(crate) fn member_elements(bytes: &[u8], names: &[&str]) -> Option<Vec<Range<
     (skip_space(bytes, i + 1) == bytes.len()).then_some(found?)
 }
 
-/// The elements of the array whose `[` is at `at`, and the index after its `]`.
-fn elements_at(bytes: &[u8], at: usize) -> Option<(Vec<Range<usize>>, usize)> {
+/// What [`elements_at`] found.
+enum Scan {
+    /// The elements, and the index after the array's `]`.
+    Closed(Vec<Range<usize>>, usize),
+    /// The bytes end at the array's own level (not inside a string or an element's brackets):
+    /// the elements before the last comma, and where the text after it starts.
+    Unclosed(Vec<Range<usize>>, usize),
+    /// Not an array as far as the scan can tell.
+    Unknown,
+}
+
+impl Scan {
+    fn closed(self) -> Option<(Vec<Range<usize>>, usize)> {
+        match self {
+            Scan::Closed(elements, end) => Some((elements, end)),
+            _ => None,
+        }
+    }
+}
+
+/// The elements of the array whose `[` is at `at`.
+fn elements_at(bytes: &[u8], at: usize) -> Scan {
     if bytes.get(at) != Some(&b'[') {
-        return None;
+        return Scan::Unknown;
     }
     let mut i = at + 1;
     let (mut depth, mut start, mut elements) = (1usize, i, Vec::new());
     while i < bytes.len() {
         match bytes[i] {
             b'"' => {
-                i = string_end(bytes, i + 1)?;
+                let Some(end) = string_end(bytes, i + 1) else { return Scan::Unknown };
+                i = end;
                 continue;
             }
             b'{' | b'[' => depth += 1,
@@ -79,15 +118,15 @@ fn elements_at(bytes: &[u8], at: usize) -> Option<(Vec<Range<usize>>, usize)> {
                     if !element.is_empty() {
                         elements.push(element);
                     } else if !elements.is_empty() {
-                        return None;
+                        return Scan::Unknown;
                     }
-                    return Some((elements, i + 1));
+                    return Scan::Closed(elements, i + 1);
                 }
             }
             b',' if depth == 1 => {
                 let element = trimmed(bytes, start..i);
                 if element.is_empty() {
-                    return None;
+                    return Scan::Unknown;
                 }
                 elements.push(element);
                 start = i + 1;
@@ -96,7 +135,7 @@ fn elements_at(bytes: &[u8], at: usize) -> Option<(Vec<Range<usize>>, usize)> {
         }
         i += 1;
     }
-    None
+    if depth == 1 { Scan::Unclosed(elements, start) } else { Scan::Unknown }
 }
 
 /// The index after the value (of any kind) that starts at `at`.
@@ -268,6 +307,18 @@ mod tests {
             // A byte just above '"' or '\\' after a match is not mistaken for one before it.
             text[at] = b'#';
             assert_eq!(quote_or_backslash(&text, 0), None);
+        }
+    }
+
+    #[test]
+    fn an_array_without_its_closing_bracket_splits_as_if_it_had_one() {
+        fn unclosed(json: &str) -> Option<Vec<&str>> {
+            unclosed_array_elements(json.as_bytes()).map(|e| e.into_iter().map(|r| &json[r]).collect())
+        }
+        assert_eq!(unclosed(r#"[ {"a": "],"}, [1, 2] , 3"#).unwrap(), [r#"{"a": "],"}"#, "[1, 2]", "3"]);
+        assert_eq!(unclosed("[ ").unwrap(), Vec::<&str>::new());
+        for json in ["[1, 2]", r#"[{"a": 1"#, r#"[{"a": "x"#, "[1,,2", "[1, ", "{}"] {
+            assert_eq!(unclosed(json), None, "{json}");
         }
     }
 

@@ -34,7 +34,9 @@ mod write;
 
 use crate::model::TraceBuilder;
 
-use super::{FormatError, Place, json};
+use std::ops::Range;
+
+use super::{FormatError, Place, json, split};
 
 pub use ids::SYNTHETIC_TRACE_ID;
 pub use write::write;
@@ -42,19 +44,23 @@ pub use write::write;
 /// Reads a Chrome trace: `{"traceEvents": [...]}` or a bare array of events.
 pub fn parse(bytes: &[u8]) -> Result<TraceBuilder, FormatError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    match unclosed_array(bytes) {
-        None => parse_complete(bytes),
-        Some(kept) => {
+    let Some(kept) = unclosed_array(bytes) else {
+        return parse_complete(bytes);
+    };
+    let array = &bytes[..kept];
+    let mut builder = match split::unclosed_array_elements(array).and_then(|events| read_events(array, &events)) {
+        Some(read) => read?,
+        // Not events, or not an array the scan can split: read again with the `]` added, for
+        // the error and its place (or whatever that reading makes of it).
+        None => {
             let mut closed = Vec::with_capacity(kept + 1);
-            closed.extend_from_slice(&bytes[..kept]);
+            closed.extend_from_slice(array);
             closed.push(b']');
-            let mut builder = parse_complete(&closed).map_err(|e| cut_inside_event(e, &closed))?;
-            builder.note(
-                "the event array has no closing `]` (the trace was probably cut off); read up to the end of the file",
-            );
-            Ok(builder)
+            parse_complete(&closed).map_err(|e| cut_inside_event(e, &closed))?
         }
-    }
+    };
+    builder.note("the event array has no closing `]` (the trace was probably cut off); read up to the end of the file");
+    Ok(builder)
 }
 
 fn parse_complete(bytes: &[u8]) -> Result<TraceBuilder, FormatError> {
@@ -63,16 +69,32 @@ fn parse_complete(bytes: &[u8]) -> Result<TraceBuilder, FormatError> {
     let mut scratch_builder = TraceBuilder::new();
     let mut scratch = read::State::new(&mut scratch_builder);
     json::from_slice_seed(bytes, read::DocSeed(&mut state), read::DocSeed(&mut scratch))?;
+    assemble(state)?;
+    Ok(builder)
+}
+
+/// Reads the `events` (byte ranges) of `array` one by one: `None` if one is not an event.
+fn read_events(array: &[u8], events: &[Range<usize>]) -> Option<Result<TraceBuilder, FormatError>> {
+    let mut builder = TraceBuilder::new();
+    let mut state = read::State::new(&mut builder);
+    if !events.iter().all(|event| state.read_event(&array[event.clone()])) {
+        return None;
+    }
+    Some(assemble(state).map(|()| builder))
+}
+
+/// Turns what was read into spans in its builder.
+fn assemble(state: read::State) -> Result<(), FormatError> {
     let key = state.thread_name_key();
-    let parsed = state.finish();
+    let (parsed, builder) = state.finish();
     if parsed.records.is_empty() && parsed.skipped.without_ts.count() > 0 {
         return Err(FormatError::new(
             Place::Whole,
             "no slice or instant event has a `ts`, so nothing can be placed in time",
         ));
     }
-    assemble::assemble(&parsed, &mut builder, key);
-    Ok(builder)
+    assemble::assemble(&parsed, builder, key);
+    Ok(())
 }
 
 /// For a bare array without its closing `]`: how many bytes to keep before adding one

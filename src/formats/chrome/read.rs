@@ -161,8 +161,18 @@ impl<'b> State<'b> {
         }
     }
 
-    pub fn finish(self) -> Parsed {
-        self.parsed
+    /// What was read, and the builder the spans went to.
+    pub fn finish(self) -> (Parsed, &'b mut TraceBuilder) {
+        (self.parsed, self.builder)
+    }
+
+    /// Reads one event, `bytes` holding it alone (an element of a bare array cut off at its
+    /// end); `false` if it is not one.
+    pub fn read_event(&mut self, bytes: &[u8]) -> bool {
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        let read = EventSeed(self).deserialize(&mut de).and_then(|()| de.end()).is_ok();
+        self.next_index += 1;
+        read
     }
 
     /// The key under which `thread.name` attributes are stored.
