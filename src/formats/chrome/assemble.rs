@@ -138,10 +138,17 @@ impl Assembler<'_> {
             self.odd.begin_without_end.add(index);
         }
         let spans = builder.spans();
-        sorted.sort_by_key(|&s| {
-            let span = &spans[s as usize];
-            (span.start, Reverse(nest_end(span)), self.rec_of(s).index)
-        });
+        // Sorted by value, not through the spans: one look at each.
+        let mut keyed: Vec<(Nanos, Reverse<Nanos>, u32, u32)> = sorted
+            .iter()
+            .map(|&s| {
+                let span = &spans[s as usize];
+                (span.start, Reverse(nest_end(span)), self.rec_of(s).index, s)
+            })
+            .collect();
+        keyed.sort_unstable();
+        sorted.clear();
+        sorted.extend(keyed.into_iter().map(|(.., s)| s));
         let mut stack: Vec<u32> = Vec::new();
         let mut next_instant = instants.iter().peekable();
         for &s in &sorted {
@@ -405,25 +412,28 @@ fn own_args(range: Range32, slot: bool) -> Range32 {
     Range32 { start: range.start, len: range.len - u32::from(slot) }
 }
 
-/// Reorders `spans` in place so that the `k`th is the one that was at `order[k]`.
+/// Reorders `spans` in place so that the `k`th is the one that was at `order[k]`: cycle by
+/// cycle, each cycle's positions found first (in `order`, small), so that the moves of the
+/// spans, wherever in memory they lie, do not wait on each other.
 fn permute(spans: &mut [RawSpan], order: &[u32]) {
     debug_assert_eq!(spans.len(), order.len());
     let mut done = vec![false; spans.len()];
+    let mut cycle: Vec<u32> = Vec::new();
     for k in 0..spans.len() {
         if done[k] {
             continue;
         }
-        let first = spans[k];
+        cycle.clear();
         let mut at = k;
-        loop {
+        while !done[at] {
             done[at] = true;
-            let from = order[at] as usize;
-            if from == k {
-                spans[at] = first;
-                break;
-            }
-            spans[at] = spans[from];
-            at = from;
+            cycle.push(at as u32);
+            at = order[at] as usize;
         }
+        let first = spans[k];
+        for pair in cycle.windows(2) {
+            spans[pair[0] as usize] = spans[pair[1] as usize];
+        }
+        spans[*cycle.last().expect("a cycle holds k") as usize] = first;
     }
 }
