@@ -1,6 +1,8 @@
 //! From the events read to spans: `B`/`E` pairs matched per thread, slices nested by time,
 //! instants attached to the slice around them, async `b`/`e` pairs matched per track, then
-//! ids, parents, services and thread names filled in and everything pushed to the builder.
+//! ids, parents, services and thread names filled in. The reader already pushed every `X`,
+//! `B` and `b` to the builder as a span, in file order; they are amended where they lie and
+//! put in nesting order in place at the end, so no second copy of the spans is ever made.
 //!
 //! Nesting: on one (pid, tid), slices are sorted by start, longer first on equal starts, then
 //! file order, and each slice's parent is the innermost earlier slice still open when it
@@ -249,17 +251,11 @@ impl Assembler<'_> {
         let events = self.place_instants(builder);
         self.number(builder);
         self.push_events(builder, events);
-        let mut services: FastMap<ProcKey, StrId> = FastMap::default();
+        let services = self.services(builder);
         for s in 0..builder.spans().len() {
             let rec = *self.rec_of(s as u32);
             let (pid, _) = self.parsed.threads[rec.thread as usize];
-            let service = *services.entry(pid).or_insert_with(|| match self.parsed.process_names.get(&pid) {
-                Some(&name) => name,
-                None => builder.intern(&match pid {
-                    ProcKey::Num(n) => format!("pid {n}"),
-                    ProcKey::Str(text) => format!("pid {}", builder.resolve(text)),
-                }),
-            });
+            let service = services.get(&pid).copied().unwrap_or_default();
             let mut attrs = builder.spans()[s].attrs;
             if self.slot[s] {
                 match self.parsed.thread_names[rec.thread as usize] {
@@ -276,6 +272,28 @@ impl Assembler<'_> {
         }
         permute(builder.spans_mut(), &self.order);
         self.note(builder);
+    }
+
+    /// Each process's service: its `process_name`, else `pid N`, interned as the spans come in
+    /// nesting order (as they are pushed, for the same string ids).
+    fn services(&self, builder: &mut TraceBuilder) -> FastMap<ProcKey, StrId> {
+        let mut services: FastMap<ProcKey, StrId> = self.parsed.process_names.clone();
+        let mut unnamed: HashSet<ProcKey, foldhash::fast::RandomState> =
+            self.parsed.threads.iter().map(|&(pid, _)| pid).filter(|pid| !services.contains_key(pid)).collect();
+        for &s in &self.order {
+            if unnamed.is_empty() {
+                break;
+            }
+            let (pid, _) = self.parsed.threads[self.rec_of(s).thread as usize];
+            if unnamed.remove(&pid) {
+                let name = match pid {
+                    ProcKey::Num(n) => format!("pid {n}"),
+                    ProcKey::Str(text) => format!("pid {}", builder.resolve(text)),
+                };
+                services.insert(pid, builder.intern(&name));
+            }
+        }
+        services
     }
 
     /// Instants aimed at a slice by id, or inside one, are its events, returned as `(slice,

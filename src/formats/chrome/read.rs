@@ -1,6 +1,8 @@
-//! The streaming pass over the JSON: one small [`Record`] per event that can become a span,
-//! strings interned and `args` pushed into the builder as they are read, so no event objects
-//! or value trees are kept. Metadata (`M`) is folded into process and thread names here.
+//! The streaming pass over the JSON: every `X`, `B` and `b` pushed to the builder as a span as
+//! it is read (its ids and parent, if any, from tracedeck's own args), strings interned and
+//! `args` pushed as attributes, and one small [`Record`] (32 bytes) kept per event that takes
+//! part in nesting, so no event objects or value trees are kept. Metadata (`M`) is folded into
+//! process and thread names here.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;

@@ -438,3 +438,24 @@ fn a_cut_off_file_reads_with_its_open_slices_flagged() {
     assert!(t.warnings().contains(&Warning::OpenSpans { count: 2 }));
     assert_eq!(t.str(t.span(0).service), "pid 77");
 }
+
+#[test]
+fn a_cut_off_array_reads_as_the_closed_one_and_a_bad_event_in_it_is_located_the_same() {
+    let text = "[{\"ph\":\"M\",\"pid\":1,\"tid\":1,\"name\":\"thread_name\",\"args\":{\"name\":\"main, ]\"}},\n \
+                {\"ph\":\"B\",\"pid\":1,\"tid\":1,\"name\":\"a ],[\",\"ts\":1,\"args\":{\"x\":[1,{\"y\":\"}\\\"\"}]}},\n \
+                {\"ph\":\"i\",\"pid\":1,\"tid\":1,\"name\":\"i\",\"ts\":2} ,  \n";
+    let native = |t: &Trace| {
+        let mut out = Vec::new();
+        crate::formats::Format::Tracedeck.write(std::slice::from_ref(t), &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    };
+    let (cut, closed) = (read(text), read(&format!("{}]", text.trim_end().trim_end_matches(','))));
+    let spans = |t: &Trace| native(t).split("\"notes\"").next().unwrap().to_owned();
+    assert_eq!(spans(&cut), spans(&closed));
+    assert_eq!(notes(&cut).len(), notes(&closed).len() + 1, "{:?}", notes(&cut));
+    assert_eq!(names(&cut), [(0, "a ],[")]);
+    let bad = "[{\"ph\":\"X\",\"pid\":1,\"ts\":1},\n {\"ph\":\"X\",\"ts\":\"soon\"}";
+    let (cut, closed) = (error(bad), error(&format!("{bad}]")));
+    assert_eq!((&cut.message, &cut.place), (&closed.message, &closed.place));
+    assert_eq!(path_of(&cut), "$[1].ts");
+}
