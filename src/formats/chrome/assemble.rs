@@ -335,8 +335,10 @@ impl Assembler<'_> {
                 }
             }
         }
-        let mut rank = vec![0u32; self.taken_up.len()];
-        for (r, &s) in self.taken_up.iter().enumerate() {
+        // In the order `push_events` goes through the slices: nesting order, not the order
+        // they were taken up in (a slice taken up later may nest first and lose its events).
+        let mut rank = vec![0u32; self.order.len()];
+        for (r, &s) in self.order.iter().enumerate() {
             rank[s as usize] = r as u32;
         }
         events.sort_by_key(|&(s, i)| (rank[s as usize], self.rec(i).ts, i));

@@ -459,3 +459,21 @@ fn a_cut_off_array_reads_as_the_closed_one_and_a_bad_event_in_it_is_located_the_
     assert_eq!((&cut.message, &cut.place), (&closed.message, &closed.place));
     assert_eq!(path_of(&cut), "$[1].ts");
 }
+
+#[test]
+fn instants_stay_with_their_slices_when_a_later_slice_nests_first() {
+    // Both start at 0: the longer, later in the file, nests first and holds the shorter one.
+    let t = read(
+        r#"[{"ph":"X","name":"short","ts":0,"dur":5,"pid":1,"tid":1},
+            {"ph":"X","name":"long","ts":0,"dur":10,"pid":1,"tid":1},
+            {"ph":"i","name":"ev","ts":1,"pid":1,"tid":1},
+            {"ph":"i","name":"ev2","ts":7,"pid":1,"tid":1}]"#,
+    );
+    assert_eq!(names(&t), vec![(0, "long"), (1, "short")]);
+    let events = |name: &str| -> Vec<String> {
+        let (idx, _) = find(&t, name);
+        t.events(idx).iter().map(|e| t.str(e.name).to_owned()).collect()
+    };
+    assert_eq!(events("short"), vec!["ev"]);
+    assert_eq!(events("long"), vec!["ev2"]);
+}
