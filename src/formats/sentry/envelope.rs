@@ -21,8 +21,8 @@ use std::io::{self, Write};
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 
-use super::import::{Import, Loc};
-use super::schema::{Item, Text};
+use super::import::{Import, Then};
+use super::schema::Text;
 use super::span_v2::{self, Batch};
 use crate::formats::{FormatError, Place, json};
 use crate::model::{Trace, TraceBuilder, TraceId};
@@ -190,11 +190,8 @@ pub(super) fn read(import: &mut Import, bytes: &[u8]) -> Result<Read, FormatErro
             let batch: Batch = json::from_line(payload, payload_line)?;
             span_v2::import(import, &batch);
         } else {
-            let item: Item = json::from_line(payload, payload_line)?;
-            match kind {
-                "transaction" => import.top(&item, &Loc::Root(Some(payload_line)))?,
-                _ => import.error_event(&item, trace),
-            }
+            let then = if kind == "transaction" { Then::Top } else { Then::ErrorEvent(trace) };
+            super::read::payload(import, payload, payload_line, then)?;
         }
         previous = Some((line, kind.to_owned(), header.length.is_some()));
     }

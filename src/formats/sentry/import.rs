@@ -1,6 +1,6 @@
-//! From Sentry's JSON items to raw spans and errors.
+//! From Sentry's items, as read ([`Rec`]), to raw spans and errors.
 //!
-//! Each [`Item`] is classified (transaction event, error event, legacy trace node, `/trace/`
+//! Each item is classified (transaction event, error event, legacy trace node, `/trace/`
 //! span, issue, wrapper) and mapped:
 //! - a transaction's root span comes from `contexts.trace` (name = `transaction`, op =
 //!   `contexts.trace.op`), its other spans from `spans[]` or the `spans` entry (name =
@@ -12,13 +12,22 @@
 //! - nodes of the trace endpoints nest their children: a child whose written parent is not
 //!   in the file (legacy nodes list only transactions) hangs under the node that holds it.
 
+//!
+//! The reader ([`super::item`]) calls [`Import::end_item`] once a top-level item has been read:
+//! the item is mapped then, with the records of what it nests, and the spans it pushed are put
+//! in the order the importer always gave them (the item's root span first, then its `spans[]`,
+//! then what it nests, depth first); its records and scratch attributes are then dropped.
+
 use foldhash::HashSet;
 
+use super::item::{
+    CHILDREN, ERRORS, List, NONE, OCCURRENCES, ORPHAN_ERRORS, PERFORMANCE_ISSUES, Rec, Run, TRANSACTIONS,
+};
 use super::keys;
-use super::schema::{Attrs, Item, SpanJson, Tags, Text, Value};
+use super::schema::{Text, Value};
 use crate::formats::json::optional_span_id;
 use crate::formats::{FormatError, Place};
-use crate::model::{AttrValue, Nanos, RawEvent, RawSpan, SpanId, SpanKind, Status, StrId, TraceBuilder, TraceId};
+use crate::model::{Attr, AttrValue, Nanos, RawEvent, RawSpan, SpanId, SpanKind, Status, StrId, TraceBuilder, TraceId};
 
 /// Where an item is, rendered only when an error is reported.
 #[derive(Clone, Copy)]
@@ -67,6 +76,16 @@ struct Holder {
     trace: TraceId,
 }
 
+/// What to do with a top-level item once read.
+#[derive(Clone, Copy)]
+pub(super) enum Then {
+    /// Map it, whatever it is.
+    Top,
+    /// An envelope's `event` item: an error event, joined to its trace through
+    /// `contexts.trace`, else to this trace (the one the envelope's header names).
+    ErrorEvent(TraceId),
+}
+
 /// What an item is.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Shape {
@@ -80,28 +99,6 @@ enum Shape {
     ProcessingError,
 }
 
-fn shape(item: &Item) -> Option<Shape> {
-    match item.event_type.as_ref().map(Text::as_str) {
-        Some("span") => return Some(Shape::TraceSpan),
-        Some("uptime_check") => return Some(Shape::Uptime),
-        Some("error" | "occurrence") => return Some(Shape::Issue),
-        _ => {}
-    }
-    let has_trace_context = item.contexts.as_ref().is_some_and(|c| c.trace.is_some());
-    let looks_like_error = item.title.is_some() || item.exception.is_some() || item.logentry.is_some();
-    Some(match item.kind.as_ref().map(Text::as_str) {
-        Some("transaction") => Shape::Transaction,
-        Some("error" | "default") => Shape::ErrorEvent,
-        _ if item.transactions.is_some() || item.orphan_errors.is_some() => Shape::Wrapper,
-        _ if item.span_id.is_some() => Shape::LegacyNode,
-        _ if has_trace_context && (item.spans.is_some() || item.entries.is_some()) => Shape::Transaction,
-        _ if looks_like_error && has_trace_context => Shape::ErrorEvent,
-        _ if looks_like_error => Shape::Issue,
-        Some(_) => Shape::ProcessingError,
-        None => return None,
-    })
-}
-
 /// Turns items into a [`TraceBuilder`]'s spans and errors.
 pub(super) struct Import {
     /// The spans and errors so far (other item shapes, such as envelopes' span v2 items, push here too).
@@ -112,6 +109,27 @@ pub(super) struct Import {
     uptime_checks: usize,
     /// Spans of a transaction that named no `trace_id` of their own (they inherit the transaction's).
     inherited_trace_ids: usize,
+    /// The first item that could not be mapped: reading goes on (checking the rest of the
+    /// document, whose errors come first, as they did), mapping stops.
+    pub(super) failed: Option<FormatError>,
+    // What the top-level item being read holds; emptied once it is mapped.
+    /// The records of the item and of the items it nests.
+    pub(super) recs: Vec<Rec>,
+    /// Attributes read before the item is mapped (`data`, `tags`, `measurements` of records).
+    pub(super) scratch: Vec<Attr>,
+    /// Runs of pushed spans (first, count) of `spans` entries.
+    pub(super) blocks: Vec<(u32, u32)>,
+    /// Pushed spans without a `trace_id` of their own.
+    pub(super) inherit: Vec<u32>,
+    /// The first of the item's spans in the builder.
+    top: usize,
+    /// The item's spans, by index in the builder, in the order they are to have.
+    order: Vec<u32>,
+    /// A reused buffer to put them in that order.
+    reordered: Vec<RawSpan>,
+    // What the span being read holds.
+    pub(super) span_data: Vec<Attr>,
+    pub(super) span_tags: Vec<Attr>,
 }
 
 impl Import {
@@ -122,18 +140,67 @@ impl Import {
             without_trace_id: false,
             uptime_checks: 0,
             inherited_trace_ids: 0,
+            failed: None,
+            recs: Vec::new(),
+            scratch: Vec::new(),
+            blocks: Vec::new(),
+            inherit: Vec::new(),
+            top: 0,
+            order: Vec::new(),
+            reordered: Vec::new(),
+            span_data: Vec::new(),
+            span_tags: Vec::new(),
         }
     }
 
-    /// Reads one top-level item.
-    pub(super) fn top(&mut self, item: &Item, loc: &Loc) -> Result<(), FormatError> {
-        self.item(item, loc, Holder { span: None, trace: TraceId(0) })
+    /// Called before a top-level item is read.
+    pub(super) fn begin_item(&mut self) {
+        self.top = self.b.spans().len();
     }
 
-    /// Reads an envelope's `event` item: an error event, joined to its trace through
-    /// `contexts.trace`, else to `trace`, the trace the envelope's header names.
-    pub(super) fn error_event(&mut self, item: &Item, trace: TraceId) {
-        self.error(item, Holder { span: None, trace });
+    /// Maps the top-level item just read (record `rec`, at `loc`), unless an earlier one failed,
+    /// and forgets what it held.
+    pub(super) fn end_item(&mut self, rec: u32, loc: &Loc, then: Then) {
+        if self.failed.is_none() {
+            let mapped = match then {
+                Then::Top => self.item(rec, loc, Holder { span: None, trace: TraceId(0) }),
+                Then::ErrorEvent(trace) => {
+                    self.error(rec, Holder { span: None, trace });
+                    Ok(())
+                }
+            };
+            match mapped {
+                Ok(()) => self.reorder(),
+                Err(e) => self.failed = Some(e),
+            }
+        }
+        self.recs.clear();
+        self.scratch.clear();
+        self.blocks.clear();
+        self.inherit.clear();
+        self.order.clear();
+    }
+
+    /// Puts the item's spans in `order`; spans left out (those of items that were not
+    /// transactions) are dropped.
+    fn reorder(&mut self) {
+        let top = self.top;
+        let pushed = self.b.spans().len() - top;
+        if self.order.iter().enumerate().all(|(k, &i)| i as usize == top + k) && self.order.len() == pushed {
+            return;
+        }
+        let spans = self.b.spans();
+        self.reordered.clear();
+        self.reordered.extend(self.order.iter().map(|&i| spans[i as usize]));
+        self.b.spans_mut()[top..top + self.order.len()].copy_from_slice(&self.reordered);
+        if self.order.len() < pushed {
+            let keep = top + self.order.len();
+            let mut at = 0;
+            self.b.retain_spans(|_| {
+                at += 1;
+                at <= keep
+            });
+        }
     }
 
     /// Links nested spans whose written parent is missing to their holder; notes what was odd.
@@ -166,33 +233,72 @@ impl Import {
         self.b
     }
 
-    fn item(&mut self, item: &Item, loc: &Loc, holder: Holder) -> Result<(), FormatError> {
-        match shape(item) {
-            Some(Shape::Transaction) => self.transaction(item, loc),
+    /// Appends what `later`, which read the items after this one's, mapped.
+    pub(super) fn append(&mut self, later: Import) {
+        let base = self.b.spans().len();
+        self.b.append(later.b);
+        self.nested.extend(later.nested.into_iter().map(|(i, holder)| (i + base, holder)));
+        self.without_trace_id |= later.without_trace_id;
+        self.uptime_checks += later.uptime_checks;
+        self.inherited_trace_ids += later.inherited_trace_ids;
+    }
+
+    fn text(&self, id: Option<StrId>) -> Option<&str> {
+        id.map(|id| self.b.resolve(id))
+    }
+
+    fn shape(&self, item: &Rec) -> Option<Shape> {
+        match self.text(item.event_type) {
+            Some("span") => return Some(Shape::TraceSpan),
+            Some("uptime_check") => return Some(Shape::Uptime),
+            Some("error" | "occurrence") => return Some(Shape::Issue),
+            _ => {}
+        }
+        let has_trace_context = item.ctx.is_some();
+        let looks_like_error = item.title.is_some() || item.has_exception || item.has_logentry;
+        let wrapper = item.lists[TRANSACTIONS].present || item.lists[ORPHAN_ERRORS].present;
+        Some(match self.text(item.kind) {
+            Some("transaction") => Shape::Transaction,
+            Some("error" | "default") => Shape::ErrorEvent,
+            _ if wrapper => Shape::Wrapper,
+            _ if item.span_id.is_some() => Shape::LegacyNode,
+            _ if has_trace_context && (item.spans.is_some() || item.entries.is_some()) => Shape::Transaction,
+            _ if looks_like_error && has_trace_context => Shape::ErrorEvent,
+            _ if looks_like_error => Shape::Issue,
+            Some(_) => Shape::ProcessingError,
+            None => return None,
+        })
+    }
+
+    fn item(&mut self, rec: u32, loc: &Loc, holder: Holder) -> Result<(), FormatError> {
+        let item = self.recs[rec as usize];
+        match self.shape(&item) {
+            Some(Shape::Transaction) => self.transaction(&item, loc),
             Some(Shape::ErrorEvent | Shape::Issue) => {
-                self.error(item, holder);
+                self.error(rec, holder);
                 Ok(())
             }
-            Some(Shape::LegacyNode) => self.legacy_node(item, loc, holder),
-            Some(Shape::TraceSpan) => self.trace_span(item, loc, holder),
+            Some(Shape::LegacyNode) => self.legacy_node(&item, loc, holder),
+            Some(Shape::TraceSpan) => self.trace_span(&item, loc, holder),
             Some(Shape::Uptime) => {
                 self.uptime_checks += 1;
                 Ok(())
             }
             Some(Shape::Wrapper) => {
-                self.list(item.transactions.as_deref(), &loc.key("transactions"), holder)?;
-                self.list(item.orphan_errors.as_deref(), &loc.key("orphan_errors"), holder)
+                self.list(item.lists[TRANSACTIONS], &loc.key("transactions"), holder)?;
+                self.list(item.lists[ORPHAN_ERRORS], &loc.key("orphan_errors"), holder)
             }
             // An event's `errors` list also holds Sentry's processing errors (`invalid_data`, ...).
             Some(Shape::ProcessingError) if holder.span.is_some() => {
-                let kind = item.kind.as_ref().map_or("", Text::as_str);
-                let name = item.name.as_ref().map_or("", Text::as_str);
-                self.b.note(format!("Sentry reported a processing error in the event: {kind} {name}"));
+                let kind = self.text(item.kind).unwrap_or("");
+                let name = self.text(item.name).unwrap_or("");
+                let note = format!("Sentry reported a processing error in the event: {kind} {name}");
+                self.b.note(note);
                 Ok(())
             }
             Some(Shape::ProcessingError) | None => {
-                let found = match &item.kind {
-                    Some(kind) => format!("found an event of type {:?}", kind.as_str()),
+                let found = match self.text(item.kind) {
+                    Some(kind) => format!("found an event of type {kind:?}"),
                     None => "found an object with none of these".to_owned(),
                 };
                 Err(loc.err(format!(
@@ -203,121 +309,124 @@ impl Import {
         }
     }
 
-    fn list(&mut self, items: Option<&[Item]>, loc: &Loc, holder: Holder) -> Result<(), FormatError> {
-        for (i, item) in items.unwrap_or_default().iter().enumerate() {
-            self.item(item, &Loc::Index(loc, i), holder)?;
+    fn list(&mut self, list: List, loc: &Loc, holder: Holder) -> Result<(), FormatError> {
+        let (mut rec, mut i) = (list.head, 0);
+        while rec != NONE {
+            self.item(rec, &Loc::Index(loc, i), holder)?;
+            rec = self.recs[rec as usize].next;
+            i += 1;
         }
         Ok(())
     }
 
+    /// Pushes a run of scratch attributes.
+    fn push_run(&mut self, run: Option<Run>) {
+        let Some(run) = run else { return };
+        for k in run.start..run.start + run.len {
+            let attr = self.scratch[k as usize];
+            self.b.push_attr(attr.key, attr.value);
+        }
+    }
+
+    /// Pushes a span at the end of the item's spans.
+    fn push_span(&mut self, raw: RawSpan) -> usize {
+        let index = self.b.spans().len();
+        self.b.push_span(raw);
+        self.order.push(index as u32);
+        self.top + self.order.len() - 1
+    }
+
     /// A transaction event: its root span from `contexts.trace`, then `spans[]`.
-    fn transaction(&mut self, item: &Item, loc: &Loc) -> Result<(), FormatError> {
+    fn transaction(&mut self, item: &Rec, loc: &Loc) -> Result<(), FormatError> {
         let contexts = loc.key("contexts");
         let trace_loc = contexts.key("trace");
-        let ctx = item.contexts.as_ref().and_then(|c| c.trace.as_ref()).ok_or_else(|| {
+        let ctx = item.ctx.ok_or_else(|| {
             trace_loc.err("a transaction needs its root span in contexts.trace (with trace_id and span_id)")
         })?;
-        let trace_id = ctx.trace_id.ok_or_else(|| trace_loc.err("missing field `trace_id`"))?.0;
-        let span_id = ctx.span_id.ok_or_else(|| trace_loc.err("missing field `span_id`"))?.0;
+        let trace_id = ctx.trace_id.ok_or_else(|| trace_loc.err("missing field `trace_id`"))?;
+        let span_id = ctx.span_id.ok_or_else(|| trace_loc.err("missing field `span_id`"))?;
         let start = item
             .start_timestamp
             .or(item.start_timestamp_camel)
-            .ok_or_else(|| loc.err("missing field `start_timestamp` (the transaction's start)"))?
-            .0;
-        let end = item.timestamp.or(item.end_timestamp_camel).map(|t| t.0);
+            .ok_or_else(|| loc.err("missing field `start_timestamp` (the transaction's start)"))?;
+        let end = item.timestamp.or(item.end_timestamp_camel);
 
-        let name = text(&item.transaction).or(text(&ctx.description)).unwrap_or("");
-        let transaction = self.b.intern(name);
-        let service = self.b.intern(service_of(item));
+        let transaction = item.transaction.or(ctx.description).unwrap_or(StrId::EMPTY);
+        let service = self.service_of(item);
         let mark = self.b.attr_mark();
-        self.attrs(&ctx.data);
-        self.tags(item.tags.as_ref());
+        self.push_run(Some(ctx.data));
+        self.push_run(item.tags);
         self.event_fields(item);
-        if let Some(origin) = text(&ctx.origin) {
-            self.b.push_attr_str(keys::ORIGIN, origin);
+        if let Some(origin) = ctx.origin {
+            let key = self.b.intern(keys::ORIGIN);
+            self.b.push_attr(key, AttrValue::Str(origin));
         }
-        let response_code = item.contexts.as_ref().and_then(|c| c.response.as_ref()).and_then(|r| r.status_code);
-        if let Some(code) = response_code
-            && !ctx.data.0.iter().any(|(k, _)| k.as_str() == keys::RESPONSE_STATUS)
+        if let Some(code) = item.response_code
+            && !ctx.data_has_status
         {
             let key = self.b.intern(keys::RESPONSE_STATUS);
             self.b.push_attr(key, AttrValue::Int(code));
         }
-        let mut root = RawSpan::new(trace_id, span_id, ctx.parent_span_id.0, start, end);
+        let mut root = RawSpan::new(trace_id, span_id, ctx.parent, start, end);
         root.name = transaction;
         root.transaction = transaction;
         root.service = service;
-        root.op = self.intern_opt(&ctx.op);
-        root.kind = kind_of(root_text(&ctx.op));
-        (root.status, root.status_message) = self.status(&ctx.status);
+        root.op = ctx.op.unwrap_or(StrId::EMPTY);
+        root.kind = kind_of(self.text(ctx.op).unwrap_or(""));
+        (root.status, root.status_message) = status_of(&self.b, ctx.status);
         root.attrs = self.b.attrs_since(mark);
-        self.b.push_span(root);
+        self.push_span(root);
 
-        let from_entries =
-            item.entries.iter().flatten().filter(|e| e.kind.as_ref().is_some_and(|k| k.as_str() == "spans"));
-        let spans = item.spans.iter().flatten().chain(from_entries.flat_map(|e| e.data.0.iter()));
-        for span in spans {
-            self.span(span, trace_id, service, transaction);
+        let entries = item.entries.map_or(0..0, |run| run.start as usize..(run.start + run.len) as usize);
+        let blocks = item.spans.into_iter().chain(entries.map(|k| self.blocks[k]));
+        let blocks: Vec<(u32, u32)> = blocks.collect();
+        for &(first, count) in &blocks {
+            for index in first..first + count {
+                let span = &mut self.b.spans_mut()[index as usize];
+                span.service = service;
+                span.transaction = transaction;
+                self.order.push(index);
+            }
         }
-        self.list(item.errors.as_deref(), &loc.key("errors"), Holder { span: Some(span_id), trace: trace_id })
-    }
-
-    /// One of a transaction's `spans[]`; without its own `trace_id` it is in `trace_id`, the
-    /// transaction's.
-    fn span(&mut self, span: &SpanJson, trace_id: TraceId, service: StrId, transaction: StrId) {
-        self.inherited_trace_ids += usize::from(span.trace_id.is_none());
-        let mark = self.b.attr_mark();
-        self.attrs(&span.data);
-        self.tags(Some(&span.tags));
-        if let Some(origin) = text(&span.origin) {
-            self.b.push_attr_str(keys::ORIGIN, origin);
+        for &index in &self.inherit {
+            if blocks.iter().any(|&(first, count)| (first..first + count).contains(&index)) {
+                self.b.spans_mut()[index as usize].trace_id = trace_id;
+                self.inherited_trace_ids += 1;
+            }
         }
-        let mut raw = RawSpan::new(
-            span.trace_id.map_or(trace_id, |t| t.0),
-            span.span_id.0,
-            span.parent_span_id.0,
-            span.start_timestamp.0,
-            span.timestamp.map(|t| t.0),
-        );
-        raw.name = self.intern_opt(&span.description);
-        raw.op = self.intern_opt(&span.op);
-        raw.kind = kind_of(root_text(&span.op));
-        raw.service = service;
-        raw.transaction = transaction;
-        (raw.status, raw.status_message) = self.status(&span.status);
-        raw.attrs = self.b.attrs_since(mark);
-        self.b.push_span(raw);
+        self.list(item.lists[ERRORS], &loc.key("errors"), Holder { span: Some(span_id), trace: trace_id })
     }
 
     /// A legacy `events-trace` node: one transaction's root span, its errors and child transactions.
-    fn legacy_node(&mut self, item: &Item, loc: &Loc, holder: Holder) -> Result<(), FormatError> {
-        let span_id = item.span_id.ok_or_else(|| loc.err("missing field `span_id`"))?.0;
+    fn legacy_node(&mut self, item: &Rec, loc: &Loc, holder: Holder) -> Result<(), FormatError> {
+        let span_id = item.span_id.ok_or_else(|| loc.err("missing field `span_id`"))?;
         let duration = item.transaction_duration.map(millis);
         let (start, end) = times(item.start_timestamp, item.timestamp, duration)
             .ok_or_else(|| loc.err("a trace node needs start_timestamp, or timestamp and transaction.duration"))?;
         let trace = self.trace_of(item, holder);
         let mark = self.b.attr_mark();
-        self.tags(item.tags.as_ref());
+        self.push_run(item.tags);
         self.event_fields(item);
-        let transaction = self.intern_opt(&item.transaction);
-        let mut raw = RawSpan::new(trace, span_id, item.parent_span_id.0, start, end);
+        let transaction = item.transaction.unwrap_or(StrId::EMPTY);
+        let mut raw = RawSpan::new(trace, span_id, item.parent_span_id, start, end);
         raw.name = transaction;
         raw.transaction = transaction;
-        raw.op = self.intern_opt(&item.transaction_op);
-        raw.kind = kind_of(root_text(&item.transaction_op));
-        raw.service = self.b.intern(service_of(item));
-        (raw.status, raw.status_message) = self.status(&item.transaction_status);
+        raw.op = item.transaction_op.unwrap_or(StrId::EMPTY);
+        raw.kind = kind_of(self.text(item.transaction_op).unwrap_or(""));
+        raw.service = self.service_of(item);
+        (raw.status, raw.status_message) = status_of(&self.b, item.transaction_status);
         self.push_nested(raw, mark, holder);
         self.node_lists(item, loc, Holder { span: Some(span_id), trace })
     }
 
     /// A span of the `/trace/` endpoint (its id is `event_id`), with its errors and children.
-    fn trace_span(&mut self, item: &Item, loc: &Loc, holder: Holder) -> Result<(), FormatError> {
-        let span_id = match (item.span_id, &item.event_id) {
-            (Some(id), _) => id.0,
-            (None, Some(text)) => optional_span_id(text.as_str()).ok().flatten().ok_or_else(|| {
-                loc.key("event_id").err(format!("expected a 16-digit hex span id, found {:?}", text.as_str()))
-            })?,
+    fn trace_span(&mut self, item: &Rec, loc: &Loc, holder: Holder) -> Result<(), FormatError> {
+        let span_id = match (item.span_id, self.text(item.event_id)) {
+            (Some(id), _) => id,
+            (None, Some(text)) => optional_span_id(text)
+                .ok()
+                .flatten()
+                .ok_or_else(|| loc.key("event_id").err(format!("expected a 16-digit hex span id, found {text:?}")))?,
             (None, None) => return Err(loc.err("missing field `event_id` (the span's id)")),
         };
         let duration = item.duration.map(millis);
@@ -325,65 +434,62 @@ impl Import {
             .ok_or_else(|| loc.err("a span needs start_timestamp, or end_timestamp and duration"))?;
         let trace = self.trace_of(item, holder);
         let mark = self.b.attr_mark();
-        if let Some(attrs) = &item.additional_attributes {
-            self.attrs(attrs);
-        }
-        self.measurements(item);
-        let mut raw = RawSpan::new(trace, span_id, item.parent_span_id.0, start, end);
-        raw.name = match item.description.as_ref().or(item.name.as_ref()) {
-            Some(name) => self.b.intern(name.as_str()),
-            None => StrId::EMPTY,
-        };
-        raw.op = self.intern_opt(&item.op);
-        raw.kind = kind_of(root_text(&item.op));
-        raw.transaction = self.intern_opt(&item.transaction);
-        raw.service = self.b.intern(service_of(item));
+        self.push_run(item.additional_attributes);
+        self.push_run(item.measurements);
+        let mut raw = RawSpan::new(trace, span_id, item.parent_span_id, start, end);
+        raw.name = item.description.or(item.name).unwrap_or(StrId::EMPTY);
+        raw.op = item.op.unwrap_or(StrId::EMPTY);
+        raw.kind = kind_of(self.text(item.op).unwrap_or(""));
+        raw.transaction = item.transaction.unwrap_or(StrId::EMPTY);
+        raw.service = self.service_of(item);
         self.push_nested(raw, mark, holder);
         self.node_lists(item, loc, Holder { span: Some(span_id), trace })
     }
 
     /// A trace node's `errors`, `occurrences`, `performance_issues` and `children`.
-    fn node_lists(&mut self, item: &Item, loc: &Loc, holder: Holder) -> Result<(), FormatError> {
-        self.list(item.errors.as_deref(), &loc.key("errors"), holder)?;
-        self.list(item.occurrences.as_deref(), &loc.key("occurrences"), holder)?;
-        self.list(item.performance_issues.as_deref(), &loc.key("performance_issues"), holder)?;
-        self.list(item.children.as_deref(), &loc.key("children"), holder)
+    fn node_lists(&mut self, item: &Rec, loc: &Loc, holder: Holder) -> Result<(), FormatError> {
+        self.list(item.lists[ERRORS], &loc.key("errors"), holder)?;
+        self.list(item.lists[OCCURRENCES], &loc.key("occurrences"), holder)?;
+        self.list(item.lists[PERFORMANCE_ISSUES], &loc.key("performance_issues"), holder)?;
+        self.list(item.lists[CHILDREN], &loc.key("children"), holder)
     }
 
     /// Pushes a trace node's span, remembering the node that holds it.
     fn push_nested(&mut self, mut raw: RawSpan, mark: u32, holder: Holder) {
-        if let Some(parent) = holder.span {
-            if raw.parent_id != Some(parent)
-                && let Some(written) = raw.parent_id
-            {
-                self.b.push_attr_str(keys::WRITTEN_PARENT, &written.to_string());
-            }
-            self.nested.push((self.b.spans().len(), parent));
+        if let Some(parent) = holder.span
+            && raw.parent_id != Some(parent)
+            && let Some(written) = raw.parent_id
+        {
+            self.b.push_attr_str(keys::WRITTEN_PARENT, &written.to_string());
         }
         raw.attrs = self.b.attrs_since(mark);
-        self.b.push_span(raw);
+        let index = self.push_span(raw);
+        if let Some(parent) = holder.span {
+            self.nested.push((index, parent));
+        }
     }
 
     /// An error event, or an error/issue node of a trace endpoint.
-    fn error(&mut self, item: &Item, holder: Holder) {
-        let ctx = item.contexts.as_ref().and_then(|c| c.trace.as_ref());
-        let trace_id = ctx.and_then(|c| c.trace_id).map(|t| t.0).unwrap_or_else(|| self.trace_of(item, holder));
-        let span_id = item.span.0.or(ctx.and_then(|c| c.span_id).map(|s| s.0)).or(holder.span);
-        let title = error_title(item);
+    fn error(&mut self, rec: u32, holder: Holder) {
+        let item = self.recs[rec as usize];
+        let ctx = item.ctx;
+        let trace_id = ctx.and_then(|c| c.trace_id).unwrap_or_else(|| self.trace_of(&item, holder));
+        let span_id = item.span.or(ctx.and_then(|c| c.span_id)).or(holder.span);
+        let title = self.error_title(&item);
         let event = RawEvent {
             trace_id,
             span_id,
-            time: item.timestamp.or(item.start_timestamp).map(|t| t.0),
+            time: item.timestamp.or(item.start_timestamp),
             title: self.b.intern(&title),
-            event_id: self.intern_opt(item.event_id.as_ref().or(item.event_id_camel.as_ref())),
-            level: self.intern_opt(&item.level),
+            event_id: item.event_id.or(item.event_id_camel).unwrap_or(StrId::EMPTY),
+            level: item.level.unwrap_or(StrId::EMPTY),
         };
         self.b.push_error(event);
     }
 
-    fn trace_of(&mut self, item: &Item, holder: Holder) -> TraceId {
+    fn trace_of(&mut self, item: &Rec, holder: Holder) -> TraceId {
         match item.trace_id {
-            Some(id) => id.0,
+            Some(id) => id,
             None if holder.trace == TraceId(0) => {
                 self.without_trace_id = true;
                 holder.trace
@@ -393,50 +499,61 @@ impl Import {
     }
 
     /// The event's own fields that become the root span's attributes.
-    fn event_fields(&mut self, item: &Item) {
-        if let Some(id) = item.event_id.as_ref().or(item.event_id_camel.as_ref()) {
-            self.b.push_attr_str(keys::EVENT_ID, id.as_str());
+    fn event_fields(&mut self, item: &Rec) {
+        let texts = [
+            (keys::EVENT_ID, item.event_id.or(item.event_id_camel)),
+            (keys::ENVIRONMENT, item.environment),
+            (keys::PLATFORM, item.platform),
+        ];
+        self.push_texts(&texts);
+        if let Some(release) = item.release {
+            let key = self.b.intern(keys::RELEASE);
+            self.b.push_attr(key, release);
         }
-        for (key, value) in [(keys::ENVIRONMENT, &item.environment), (keys::PLATFORM, &item.platform)] {
-            if let Some(value) = text(value) {
-                self.b.push_attr_str(key, value);
+        let texts = [
+            (keys::SDK_NAME, item.sdk_name),
+            (keys::SDK_VERSION, item.sdk_version),
+            (keys::TRANSACTION_SOURCE, item.source),
+        ];
+        self.push_texts(&texts);
+        self.push_run(item.measurements);
+    }
+
+    fn push_texts(&mut self, texts: &[(&str, Option<StrId>)]) {
+        for &(key, value) in texts {
+            if let Some(value) = value {
+                let key = self.b.intern(key);
+                self.b.push_attr(key, AttrValue::Str(value));
             }
         }
-        if let Some(release) = &item.release {
-            self.value(keys::RELEASE, release);
-        }
-        if let Some(sdk) = &item.sdk {
-            for (key, value) in [(keys::SDK_NAME, &sdk.name), (keys::SDK_VERSION, &sdk.version)] {
-                if let Some(value) = text(value) {
-                    self.b.push_attr_str(key, value);
-                }
-            }
-        }
-        if let Some(source) = item.transaction_info.as_ref().and_then(|t| text(&t.source)) {
-            self.b.push_attr_str(keys::TRANSACTION_SOURCE, source);
-        }
-        self.measurements(item);
     }
 
-    /// `measurements`, as `measurements.<name>` attributes.
-    fn measurements(&mut self, item: &Item) {
-        for (name, value) in item.measurements.iter().flat_map(|m| m.0.iter()) {
-            let name = name.as_str();
-            let key = if name.starts_with("measurements.") { name.to_owned() } else { format!("measurements.{name}") };
-            let key = self.b.intern(&key);
-            self.b.push_attr(key, AttrValue::Float(*value));
-        }
+    /// The service chain documented in the module docs.
+    fn service_of(&self, item: &Rec) -> StrId {
+        item.project_slug
+            .or(item.project_slug_camel)
+            .or(item.project)
+            .or(item.server_name)
+            .or(item.tag_server_name)
+            .unwrap_or(StrId::EMPTY)
     }
 
-    fn attrs(&mut self, attrs: &Attrs) {
-        for (key, value) in &attrs.0 {
-            self.value(key.as_str(), value);
+    /// An error's title: `title`, else the raised exception (`Type: value`), else its message.
+    fn error_title(&self, item: &Rec) -> String {
+        if let Some(title) = self.text(item.title.or(item.description)) {
+            return title.to_owned();
         }
-    }
-
-    fn tags(&mut self, tags: Option<&Tags>) {
-        for (key, value) in tags.iter().flat_map(|t| t.0.iter()) {
-            self.value(key.as_str(), value);
+        if let Some((kind, value)) = item.raised {
+            return match (self.text(kind), self.text(value)) {
+                (Some(kind), Some(value)) => format!("{kind}: {value}"),
+                (Some(only), None) | (None, Some(only)) => only.to_owned(),
+                (None, None) => "exception".to_owned(),
+            };
+        }
+        let logentry = if item.has_logentry { item.log_formatted.or(item.log_message) } else { None };
+        match self.text(logentry.or(item.message)) {
+            Some(message) => message.to_owned(),
+            None => "error".to_owned(),
         }
     }
 
@@ -456,11 +573,8 @@ impl Import {
 
     /// `"ok"` is ok, absent is unset, any other text is an error that keeps the text.
     pub(super) fn status(&mut self, status: &Option<Text>) -> (Status, StrId) {
-        match text(status) {
-            None => (Status::Unset, StrId::EMPTY),
-            Some("ok") => (Status::Ok, StrId::EMPTY),
-            Some(other) => (Status::Error, self.b.intern(other)),
-        }
+        let status = status.as_ref().map(|s| self.b.intern(s));
+        status_of(&self.b, status)
     }
 
     pub(super) fn intern_opt<'t>(&mut self, value: impl Into<Option<&'t Text<'t>>>) -> StrId {
@@ -471,32 +585,13 @@ impl Import {
     }
 }
 
-fn text<'t>(value: &'t Option<Text>) -> Option<&'t str> {
-    value.as_ref().map(Text::as_str)
-}
-
-fn root_text<'t>(value: &'t Option<Text>) -> &'t str {
-    text(value).unwrap_or("")
-}
-
-/// The service chain documented in the module docs.
-fn service_of<'t>(item: &'t Item) -> &'t str {
-    let project = match &item.project {
-        Some(Value::Str(name)) => Some(name.as_ref()),
-        _ => None,
-    };
-    let tag = || {
-        item.tags.as_ref()?.0.iter().find_map(|(k, v)| match v {
-            Value::Str(s) if k.as_str() == "server_name" => Some(s.as_ref()),
-            _ => None,
-        })
-    };
-    text(&item.project_slug)
-        .or(text(&item.project_slug_camel))
-        .or(project)
-        .or(text(&item.server_name))
-        .or_else(tag)
-        .unwrap_or("")
+/// `"ok"` is ok, absent is unset, any other text is an error that keeps the text.
+pub(super) fn status_of(b: &TraceBuilder, status: Option<StrId>) -> (Status, StrId) {
+    match status {
+        None => (Status::Unset, StrId::EMPTY),
+        Some(s) if b.resolve(s) == "ok" => (Status::Ok, StrId::EMPTY),
+        Some(other) => (Status::Error, other),
+    }
 }
 
 /// The span kind an op implies, when it is obvious.
@@ -515,38 +610,14 @@ pub(super) fn kind_of(op: &str) -> SpanKind {
     }
 }
 
-/// An error's title: `title`, else the raised exception (`Type: value`), else its message.
-fn error_title(item: &Item) -> String {
-    if let Some(title) = text(&item.title).or(text(&item.description)) {
-        return title.to_owned();
-    }
-    if let Some(last) = item.exception.as_ref().and_then(|e| e.values.last()) {
-        return match (text(&last.kind), text(&last.value)) {
-            (Some(kind), Some(value)) => format!("{kind}: {value}"),
-            (Some(only), None) | (None, Some(only)) => only.to_owned(),
-            (None, None) => "exception".to_owned(),
-        };
-    }
-    let logentry = item.logentry.as_ref().and_then(|l| text(&l.formatted).or(text(&l.message)));
-    match (logentry, &item.message) {
-        (Some(message), _) => message.to_owned(),
-        (None, Some(Value::Str(message))) => message.to_string(),
-        _ => "error".to_owned(),
-    }
-}
-
 /// Milliseconds (trace endpoints' durations) to nanoseconds, rounded to the microsecond.
 fn millis(ms: f64) -> Nanos {
     super::time::from_seconds(ms / 1e3).unwrap_or(0)
 }
 
 /// Start and end from whichever two of start, end and duration a node gives.
-fn times(
-    start: Option<super::time::Ts>,
-    end: Option<super::time::Ts>,
-    duration: Option<Nanos>,
-) -> Option<(Nanos, Option<Nanos>)> {
-    match (start.map(|t| t.0), end.map(|t| t.0), duration) {
+fn times(start: Option<Nanos>, end: Option<Nanos>, duration: Option<Nanos>) -> Option<(Nanos, Option<Nanos>)> {
+    match (start, end, duration) {
         (Some(start), Some(end), _) => Some((start, Some(end))),
         (Some(start), None, duration) => Some((start, duration.map(|d| start + d))),
         (None, Some(end), Some(duration)) => Some((end - duration, Some(end))),

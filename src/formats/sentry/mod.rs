@@ -8,10 +8,14 @@
 
 pub mod envelope;
 mod import;
+mod item;
 mod keys;
+mod read;
 mod schema;
 mod span_v2;
+mod spans;
 mod time;
+mod values;
 mod write;
 
 #[cfg(test)]
@@ -23,13 +27,14 @@ use serde::de::IgnoredAny;
 
 use super::{FormatError, json};
 use crate::model::TraceBuilder;
-use import::{Import, Loc};
-use schema::Item;
+use import::Import;
+use read::document;
 
 pub use write::write;
 
 /// Reads Sentry JSON: one event or trace-endpoint answer, an array of them, JSON lines, or
-/// envelopes.
+/// envelopes. Items are mapped as they are read (see [`read`]); a big array is read on every
+/// thread.
 pub fn parse(bytes: &[u8]) -> Result<TraceBuilder, FormatError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut import = Import::new();
@@ -40,32 +45,12 @@ pub fn parse(bytes: &[u8]) -> Result<TraceBuilder, FormatError> {
         for (line, text) in json::lines(bytes) {
             document(&mut import, text, Some(line))?;
         }
+    } else if let Some(read) = read::in_parallel(bytes) {
+        import = read;
     } else {
         document(&mut import, bytes, None)?;
     }
     Ok(import.finish())
-}
-
-/// Reads one document (or one line of JSON lines): an array of items or a single item.
-fn document(import: &mut Import, bytes: &[u8], line: Option<usize>) -> Result<(), FormatError> {
-    let root = Loc::Root(line);
-    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
-        let items: Vec<Item> = deserialize(bytes, line)?;
-        for (i, item) in items.iter().enumerate() {
-            import.top(item, &Loc::Index(&root, i))?;
-        }
-        Ok(())
-    } else {
-        let item: Item = deserialize(bytes, line)?;
-        import.top(&item, &root)
-    }
-}
-
-fn deserialize<'a, T: serde::Deserialize<'a>>(bytes: &'a [u8], line: Option<usize>) -> Result<T, FormatError> {
-    match line {
-        Some(line) => json::from_line(bytes, line),
-        None => json::from_slice(bytes),
-    }
 }
 
 /// Several lines, the first of them a whole JSON value on its own.
