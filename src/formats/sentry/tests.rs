@@ -531,3 +531,46 @@ fn open_spans_stay_open() {
     let back = round_trip(&traces);
     assert_eq!(back[0].warnings(), traces[0].warnings());
 }
+
+#[test]
+fn a_big_file_reads_the_same_on_one_thread_and_on_many() {
+    let trace = crate::synth::generate(&crate::synth::SynthParams {
+        seed: 9,
+        spans: 20_000,
+        services: 4,
+        ..crate::synth::SynthParams::default()
+    });
+    let mut bytes = Vec::new();
+    Format::Sentry.write(std::slice::from_ref(&trace), &mut bytes).unwrap();
+    // Items whose mapping needs what others hold, in the middle of the file: a span without a
+    // trace id, an error, a processing error, a trace node nesting a child it is not the parent of.
+    let quirks = br#"{"type":"transaction","transaction":"q","start_timestamp":1.0,"timestamp":2.0,
+        "contexts":{"trace":{"trace_id":"0123456789abcdef0123456789abcdef","span_id":"00000000000000aa"}},
+        "spans":[{"span_id":"00000000000000ab","parent_span_id":"00000000000000aa","start_timestamp":1.5}],
+        "errors":[{"type":"invalid_data","name":"x"}]},
+        {"type":"error","title":"boom","contexts":{"trace":{"trace_id":"0123456789abcdef0123456789abcdef","span_id":"00000000000000ab"}}},
+        {"span_id":"00000000000000c1","transaction":"node","start_timestamp":1.0,"timestamp":1.5,
+         "children":[{"span_id":"00000000000000c2","parent_span_id":"00000000000000ff","start_timestamp":1.1,"timestamp":1.2}]},"#;
+    let at = bytes.len() / 2 + bytes[bytes.len() / 2..].windows(2).position(|w| w == b"\n{").unwrap() + 1;
+    bytes.splice(at..at, quirks.iter().copied());
+    assert!(crate::formats::split::array_elements(&bytes).is_some_and(|e| e.len() > 2_000), "the file splits");
+    let on = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let imported = pool.install(|| import("big.sentry.json", &bytes).unwrap());
+        let mut text = Vec::new();
+        Format::Tracedeck.write(&imported.traces, &mut text).unwrap();
+        let warnings: Vec<Vec<String>> =
+            imported.traces.iter().map(|t| t.warnings().iter().map(|w| w.to_string()).collect()).collect();
+        let strings: Vec<Vec<String>> =
+            imported.traces.iter().map(|t| t.strings().iter().map(|(_, s)| s.to_owned()).collect()).collect();
+        (String::from_utf8(text).unwrap(), warnings, strings)
+    };
+    let one = on(1);
+    let notes = one.1.concat();
+    assert!(notes.iter().any(|w| w.starts_with("1 span(s) have no trace_id of their own")), "{notes:?}");
+    assert!(notes.iter().any(|w| w.contains("processing error in the event: invalid_data x")), "{notes:?}");
+    assert!(notes.iter().any(|w| w.contains("does not name its trace id")), "{notes:?}");
+    for threads in [2, 3, 8] {
+        assert!(on(threads) == one, "{threads} threads read the file differently");
+    }
+}
