@@ -10,15 +10,16 @@
 
 use std::fmt;
 
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{DeserializeSeed, Deserializer, SeqAccess, Visitor};
 
+use super::fields::{Fields, Optional, Struct, Values, got};
 use super::import::Import;
 use super::keys;
-use super::schema::{ParentId, SpanIdText, SpanRef, Text, TraceIdText};
+use super::schema::{ParentId, SpanIdText, SpanRef, TraceIdText};
 use super::spans::{EntriesSeed, SpansSeed};
 use super::time::Ts;
 use super::values::{AttrsSeed, MeasurementsSeed, OptStr, TagsSeed, ValSeed};
-use crate::model::{AttrValue, Nanos, SpanId, StrId, TraceId};
+use crate::model::{AttrValue, Nanos, SpanId, StrId, TraceBuilder, TraceId};
 
 /// No record: the end of a list.
 pub(super) const NONE: u32 = u32::MAX;
@@ -129,7 +130,6 @@ pub(super) struct Rec {
     pub next: u32,
 }
 
-const ITEM: &str = "struct Item";
 const FIELDS: [&str; 47] = [
     "type",
     "event_id",
@@ -180,21 +180,6 @@ const FIELDS: [&str; 47] = [
     "orphan_errors",
 ];
 
-/// Marks field `i` of `fields` read; a second time is the error serde gave.
-pub(super) fn once<E: de::Error>(seen: &mut u64, i: usize, fields: &[&'static str]) -> Result<(), E> {
-    if *seen & (1 << i) != 0 {
-        return Err(E::duplicate_field(fields[i]));
-    }
-    *seen |= 1 << i;
-    Ok(())
-}
-
-/// The error serde gave for a struct written as a JSON array.
-pub(super) fn no_list<'de, A: SeqAccess<'de>, T>(mut seq: A, what: &str, fields: usize) -> Result<T, A::Error> {
-    while seq.next_element::<IgnoredAny>()?.is_some() {}
-    Err(de::Error::invalid_length(0, &format!("{what} with {fields} elements").as_str()))
-}
-
 fn ts(t: Option<Ts>) -> Option<Nanos> {
     t.map(|t| t.0)
 }
@@ -206,127 +191,117 @@ impl<'de> DeserializeSeed<'de> for ItemSeed<'_> {
     type Value = u32;
 
     fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<u32, D::Error> {
-        de.deserialize_struct("Item", &FIELDS, self)
-    }
-}
-
-impl<'de> Visitor<'de> for ItemSeed<'_> {
-    type Value = u32;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str(ITEM)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<u32, A::Error> {
-        no_list(seq, ITEM, FIELDS.len())
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<u32, A::Error> {
         let im = self.0;
-        let mut r = Rec { next: NONE, ..Rec::default() };
-        let mut seen = 0u64;
-        while let Some(key) = map.next_key::<Text>()? {
-            let Some(i) = FIELDS.iter().position(|f| *f == key.as_str()) else {
-                map.next_value::<IgnoredAny>()?;
-                continue;
-            };
-            once(&mut seen, i, &FIELDS)?;
-            let b = &mut im.b;
-            match i {
-                0 => r.kind = map.next_value_seed(OptStr(b))?,
-                1 => r.event_id = map.next_value_seed(OptStr(b))?,
-                2 => r.event_id_camel = map.next_value_seed(OptStr(b))?,
-                3 => r.transaction = map.next_value_seed(OptStr(b))?,
-                4 => r.start_timestamp = ts(map.next_value()?),
-                5 => r.start_timestamp_camel = ts(map.next_value()?),
-                6 => r.timestamp = ts(map.next_value()?),
-                7 => r.end_timestamp_camel = ts(map.next_value()?),
-                8 => map.next_value_seed(ContextsSeed { im: &mut *im, r: &mut r })?,
-                9 => r.spans = map.next_value_seed(SpansSeed(&mut *im))?,
-                10 => r.entries = map.next_value_seed(EntriesSeed(&mut *im))?,
-                11 => {
-                    let start = im.scratch.len() as u32;
-                    let tags = TagsSeed { b, out: &mut im.scratch, server_name: &mut r.tag_server_name };
-                    let given = map.next_value_seed(Optional(tags))?;
-                    r.tags = given.map(|()| Run { start, len: im.scratch.len() as u32 - start });
-                }
-                12 => r.project_slug = map.next_value_seed(OptStr(b))?,
-                13 => r.project_slug_camel = map.next_value_seed(OptStr(b))?,
-                14 => r.project = map.next_value_seed(Optional(ValSeed(b)))?.and_then(|v| v.text()),
-                15 => r.server_name = map.next_value_seed(OptStr(b))?,
-                16 => r.environment = map.next_value_seed(OptStr(b))?,
-                17 => r.release = map.next_value_seed(Optional(ValSeed(b)))?.and_then(|v| v.attr()),
-                18 => r.platform = map.next_value_seed(OptStr(b))?,
-                19 => map.next_value_seed(Optional(Fields::SDK.seed(b, &mut r)))?.unwrap_or_default(),
-                20 => map.next_value_seed(Optional(Fields::SOURCE.seed(b, &mut r)))?.unwrap_or_default(),
-                21 => {
-                    let start = im.scratch.len() as u32;
-                    let given = map.next_value_seed(Optional(MeasurementsSeed { b, out: &mut im.scratch }))?;
-                    r.measurements = given.map(|()| Run { start, len: im.scratch.len() as u32 - start });
-                }
-                22 => r.title = map.next_value_seed(OptStr(b))?,
-                23 => r.level = map.next_value_seed(OptStr(b))?,
-                24 => r.message = map.next_value_seed(Optional(ValSeed(b)))?.and_then(|v| v.text()),
-                25 => {
-                    r.has_logentry = map.next_value_seed(Optional(Fields::LOGENTRY.seed(b, &mut r)))?.is_some();
-                }
-                26 => r.has_exception = map.next_value_seed(Optional(ExceptionSeed { b, r: &mut r }))?.is_some(),
-                27 => r.span = map.next_value::<SpanRef>()?.0,
-                28 => r.event_type = map.next_value_seed(OptStr(b))?,
-                29 => r.trace_id = map.next_value::<Option<TraceIdText>>()?.map(|t| t.0),
-                30 => r.span_id = map.next_value::<Option<SpanIdText>>()?.map(|s| s.0),
-                31 => r.parent_span_id = map.next_value::<ParentId>()?.0,
-                32 => r.transaction_op = map.next_value_seed(OptStr(b))?,
-                33 => r.transaction_status = map.next_value_seed(OptStr(b))?,
-                34 => r.transaction_duration = map.next_value()?,
-                35 => r.op = map.next_value_seed(OptStr(b))?,
-                36 => r.description = map.next_value_seed(OptStr(b))?,
-                37 => r.name = map.next_value_seed(OptStr(b))?,
-                38 => r.end_timestamp = ts(map.next_value()?),
-                39 => r.duration = map.next_value()?,
-                40 => {
-                    let start = im.scratch.len() as u32;
-                    let mut saw = false;
-                    let attrs = AttrsSeed { b, out: &mut im.scratch, watch: "", saw: &mut saw };
-                    let given = map.next_value_seed(Optional(attrs))?;
-                    r.additional_attributes = given.map(|()| Run { start, len: im.scratch.len() as u32 - start });
-                }
-                _ => {
-                    let list = map.next_value_seed(Optional(ListSeed(&mut *im)))?;
-                    r.lists[i - 41] = list.unwrap_or_default();
-                }
-            }
-        }
-        im.recs.push(r);
+        let item = Struct(ItemFields { im: &mut *im, r: Rec { next: NONE, ..Rec::default() } }).deserialize(de)?;
+        let rec = item.r;
+        im.recs.push(rec);
         Ok(im.recs.len() as u32 - 1)
     }
 }
 
-/// `null` is `None`; anything else is read by the inner seed.
-pub(super) struct Optional<S>(pub S);
-
-impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for Optional<S> {
-    type Value = Option<S::Value>;
-
-    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
-        de.deserialize_option(self)
-    }
+struct ItemFields<'r> {
+    im: &'r mut Import,
+    r: Rec,
 }
 
-impl<'de, S: DeserializeSeed<'de>> Visitor<'de> for Optional<S> {
-    type Value = Option<S::Value>;
+/// A run of what `read` pushed onto the scratch attributes.
+fn scratch_run<E>(
+    im: &mut Import,
+    read: impl FnOnce(&mut Import) -> Result<Option<()>, E>,
+) -> Result<Option<Option<Run>>, E> {
+    let start = im.scratch.len() as u32;
+    let given = read(im)?;
+    let run = Run { start, len: im.scratch.len() as u32 - start };
+    Ok(Some(given.map(|()| run)))
+}
 
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("option")
+impl<'de> Fields<'de> for ItemFields<'_> {
+    fn name(&self) -> &'static str {
+        "struct Item"
     }
-    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
+    fn fields(&self) -> &'static [&'static str] {
+        &FIELDS
     }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
+    fn defaults(&self) -> u64 {
+        (1 << 27) | (1 << 31)
     }
-    fn visit_some<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
-        self.0.deserialize(de).map(Some)
+    fn field<V: Values<'de>>(&mut self, i: usize, v: &mut V) -> Result<bool, V::Error> {
+        let (im, r) = (&mut *self.im, &mut self.r);
+        let b = &mut im.b;
+        match i {
+            0 => r.kind = got!(v.value(OptStr(b))),
+            1 => r.event_id = got!(v.value(OptStr(b))),
+            2 => r.event_id_camel = got!(v.value(OptStr(b))),
+            3 => r.transaction = got!(v.value(OptStr(b))),
+            4 => r.start_timestamp = ts(got!(v.plain())),
+            5 => r.start_timestamp_camel = ts(got!(v.plain())),
+            6 => r.timestamp = ts(got!(v.plain())),
+            7 => r.end_timestamp_camel = ts(got!(v.plain())),
+            8 => {
+                let contexts = got!(v.value(Optional(Struct(ContextsFields { im, ctx: None, code: None }))));
+                (r.ctx, r.response_code) = contexts.map_or((None, None), |c| (c.ctx, c.code));
+            }
+            9 => r.spans = got!(v.value(SpansSeed(im))),
+            10 => r.entries = got!(v.value(EntriesSeed(im))),
+            11 => {
+                let server_name = &mut r.tag_server_name;
+                r.tags = got!(scratch_run(im, |im| {
+                    v.value(Optional(TagsSeed { b: &mut im.b, out: &mut im.scratch, server_name }))
+                        .map(|tags| tags.flatten())
+                }));
+            }
+            12 => r.project_slug = got!(v.value(OptStr(b))),
+            13 => r.project_slug_camel = got!(v.value(OptStr(b))),
+            14 => r.project = got!(v.value(Optional(ValSeed(b)))).and_then(|v| v.text()),
+            15 => r.server_name = got!(v.value(OptStr(b))),
+            16 => r.environment = got!(v.value(OptStr(b))),
+            17 => r.release = got!(v.value(Optional(ValSeed(b)))).and_then(|v| v.attr()),
+            18 => r.platform = got!(v.value(OptStr(b))),
+            19 => {
+                let sdk = got!(v.value(Optional(Struct(Texts::new(&SDK, b)))));
+                [r.sdk_name, r.sdk_version] = sdk.map_or([None; 2], |t| t.values);
+            }
+            20 => r.source = got!(v.value(Optional(Struct(Texts::new(&SOURCE, b))))).and_then(|t| t.values[0]),
+            21 => {
+                r.measurements = got!(scratch_run(im, |im| {
+                    v.value(Optional(MeasurementsSeed { b: &mut im.b, out: &mut im.scratch })).map(Option::flatten)
+                }));
+            }
+            22 => r.title = got!(v.value(OptStr(b))),
+            23 => r.level = got!(v.value(OptStr(b))),
+            24 => r.message = got!(v.value(Optional(ValSeed(b)))).and_then(|v| v.text()),
+            25 => {
+                let logentry = got!(v.value(Optional(Struct(Texts::new(&LOGENTRY, b)))));
+                r.has_logentry = logentry.is_some();
+                [r.log_formatted, r.log_message] = logentry.map_or([None; 2], |t| t.values);
+            }
+            26 => {
+                let exception = got!(v.value(Optional(Struct(ExceptionFields { b, raised: None }))));
+                r.has_exception = exception.is_some();
+                r.raised = exception.and_then(|e| e.raised);
+            }
+            27 => r.span = got!(v.plain::<SpanRef>()).0,
+            28 => r.event_type = got!(v.value(OptStr(b))),
+            29 => r.trace_id = got!(v.plain::<Option<TraceIdText>>()).map(|t| t.0),
+            30 => r.span_id = got!(v.plain::<Option<SpanIdText>>()).map(|s| s.0),
+            31 => r.parent_span_id = got!(v.plain::<ParentId>()).0,
+            32 => r.transaction_op = got!(v.value(OptStr(b))),
+            33 => r.transaction_status = got!(v.value(OptStr(b))),
+            34 => r.transaction_duration = got!(v.plain()),
+            35 => r.op = got!(v.value(OptStr(b))),
+            36 => r.description = got!(v.value(OptStr(b))),
+            37 => r.name = got!(v.value(OptStr(b))),
+            38 => r.end_timestamp = ts(got!(v.plain())),
+            39 => r.duration = got!(v.plain()),
+            40 => {
+                r.additional_attributes = got!(scratch_run(im, |im| {
+                    let attrs = AttrsSeed { b: &mut im.b, out: &mut im.scratch, watch: "", saw: &mut false };
+                    v.value(Optional(attrs)).map(Option::flatten)
+                }));
+            }
+            _ => r.lists[i - 41] = got!(v.value(Optional(ListSeed(im)))).unwrap_or_default(),
+        }
+        Ok(true)
     }
 }
 
@@ -361,251 +336,151 @@ impl<'de> Visitor<'de> for ListSeed<'_> {
 }
 
 /// `contexts`: the transaction's own span (`trace`) and the response it gave.
-struct ContextsSeed<'r> {
+struct ContextsFields<'r> {
     im: &'r mut Import,
-    r: &'r mut Rec,
+    ctx: Option<Ctx>,
+    code: Option<i64>,
 }
 
-const CONTEXTS: [&str; 2] = ["trace", "response"];
-
-impl<'de> DeserializeSeed<'de> for ContextsSeed<'_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
-        de.deserialize_option(self)
+impl<'de> Fields<'de> for ContextsFields<'_> {
+    fn name(&self) -> &'static str {
+        "struct Contexts"
     }
-}
-
-impl<'de> Visitor<'de> for ContextsSeed<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("struct Contexts")
+    fn fields(&self) -> &'static [&'static str] {
+        &["trace", "response"]
     }
-    fn visit_none<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_some<D: Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
-        de.deserialize_struct("Contexts", &CONTEXTS, self)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
-        no_list(seq, "struct Contexts", CONTEXTS.len())
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let ContextsSeed { im, r } = self;
-        let mut seen = 0u64;
-        while let Some(key) = map.next_key::<Text>()? {
-            match key.as_str() {
-                "trace" => {
-                    once(&mut seen, 0, &CONTEXTS)?;
-                    r.ctx = map.next_value_seed(Optional(TraceSeed(&mut *im)))?;
-                }
-                "response" => {
-                    once(&mut seen, 1, &CONTEXTS)?;
-                    r.response_code = map.next_value_seed(Optional(ResponseSeed))?.flatten();
-                }
-                _ => drop(map.next_value::<IgnoredAny>()?),
-            }
+    fn field<V: Values<'de>>(&mut self, i: usize, v: &mut V) -> Result<bool, V::Error> {
+        match i {
+            0 => self.ctx = got!(v.value(Optional(Struct(TraceFields::new(&mut *self.im))))).map(|t| t.c),
+            _ => self.code = got!(v.value(Optional(Struct(ResponseFields(None))))).and_then(|r| r.0),
         }
-        Ok(())
+        Ok(true)
     }
 }
 
 /// `contexts.trace`: the root span of a transaction, or the span an error happened in.
-struct TraceSeed<'r>(&'r mut Import);
+struct TraceFields<'r> {
+    im: &'r mut Import,
+    c: Ctx,
+}
 
-const TRACE: [&str; 8] = ["trace_id", "span_id", "parent_span_id", "op", "status", "description", "origin", "data"];
-
-impl<'de> DeserializeSeed<'de> for TraceSeed<'_> {
-    type Value = Ctx;
-
-    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Ctx, D::Error> {
-        de.deserialize_struct("TraceContext", &TRACE, self)
+impl<'r> TraceFields<'r> {
+    fn new(im: &'r mut Import) -> Self {
+        TraceFields { im, c: Ctx::default() }
     }
 }
 
-impl<'de> Visitor<'de> for TraceSeed<'_> {
-    type Value = Ctx;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("struct TraceContext")
+impl<'de> Fields<'de> for TraceFields<'_> {
+    fn name(&self) -> &'static str {
+        "struct TraceContext"
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Ctx, A::Error> {
-        no_list(seq, "struct TraceContext", TRACE.len())
+    fn fields(&self) -> &'static [&'static str] {
+        &["trace_id", "span_id", "parent_span_id", "op", "status", "description", "origin", "data"]
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Ctx, A::Error> {
-        let im = self.0;
-        let mut c = Ctx::default();
-        let mut seen = 0u64;
-        let start = im.scratch.len() as u32;
-        while let Some(key) = map.next_key::<Text>()? {
-            let Some(i) = TRACE.iter().position(|f| *f == key.as_str()) else {
-                map.next_value::<IgnoredAny>()?;
-                continue;
-            };
-            once(&mut seen, i, &TRACE)?;
-            let b = &mut im.b;
-            match i {
-                0 => c.trace_id = map.next_value::<Option<TraceIdText>>()?.map(|t| t.0),
-                1 => c.span_id = map.next_value::<Option<SpanIdText>>()?.map(|s| s.0),
-                2 => c.parent = map.next_value::<ParentId>()?.0,
-                3 => c.op = map.next_value_seed(OptStr(b))?,
-                4 => c.status = map.next_value_seed(OptStr(b))?,
-                5 => c.description = map.next_value_seed(OptStr(b))?,
-                6 => c.origin = map.next_value_seed(OptStr(b))?,
-                _ => {
-                    let saw = &mut c.data_has_status;
-                    map.next_value_seed(AttrsSeed { b, out: &mut im.scratch, watch: keys::RESPONSE_STATUS, saw })?;
-                }
+    fn defaults(&self) -> u64 {
+        (1 << 2) | (1 << 7)
+    }
+    fn field<V: Values<'de>>(&mut self, i: usize, v: &mut V) -> Result<bool, V::Error> {
+        let (im, c) = (&mut *self.im, &mut self.c);
+        let b = &mut im.b;
+        match i {
+            0 => c.trace_id = got!(v.plain::<Option<TraceIdText>>()).map(|t| t.0),
+            1 => c.span_id = got!(v.plain::<Option<SpanIdText>>()).map(|s| s.0),
+            2 => c.parent = got!(v.plain::<ParentId>()).0,
+            3 => c.op = got!(v.value(OptStr(b))),
+            4 => c.status = got!(v.value(OptStr(b))),
+            5 => c.description = got!(v.value(OptStr(b))),
+            6 => c.origin = got!(v.value(OptStr(b))),
+            _ => {
+                let start = im.scratch.len() as u32;
+                let saw = &mut c.data_has_status;
+                got!(v.value(AttrsSeed { b, out: &mut im.scratch, watch: keys::RESPONSE_STATUS, saw }));
+                c.data = Run { start, len: im.scratch.len() as u32 - start };
             }
         }
-        c.data = Run { start, len: im.scratch.len() as u32 - start };
-        Ok(c)
+        Ok(true)
     }
 }
 
 /// `contexts.response`: its status code.
-struct ResponseSeed;
+struct ResponseFields(Option<i64>);
 
-impl<'de> DeserializeSeed<'de> for ResponseSeed {
-    type Value = Option<i64>;
-
-    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Option<i64>, D::Error> {
-        de.deserialize_struct("ResponseContext", &["status_code"], self)
+impl<'de> Fields<'de> for ResponseFields {
+    fn name(&self) -> &'static str {
+        "struct ResponseContext"
+    }
+    fn fields(&self) -> &'static [&'static str] {
+        &["status_code"]
+    }
+    fn field<V: Values<'de>>(&mut self, _: usize, v: &mut V) -> Result<bool, V::Error> {
+        self.0 = got!(v.plain());
+        Ok(true)
     }
 }
 
-impl<'de> Visitor<'de> for ResponseSeed {
-    type Value = Option<i64>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("struct ResponseContext")
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Option<i64>, A::Error> {
-        no_list(seq, "struct ResponseContext", 1)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<i64>, A::Error> {
-        let (mut code, mut seen) = (None, 0u64);
-        while let Some(key) = map.next_key::<Text>()? {
-            if key.as_str() == "status_code" {
-                once(&mut seen, 0, &["status_code"])?;
-                code = map.next_value()?;
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        Ok(code)
-    }
-}
-
-/// Structs of two optional texts: which fields of a [`Rec`] they fill.
-#[derive(Clone, Copy)]
-struct Fields {
+/// A struct of optional texts.
+struct TextsOf {
     name: &'static str,
     fields: &'static [&'static str],
-    slots: fn(&mut Rec) -> [&mut Option<StrId>; 2],
 }
 
-impl Fields {
-    const SDK: Fields =
-        Fields { name: "Sdk", fields: &["name", "version"], slots: |r| [&mut r.sdk_name, &mut r.sdk_version] };
-    const SOURCE: Fields =
-        Fields { name: "TransactionInfo", fields: &["source"], slots: |r| [&mut r.source, &mut r.sdk_version] };
-    const LOGENTRY: Fields = Fields {
-        name: "LogEntry",
-        fields: &["formatted", "message"],
-        slots: |r| [&mut r.log_formatted, &mut r.log_message],
-    };
+const SDK: TextsOf = TextsOf { name: "struct Sdk", fields: &["name", "version"] };
+const SOURCE: TextsOf = TextsOf { name: "struct TransactionInfo", fields: &["source"] };
+const LOGENTRY: TextsOf = TextsOf { name: "struct LogEntry", fields: &["formatted", "message"] };
+const EXCEPTION_VALUE: TextsOf = TextsOf { name: "struct ExceptionValue", fields: &["type", "value"] };
 
-    fn seed<'r>(self, b: &'r mut crate::model::TraceBuilder, r: &'r mut Rec) -> TextsSeed<'r> {
-        TextsSeed { of: self, b, r }
+/// Reads a struct of (up to two) optional texts, interned.
+struct Texts<'r> {
+    of: &'static TextsOf,
+    b: &'r mut TraceBuilder,
+    values: [Option<StrId>; 2],
+}
+
+impl<'r> Texts<'r> {
+    fn new(of: &'static TextsOf, b: &'r mut TraceBuilder) -> Self {
+        Texts { of, b, values: [None; 2] }
     }
 }
 
-/// Reads a struct of optional texts into the record's slots.
-struct TextsSeed<'r> {
-    of: Fields,
-    b: &'r mut crate::model::TraceBuilder,
-    r: &'r mut Rec,
-}
-
-impl<'de> DeserializeSeed<'de> for TextsSeed<'_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
-        de.deserialize_struct(self.of.name, self.of.fields, self)
+impl<'de> Fields<'de> for Texts<'_> {
+    fn name(&self) -> &'static str {
+        self.of.name
     }
-}
-
-impl<'de> Visitor<'de> for TextsSeed<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "struct {}", self.of.name)
+    fn fields(&self) -> &'static [&'static str] {
+        self.of.fields
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
-        no_list(seq, &format!("struct {}", self.of.name), self.of.fields.len())
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let TextsSeed { of, b, r } = self;
-        let mut seen = 0u64;
-        while let Some(key) = map.next_key::<Text>()? {
-            let Some(i) = of.fields.iter().position(|f| *f == key.as_str()) else {
-                map.next_value::<IgnoredAny>()?;
-                continue;
-            };
-            once(&mut seen, i, of.fields)?;
-            let value = map.next_value_seed(OptStr(&mut *b))?;
-            *(of.slots)(r).into_iter().nth(i).expect("a slot per field") = value;
-        }
-        Ok(())
+    fn field<V: Values<'de>>(&mut self, i: usize, v: &mut V) -> Result<bool, V::Error> {
+        self.values[i] = got!(v.value(OptStr(&mut *self.b)));
+        Ok(true)
     }
 }
 
 /// `exception`: only the last value of the chain, the one raised, is kept.
-struct ExceptionSeed<'r> {
-    b: &'r mut crate::model::TraceBuilder,
-    r: &'r mut Rec,
+struct ExceptionFields<'r> {
+    b: &'r mut TraceBuilder,
+    raised: Raised,
 }
 
-impl<'de> DeserializeSeed<'de> for ExceptionSeed<'_> {
-    type Value = ();
+type Raised = Option<(Option<StrId>, Option<StrId>)>;
 
-    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
-        de.deserialize_struct("Exception", &["values"], self)
+impl<'de> Fields<'de> for ExceptionFields<'_> {
+    fn name(&self) -> &'static str {
+        "struct Exception"
     }
-}
-
-impl<'de> Visitor<'de> for ExceptionSeed<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("struct Exception")
+    fn fields(&self) -> &'static [&'static str] {
+        &["values"]
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
-        no_list(seq, "struct Exception", 1)
+    fn defaults(&self) -> u64 {
+        1
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut seen = 0u64;
-        while let Some(key) = map.next_key::<Text>()? {
-            if key.as_str() == "values" {
-                once(&mut seen, 0, &["values"])?;
-                self.r.raised = map.next_value_seed(ValuesSeed(&mut *self.b))?;
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        Ok(())
+    fn field<V: Values<'de>>(&mut self, _: usize, v: &mut V) -> Result<bool, V::Error> {
+        self.raised = got!(v.value(ValuesSeed(&mut *self.b)));
+        Ok(true)
     }
 }
 
 /// `exception.values`: the last one's type and value.
-struct ValuesSeed<'r>(&'r mut crate::model::TraceBuilder);
-
-type Raised = Option<(Option<StrId>, Option<StrId>)>;
+struct ValuesSeed<'r>(&'r mut TraceBuilder);
 
 impl<'de> DeserializeSeed<'de> for ValuesSeed<'_> {
     type Value = Raised;
@@ -623,18 +498,9 @@ impl<'de> Visitor<'de> for ValuesSeed<'_> {
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Raised, A::Error> {
         let mut last = None;
-        let mut r = Rec::default();
-        const VALUE: Fields = Fields {
-            name: "ExceptionValue",
-            fields: &["type", "value"],
-            slots: |r| [&mut r.log_formatted, &mut r.log_message],
-        };
-        loop {
-            (r.log_formatted, r.log_message) = (None, None);
-            if seq.next_element_seed(TextsSeed { of: VALUE, b: &mut *self.0, r: &mut r })?.is_none() {
-                return Ok(last);
-            }
-            last = Some((r.log_formatted, r.log_message));
+        while let Some(value) = seq.next_element_seed(Struct(Texts::new(&EXCEPTION_VALUE, &mut *self.0)))? {
+            last = Some((value.values[0], value.values[1]));
         }
+        Ok(last)
     }
 }

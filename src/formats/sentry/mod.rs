@@ -7,6 +7,7 @@
 //! microsecond. See `import` for how fields map onto the model and `write` for the writer.
 
 pub mod envelope;
+mod fields;
 mod import;
 mod item;
 mod keys;

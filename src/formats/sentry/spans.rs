@@ -7,8 +7,9 @@ use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
+use super::fields::{Fields, Optional, Struct, Values, got};
 use super::import::{Import, kind_of, status_of};
-use super::item::{Optional, Run, no_list, once};
+use super::item::Run;
 use super::keys;
 use super::schema::{ParentId, SpanIdText, Text, TraceIdText};
 use super::time::Ts;
@@ -75,75 +76,89 @@ impl<'de> DeserializeSeed<'de> for SpanSeed<'_> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
-        de.deserialize_struct("SpanJson", &SPAN, self)
-    }
-}
-
-impl<'de> Visitor<'de> for SpanSeed<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("struct SpanJson")
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
-        no_list(seq, "struct SpanJson", SPAN.len())
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        self.0.span_data.clear();
+        self.0.span_tags.clear();
+        let s = Struct(SpanFields { im: &mut *self.0, f: SpanRead::default() }).deserialize(de)?.f;
+        // Both are there: `check` refused an object without them, and an array lists them.
+        let span_id = s.span_id.ok_or_else(|| de::Error::missing_field("span_id"))?;
+        let start = s.start.ok_or_else(|| de::Error::missing_field("start_timestamp"))?;
         let im = self.0;
-        let (mut span_id, mut trace_id, mut parent, mut start, mut end) = (None, None, None, None, None);
-        let (mut op, mut description, mut status, mut origin) = (None, None, None, None);
-        im.span_data.clear();
-        im.span_tags.clear();
-        let mut seen = 0u64;
-        while let Some(key) = map.next_key::<Text>()? {
-            let Some(i) = SPAN.iter().position(|f| *f == key.as_str()) else {
-                map.next_value::<IgnoredAny>()?;
-                continue;
-            };
-            once(&mut seen, i, &SPAN)?;
-            let b = &mut im.b;
-            match i {
-                0 => span_id = Some(map.next_value::<SpanIdText>()?.0),
-                1 => trace_id = map.next_value::<Option<TraceIdText>>()?.map(|t| t.0),
-                2 => parent = map.next_value::<ParentId>()?.0,
-                3 => op = map.next_value_seed(OptStr(b))?,
-                4 => description = map.next_value_seed(OptStr(b))?,
-                5 => start = Some(map.next_value::<Ts>()?.0),
-                6 => end = map.next_value::<Option<Ts>>()?.map(|t| t.0),
-                7 => status = map.next_value_seed(OptStr(b))?,
-                8 => {
-                    let mut server_name = None;
-                    map.next_value_seed(TagsSeed { b, out: &mut im.span_tags, server_name: &mut server_name })?;
-                }
-                9 => {
-                    let mut saw = false;
-                    map.next_value_seed(AttrsSeed { b, out: &mut im.span_data, watch: "", saw: &mut saw })?;
-                }
-                _ => origin = map.next_value_seed(OptStr(b))?,
-            }
-        }
-        let span_id = span_id.ok_or_else(|| de::Error::missing_field("span_id"))?;
-        let start = start.ok_or_else(|| de::Error::missing_field("start_timestamp"))?;
         let b = &mut im.b;
         let mark = b.attr_mark();
         for &attr in im.span_data.iter().chain(&im.span_tags) {
             b.push_attr(attr.key, attr.value);
         }
-        if let Some(origin) = origin {
+        if let Some(origin) = s.origin {
             let key = b.intern(keys::ORIGIN);
             b.push_attr(key, crate::model::AttrValue::Str(origin));
         }
-        if trace_id.is_none() {
+        if s.trace_id.is_none() {
             im.inherit.push(b.spans().len() as u32);
         }
-        let mut raw = RawSpan::new(trace_id.unwrap_or(TraceId(0)), span_id, parent, start, end);
-        raw.name = description.unwrap_or(StrId::EMPTY);
-        raw.op = op.unwrap_or(StrId::EMPTY);
-        raw.kind = kind_of(op.map_or("", |op| b.resolve(op)));
-        (raw.status, raw.status_message) = status_of(b, status);
+        let mut raw = RawSpan::new(s.trace_id.unwrap_or(TraceId(0)), span_id, s.parent, start, s.end);
+        raw.name = s.description.unwrap_or(StrId::EMPTY);
+        raw.op = s.op.unwrap_or(StrId::EMPTY);
+        raw.kind = kind_of(s.op.map_or("", |op| b.resolve(op)));
+        (raw.status, raw.status_message) = status_of(b, s.status);
         raw.attrs = b.attrs_since(mark);
         b.push_span(raw);
         Ok(())
+    }
+}
+
+/// A span's fields as read (its `data` and `tags` go to the importer's span scratch lists).
+#[derive(Default)]
+struct SpanRead {
+    span_id: Option<crate::model::SpanId>,
+    trace_id: Option<TraceId>,
+    parent: Option<crate::model::SpanId>,
+    start: Option<crate::model::Nanos>,
+    end: Option<crate::model::Nanos>,
+    op: Option<StrId>,
+    description: Option<StrId>,
+    status: Option<StrId>,
+    origin: Option<StrId>,
+}
+
+struct SpanFields<'r> {
+    im: &'r mut Import,
+    f: SpanRead,
+}
+
+impl<'de> Fields<'de> for SpanFields<'_> {
+    fn name(&self) -> &'static str {
+        "struct SpanJson"
+    }
+    fn fields(&self) -> &'static [&'static str] {
+        &SPAN
+    }
+    fn defaults(&self) -> u64 {
+        (1 << 2) | (1 << 8) | (1 << 9)
+    }
+    fn check<E: de::Error>(&self) -> Result<(), E> {
+        match (self.f.span_id, self.f.start) {
+            (None, _) => Err(E::missing_field("span_id")),
+            (_, None) => Err(E::missing_field("start_timestamp")),
+            _ => Ok(()),
+        }
+    }
+    fn field<V: Values<'de>>(&mut self, i: usize, v: &mut V) -> Result<bool, V::Error> {
+        let (im, s) = (&mut *self.im, &mut self.f);
+        let b = &mut im.b;
+        match i {
+            0 => s.span_id = Some(got!(v.plain::<SpanIdText>()).0),
+            1 => s.trace_id = got!(v.plain::<Option<TraceIdText>>()).map(|t| t.0),
+            2 => s.parent = got!(v.plain::<ParentId>()).0,
+            3 => s.op = got!(v.value(OptStr(b))),
+            4 => s.description = got!(v.value(OptStr(b))),
+            5 => s.start = Some(got!(v.plain::<Ts>()).0),
+            6 => s.end = got!(v.plain::<Option<Ts>>()).map(|t| t.0),
+            7 => s.status = got!(v.value(OptStr(b))),
+            8 => got!(v.value(TagsSeed { b, out: &mut im.span_tags, server_name: &mut None })),
+            9 => got!(v.value(AttrsSeed { b, out: &mut im.span_data, watch: "", saw: &mut false })),
+            _ => s.origin = got!(v.value(OptStr(b))),
+        }
+        Ok(true)
     }
 }
 
@@ -182,8 +197,6 @@ impl<'de> Visitor<'de> for EntryList<'_> {
     }
 }
 
-const ENTRY: [&str; 2] = ["type", "data"];
-
 /// One entry: `{"type": "spans", "data": [span, ...]}` or any other entry.
 struct EntrySeed<'r>(&'r mut Import);
 
@@ -191,40 +204,36 @@ impl<'de> DeserializeSeed<'de> for EntrySeed<'_> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
-        de.deserialize_struct("Entry", &ENTRY, self)
+        let entry = Struct(EntryFields { im: &mut *self.0, spans_entry: false, spans: None }).deserialize(de)?;
+        if let (true, Some(run)) = (entry.spans_entry, entry.spans) {
+            self.0.blocks.push(run);
+        }
+        Ok(())
     }
 }
 
-impl<'de> Visitor<'de> for EntrySeed<'_> {
-    type Value = ();
+struct EntryFields<'r> {
+    im: &'r mut Import,
+    spans_entry: bool,
+    spans: Option<(u32, u32)>,
+}
 
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("struct Entry")
+impl<'de> Fields<'de> for EntryFields<'_> {
+    fn name(&self) -> &'static str {
+        "struct Entry"
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
-        no_list(seq, "struct Entry", ENTRY.len())
+    fn fields(&self) -> &'static [&'static str] {
+        &["type", "data"]
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let im = self.0;
-        let (mut spans_entry, mut spans, mut seen) = (false, None, 0u64);
-        while let Some(key) = map.next_key::<Text>()? {
-            match key.as_str() {
-                "type" => {
-                    once(&mut seen, 0, &ENTRY)?;
-                    let kind: Option<Text> = map.next_value()?;
-                    spans_entry = kind.is_some_and(|k| k.as_str() == "spans");
-                }
-                "data" => {
-                    once(&mut seen, 1, &ENTRY)?;
-                    spans = map.next_value_seed(EntryData(&mut *im))?;
-                }
-                _ => drop(map.next_value::<IgnoredAny>()?),
-            }
+    fn defaults(&self) -> u64 {
+        2
+    }
+    fn field<V: Values<'de>>(&mut self, i: usize, v: &mut V) -> Result<bool, V::Error> {
+        match i {
+            0 => self.spans_entry = got!(v.plain::<Option<Text>>()).is_some_and(|k| k.as_str() == "spans"),
+            _ => self.spans = got!(v.value(EntryData(&mut *self.im))),
         }
-        if let (true, Some(run)) = (spans_entry, spans) {
-            im.blocks.push(run);
-        }
-        Ok(())
+        Ok(true)
     }
 }
 

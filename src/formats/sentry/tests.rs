@@ -574,3 +574,23 @@ fn a_big_file_reads_the_same_on_one_thread_and_on_many() {
         assert!(on(threads) == one, "{threads} threads read the file differently");
     }
 }
+
+#[test]
+fn errors_and_leniencies_stay_what_they_were_when_items_are_mapped_as_read() {
+    // An item that cannot be mapped, then one that does not read: the reading error is said,
+    // with its place, as when the whole document was read before any item was mapped.
+    let err = parse_err("[{\"type\":\"csp\"},\n{\"type\":\"transaction\",\"spans\":5}]");
+    assert_eq!(at(&err), (2, "$[1].spans"));
+    // Structs written as arrays (a leniency of serde's derived readers) are still read...
+    let text = r#"{"type":"transaction","start_timestamp":1,"sdk":["python","1.0"],"contexts":{"trace":
+        ["0123456789abcdef0123456789abcdef","00000000000000aa",null,"http.server","ok","d","manual",{}]}}"#;
+    let t = &import("array.json", text.as_bytes()).unwrap().traces[0];
+    assert_eq!((str_attr(t, 0, "sdk.version"), t.str(t.span(0).op)), (Some("1.0"), "http.server"));
+    // ... and refused when short, naming the first missing element.
+    let err = parse_err(r#"{"type":"transaction","contexts":{"trace":["0123456789abcdef0123456789abcdef"]}}"#);
+    assert!(err.message.contains("invalid length 1, expected struct TraceContext with 8 elements"), "{}", err.message);
+    // A measurement is a number or {"value": number}; anything else is refused as it was.
+    let err = parse_err(r#"{"type":"transaction","measurements":{"lcp":[5]}}"#);
+    assert_eq!(at(&err).1, "$.measurements.lcp");
+    assert!(err.message.contains("did not match any variant of untagged enum Measurement"), "{}", err.message);
+}

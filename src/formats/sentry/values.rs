@@ -278,9 +278,8 @@ impl<'de> Visitor<'de> for MeasurementsSeed<'_> {
     }
 }
 
-/// One measurement: `null` (none), a number, `{"value": number, ...}` (or `[number]`, the same
-/// struct as a list, which serde also took). Anything else is read whole, then refused the way
-/// serde refused it.
+/// One measurement: `null` (none), a number or `{"value": number, ...}`. Anything else is read
+/// whole, then refused the way serde refused it.
 struct Measurement;
 
 const NO_MEASUREMENT: &str = "data did not match any variant of untagged enum Measurement";
@@ -306,75 +305,28 @@ impl<'de> Visitor<'de> for Measurement {
         Ok(None)
     }
     fn visit_some<D: Deserializer<'de>>(self, de: D) -> Result<Option<f64>, D::Error> {
-        match de.deserialize_any(AnyNumber)? {
+        match (Number { measurement: true }).deserialize(de)? {
             Some(value) => Ok(Some(value)),
             None => Err(de::Error::custom(NO_MEASUREMENT)),
         }
     }
 }
 
-/// Any JSON value, read whole: the number it is, or holds as a measurement; `None` otherwise.
-struct AnyNumber;
-
-impl<'de> Visitor<'de> for AnyNumber {
-    type Value = Option<f64>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Option<f64>, E> {
-        Ok(Some(v as f64))
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Option<f64>, E> {
-        Ok(Some(v as f64))
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Option<f64>, E> {
-        Ok(Some(v))
-    }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Option<f64>, E> {
-        Ok(None)
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Option<f64>, E> {
-        Ok(None)
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Option<f64>, E> {
-        Ok(None)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Option<f64>, A::Error> {
-        let first = seq.next_element_seed(Scalar)?.flatten();
-        let more = seq.next_element::<IgnoredAny>()?.is_some();
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(first.filter(|_| !more))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<f64>, A::Error> {
-        let (mut value, mut twice) = (None, false);
-        while let Some(key) = map.next_key::<Text>()? {
-            if key.as_str() == "value" {
-                twice |= value.is_some();
-                value = Some(map.next_value_seed(Scalar)?);
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        Ok(value.flatten().filter(|_| !twice))
-    }
+/// Any JSON value, read whole: the number it is or (`measurement`) holds in its `"value"`;
+/// `None` otherwise.
+struct Number {
+    measurement: bool,
 }
 
-/// A number, or `None` for any other value (read whole, nested values included).
-struct Scalar;
-
-impl<'de> DeserializeSeed<'de> for Scalar {
+impl<'de> DeserializeSeed<'de> for Number {
     type Value = Option<f64>;
 
     fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Option<f64>, D::Error> {
-        de.deserialize_any(Flat)
+        de.deserialize_any(self)
     }
 }
 
-/// [`AnyNumber`] without the measurement's own shapes: a list or object is no number.
-struct Flat;
-
-impl<'de> Visitor<'de> for Flat {
+impl<'de> Visitor<'de> for Number {
     type Value = Option<f64>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -402,8 +354,17 @@ impl<'de> Visitor<'de> for Flat {
         IgnoredAny::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
         Ok(None)
     }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Option<f64>, A::Error> {
-        IgnoredAny::deserialize(de::value::MapAccessDeserializer::new(map))?;
-        Ok(None)
+    /// `{"value": number, ...}` (a second `"value"` is refused, as serde did); any other object is no number.
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<f64>, A::Error> {
+        let (mut value, mut twice) = (None, false);
+        while let Some(key) = map.next_key::<Text>()? {
+            if self.measurement && key.as_str() == "value" {
+                twice |= value.is_some();
+                value = Some(map.next_value_seed(Number { measurement: false })?);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(value.flatten().filter(|_| !twice))
     }
 }
