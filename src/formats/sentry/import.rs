@@ -20,14 +20,15 @@
 
 use foldhash::HashSet;
 
-use super::item::{
-    CHILDREN, ERRORS, List, NONE, OCCURRENCES, ORPHAN_ERRORS, PERFORMANCE_ISSUES, Rec, Run, TRANSACTIONS,
-};
 use super::keys;
+use super::record::{
+    CHILDREN, ERRORS, List, NONE, OCCURRENCES, ORPHAN_ERRORS, PERFORMANCE_ISSUES, Reading, Rec, Run, TRANSACTIONS,
+    kind_of, status_of,
+};
 use super::schema::{Text, Value};
 use crate::formats::json::optional_span_id;
 use crate::formats::{FormatError, Place};
-use crate::model::{Attr, AttrValue, Nanos, RawEvent, RawSpan, SpanId, SpanKind, Status, StrId, TraceBuilder, TraceId};
+use crate::model::{AttrValue, Nanos, RawEvent, RawSpan, SpanId, Status, StrId, TraceBuilder, TraceId};
 
 /// Where an item is, rendered only when an error is reported.
 #[derive(Clone, Copy)]
@@ -101,8 +102,9 @@ enum Shape {
 
 /// Turns items into a [`TraceBuilder`]'s spans and errors.
 pub(super) struct Import {
-    /// The spans and errors so far (other item shapes, such as envelopes' span v2 items, push here too).
-    pub(super) b: TraceBuilder,
+    /// The builder, and what the item being read holds (other item shapes, such as envelopes'
+    /// span v2 items, push into the builder too).
+    pub(super) r: Reading,
     /// Spans pushed inside a trace node's `children`, with the node that holds them.
     nested: Vec<(usize, SpanId)>,
     without_trace_id: bool,
@@ -112,50 +114,32 @@ pub(super) struct Import {
     /// The first item that could not be mapped: reading goes on (checking the rest of the
     /// document, whose errors come first, as they did), mapping stops.
     pub(super) failed: Option<FormatError>,
-    // What the top-level item being read holds; emptied once it is mapped.
-    /// The records of the item and of the items it nests.
-    pub(super) recs: Vec<Rec>,
-    /// Attributes read before the item is mapped (`data`, `tags`, `measurements` of records).
-    pub(super) scratch: Vec<Attr>,
-    /// Runs of pushed spans (first, count) of `spans` entries.
-    pub(super) blocks: Vec<(u32, u32)>,
-    /// Pushed spans without a `trace_id` of their own.
-    pub(super) inherit: Vec<u32>,
     /// The first of the item's spans in the builder.
     top: usize,
     /// The item's spans, by index in the builder, in the order they are to have.
     order: Vec<u32>,
     /// A reused buffer to put them in that order.
     reordered: Vec<RawSpan>,
-    // What the span being read holds.
-    pub(super) span_data: Vec<Attr>,
-    pub(super) span_tags: Vec<Attr>,
 }
 
 impl Import {
     pub(super) fn new() -> Self {
         Import {
-            b: TraceBuilder::new(),
+            r: Reading::new(),
             nested: Vec::new(),
             without_trace_id: false,
             uptime_checks: 0,
             inherited_trace_ids: 0,
             failed: None,
-            recs: Vec::new(),
-            scratch: Vec::new(),
-            blocks: Vec::new(),
-            inherit: Vec::new(),
             top: 0,
             order: Vec::new(),
             reordered: Vec::new(),
-            span_data: Vec::new(),
-            span_tags: Vec::new(),
         }
     }
 
     /// Called before a top-level item is read.
     pub(super) fn begin_item(&mut self) {
-        self.top = self.b.spans().len();
+        self.top = self.r.b.spans().len();
     }
 
     /// Maps the top-level item just read (record `rec`, at `loc`), unless an earlier one failed,
@@ -174,10 +158,7 @@ impl Import {
                 Err(e) => self.failed = Some(e),
             }
         }
-        self.recs.clear();
-        self.scratch.clear();
-        self.blocks.clear();
-        self.inherit.clear();
+        self.r.clear_item();
         self.order.clear();
     }
 
@@ -185,18 +166,18 @@ impl Import {
     /// transactions) are dropped.
     fn reorder(&mut self) {
         let top = self.top;
-        let pushed = self.b.spans().len() - top;
+        let pushed = self.r.b.spans().len() - top;
         if self.order.iter().enumerate().all(|(k, &i)| i as usize == top + k) && self.order.len() == pushed {
             return;
         }
-        let spans = self.b.spans();
+        let spans = self.r.b.spans();
         self.reordered.clear();
         self.reordered.extend(self.order.iter().map(|&i| spans[i as usize]));
-        self.b.spans_mut()[top..top + self.order.len()].copy_from_slice(&self.reordered);
+        self.r.b.spans_mut()[top..top + self.order.len()].copy_from_slice(&self.reordered);
         if self.order.len() < pushed {
             let keep = top + self.order.len();
             let mut at = 0;
-            self.b.retain_spans(|_| {
+            self.r.b.retain_spans(|_| {
                 at += 1;
                 at <= keep
             });
@@ -206,8 +187,8 @@ impl Import {
     /// Links nested spans whose written parent is missing to their holder; notes what was odd.
     pub(super) fn finish(mut self) -> TraceBuilder {
         if !self.nested.is_empty() {
-            let present: HashSet<SpanId> = self.b.spans().iter().map(|s| s.id).collect();
-            let spans = self.b.spans_mut();
+            let present: HashSet<SpanId> = self.r.b.spans().iter().map(|s| s.id).collect();
+            let spans = self.r.b.spans_mut();
             for (index, holder) in self.nested {
                 if let Some(span) = spans.get_mut(index)
                     && span.parent_id.is_none_or(|p| !present.contains(&p))
@@ -217,26 +198,27 @@ impl Import {
             }
         }
         if self.without_trace_id {
-            self.b.note("the trace endpoint's answer does not name its trace id; it is shown as 0");
+            self.r.b.note("the trace endpoint's answer does not name its trace id; it is shown as 0");
         }
         if self.inherited_trace_ids > 0 {
-            self.b.note(format!(
+            self.r.b.note(format!(
                 "{} span(s) have no trace_id of their own; each belongs to the trace of its transaction \
                  (contexts.trace.trace_id)",
                 self.inherited_trace_ids
             ));
         }
         if self.uptime_checks > 0 {
-            self.b
+            self.r
+                .b
                 .note(format!("{} uptime check(s) in the trace were skipped: they are not spans", self.uptime_checks));
         }
-        self.b
+        self.r.b
     }
 
     /// Appends what `later`, which read the items after this one's, mapped.
     pub(super) fn append(&mut self, later: Import) {
-        let base = self.b.spans().len();
-        self.b.append(later.b);
+        let base = self.r.b.spans().len();
+        self.r.b.append(later.r.b);
         self.nested.extend(later.nested.into_iter().map(|(i, holder)| (i + base, holder)));
         self.without_trace_id |= later.without_trace_id;
         self.uptime_checks += later.uptime_checks;
@@ -244,7 +226,7 @@ impl Import {
     }
 
     fn text(&self, id: Option<StrId>) -> Option<&str> {
-        id.map(|id| self.b.resolve(id))
+        id.map(|id| self.r.b.resolve(id))
     }
 
     fn shape(&self, item: &Rec) -> Option<Shape> {
@@ -271,7 +253,7 @@ impl Import {
     }
 
     fn item(&mut self, rec: u32, loc: &Loc, holder: Holder) -> Result<(), FormatError> {
-        let item = self.recs[rec as usize];
+        let item = self.r.recs[rec as usize];
         match self.shape(&item) {
             Some(Shape::Transaction) => self.transaction(&item, loc),
             Some(Shape::ErrorEvent | Shape::Issue) => {
@@ -293,7 +275,7 @@ impl Import {
                 let kind = self.text(item.kind).unwrap_or("");
                 let name = self.text(item.name).unwrap_or("");
                 let note = format!("Sentry reported a processing error in the event: {kind} {name}");
-                self.b.note(note);
+                self.r.b.note(note);
                 Ok(())
             }
             Some(Shape::ProcessingError) | None => {
@@ -313,7 +295,7 @@ impl Import {
         let (mut rec, mut i) = (list.head, 0);
         while rec != NONE {
             self.item(rec, &Loc::Index(loc, i), holder)?;
-            rec = self.recs[rec as usize].next;
+            rec = self.r.recs[rec as usize].next;
             i += 1;
         }
         Ok(())
@@ -323,15 +305,15 @@ impl Import {
     fn push_run(&mut self, run: Option<Run>) {
         let Some(run) = run else { return };
         for k in run.start..run.start + run.len {
-            let attr = self.scratch[k as usize];
-            self.b.push_attr(attr.key, attr.value);
+            let attr = self.r.scratch[k as usize];
+            self.r.b.push_attr(attr.key, attr.value);
         }
     }
 
     /// Pushes a span at the end of the item's spans.
     fn push_span(&mut self, raw: RawSpan) -> usize {
-        let index = self.b.spans().len();
-        self.b.push_span(raw);
+        let index = self.r.b.spans().len();
+        self.r.b.push_span(raw);
         self.order.push(index as u32);
         self.top + self.order.len() - 1
     }
@@ -353,19 +335,19 @@ impl Import {
 
         let transaction = item.transaction.or(ctx.description).unwrap_or(StrId::EMPTY);
         let service = self.service_of(item);
-        let mark = self.b.attr_mark();
+        let mark = self.r.b.attr_mark();
         self.push_run(Some(ctx.data));
         self.push_run(item.tags);
         self.event_fields(item);
         if let Some(origin) = ctx.origin {
-            let key = self.b.intern(keys::ORIGIN);
-            self.b.push_attr(key, AttrValue::Str(origin));
+            let key = self.r.b.intern(keys::ORIGIN);
+            self.r.b.push_attr(key, AttrValue::Str(origin));
         }
         if let Some(code) = item.response_code
             && !ctx.data_has_status
         {
-            let key = self.b.intern(keys::RESPONSE_STATUS);
-            self.b.push_attr(key, AttrValue::Int(code));
+            let key = self.r.b.intern(keys::RESPONSE_STATUS);
+            self.r.b.push_attr(key, AttrValue::Int(code));
         }
         let mut root = RawSpan::new(trace_id, span_id, ctx.parent, start, end);
         root.name = transaction;
@@ -373,24 +355,24 @@ impl Import {
         root.service = service;
         root.op = ctx.op.unwrap_or(StrId::EMPTY);
         root.kind = kind_of(self.text(ctx.op).unwrap_or(""));
-        (root.status, root.status_message) = status_of(&self.b, ctx.status);
-        root.attrs = self.b.attrs_since(mark);
+        (root.status, root.status_message) = status_of(&self.r.b, ctx.status);
+        root.attrs = self.r.b.attrs_since(mark);
         self.push_span(root);
 
         let entries = item.entries.map_or(0..0, |run| run.start as usize..(run.start + run.len) as usize);
-        let blocks = item.spans.into_iter().chain(entries.map(|k| self.blocks[k]));
+        let blocks = item.spans.into_iter().chain(entries.map(|k| self.r.blocks[k]));
         let blocks: Vec<(u32, u32)> = blocks.collect();
         for &(first, count) in &blocks {
             for index in first..first + count {
-                let span = &mut self.b.spans_mut()[index as usize];
+                let span = &mut self.r.b.spans_mut()[index as usize];
                 span.service = service;
                 span.transaction = transaction;
                 self.order.push(index);
             }
         }
-        for &index in &self.inherit {
+        for &index in &self.r.inherit {
             if blocks.iter().any(|&(first, count)| (first..first + count).contains(&index)) {
-                self.b.spans_mut()[index as usize].trace_id = trace_id;
+                self.r.b.spans_mut()[index as usize].trace_id = trace_id;
                 self.inherited_trace_ids += 1;
             }
         }
@@ -404,7 +386,7 @@ impl Import {
         let (start, end) = times(item.start_timestamp, item.timestamp, duration)
             .ok_or_else(|| loc.err("a trace node needs start_timestamp, or timestamp and transaction.duration"))?;
         let trace = self.trace_of(item, holder);
-        let mark = self.b.attr_mark();
+        let mark = self.r.b.attr_mark();
         self.push_run(item.tags);
         self.event_fields(item);
         let transaction = item.transaction.unwrap_or(StrId::EMPTY);
@@ -414,7 +396,7 @@ impl Import {
         raw.op = item.transaction_op.unwrap_or(StrId::EMPTY);
         raw.kind = kind_of(self.text(item.transaction_op).unwrap_or(""));
         raw.service = self.service_of(item);
-        (raw.status, raw.status_message) = status_of(&self.b, item.transaction_status);
+        (raw.status, raw.status_message) = status_of(&self.r.b, item.transaction_status);
         self.push_nested(raw, mark, holder);
         self.node_lists(item, loc, Holder { span: Some(span_id), trace })
     }
@@ -433,7 +415,7 @@ impl Import {
         let (start, end) = times(item.start_timestamp, item.end_timestamp.or(item.timestamp), duration)
             .ok_or_else(|| loc.err("a span needs start_timestamp, or end_timestamp and duration"))?;
         let trace = self.trace_of(item, holder);
-        let mark = self.b.attr_mark();
+        let mark = self.r.b.attr_mark();
         self.push_run(item.additional_attributes);
         self.push_run(item.measurements);
         let mut raw = RawSpan::new(trace, span_id, item.parent_span_id, start, end);
@@ -460,9 +442,9 @@ impl Import {
             && raw.parent_id != Some(parent)
             && let Some(written) = raw.parent_id
         {
-            self.b.push_attr_str(keys::WRITTEN_PARENT, &written.to_string());
+            self.r.b.push_attr_str(keys::WRITTEN_PARENT, &written.to_string());
         }
-        raw.attrs = self.b.attrs_since(mark);
+        raw.attrs = self.r.b.attrs_since(mark);
         let index = self.push_span(raw);
         if let Some(parent) = holder.span {
             self.nested.push((index, parent));
@@ -471,7 +453,7 @@ impl Import {
 
     /// An error event, or an error/issue node of a trace endpoint.
     fn error(&mut self, rec: u32, holder: Holder) {
-        let item = self.recs[rec as usize];
+        let item = self.r.recs[rec as usize];
         let ctx = item.ctx;
         let trace_id = ctx.and_then(|c| c.trace_id).unwrap_or_else(|| self.trace_of(&item, holder));
         let span_id = item.span.or(ctx.and_then(|c| c.span_id)).or(holder.span);
@@ -480,11 +462,11 @@ impl Import {
             trace_id,
             span_id,
             time: item.timestamp.or(item.start_timestamp),
-            title: self.b.intern(&title),
+            title: self.r.b.intern(&title),
             event_id: item.event_id.or(item.event_id_camel).unwrap_or(StrId::EMPTY),
             level: item.level.unwrap_or(StrId::EMPTY),
         };
-        self.b.push_error(event);
+        self.r.b.push_error(event);
     }
 
     fn trace_of(&mut self, item: &Rec, holder: Holder) -> TraceId {
@@ -507,8 +489,8 @@ impl Import {
         ];
         self.push_texts(&texts);
         if let Some(release) = item.release {
-            let key = self.b.intern(keys::RELEASE);
-            self.b.push_attr(key, release);
+            let key = self.r.b.intern(keys::RELEASE);
+            self.r.b.push_attr(key, release);
         }
         let texts = [
             (keys::SDK_NAME, item.sdk_name),
@@ -522,8 +504,8 @@ impl Import {
     fn push_texts(&mut self, texts: &[(&str, Option<StrId>)]) {
         for &(key, value) in texts {
             if let Some(value) = value {
-                let key = self.b.intern(key);
-                self.b.push_attr(key, AttrValue::Str(value));
+                let key = self.r.b.intern(key);
+                self.r.b.push_attr(key, AttrValue::Str(value));
             }
         }
     }
@@ -560,53 +542,28 @@ impl Import {
     /// Pushes one typed attribute; `null` values are skipped.
     pub(super) fn value(&mut self, key: &str, value: &Value) {
         let value = match value {
-            Value::Str(s) => AttrValue::Str(self.b.intern(s)),
-            Value::Json(s) => AttrValue::Str(self.b.intern(s)),
+            Value::Str(s) => AttrValue::Str(self.r.b.intern(s)),
+            Value::Json(s) => AttrValue::Str(self.r.b.intern(s)),
             Value::Int(i) => AttrValue::Int(*i),
             Value::Float(f) => AttrValue::Float(*f),
             Value::Bool(b) => AttrValue::Bool(*b),
             Value::Null => return,
         };
-        let key = self.b.intern(key);
-        self.b.push_attr(key, value);
+        let key = self.r.b.intern(key);
+        self.r.b.push_attr(key, value);
     }
 
     /// `"ok"` is ok, absent is unset, any other text is an error that keeps the text.
     pub(super) fn status(&mut self, status: &Option<Text>) -> (Status, StrId) {
-        let status = status.as_ref().map(|s| self.b.intern(s));
-        status_of(&self.b, status)
+        let status = status.as_ref().map(|s| self.r.b.intern(s));
+        status_of(&self.r.b, status)
     }
 
     pub(super) fn intern_opt<'t>(&mut self, value: impl Into<Option<&'t Text<'t>>>) -> StrId {
         match value.into() {
-            Some(t) => self.b.intern(t.as_str()),
+            Some(t) => self.r.b.intern(t.as_str()),
             None => StrId::EMPTY,
         }
-    }
-}
-
-/// `"ok"` is ok, absent is unset, any other text is an error that keeps the text.
-pub(super) fn status_of(b: &TraceBuilder, status: Option<StrId>) -> (Status, StrId) {
-    match status {
-        None => (Status::Unset, StrId::EMPTY),
-        Some(s) if b.resolve(s) == "ok" => (Status::Ok, StrId::EMPTY),
-        Some(other) => (Status::Error, other),
-    }
-}
-
-/// The span kind an op implies, when it is obvious.
-pub(super) fn kind_of(op: &str) -> SpanKind {
-    let family = |prefix: &str| op == prefix || op.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('.'));
-    if family("http.server") || family("websocket.server") || family("rpc.server") {
-        SpanKind::Server
-    } else if family("http.client") || family("db") || family("cache") || family("rpc.client") {
-        SpanKind::Client
-    } else if family("queue.publish") || family("queue.submit") {
-        SpanKind::Producer
-    } else if family("queue.task") || family("queue.process") || family("queue.receive") {
-        SpanKind::Consumer
-    } else {
-        SpanKind::Unspecified
     }
 }
 

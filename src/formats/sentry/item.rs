@@ -13,122 +13,13 @@ use std::fmt;
 use serde::de::{DeserializeSeed, Deserializer, SeqAccess, Visitor};
 
 use super::fields::{Fields, Optional, Struct, Values, got};
-use super::import::Import;
 use super::keys;
+use super::record::{Ctx, List, NONE, Reading, Rec, Run};
 use super::schema::{ParentId, SpanIdText, SpanRef, TraceIdText};
 use super::spans::{EntriesSeed, SpansSeed};
 use super::time::Ts;
 use super::values::{AttrsSeed, MeasurementsSeed, OptStr, TagsSeed, ValSeed};
-use crate::model::{AttrValue, Nanos, SpanId, StrId, TraceBuilder, TraceId};
-
-/// No record: the end of a list.
-pub(super) const NONE: u32 = u32::MAX;
-
-/// A run of attributes in the importer's scratch list.
-#[derive(Clone, Copy, Default, Debug)]
-pub(super) struct Run {
-    pub start: u32,
-    pub len: u32,
-}
-
-/// A list of records (`children`, `errors`, ...): present (not absent nor `null`), its first
-/// and last record.
-#[derive(Clone, Copy, Debug)]
-pub(super) struct List {
-    pub present: bool,
-    pub head: u32,
-    pub tail: u32,
-}
-
-impl Default for List {
-    fn default() -> Self {
-        List { present: false, head: NONE, tail: NONE }
-    }
-}
-
-/// `contexts.trace`, interned.
-#[derive(Clone, Copy, Default, Debug)]
-pub(super) struct Ctx {
-    pub trace_id: Option<TraceId>,
-    pub span_id: Option<SpanId>,
-    pub parent: Option<SpanId>,
-    pub op: Option<StrId>,
-    pub status: Option<StrId>,
-    pub description: Option<StrId>,
-    pub origin: Option<StrId>,
-    pub data: Run,
-    /// `data` names the response status code (the response context's code is then not added).
-    pub data_has_status: bool,
-}
-
-/// The nested lists of an item, by their place in [`Rec::lists`].
-pub(super) const CHILDREN: usize = 0;
-pub(super) const ERRORS: usize = 1;
-pub(super) const OCCURRENCES: usize = 2;
-pub(super) const PERFORMANCE_ISSUES: usize = 3;
-pub(super) const TRANSACTIONS: usize = 4;
-pub(super) const ORPHAN_ERRORS: usize = 5;
-
-/// One item as read. See the module docs.
-#[derive(Clone, Copy, Default, Debug)]
-pub(super) struct Rec {
-    pub kind: Option<StrId>,
-    pub event_id: Option<StrId>,
-    pub event_id_camel: Option<StrId>,
-    pub transaction: Option<StrId>,
-    pub start_timestamp: Option<Nanos>,
-    pub start_timestamp_camel: Option<Nanos>,
-    pub timestamp: Option<Nanos>,
-    pub end_timestamp_camel: Option<Nanos>,
-    pub end_timestamp: Option<Nanos>,
-    pub ctx: Option<Ctx>,
-    pub response_code: Option<i64>,
-    /// `spans` was given: the builder's spans it pushed (start, count).
-    pub spans: Option<(u32, u32)>,
-    /// `entries` was given: its `spans` entries' runs of pushed spans in the importer's list.
-    pub entries: Option<Run>,
-    pub tags: Option<Run>,
-    /// The first `server_name` tag with a text value.
-    pub tag_server_name: Option<StrId>,
-    pub project_slug: Option<StrId>,
-    pub project_slug_camel: Option<StrId>,
-    /// `project`, when it is text.
-    pub project: Option<StrId>,
-    pub server_name: Option<StrId>,
-    pub environment: Option<StrId>,
-    pub release: Option<AttrValue>,
-    pub platform: Option<StrId>,
-    pub sdk_name: Option<StrId>,
-    pub sdk_version: Option<StrId>,
-    pub source: Option<StrId>,
-    pub measurements: Option<Run>,
-    pub title: Option<StrId>,
-    pub level: Option<StrId>,
-    /// `message`, when it is text.
-    pub message: Option<StrId>,
-    pub has_logentry: bool,
-    pub log_formatted: Option<StrId>,
-    pub log_message: Option<StrId>,
-    pub has_exception: bool,
-    /// The last exception of the chain, when there is one: its type and value.
-    pub raised: Option<(Option<StrId>, Option<StrId>)>,
-    pub span: Option<SpanId>,
-    pub event_type: Option<StrId>,
-    pub trace_id: Option<TraceId>,
-    pub span_id: Option<SpanId>,
-    pub parent_span_id: Option<SpanId>,
-    pub transaction_op: Option<StrId>,
-    pub transaction_status: Option<StrId>,
-    pub transaction_duration: Option<f64>,
-    pub op: Option<StrId>,
-    pub description: Option<StrId>,
-    pub name: Option<StrId>,
-    pub duration: Option<f64>,
-    pub additional_attributes: Option<Run>,
-    pub lists: [List; 6],
-    /// The next record of the list this one is in.
-    pub next: u32,
-}
+use crate::model::{Nanos, StrId, TraceBuilder};
 
 const FIELDS: [&str; 47] = [
     "type",
@@ -185,7 +76,7 @@ fn ts(t: Option<Ts>) -> Option<Nanos> {
 }
 
 /// Reads one item into a new record of `import`; its index.
-pub(super) struct ItemSeed<'r>(pub &'r mut Import);
+pub(super) struct ItemSeed<'r>(pub &'r mut Reading);
 
 impl<'de> DeserializeSeed<'de> for ItemSeed<'_> {
     type Value = u32;
@@ -200,14 +91,14 @@ impl<'de> DeserializeSeed<'de> for ItemSeed<'_> {
 }
 
 struct ItemFields<'r> {
-    im: &'r mut Import,
+    im: &'r mut Reading,
     r: Rec,
 }
 
 /// A run of what `read` pushed onto the scratch attributes.
 fn scratch_run<E>(
-    im: &mut Import,
-    read: impl FnOnce(&mut Import) -> Result<Option<()>, E>,
+    im: &mut Reading,
+    read: impl FnOnce(&mut Reading) -> Result<Option<()>, E>,
 ) -> Result<Option<Option<Run>>, E> {
     let start = im.scratch.len() as u32;
     let given = read(im)?;
@@ -306,7 +197,7 @@ impl<'de> Fields<'de> for ItemFields<'_> {
 }
 
 /// A list of items, linked in file order.
-struct ListSeed<'r>(&'r mut Import);
+struct ListSeed<'r>(&'r mut Reading);
 
 impl<'de> DeserializeSeed<'de> for ListSeed<'_> {
     type Value = List;
@@ -337,7 +228,7 @@ impl<'de> Visitor<'de> for ListSeed<'_> {
 
 /// `contexts`: the transaction's own span (`trace`) and the response it gave.
 struct ContextsFields<'r> {
-    im: &'r mut Import,
+    im: &'r mut Reading,
     ctx: Option<Ctx>,
     code: Option<i64>,
 }
@@ -360,12 +251,12 @@ impl<'de> Fields<'de> for ContextsFields<'_> {
 
 /// `contexts.trace`: the root span of a transaction, or the span an error happened in.
 struct TraceFields<'r> {
-    im: &'r mut Import,
+    im: &'r mut Reading,
     c: Ctx,
 }
 
 impl<'r> TraceFields<'r> {
-    fn new(im: &'r mut Import) -> Self {
+    fn new(im: &'r mut Reading) -> Self {
         TraceFields { im, c: Ctx::default() }
     }
 }

@@ -12,6 +12,7 @@ mod import;
 mod item;
 mod keys;
 mod read;
+mod record;
 mod schema;
 mod span_v2;
 mod spans;
@@ -41,7 +42,7 @@ pub fn parse(bytes: &[u8]) -> Result<TraceBuilder, FormatError> {
     let mut import = Import::new();
     if envelope::is_envelope(bytes) {
         let read = envelope::read(&mut import, bytes)?;
-        read.note(&mut import.b)?;
+        read.note(&mut import.r.b)?;
     } else if is_json_lines(bytes) {
         for (line, text) in json::lines(bytes) {
             document(&mut import, text, Some(line))?;

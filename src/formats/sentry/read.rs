@@ -116,7 +116,7 @@ impl<'de> DeserializeSeed<'de> for TopSeed<'_, '_> {
 
     fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
         self.im.begin_item();
-        let rec = ItemSeed(&mut *self.im).deserialize(de)?;
+        let rec = ItemSeed(&mut self.im.r).deserialize(de)?;
         self.im.end_item(rec, self.loc, self.then);
         Ok(())
     }

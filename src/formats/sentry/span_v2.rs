@@ -12,7 +12,8 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 
-use super::import::{Import, kind_of};
+use super::import::Import;
+use super::record::kind_of;
 use super::schema::{ParentId, SpanIdText, Text, TraceIdText, Value};
 use super::time::Ts;
 use crate::model::{RawSpan, StrId};
@@ -96,7 +97,7 @@ impl Attributes<'_> {
 pub(super) fn import(import: &mut Import, batch: &Batch) {
     let segment_service = batch.items.iter().filter(|s| s.is_segment).find_map(|s| s.attributes.text(SERVER_ADDRESS));
     for span in &batch.items {
-        let mark = import.b.attr_mark();
+        let mark = import.r.b.attr_mark();
         for (key, value) in &span.attributes.0 {
             import.value(key.as_str(), value);
         }
@@ -114,11 +115,11 @@ pub(super) fn import(import: &mut Import, batch: &Batch) {
         raw.transaction = intern(import, span.attributes.text(SEGMENT_NAME).unwrap_or(""));
         raw.service = intern(import, span.attributes.text(SERVICE).or(segment_service).unwrap_or(""));
         (raw.status, raw.status_message) = import.status(&span.status);
-        raw.attrs = import.b.attrs_since(mark);
-        import.b.push_span(raw);
+        raw.attrs = import.r.b.attrs_since(mark);
+        import.r.b.push_span(raw);
     }
 }
 
 fn intern(import: &mut Import, text: &str) -> StrId {
-    if text.is_empty() { StrId::EMPTY } else { import.b.intern(text) }
+    if text.is_empty() { StrId::EMPTY } else { import.r.b.intern(text) }
 }

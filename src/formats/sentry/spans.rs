@@ -8,16 +8,15 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::fields::{Fields, Optional, Struct, Values, got};
-use super::import::{Import, kind_of, status_of};
-use super::item::Run;
 use super::keys;
+use super::record::{Reading, Run, kind_of, status_of};
 use super::schema::{ParentId, SpanIdText, Text, TraceIdText};
 use super::time::Ts;
 use super::values::{AttrsSeed, OptStr, TagsSeed};
 use crate::model::{RawSpan, StrId, TraceId};
 
 /// A list of spans (`null` is none): the builder's spans it pushed, (first, count).
-pub(super) struct SpansSeed<'r>(pub &'r mut Import);
+pub(super) struct SpansSeed<'r>(pub &'r mut Reading);
 
 impl<'de> DeserializeSeed<'de> for SpansSeed<'_> {
     type Value = Option<(u32, u32)>;
@@ -27,7 +26,7 @@ impl<'de> DeserializeSeed<'de> for SpansSeed<'_> {
     }
 }
 
-struct SpanList<'r>(&'r mut Import);
+struct SpanList<'r>(&'r mut Reading);
 
 impl<'de> DeserializeSeed<'de> for SpanList<'_> {
     type Value = (u32, u32);
@@ -48,7 +47,7 @@ impl<'de> Visitor<'de> for SpanList<'_> {
     }
 }
 
-fn read_spans<'de, A: SeqAccess<'de>>(im: &mut Import, mut seq: A) -> Result<(u32, u32), A::Error> {
+fn read_spans<'de, A: SeqAccess<'de>>(im: &mut Reading, mut seq: A) -> Result<(u32, u32), A::Error> {
     let start = im.b.spans().len() as u32;
     while seq.next_element_seed(SpanSeed(&mut *im))?.is_some() {}
     Ok((start, im.b.spans().len() as u32 - start))
@@ -70,7 +69,7 @@ const SPAN: [&str; 11] = [
 
 /// One span of `spans[]`: pushed, with its transaction's service and name to come, and the
 /// trace id 0 when it names none (it is then listed in the importer's `inherit`).
-struct SpanSeed<'r>(&'r mut Import);
+struct SpanSeed<'r>(&'r mut Reading);
 
 impl<'de> DeserializeSeed<'de> for SpanSeed<'_> {
     type Value = ();
@@ -121,7 +120,7 @@ struct SpanRead {
 }
 
 struct SpanFields<'r> {
-    im: &'r mut Import,
+    im: &'r mut Reading,
     f: SpanRead,
 }
 
@@ -164,7 +163,7 @@ impl<'de> Fields<'de> for SpanFields<'_> {
 
 /// The event-details API's `entries` (`null` is none): the runs of spans its `spans` entries
 /// pushed, as a run of the importer's `blocks`. Other entries' data is read (and checked) only.
-pub(super) struct EntriesSeed<'r>(pub &'r mut Import);
+pub(super) struct EntriesSeed<'r>(pub &'r mut Reading);
 
 impl<'de> DeserializeSeed<'de> for EntriesSeed<'_> {
     type Value = Option<Run>;
@@ -174,7 +173,7 @@ impl<'de> DeserializeSeed<'de> for EntriesSeed<'_> {
     }
 }
 
-struct EntryList<'r>(&'r mut Import);
+struct EntryList<'r>(&'r mut Reading);
 
 impl<'de> DeserializeSeed<'de> for EntryList<'_> {
     type Value = Run;
@@ -198,7 +197,7 @@ impl<'de> Visitor<'de> for EntryList<'_> {
 }
 
 /// One entry: `{"type": "spans", "data": [span, ...]}` or any other entry.
-struct EntrySeed<'r>(&'r mut Import);
+struct EntrySeed<'r>(&'r mut Reading);
 
 impl<'de> DeserializeSeed<'de> for EntrySeed<'_> {
     type Value = ();
@@ -213,7 +212,7 @@ impl<'de> DeserializeSeed<'de> for EntrySeed<'_> {
 }
 
 struct EntryFields<'r> {
-    im: &'r mut Import,
+    im: &'r mut Reading,
     spans_entry: bool,
     spans: Option<(u32, u32)>,
 }
@@ -238,7 +237,7 @@ impl<'de> Fields<'de> for EntryFields<'_> {
 }
 
 /// An entry's `data`: the spans of a `spans` entry, nothing for other entries (objects).
-struct EntryData<'r>(&'r mut Import);
+struct EntryData<'r>(&'r mut Reading);
 
 impl<'de> DeserializeSeed<'de> for EntryData<'_> {
     type Value = Option<(u32, u32)>;
