@@ -4,8 +4,8 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use super::loader::Source;
 use super::settings::ThemeChoice;
+use super::source::Source;
 use crate::analysis::Profile;
 use crate::fetch::Fetched;
 use crate::formats::Format;

@@ -6,8 +6,8 @@ use egui::{RichText, Ui};
 
 use super::action::Action;
 use super::live::{self, LiveReceiver, LiveRequest};
-use super::loader::{INCIDENT_AFTER, INCIDENT_BEFORE, Source};
 use super::settings::{Settings, ThemeChoice};
+use super::source::{INCIDENT_AFTER, INCIDENT_BEFORE, Source};
 use super::theme;
 use crate::analysis::Profile;
 use crate::formats::Format;

@@ -22,6 +22,7 @@ mod saving;
 mod search;
 pub mod search_run;
 mod settings;
+mod source;
 mod span_table;
 mod start_screen;
 mod tab_strip;
@@ -39,9 +40,9 @@ use std::path::PathBuf;
 pub use action::Action;
 pub use app::App;
 pub use fetch_dialog::FetchDialog;
-pub use loader::{INCIDENT_AFTER, INCIDENT_BEFORE, Source};
 pub use replay_panel::ReplayPanel;
 pub use settings::Settings;
+pub use source::{INCIDENT_AFTER, INCIDENT_BEFORE, Source};
 pub use trace_tab::TraceView;
 
 use crate::analysis::Profile;

@@ -3,8 +3,8 @@
 use egui::{RichText, Ui};
 
 use super::action::Action;
-use super::loader::{INCIDENT_AFTER, INCIDENT_BEFORE, Source};
 use super::settings::Settings;
+use super::source::{INCIDENT_AFTER, INCIDENT_BEFORE, Source};
 
 /// The empty window: the way into the bundled samples and recent files.
 pub fn start_screen(ui: &mut Ui, settings: &Settings) -> Vec<Action> {

@@ -9,8 +9,8 @@ use super::*;
 use crate::analysis::Outcome;
 use crate::fetch::{Backend, Fetched};
 use crate::synth::{SynthParams, generate};
-use crate::ui::loader::{INCIDENT_AFTER, INCIDENT_BEFORE};
 use crate::ui::overlay;
+use crate::ui::source::{INCIDENT_AFTER, INCIDENT_BEFORE};
 
 fn app() -> App {
     App::new(Settings::default(), Vec::new(), None, None)
