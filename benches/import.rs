@@ -7,7 +7,9 @@
 //! target directory (set `TRACEDECK_BENCH_SPANS` for a smaller one), and prints for each
 //! format the best wall time of a few runs of `IgnoredAny`, and of tracedeck's path of the
 //! window and `check` (parse, drop the input, build) on one thread and on every core, with the
-//! peak heap including the input. `cargo bench --bench import -- path/to/file.json` measures a
+//! peak heap including the input, and the peak resident memory of a fresh process of this
+//! binary that reads the file whole and imports it (Linux's `VmHWM`; the larger of one thread
+//! and every core). `cargo bench --bench import -- path/to/file.json` measures a
 //! file of yours. `TRACEDECK_BENCH_RUNS` sets the number of runs (default 3);
 //! `TRACEDECK_BENCH_ONLY=zipkin` measures only the formats whose name contains that text (any
 //! case). Under `cargo test` (no `--bench` argument) it runs once on 2,000 spans, as a smoke test.
@@ -115,6 +117,26 @@ fn tracedeck_import(file: &str, bytes: Vec<u8>) -> tracedeck::formats::Imported 
     tracedeck::formats::finish(file, format, builder).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// The argument that makes this binary a child that reads one file (`--resident FILE THREADS`)
+/// and prints its own peak resident memory.
+const RESIDENT: &str = "--resident";
+
+/// The peak resident memory of this process so far, in KiB (`VmHWM`; Linux only).
+fn peak_resident_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// The peak resident memory, in bytes, of a fresh process that reads `file` whole and imports
+/// it on `threads` threads, as `check` does (`None` where `/proc` is not there).
+fn resident_peak(file: &str, threads: usize) -> Option<u64> {
+    let exe = std::env::current_exe().ok()?;
+    let out = std::process::Command::new(exe).args([RESIDENT, file, &threads.to_string()]).output().ok()?;
+    let text = String::from_utf8(out.stdout).ok()?;
+    text.trim().parse::<u64>().ok().filter(|_| out.status.success()).map(|kib| kib * 1024)
+}
+
 /// [`tracedeck_import`] on a rayon pool of `threads` threads.
 fn on_threads(threads: usize, file: &str, bytes: Vec<u8>) -> tracedeck::formats::Imported {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("a thread pool");
@@ -122,6 +144,15 @@ fn on_threads(threads: usize, file: &str, bytes: Vec<u8>) -> tracedeck::formats:
 }
 
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let [_, flag, file, threads] = &args[..]
+        && flag == RESIDENT
+    {
+        let bytes = std::fs::read(file).unwrap_or_else(|e| panic!("cannot read {file}: {e}"));
+        drop(black_box(on_threads(threads.parse().expect("a thread count"), file, bytes)));
+        println!("{}", peak_resident_kib().expect("VmHWM in /proc/self/status"));
+        return;
+    }
     // `cargo bench` passes `--bench`; `cargo test --all-targets` runs this binary without it,
     // and then it only checks, on small files, that every reader runs.
     let full = std::env::args().any(|a| a == "--bench");
@@ -139,10 +170,13 @@ fn main() {
             .map(|format| generated_file(spans, format, &mut trace))
             .collect(),
     };
-    println!("best of {runs} run(s); all cores = {cores}; times in ms, peak heap in MB (input included)");
     println!(
-        "{:<20} {:>8} {:>10} {:>10} {:>6} {:>10} {:>6} {:>9} {:>6}",
-        "format", "MB", "IgnoredAny", "1 thread", "x", "all cores", "x", "peak MB", "x file"
+        "best of {runs} run(s); all cores = {cores}; times in ms; peak heap (allocated, input included) and \
+         peak resident memory (of a process that reads the file and imports it) in MB"
+    );
+    println!(
+        "{:<20} {:>8} {:>10} {:>10} {:>6} {:>10} {:>6} {:>9} {:>6} {:>9} {:>6}",
+        "format", "MB", "IgnoredAny", "1 thread", "x", "all cores", "x", "heap MB", "x file", "RSS MB", "x file"
     );
     for path in files {
         let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
@@ -153,8 +187,13 @@ fn main() {
         let all = measure(runs, &bytes, |b| on_threads(cores, &file, b));
         let ms = |m: Measured| m.best.as_secs_f64() * 1e3;
         let peak = one.peak.max(all.peak);
+        let resident = resident_peak(&file, 1).zip(resident_peak(&file, cores)).map(|(a, b)| a.max(b) as f64);
+        let (rss, rss_ratio) = match resident {
+            Some(r) => (format!("{:.0}", r / 1e6), format!("{:.2}", r / bytes.len() as f64)),
+            None => ("-".to_owned(), "-".to_owned()),
+        };
         println!(
-            "{:<20} {:>8.1} {:>10.0} {:>10.0} {:>6.2} {:>10.0} {:>6.2} {:>9.0} {:>6.2}",
+            "{:<20} {:>8.1} {:>10.0} {:>10.0} {:>6.2} {:>10.0} {:>6.2} {:>9.0} {:>6.2} {:>9} {:>6}",
             format.name(),
             bytes.len() as f64 / 1e6,
             ms(floor),
@@ -163,7 +202,9 @@ fn main() {
             ms(all),
             ms(all) / ms(floor),
             peak as f64 / 1e6,
-            peak as f64 / bytes.len() as f64
+            peak as f64 / bytes.len() as f64,
+            rss,
+            rss_ratio
         );
     }
 }
