@@ -1,7 +1,7 @@
 //! Helpers for the format modules' tests: fixtures, readable span summaries, error places.
 
 use super::semconv::resource_besides_service;
-use super::{FormatError, Imported, Place, import};
+use super::{Format, FormatError, Imported, Place, import};
 use crate::model::{AttrValue, Trace};
 
 /// The bytes of a file under the crate root (`tests/fixtures/...`, `sample-traces/...`).
@@ -82,4 +82,17 @@ pub(crate) fn line_of(err: &FormatError) -> Option<usize> {
         Place::At { line, .. } => Some(line),
         _ => None,
     }
+}
+
+/// What file `name` holding `bytes` loads as, on a rayon pool of `threads` threads: the traces in
+/// tracedeck's format, their warnings and their string tables (equal for equal loads, string ids
+/// included).
+pub(crate) fn loaded_on(threads: usize, name: &str, bytes: &[u8]) -> (String, Vec<Vec<String>>, Vec<Vec<String>>) {
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+    let imported = pool.install(|| import(name, bytes).unwrap());
+    let mut text = Vec::new();
+    Format::Tracedeck.write(&imported.traces, &mut text).unwrap();
+    let warnings = imported.traces.iter().map(|t| t.warnings().iter().map(|w| w.to_string()).collect()).collect();
+    let strings = imported.traces.iter().map(|t| t.strings().iter().map(|(_, s)| s.to_owned()).collect()).collect();
+    (String::from_utf8(text).unwrap(), warnings, strings)
 }

@@ -2,6 +2,7 @@
 //! round-tripping.
 
 use super::*;
+use crate::formats::testkit::loaded_on;
 use crate::formats::{Format, FormatError, Place, import};
 use crate::model::{AttrValue, SpanFlags, SpanId, SpanKind, Status, Trace, TraceId, Warning};
 
@@ -513,18 +514,6 @@ fn a_resource_repeated_by_every_batch_is_kept_once() {
     assert_eq!(String::from_utf8(jaeger).unwrap().matches("\"serviceName\"").count(), 1, "one Jaeger process");
 }
 
-/// What a file loads as, on a rayon pool of `threads` threads: the traces in tracedeck's
-/// format, their warnings and their string tables.
-fn loaded_on(threads: usize, bytes: &[u8]) -> (String, Vec<Vec<String>>, Vec<Vec<String>>) {
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-    let imported = pool.install(|| crate::formats::import("big.otlp.json", bytes).unwrap());
-    let mut text = Vec::new();
-    Format::Tracedeck.write(&imported.traces, &mut text).unwrap();
-    let warnings = imported.traces.iter().map(|t| t.warnings().iter().map(|w| w.to_string()).collect()).collect();
-    let strings = imported.traces.iter().map(|t| t.strings().iter().map(|(_, s)| s.to_owned()).collect()).collect();
-    (String::from_utf8(text).unwrap(), warnings, strings)
-}
-
 #[test]
 fn a_big_document_and_a_big_collector_file_read_the_same_on_one_thread_and_on_many() {
     let trace = crate::synth::generate(&crate::synth::SynthParams {
@@ -549,10 +538,16 @@ fn a_big_document_and_a_big_collector_file_read_the_same_on_one_thread_and_on_ma
         br#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"trace-one","spanId":"span-one","name":"named","startTimeUnixNano":"1","endTimeUnixNano":"2"}]}]}]}"#,
     );
     for bytes in [&document, &lines] {
-        let one = loaded_on(1, bytes);
+        let one = loaded_on(1, "big.otlp.json", bytes);
         for threads in [2, 3, 8] {
-            assert!(loaded_on(threads, bytes) == one, "{threads} threads read the file differently");
+            assert!(loaded_on(threads, "big.otlp.json", bytes) == one, "{threads} threads read the file differently");
         }
     }
-    assert!(loaded_on(2, &lines).1.concat().iter().any(|w| w.contains("ids that are not hex (e.g. \"span-one\")")));
+    assert!(
+        loaded_on(2, "big.otlp.json", &lines)
+            .1
+            .concat()
+            .iter()
+            .any(|w| w.contains("ids that are not hex (e.g. \"span-one\")"))
+    );
 }

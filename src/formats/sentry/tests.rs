@@ -2,6 +2,7 @@
 //! (`tests/fixtures/sentry/`), the incident's sample traces and malformed inputs.
 
 use super::parse;
+use crate::formats::testkit::loaded_on;
 use crate::formats::{Format, FormatError, Place, import};
 use crate::model::{AttrValue, Nanos, SpanId, SpanIdx, SpanKind, Status, Trace, TraceId, Warning};
 
@@ -554,17 +555,7 @@ fn a_big_file_reads_the_same_on_one_thread_and_on_many() {
     let at = bytes.len() / 2 + bytes[bytes.len() / 2..].windows(2).position(|w| w == b"\n{").unwrap() + 1;
     bytes.splice(at..at, quirks.iter().copied());
     assert!(crate::formats::split::array_elements(&bytes).is_some_and(|e| e.len() > 2_000), "the file splits");
-    let on = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-        let imported = pool.install(|| import("big.sentry.json", &bytes).unwrap());
-        let mut text = Vec::new();
-        Format::Tracedeck.write(&imported.traces, &mut text).unwrap();
-        let warnings: Vec<Vec<String>> =
-            imported.traces.iter().map(|t| t.warnings().iter().map(|w| w.to_string()).collect()).collect();
-        let strings: Vec<Vec<String>> =
-            imported.traces.iter().map(|t| t.strings().iter().map(|(_, s)| s.to_owned()).collect()).collect();
-        (String::from_utf8(text).unwrap(), warnings, strings)
-    };
+    let on = |threads: usize| loaded_on(threads, "big.sentry.json", &bytes);
     let one = on(1);
     let notes = one.1.concat();
     assert!(notes.iter().any(|w| w.starts_with("1 span(s) have no trace_id of their own")), "{notes:?}");

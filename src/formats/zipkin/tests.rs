@@ -2,7 +2,7 @@
 //! `tests/fixtures/zipkin/`.
 
 use super::*;
-use crate::formats::testkit::{file, import_file, line_of, path_of, summary, value_text};
+use crate::formats::testkit::{file, import_file, line_of, loaded_on, path_of, summary, value_text};
 use crate::formats::{Format, FormatError, Place, import};
 use crate::model::{SpanFlags, SpanId, SpanKind, Status, Trace};
 
@@ -303,17 +303,7 @@ fn a_big_file_reads_the_same_on_one_thread_and_on_many() {
     let at = bytes.len() / 2 + bytes[bytes.len() / 2..].windows(2).position(|w| w == b",{").unwrap() + 1;
     bytes.splice(at..at, quirks.iter().copied());
     assert!(crate::formats::split::array_elements(&bytes).is_some_and(|e| e.len() > 20_000), "the file splits");
-    let on = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-        let imported = pool.install(|| import("big.zipkin.json", &bytes).unwrap());
-        let mut text = Vec::new();
-        Format::Tracedeck.write(&imported.traces, &mut text).unwrap();
-        let warnings: Vec<Vec<String>> =
-            imported.traces.iter().map(|t| t.warnings().iter().map(|w| w.to_string()).collect()).collect();
-        let strings: Vec<Vec<String>> =
-            imported.traces.iter().map(|t| t.strings().iter().map(|(_, s)| s.to_owned()).collect()).collect();
-        (String::from_utf8(text).unwrap(), warnings, strings)
-    };
+    let on = |threads: usize| loaded_on(threads, "big.zipkin.json", &bytes);
     let one = on(1);
     assert!(one.1[0].iter().any(|w| w.contains("1 server span(s) share their client's span id")), "{:?}", one.1);
     assert!(one.1[0].iter().any(|w| w.contains("1 span(s) have no timestamp (00000000000000a2)")), "{:?}", one.1);
