@@ -89,6 +89,18 @@ fn describe(err: &serde_json::Error) -> String {
     if err.is_eof() { format!("the file ends too early ({trimmed}); is it truncated?") } else { trimmed.to_owned() }
 }
 
+/// Notes in `seen` (a bit per field) that field number `index`, `name`, has been read: a field
+/// read twice is an error, as in a derived struct. For readers that take a struct's fields one
+/// by one as they come.
+pub(crate) fn first_time<E: de::Error>(seen: &mut u64, index: usize, name: &'static str) -> Result<(), E> {
+    let bit = 1 << index;
+    if *seen & bit != 0 {
+        return Err(E::duplicate_field(name));
+    }
+    *seen |= bit;
+    Ok(())
+}
+
 /// Splits a JSON-lines file into its non-blank lines, with their line numbers (from 1).
 pub(crate) fn lines(bytes: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
     bytes

@@ -455,16 +455,13 @@ impl<'de> Visitor<'de> for SpanSeed<'_, 'de> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let p = self.0;
         p.clear();
-        let (mut seen, mut start, mut duration) = (0u16, None, None);
+        let (mut seen, mut start, mut duration) = (0u64, None, None);
         while let Some(key) = map.next_key::<Text>()? {
             let Some(field) = SPAN_FIELDS.iter().position(|f| *f == &*key) else {
                 map.next_value::<IgnoredAny>()?;
                 continue;
             };
-            if seen & (1 << field) != 0 {
-                return Err(de::Error::duplicate_field(SPAN_FIELDS[field]));
-            }
-            seen |= 1 << field;
+            json::first_time(&mut seen, field, SPAN_FIELDS[field])?;
             match field {
                 0 => p.trace_id = Some(map.next_value()?),
                 1 => p.span_id = Some(map.next_value()?),

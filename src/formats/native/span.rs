@@ -86,7 +86,7 @@ const SPAN_FIELDS: [&str; 17] = {
 #[derive(Default)]
 struct SpanFields {
     /// The keys read, one bit per [`SpanKey`] (a repeated key is an error).
-    seen: u32,
+    seen: u64,
     id: Option<SpanId>,
     parent: Option<SpanId>,
     trace_id: Option<TraceId>,
@@ -120,7 +120,7 @@ impl<'de> Visitor<'de> for OneSpan<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let mut span = SpanFields::default();
         while let Some(key) = map.next_key::<SpanKey>()? {
-            first_time(&mut span.seen, key as usize, SPAN_FIELDS[key as usize])?;
+            json::first_time(&mut span.seen, key as usize, SPAN_FIELDS[key as usize])?;
             map.next_value_seed(SpanField { key, span: &mut span, b: &mut *self.b })?;
         }
         self.push(span)
@@ -167,17 +167,6 @@ impl OneSpan<'_> {
         b.push_span(raw);
         Ok(())
     }
-}
-
-/// Notes in `seen` that field number `index`, `name`, has been read: a field read twice is an
-/// error, as in a derived struct.
-fn first_time<E: de::Error>(seen: &mut u32, index: usize, name: &'static str) -> Result<(), E> {
-    let bit = 1 << index;
-    if *seen & bit != 0 {
-        return Err(E::duplicate_field(name));
-    }
-    *seen |= bit;
-    Ok(())
 }
 
 /// Seed for the value of one field of a span.
@@ -312,7 +301,7 @@ const EVENT_FIELDS: [&str; 3] = ["time", "name", "attrs"];
 /// What has been read of an event so far.
 #[derive(Default)]
 struct EventFields {
-    seen: u32,
+    seen: u64,
     time: Option<Nanos>,
     name: StrId,
     attrs: Option<Range32>,
@@ -339,7 +328,7 @@ impl<'de> Visitor<'de> for OneEvent<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let mut event = EventFields::default();
         while let Some(key) = map.next_key::<EventKey>()? {
-            first_time(&mut event.seen, key as usize, EVENT_FIELDS[key as usize])?;
+            json::first_time(&mut event.seen, key as usize, EVENT_FIELDS[key as usize])?;
             map.next_value_seed(EventField { key, event: &mut event, b: &mut *self.0 })?;
         }
         push_event(self.0, event)

@@ -9,6 +9,7 @@ use std::marker::PhantomData;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::schema::Text;
+use crate::formats::json;
 
 /// Where a struct's field values come from.
 pub(super) trait Values<'de> {
@@ -92,10 +93,7 @@ impl<'de, F: Fields<'de>> Visitor<'de> for StructVisitor<'_, F> {
                 map.next_value::<IgnoredAny>()?;
                 continue;
             };
-            if seen & (1 << i) != 0 {
-                return Err(de::Error::duplicate_field(fields[i]));
-            }
-            seen |= 1 << i;
+            json::first_time(&mut seen, i, fields[i])?;
             self.0.field(i, &mut FromMap(&mut map))?;
         }
         self.0.check()
