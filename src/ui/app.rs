@@ -501,7 +501,7 @@ impl App {
         match result {
             Ok(Contents::Many(traces)) => TabContent::Traces(traces, None),
             Ok(Contents::One { format, mut view }) => {
-                view.waterfall.show_critical = self.settings.show_critical;
+                self.apply_settings(&mut view);
                 if let Some(id) = self.open_at_span.take() {
                     match view.trace.find(id) {
                         Some(idx) => view.waterfall.reveal(&view.trace, idx),
@@ -517,8 +517,13 @@ impl App {
     /// A view of `trace` with the window's settings.
     fn trace_view(&self, trace: Arc<Trace>, overlay: Overlay) -> TraceView {
         let mut view = TraceView::new(trace, overlay);
-        view.waterfall.show_critical = self.settings.show_critical;
+        self.apply_settings(&mut view);
         view
+    }
+
+    /// Gives a view made elsewhere (by the loader) the window's settings.
+    fn apply_settings(&self, view: &mut TraceView) {
+        view.waterfall.show_critical = self.settings.show_critical;
     }
 
     /// Adds a tab and makes it the active one.
