@@ -25,7 +25,7 @@ use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use crate::formats::{self, Format};
+use crate::formats::{self, Format, Input};
 use crate::model::{self, Trace, TraceId};
 
 /// A file that was read.
@@ -340,11 +340,40 @@ fn load_files(paths: &[PathBuf], threads: usize, stop: &AtomicBool, progress: &(
 /// Reads and imports one file; the message names the file.
 pub fn import_file(path: &Path) -> FileResult {
     let file = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| format!("{file}: cannot read the file: {e}"))?;
-    let (format, builder) = formats::parse(&file, &bytes).map_err(|e| e.to_string())?;
-    drop(bytes);
+    let parsed = read_and_parse(path, |_, _| Ok(())).map_err(|e| format!("{file}: cannot read the file: {e}"))?;
+    let (format, builder) = parsed.map_err(|e| e.to_string())?;
     let imported = formats::finish(&file, format, builder).map_err(|e| e.to_string())?;
     Ok((imported.format, imported.traces))
+}
+
+/// Reads a file and parses it: the parts of a big file are given back to the system as they
+/// are parsed ([`formats::parse_input`]) and the rest is dropped before this returns, so the
+/// tree can be built without the file in memory. `after_each_read` is called with the bytes
+/// read so far and the file's size; an error it returns (a cancellation) stops the reading.
+/// The outer error is the reading's (a named pipe is refused: opening it would wait for a
+/// writer); the inner one names `path`.
+pub fn read_and_parse(
+    path: &Path,
+    mut after_each_read: impl FnMut(usize, usize) -> std::io::Result<()>,
+) -> std::io::Result<Result<(Format, model::TraceBuilder), formats::ImportError>> {
+    let read = |after_each_read: &mut dyn FnMut(usize, usize) -> std::io::Result<()>| {
+        if let Some(what) = special_file(&std::fs::metadata(path)?) {
+            let message = format!("cannot read {what}, only files");
+            return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, message));
+        }
+        let mut opened = std::fs::File::open(path)?;
+        let size = usize::try_from(opened.metadata()?.len()).unwrap_or(usize::MAX);
+        Input::read(&mut opened, size, |done| after_each_read(done, size))
+    };
+    let file = path.display().to_string();
+    let input = read(&mut after_each_read)?;
+    let parsed = formats::parse_input(&file, &input);
+    drop(input);
+    match parsed {
+        Some(parsed) => Ok(parsed),
+        // A part failed after others were given back: read it all again to place the error.
+        None => Ok(formats::parse(&file, read(&mut after_each_read)?.bytes())),
+    }
 }
 
 #[cfg(test)]

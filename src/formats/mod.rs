@@ -9,6 +9,7 @@
 pub mod chrome;
 mod detect;
 mod error;
+mod input;
 pub mod jaeger;
 pub(crate) mod json;
 pub mod native;
@@ -25,6 +26,7 @@ use std::fmt;
 
 pub use detect::{CAPTURE_TAG, detect};
 pub use error::{FormatError, ImportError, Place};
+pub use input::Input;
 
 use crate::model::{Trace, TraceBuilder, TraceId};
 
@@ -148,6 +150,15 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<(Format, TraceBuilder), ImportE
     Ok((format, builder))
 }
 
+/// [`parse`] of an [`Input`], giving back to the system the parts of it read on several
+/// threads as they are read, so that the input and what is built from it are not both held
+/// whole. `None` when the input was spoiled (a part failed after others were given back):
+/// read the file again and call [`parse`], which then says where the error is.
+pub fn parse_input(file: &str, input: &Input) -> Option<Result<(Format, TraceBuilder), ImportError>> {
+    let parsed = input::parsing(input, || parse(file, input.bytes()));
+    (!input.spoiled()).then_some(parsed)
+}
+
 /// The second half of [`import`]: link, order and index the spans.
 pub fn finish(file: &str, format: Format, builder: TraceBuilder) -> Result<Imported, ImportError> {
     let traces = builder
@@ -163,6 +174,84 @@ pub fn finish(file: &str, format: Format, builder: TraceBuilder) -> Result<Impor
 mod tests {
     use super::*;
     use crate::synth::{SynthParams, generate};
+
+    /// `bytes` read into an [`Input`] and imported through [`parse_input`] on a pool of two
+    /// threads: what it loaded as, and whether pages of it were given back.
+    fn loaded_from_input(name: &str, bytes: &[u8]) -> Option<(testkit::Loaded, bool)> {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+        pool.install(|| {
+            let input = Input::read(&mut &bytes[..], bytes.len(), |_| Ok(())).unwrap();
+            let (format, builder) = parse_input(name, &input)?.unwrap();
+            // No JSON text holds a zero byte: where the input reads zeros, its pages were given back.
+            let given = input.bytes().contains(&0);
+            drop(input);
+            Some((testkit::loaded_as(&finish(name, format, builder).unwrap()), given))
+        })
+    }
+
+    /// 60 traces of 400 spans in `format`: a file big enough to be read in parallel.
+    fn big_file(format: Format) -> Vec<u8> {
+        let traces: Vec<Trace> =
+            (0..60).map(|seed| generate(&SynthParams { seed, spans: 400, ..SynthParams::default() })).collect();
+        let mut bytes = Vec::new();
+        format.write(&traces, &mut bytes).unwrap();
+        bytes
+    }
+
+    /// `bytes` written to a file and imported as the window and `check` do, on two threads.
+    fn imported_from_file(bytes: &[u8]) -> Result<Imported, String> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.json");
+        std::fs::write(&path, bytes).unwrap();
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+        let (format, traces) = pool.install(|| crate::corpus::import_file(&path))?;
+        Ok(Imported { format, traces })
+    }
+
+    #[test]
+    fn a_big_file_loads_the_same_when_its_parts_are_given_back() {
+        for format in Format::ALL {
+            let bytes = big_file(format);
+            assert!(bytes.len() > 6 << 20, "{format}: {} bytes is too small to be read in parallel", bytes.len());
+            let (loaded, given) = loaded_from_input("big", &bytes).unwrap_or_else(|| panic!("{format}: spoiled"));
+            assert!(loaded == testkit::loaded_on(2, "big", &bytes), "{format}: loads otherwise");
+            let parallel = [Format::Otlp, Format::Jaeger, Format::Sentry, Format::Zipkin];
+            if cfg!(target_os = "linux") && parallel.contains(&format) {
+                assert!(given, "{format}: nothing was given back");
+            }
+        }
+    }
+
+    #[test]
+    fn an_error_in_a_late_part_spoils_the_input_and_the_file_is_read_again() {
+        let mut bytes = big_file(Format::Zipkin);
+        // A stray letter before the last span's first key (the structural scan still splits it).
+        let last = bytes.windows(2).rposition(|w| w == b"{\"").unwrap();
+        bytes.insert(last + 1, b'x');
+        if cfg!(target_os = "linux") {
+            assert!(loaded_from_input("bad", &bytes).is_none(), "the input is spoiled");
+        }
+        let error = imported_from_file(&bytes).unwrap_err();
+        let whole = import("big.json", &bytes).unwrap_err().to_string();
+        assert!(error.ends_with(&whole), "{error} is not {whole}");
+        assert!(error.contains("line 1, column"), "{error}");
+    }
+
+    #[test]
+    fn a_zipkin_file_read_twice_is_read_again_whole() {
+        let mut bytes = big_file(Format::Zipkin);
+        // The last span comes again in a record of its own: the reader merges the two in a second pass.
+        let last = split::array_elements(&bytes).unwrap().pop().unwrap();
+        let record = bytes[last].to_vec();
+        bytes.pop();
+        bytes.extend([b",".as_slice(), &record, b"]"].concat());
+        if cfg!(target_os = "linux") {
+            assert!(loaded_from_input("twice", &bytes).is_none(), "the input is spoiled");
+        }
+        let whole = testkit::loaded_on(2, "twice", &bytes);
+        assert!(testkit::loaded_as(&imported_from_file(&bytes).unwrap()) == whole);
+        assert!(whole.1.iter().flatten().any(|w| w.contains("merged")), "the parts were merged: {:?}", whole.1);
+    }
 
     fn with_bom(bytes: &[u8]) -> Vec<u8> {
         [b"\xEF\xBB\xBF".as_slice(), bytes].concat()

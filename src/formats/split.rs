@@ -7,6 +7,8 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
+use super::input::{Giver, STEP};
+
 /// The byte ranges of the elements of the array `bytes` holds (whitespace around the array
 /// and each element trimmed), or `None` when `bytes` is not one array as far as the scan can
 /// tell (an object, an unterminated string, an empty element, text after the array).
@@ -189,6 +191,12 @@ pub(crate) fn runs(ranges: &[Range<usize>], parts: usize) -> Vec<(usize, &[Range
 /// Reads the `parts` of `bytes` on every thread of rayon's pool: [`runs`] of parts, one per
 /// thread, each into a fresh reader (`new`) by `read(reader, index of the part, its bytes)`,
 /// then the readers merged in file order by `append`. `None` if `read` failed on any part.
+///
+/// When `bytes` are an [`Input`](super::Input) being parsed by
+/// [`parse_input`](super::parse_input), each thread gives back the pages of the parts it has
+/// read as it goes: once this returns `Some`, the caller must not read the parts' bytes again
+/// (what it needs from around them, it reads before). After `None`, it may read them again
+/// to place the error: the input is then marked spoiled, and read again by the caller.
 pub(crate) fn read_in_parallel<R: Send>(
     bytes: &[u8],
     parts: &[Range<usize>],
@@ -196,20 +204,47 @@ pub(crate) fn read_in_parallel<R: Send>(
     read: impl Fn(&mut R, usize, &[u8]) -> bool + Sync,
     append: impl Fn(&mut R, R),
 ) -> Option<R> {
+    let giver = Giver::for_bytes(bytes);
     let readers: Vec<Option<R>> = runs(parts, rayon::current_num_threads())
         .into_par_iter()
         .map(|(first, run)| {
             let mut reader = new();
-            let mut parts = run.iter().enumerate();
-            parts.all(|(k, part)| read(&mut reader, first + k, &bytes[part.clone()])).then_some(reader)
+            // The start of what this run has read and not given back.
+            let mut kept = run.first().map_or(0, |part| part.start);
+            for (k, part) in run.iter().enumerate() {
+                if !read(&mut reader, first + k, &bytes[part.clone()]) {
+                    return None;
+                }
+                if let Some(giver) = giver.filter(|_| part.end - kept >= STEP || k + 1 == run.len()) {
+                    // SAFETY: this run's parts up to this one are read, and nothing reads them
+                    // again unless a part fails, which spoils the input (below); the bytes
+                    // between parts are white space and commas, which nothing reads either.
+                    unsafe { giver.give_back(kept..part.end) };
+                    kept = part.end;
+                }
+            }
+            Some(reader)
         })
         .collect();
-    let mut readers = readers.into_iter();
-    let mut merged = readers.next()??;
-    for reader in readers {
-        append(&mut merged, reader?);
+    let merged = (|| {
+        let mut readers = readers.into_iter();
+        let mut merged = readers.next()??;
+        for reader in readers {
+            append(&mut merged, reader?);
+        }
+        Some(merged)
+    })();
+    if merged.is_none() {
+        giver.inspect(Giver::reading_again);
     }
-    Some(merged)
+    merged
+}
+
+/// Says that a reader is about to read `bytes` whole again, after [`read_in_parallel`] read
+/// them (a second pass): if parts of them were given back, the input is marked spoiled, the
+/// reading fails on the zeros where they were, and the caller reads the file again.
+pub(crate) fn reading_again(bytes: &[u8]) {
+    Giver::for_bytes(bytes).inspect(Giver::reading_again);
 }
 
 /// The index just after the closing quote of the string whose text starts at `from`.

@@ -84,12 +84,19 @@ pub(crate) fn line_of(err: &FormatError) -> Option<usize> {
     }
 }
 
-/// What file `name` holding `bytes` loads as, on a rayon pool of `threads` threads: the traces in
-/// tracedeck's format, their warnings and their string tables (equal for equal loads, string ids
-/// included).
-pub(crate) fn loaded_on(threads: usize, name: &str, bytes: &[u8]) -> (String, Vec<Vec<String>>, Vec<Vec<String>>) {
+/// What a file loaded as: its traces in tracedeck's format, their warnings, their string tables.
+pub(crate) type Loaded = (String, Vec<Vec<String>>, Vec<Vec<String>>);
+
+/// What file `name` holding `bytes` loads as, on a rayon pool of `threads` threads: see
+/// [`loaded_as`].
+pub(crate) fn loaded_on(threads: usize, name: &str, bytes: &[u8]) -> Loaded {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-    let imported = pool.install(|| import(name, bytes).unwrap());
+    loaded_as(&pool.install(|| import(name, bytes).unwrap()))
+}
+
+/// What a file loaded as: the traces in tracedeck's format, their warnings and their string
+/// tables (equal for equal loads, string ids included).
+pub(crate) fn loaded_as(imported: &Imported) -> Loaded {
     let mut text = Vec::new();
     Format::Tracedeck.write(&imported.traces, &mut text).unwrap();
     let warnings = imported.traces.iter().map(|t| t.warnings().iter().map(|w| w.to_string()).collect()).collect();

@@ -1,7 +1,6 @@
 //! Loading traces off the UI thread: read, parse, build and analyse on a worker, report
 //! progress over a channel, and let the user cancel. The window never waits for a file.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -101,17 +100,25 @@ pub fn load(
         view.notes = corpus.notes;
         return Ok(Contents::Many(Box::new(view)));
     }
-    let parse = |bytes: &[u8]| {
-        progress(0.5, "parsing");
-        formats::parse(&name, bytes).map_err(|e| e.to_string())
-    };
-    // The file's bytes are dropped as soon as they are parsed, before the tree is built.
+    // The file's bytes are given back as they are parsed, before the tree is built.
     let (format, builder) = match source {
-        Source::Bundled { bytes, .. } => parse(bytes)?,
-        Source::File(path) | Source::Folder(path) => {
-            parse(&read_with_progress(path, cancel, &progress).map_err(|e| format!("{name}: {e}"))?)?
+        Source::Bundled { bytes, .. } => {
+            progress(0.5, "parsing");
+            formats::parse(&name, bytes)
         }
-    };
+        Source::File(path) | Source::Folder(path) => {
+            let read = corpus::read_and_parse(path, |done, size| {
+                if cancel.load(Ordering::Relaxed) {
+                    return Err(std::io::Error::new(std::io::ErrorKind::Interrupted, "cancelled"));
+                }
+                let step = if done >= size { "parsing" } else { "reading" };
+                progress(0.5 * (done as f32 / size.max(1) as f32).min(1.0), step);
+                Ok(())
+            });
+            read.map_err(|e| format!("{name}: {e}"))?
+        }
+    }
+    .map_err(|e| e.to_string())?;
     if cancel.load(Ordering::Relaxed) {
         return Err(format!("{name}: cancelled"));
     }
@@ -130,33 +137,6 @@ pub fn load(
         Contents::Many(Box::new(TracesView::new(traces, sources, profile, Vec::new())))
     };
     Ok(contents)
-}
-
-fn read_with_progress(
-    path: &PathBuf,
-    cancel: &AtomicBool,
-    progress: &impl Fn(f32, &'static str),
-) -> std::io::Result<Vec<u8>> {
-    use std::io::Read;
-    // Opening a named pipe would wait for a writer, and the load could not be cancelled.
-    if let Some(what) = corpus::special_file(&std::fs::metadata(path)?) {
-        return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("cannot read {what}, only files")));
-    }
-    let mut file = std::fs::File::open(path)?;
-    let len = file.metadata()?.len() as usize;
-    let mut bytes = Vec::with_capacity(len);
-    let mut chunk = vec![0u8; 4 << 20];
-    loop {
-        if cancel.load(Ordering::Relaxed) {
-            return Err(std::io::Error::new(std::io::ErrorKind::Interrupted, "cancelled"));
-        }
-        let n = file.read(&mut chunk)?;
-        if n == 0 {
-            return Ok(bytes);
-        }
-        bytes.extend_from_slice(&chunk[..n]);
-        progress(0.5 * bytes.len() as f32 / len.max(1) as f32, "reading");
-    }
 }
 
 #[cfg(test)]

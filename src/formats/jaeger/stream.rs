@@ -5,7 +5,7 @@
 //! them) is applied when the trace ends, so the result is what reading the whole file first
 //! would have made.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use serde::Deserialize;
@@ -176,7 +176,8 @@ impl<'de> TraceState<'de> {
             0 => self.trace_id = map.next_value::<Option<Text>>()?,
             1 => self.has_spans = map.next_value_seed(Spans { s, t: self })?,
             2 => {
-                let processes: Option<HashMap<Text, Process>> = map.next_value()?;
+                // By key, not in a hash map's order: the strings are interned in this order.
+                let processes: Option<BTreeMap<Text, Process>> = map.next_value()?;
                 s.r.odd_key = (self.trace, 0, 0);
                 let processes = processes.into_iter().flatten().map(|(key, p)| (s.r.b.intern(&key), s.r.process(&p)));
                 self.processes = Some(processes.collect());

@@ -5,9 +5,9 @@
 use super::read::{self, FastMap, Reader, Said};
 use super::shared;
 use super::tally::Tally;
-use crate::formats::FormatError;
 use crate::formats::json::NamedIds;
 use crate::formats::untimed::{self, Node, Placed};
+use crate::formats::{FormatError, split};
 use crate::model::{AttrValue, Range32, SpanFlags, SpanId, StrId, TraceBuilder};
 
 /// Reads Zipkin v2 JSON. Errors name the JSON path (and line and column when the JSON itself is wrong).
@@ -18,6 +18,7 @@ pub fn parse(bytes: &[u8]) -> Result<TraceBuilder, FormatError> {
     let repeat = ids_repeat(&reader);
     if let Some(plan) = if repeat { reader.merge_plan() } else { None } {
         drop(reader);
+        split::reading_again(bytes);
         reader = read::read(bytes, Some(plan))?;
     }
     settle(reader, repeat)
