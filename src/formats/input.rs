@@ -50,8 +50,8 @@ enum Storage {
 impl Input {
     /// Reads everything `source` gives. `size_hint` is the expected size (a file's length
     /// when it was opened; the file may have grown or shrunk since). `after_each_read` is
-    /// called with the bytes read so far after each read; an error it returns (a
-    /// cancellation) stops the reading.
+    /// called with the bytes read so far after each read of at most 4 MiB; an error it
+    /// returns (a cancellation) stops the reading.
     pub fn read(
         source: &mut impl Read,
         size_hint: usize,
@@ -77,14 +77,17 @@ impl Input {
                     *map = larger;
                     continue;
                 }
-                Storage::Mapped(map, len) => match source.read(&mut map[*len..]) {
-                    Ok(n) => {
-                        *len += n;
-                        n
+                Storage::Mapped(map, len) => {
+                    let room = (*len + MAPPED_BYTES).min(map.len());
+                    match source.read(&mut map[*len..room]) {
+                        Ok(n) => {
+                            *len += n;
+                            n
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                        Err(e) => return Err(e),
                     }
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(e) => return Err(e),
-                },
+                }
             };
             if read == 0 {
                 return Ok(Input { storage, given: AtomicBool::new(false), spoiled: AtomicBool::new(false) });
@@ -213,8 +216,19 @@ mod tests {
     }
 
     #[test]
-    fn an_error_after_a_read_stops_the_reading() {
+    fn reads_a_big_input_in_steps_and_an_error_after_a_read_stops_the_reading() {
         let bytes = vec![b' '; MAPPED_BYTES * 3];
+        let mut steps = Vec::new();
+        Input::read(&mut &bytes[..], bytes.len(), |done| {
+            steps.push(done);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(
+            steps,
+            [MAPPED_BYTES, 2 * MAPPED_BYTES, 3 * MAPPED_BYTES],
+            "progress can be shown, and a cancel seen"
+        );
         let mut calls = 0;
         let read = Input::read(&mut &bytes[..], bytes.len(), |_| {
             calls += 1;
