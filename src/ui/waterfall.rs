@@ -395,39 +395,40 @@ impl Waterfall {
             );
         }
 
-        // Gaps before this span where nothing was instrumented.
+        // Label: inside the bar when it fits, else the duration beside it where it is not cut off.
+        let label = format!("{name}  {duration}");
+        let galley = painter.layout_no_wrap(label, FontId::proportional(11.5), Color32::WHITE);
+        let y = row.center().y - galley.size().y / 2.0;
+        let (galley, label_x) = if galley.size().x + 8.0 < bar.width() {
+            (galley, bar.left() + 4.0)
+        } else {
+            let galley = painter.layout_no_wrap(duration, FontId::proportional(11.5), visuals.weak_text_color());
+            let left_mark = if overlay.culprit == Some(idx) { 12.0 } else { 0.0 };
+            let x = beside_bar(bar.x_range(), bars.x_range(), galley.size().x, left_mark);
+            (galley, x)
+        };
+        // The bar and its label, which a gap's label keeps clear of.
+        let taken = Rangef::new(bar.left().min(label_x), bar.right().max(label_x + galley.size().x));
+
+        // Gaps before this span where nothing was instrumented, their labels clear of the span's.
         for gap in overlay.gaps.iter().filter(|g| g.before == idx) {
             let gx0 = self.window.x(bars, gap.start as f64);
             let gx1 = self.window.x(bars, gap.end as f64);
             let y = row.center().y;
+            // The line stops short of a label left of the bar, rather than strike it through.
+            let line_end = if gx0 < taken.min { gx1.min(taken.min - LABEL_GAP) } else { gx1 };
             bar_painter.extend(egui::Shape::dashed_line(
-                &[Pos2::new(gx0, y), Pos2::new(gx1, y)],
+                &[Pos2::new(gx0, y), Pos2::new(line_end, y)],
                 Stroke::new(1.5, theme::GAP),
                 4.0,
                 3.0,
             ));
             let label = format!("uninstrumented {}", format_duration(gap.end - gap.start));
-            bar_painter.text(
-                Pos2::new((gx0 + gx1) / 2.0, row.top()),
-                Align2::CENTER_TOP,
-                label,
-                FontId::proportional(10.0),
-                theme::GAP,
-            );
+            let gap_label = painter.layout_no_wrap(label, FontId::proportional(10.0), theme::GAP);
+            let x = gap_label_x((gx0 + gx1) / 2.0, gap_label.size().x, taken, bars.x_range());
+            bar_painter.galley(Pos2::new(x, row.top()), gap_label, theme::GAP);
         }
-
-        // Label: inside the bar when it fits, else the duration beside it where it is not cut off.
-        let label = format!("{name}  {duration}");
-        let galley = painter.layout_no_wrap(label, FontId::proportional(11.5), Color32::WHITE);
-        let y = row.center().y - galley.size().y / 2.0;
-        if galley.size().x + 8.0 < bar.width() {
-            bar_painter.galley(Pos2::new(bar.left() + 4.0, y), galley, Color32::WHITE);
-        } else {
-            let galley = painter.layout_no_wrap(duration, FontId::proportional(11.5), visuals.weak_text_color());
-            let left_mark = if overlay.culprit == Some(idx) { 12.0 } else { 0.0 };
-            let x = beside_bar(bar.x_range(), bars.x_range(), galley.size().x, left_mark);
-            bar_painter.galley(Pos2::new(x, y), galley, Color32::WHITE);
-        }
+        bar_painter.galley(Pos2::new(label_x, y), galley, Color32::WHITE);
     }
 
     /// The deadline line, the shade past it and the clock start, over the rows.
@@ -645,6 +646,22 @@ impl Waterfall {
 /// Gap between a bar and a label beside it.
 const LABEL_GAP: f32 = 4.0;
 
+/// Where a gap's label `width` wide starts: centred on the gap at `centre` when that keeps it
+/// clear of the row's bar and its label (which together take `taken`), else right of them, else
+/// left of them, within `area` when it can be.
+fn gap_label_x(centre: f32, width: f32, taken: Rangef, area: Rangef) -> f32 {
+    let centred = centre - width / 2.0;
+    let right = taken.max + LABEL_GAP;
+    let left = taken.min - LABEL_GAP - width;
+    if (centred + width <= taken.min || centred >= taken.max) && centred >= area.min && centred + width <= area.max {
+        centred
+    } else if right + width <= area.max || left < area.min {
+        right
+    } else {
+        left
+    }
+}
+
 /// Where a label `width` wide that does not fit inside its bar starts: right of the bar, or left
 /// of it (clear of a `left_mark` drawn there) when the right edge of `area` would cut it off;
 /// when neither side has room, the side that shows more of it.
@@ -707,6 +724,19 @@ mod tests {
         assert_eq!(w.markers.len(), 3, "too far from any marker");
         w.remove_marker_near(31.0, 2.0);
         assert_eq!(w.markers, vec![10.0, 50.0]);
+    }
+
+    #[test]
+    fn a_gap_label_keeps_clear_of_the_bar_and_its_label() {
+        let area = Rangef::new(100.0, 1000.0);
+        // A gap before the bar, with room: centred on it.
+        assert_eq!(gap_label_x(300.0, 100.0, Rangef::new(400.0, 600.0), area), 250.0);
+        // A gap inside the bar (its parent's row): right of the bar and its label.
+        assert_eq!(gap_label_x(500.0, 100.0, Rangef::new(400.0, 600.0), area), 600.0 + LABEL_GAP);
+        // No room on the right: left of them.
+        assert_eq!(gap_label_x(850.0, 100.0, Rangef::new(800.0, 950.0), area), 800.0 - LABEL_GAP - 100.0);
+        // Centred would be cut off at the left edge: right of them.
+        assert_eq!(gap_label_x(120.0, 100.0, Rangef::new(200.0, 300.0), area), 300.0 + LABEL_GAP);
     }
 
     #[test]
