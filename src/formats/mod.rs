@@ -174,20 +174,7 @@ pub fn finish(file: &str, format: Format, builder: TraceBuilder) -> Result<Impor
 mod tests {
     use super::*;
     use crate::synth::{SynthParams, generate};
-
-    /// `bytes` read into an [`Input`] and imported through [`parse_input`] on a pool of two
-    /// threads: what it loaded as, and whether pages of it were given back.
-    fn loaded_from_input(name: &str, bytes: &[u8]) -> Option<(testkit::Loaded, bool)> {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
-        pool.install(|| {
-            let input = Input::read(&mut &bytes[..], bytes.len(), |_| Ok(())).unwrap();
-            let (format, builder) = parse_input(name, &input)?.unwrap();
-            // No JSON text holds a zero byte: where the input reads zeros, its pages were given back.
-            let given = input.bytes().contains(&0);
-            drop(input);
-            Some((testkit::loaded_as(&finish(name, format, builder).unwrap()), given))
-        })
-    }
+    use testkit::{imported_from_file, loaded_from_input};
 
     /// 60 traces of 400 spans in `format`: a file big enough to be read in parallel.
     fn big_file(format: Format) -> Vec<u8> {
@@ -196,16 +183,6 @@ mod tests {
         let mut bytes = Vec::new();
         format.write(&traces, &mut bytes).unwrap();
         bytes
-    }
-
-    /// `bytes` written to a file and imported as the window and `check` do, on two threads.
-    fn imported_from_file(bytes: &[u8]) -> Result<Imported, String> {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("big.json");
-        std::fs::write(&path, bytes).unwrap();
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
-        let (format, traces) = pool.install(|| crate::corpus::import_file(&path))?;
-        Ok(Imported { format, traces })
     }
 
     #[test]

@@ -1,7 +1,8 @@
-//! A cheap structural scan that finds the elements of a top-level JSON array, so that a big
-//! file's elements can be parsed on several threads. It only tracks strings (skipped eight
-//! bytes at a time) and bracket depth: it does not validate, so each element is parsed (and so
-//! checked) on its own, and a file it cannot split is read whole as before.
+//! A cheap structural scan that finds the elements of a JSON array (the top-level one, or one
+//! nested inside the document by a path of members), so that a big file's elements can be
+//! parsed on several threads. It only tracks strings (skipped eight bytes at a time) and
+//! bracket depth: it does not validate, so each element is parsed (and so checked) on its own,
+//! and a file it cannot split is read whole as before.
 
 use std::ops::Range;
 
@@ -39,43 +40,189 @@ pub(crate) fn unclosed_array_elements(bytes: &[u8]) -> Option<Vec<Range<usize>>>
 /// named by one of `names` (`{"resourceSpans": [...], ...}`), or `None` when `bytes` is not
 /// such an object as far as the scan can tell, or names that array more than once.
 pub(crate) fn member_elements(bytes: &[u8], names: &[&str]) -> Option<Vec<Range<usize>>> {
-    let mut i = skip_space(bytes, 0);
-    if bytes.get(i) != Some(&b'{') {
-        return None;
-    }
-    let mut found = None;
-    loop {
-        i = skip_space(bytes, i + 1);
-        match bytes.get(i)? {
-            b'}' if found.is_some() || i == skip_space(bytes, 0) + 1 => break,
-            b'"' => {}
-            _ => return None,
+    nested(bytes, &[Step::Member(names)]).map(|array| array.elements)
+}
+
+/// One step of the way from a document to an array nested in it (see [`nested`]).
+#[derive(Clone, Copy)]
+pub(crate) enum Step<'a> {
+    /// Into the value of the member of an object named by one of these, which must be there
+    /// once: `{"data": ...}`.
+    Member(&'a [&'a str]),
+    /// Into the one element of an array, which must have exactly one: `[...]`.
+    Only,
+}
+
+/// An array found inside a document by [`nested`].
+pub(crate) struct Nested {
+    /// Its bytes, from its `[` to its `]`.
+    pub array: Range<usize>,
+    /// Its elements (white space around each trimmed).
+    pub elements: Vec<Range<usize>>,
+}
+
+/// The array that `path` leads to from the top of the document `bytes`
+/// (`[Member(["data"]), Only, Member(["spans"])]` for the spans of a Jaeger answer of one
+/// trace), or `None` when the document is not so shaped as far as the scan can tell: a step
+/// that does not fit, a member named twice, text after the document. Only what the path
+/// crosses and the values beside it are scanned, each once.
+pub(crate) fn nested(bytes: &[u8], path: &[Step]) -> Option<Nested> {
+    let (found, end) = nested_at(bytes, skip_space(bytes, 0), path)?;
+    (skip_space(bytes, end) == bytes.len()).then_some(found)
+}
+
+/// The array `path` leads to from the value at `at`, and the index after that value.
+fn nested_at(bytes: &[u8], at: usize, path: &[Step]) -> Option<(Nested, usize)> {
+    match path.split_first() {
+        None => {
+            let (elements, end) = elements_at(bytes, at).closed()?;
+            Some((Nested { array: at..end, elements }, end))
         }
-        let key_end = string_end(bytes, i + 1)?;
-        let key = &bytes[i + 1..key_end - 1];
-        i = skip_space(bytes, key_end);
-        if bytes.get(i) != Some(&b':') {
-            return None;
-        }
-        i = skip_space(bytes, i + 1);
-        if names.iter().any(|name| name.as_bytes() == key) {
-            if found.is_some() || bytes.get(i) != Some(&b'[') {
+        Some((Step::Only, path)) => {
+            if bytes.get(at) != Some(&b'[') {
                 return None;
             }
-            let (elements, end) = elements_at(bytes, i).closed()?;
-            found = Some(elements);
-            i = end;
-        } else {
-            i = value_end(bytes, i)?;
+            let (found, end) = nested_at(bytes, skip_space(bytes, at + 1), path)?;
+            let end = skip_space(bytes, end);
+            (bytes.get(end) == Some(&b']')).then_some((found, end + 1))
         }
-        i = skip_space(bytes, i);
-        match bytes.get(i)? {
-            b',' => {}
-            b'}' => break,
-            _ => return None,
+        Some((Step::Member(names), path)) => {
+            if bytes.get(at) != Some(&b'{') {
+                return None;
+            }
+            let (mut i, mut found) = (skip_space(bytes, at + 1), None);
+            loop {
+                if bytes.get(i) != Some(&b'"') {
+                    return None;
+                }
+                let key_end = string_end(bytes, i + 1)?;
+                let key = &bytes[i + 1..key_end - 1];
+                i = skip_space(bytes, key_end);
+                if bytes.get(i) != Some(&b':') {
+                    return None;
+                }
+                i = skip_space(bytes, i + 1);
+                if names.iter().any(|name| name.as_bytes() == key) {
+                    if found.is_some() {
+                        return None;
+                    }
+                    let (array, end) = nested_at(bytes, i, path)?;
+                    (found, i) = (Some(array), end);
+                } else {
+                    i = value_end(bytes, i)?;
+                }
+                i = skip_space(bytes, i);
+                match bytes.get(i)? {
+                    b',' => i = skip_space(bytes, i + 1),
+                    b'}' => return Some((found?, i + 1)),
+                    _ => return None,
+                }
+            }
         }
     }
-    (skip_space(bytes, i + 1) == bytes.len()).then_some(found?)
+}
+
+/// About how many bytes of neighbouring elements [`Nested::read_in_parallel`] hands to one
+/// call of its reader.
+const RUN_BYTES: usize = 1 << 20;
+
+impl Nested {
+    /// The document without this array's elements (`[]` where the array was): all that a reader
+    /// needs besides them, to be read before them (their bytes may be given back once read).
+    pub(crate) fn rest(&self, bytes: &[u8]) -> Vec<u8> {
+        [&bytes[..=self.array.start], &bytes[self.array.end - 1..]].concat()
+    }
+
+    /// [`read_in_parallel`] over this array's elements, handed to `read` in runs of neighbours
+    /// of about a megabyte each, so that what a reader sets up per call (buffers for the parts
+    /// of an element, borrowed from its bytes) is set up once per run:
+    /// `read(reader, index of the run's first element, its elements)`. The reader of the first
+    /// elements is `first`, the others `new()`.
+    pub(crate) fn read_in_parallel<R: Send>(
+        &self,
+        bytes: &[u8],
+        first: R,
+        new: impl Fn() -> R + Sync,
+        read: impl Fn(&mut R, usize, Elements) -> bool + Sync,
+        append: impl Fn(&mut R, R),
+    ) -> Option<R> {
+        let runs = runs(&self.elements, self.array.len() / RUN_BYTES + 1);
+        let spans: Vec<Range<usize>> = runs.iter().map(|(_, run)| run[0].start..run[run.len() - 1].end).collect();
+        let first = std::sync::Mutex::new(Some(first));
+        let read_run = |reader: &mut Option<R>, k: usize, run_bytes: &[u8]| {
+            let (at, run) = runs[k];
+            let reader = reader.get_or_insert_with(|| {
+                let first = if at == 0 { first.lock().ok().and_then(|mut first| first.take()) } else { None };
+                first.unwrap_or_else(&new)
+            });
+            read(reader, at, Elements { bytes: run_bytes, start: spans[k].start, ranges: run.iter() })
+        };
+        let append = |reader: &mut Option<R>, later: Option<R>| {
+            if let (Some(reader), Some(later)) = (reader, later) {
+                append(reader, later);
+            }
+        };
+        read_in_parallel(bytes, &spans, || None, read_run, append)?
+    }
+}
+
+/// How a reading of the rest of a document ([`Nested::rest`]) meets the elements of its array
+/// read apart from it: the rest is read once before them, to check it and learn what reading
+/// them needs (`O`: the reader as it is where the array is, which the first run of elements
+/// reads on from, say), and once after, taking in what they made (`P`) where the array is.
+#[derive(Default)]
+pub(crate) enum Rest<O, P> {
+    /// No elements are read apart.
+    #[default]
+    Whole,
+    /// Reading before them: what they need, as learnt so far.
+    Before(O),
+    /// Reading after them: what they made, until it is taken in.
+    After(Option<P>),
+}
+
+impl<O, P> Rest<O, P> {
+    /// What the elements need, to learn, when reading before them.
+    pub(crate) fn before(&mut self) -> Option<&mut O> {
+        match self {
+            Rest::Before(needs) => Some(needs),
+            _ => None,
+        }
+    }
+
+    /// What the elements made, when reading after them and not yet taken.
+    pub(crate) fn take(&mut self) -> Option<P> {
+        match self {
+            Rest::After(made) => made.take(),
+            _ => None,
+        }
+    }
+
+    /// What reading before the elements learnt.
+    pub(crate) fn learnt(self) -> Option<O> {
+        match self {
+            Rest::Before(needs) => Some(needs),
+            _ => None,
+        }
+    }
+}
+
+/// The bytes of each element of a run that [`Nested::read_in_parallel`] hands to its reader.
+pub(crate) struct Elements<'a> {
+    /// The run's bytes, from its first element's start to its last one's end.
+    bytes: &'a [u8],
+    /// Where they start in the document.
+    start: usize,
+    ranges: std::slice::Iter<'a, Range<usize>>,
+}
+
+impl<'a> Iterator for Elements<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let range = self.ranges.next()?;
+        Some(&self.bytes[range.start - self.start..range.end - self.start])
+    }
 }
 
 /// What [`elements_at`] found.
@@ -321,6 +468,49 @@ mod tests {
         for json in [r#"{"batches": [1], "resourceSpans": [2]}"#, r#"{"resourceSpans": 5}"#, r#"{"x": 1} 2"#, "[1]"] {
             assert_eq!(member_elements(json.as_bytes(), &["resourceSpans", "batches"]), None, "{json}");
         }
+    }
+
+    #[test]
+    fn finds_an_array_nested_by_a_path_and_what_is_around_it() {
+        let json = r#" {"errors": null, "data" : [ {"traceID": "a]", "spans": [ {"s": "[1"}, 2 ,[3]], "p": {"spans": 4}} ] } "#;
+        let path = [Step::Member(&["data"]), Step::Only, Step::Member(&["spans"])];
+        let spans = nested(json.as_bytes(), &path).unwrap();
+        assert_eq!(spans.elements.iter().map(|r| &json[r.clone()]).collect::<Vec<_>>(), [r#"{"s": "[1"}"#, "2", "[3]"]);
+        let rest = String::from_utf8(spans.rest(json.as_bytes())).unwrap();
+        assert_eq!(rest, r#" {"errors": null, "data" : [ {"traceID": "a]", "spans": [], "p": {"spans": 4}} ] } "#);
+        for json in [
+            r#"{"data": [{"spans": [1]}, {"spans": [2]}]}"#,
+            r#"{"data": []}"#,
+            r#"{"data": [{"spans": [1], "spans": [2]}]}"#,
+            r#"{"data": [{"spans": 1}]}"#,
+            r#"{"data": [{"other": [1]}]}"#,
+            r#"{"data": [{"spans": [1]}], "data": []}"#,
+            r#"{"data": [{"spans": [1]},]}"#,
+            r#"{"data": [{"spans": [1],}]}"#,
+            r#"{"data": [{"spans": [1]}]} x"#,
+            r#"[{"data": [{"spans": [1]}]}]"#,
+        ] {
+            assert!(nested(json.as_bytes(), &path).is_none(), "{json}");
+        }
+    }
+
+    #[test]
+    fn the_elements_of_a_nested_array_are_read_in_runs_in_order() {
+        let json = format!(
+            r#"{{"a": 1, "list": [{}]}}"#,
+            (0..3000).map(|i| format!("\"{i:0500}\"")).collect::<Vec<_>>().join(", ")
+        );
+        let list = nested(json.as_bytes(), &[Step::Member(&["list"])]).unwrap();
+        let read = |texts: &mut Vec<(usize, String)>, first: usize, elements: Elements| {
+            texts.extend(elements.enumerate().map(|(k, e)| (first + k, String::from_utf8(e.to_vec()).unwrap())));
+            true
+        };
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(3).build().unwrap();
+        let first = vec![(usize::MAX, "first".to_owned())];
+        let texts = pool.install(|| list.read_in_parallel(json.as_bytes(), first, Vec::new, read, |a, b| a.extend(b)));
+        let mut expected: Vec<(usize, String)> = (0..3000).map(|i| (i, format!("\"{i:0500}\""))).collect();
+        expected.insert(0, (usize::MAX, "first".to_owned()));
+        assert!(texts.unwrap() == expected, "every element once, in order, with its index, after the first reader's");
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! Helpers for the format modules' tests: fixtures, readable span summaries, error places.
 
 use super::semconv::resource_besides_service;
-use super::{Format, FormatError, Imported, Place, import};
-use crate::model::{AttrValue, Trace};
+use super::split::{self, Step};
+use super::{Format, FormatError, ImportError, Imported, Input, Place, finish, import, parse_input};
+use crate::model::{AttrValue, Trace, TraceBuilder};
 
 /// The bytes of a file under the crate root (`tests/fixtures/...`, `sample-traces/...`).
 pub(crate) fn file(path: &str) -> Vec<u8> {
@@ -102,4 +103,70 @@ pub(crate) fn loaded_as(imported: &Imported) -> Loaded {
     let warnings = imported.traces.iter().map(|t| t.warnings().iter().map(|w| w.to_string()).collect()).collect();
     let strings = imported.traces.iter().map(|t| t.strings().iter().map(|(_, s)| s.to_owned()).collect()).collect();
     (String::from_utf8(text).unwrap(), warnings, strings)
+}
+
+/// `bytes` read into an [`Input`] and imported through [`parse_input`] on a pool of two
+/// threads: what it loaded as, and whether pages of it were given back (`None` when the input
+/// was spoiled).
+pub(crate) fn loaded_from_input(name: &str, bytes: &[u8]) -> Option<(Loaded, bool)> {
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+    pool.install(|| {
+        let input = Input::read(&mut &bytes[..], bytes.len(), |_| Ok(())).unwrap();
+        let (format, builder) = parse_input(name, &input)?.unwrap();
+        // No JSON text holds a zero byte: where the input reads zeros, its pages were given back.
+        let given = input.bytes().contains(&0);
+        drop(input);
+        Some((loaded_as(&finish(name, format, builder).unwrap()), given))
+    })
+}
+
+/// `bytes` written to a file and imported as the window and `check` do, on two threads.
+pub(crate) fn imported_from_file(bytes: &[u8]) -> Result<Imported, String> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.json");
+    std::fs::write(&path, bytes).unwrap();
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+    let (format, traces) = pool.install(|| crate::corpus::import_file(&path))?;
+    Ok(Imported { format, traces })
+}
+
+/// What `bytes` load as on one thread ([`loaded_on`]), checked to be what 2, 3 and 8 threads
+/// load, and what they load as read into an [`Input`] whose parts are given back, after
+/// checking that the big array at `path` in them splits and that `apart` (a reader's way of
+/// reading its elements apart) reads it on two threads.
+pub(crate) fn loaded_alike(
+    name: &str,
+    bytes: &[u8],
+    path: &[Step],
+    apart: impl Fn(&[u8]) -> Option<Result<TraceBuilder, FormatError>> + Sync,
+) -> Loaded {
+    assert!(bytes.len() > 4 << 20, "{name} is too small to be read in parallel");
+    assert!(split::nested(bytes, path).is_some_and(|s| s.elements.len() > 20_000), "{name} splits");
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+    assert!(pool.install(|| apart(bytes)).is_some_and(|read| read.is_ok()), "{name} is read apart");
+    let one = loaded_on(1, name, bytes);
+    for threads in [2, 3, 8] {
+        assert!(loaded_on(threads, name, bytes) == one, "{threads} threads read {name} differently");
+    }
+    let (from_input, given) = loaded_from_input(name, bytes).unwrap_or_else(|| panic!("{name}: spoiled"));
+    assert!(from_input == one, "{name} read from an input whose parts are given back loads otherwise");
+    assert!(given || !cfg!(target_os = "linux"), "{name}: nothing was given back");
+    one
+}
+
+/// The error `bytes` give read on one thread, checked to be the one 2, 3 and 8 threads give,
+/// and the one a file of them gives on two threads (its input read again when spoiled).
+pub(crate) fn failed_alike(bytes: &[u8]) -> ImportError {
+    let on = |threads| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let Err(err) = pool.install(|| import("big.json", bytes)) else { panic!("read without error") };
+        err
+    };
+    let one = on(1);
+    for threads in [2, 3, 8] {
+        assert_eq!(on(threads).to_string(), one.to_string(), "{threads} threads");
+    }
+    let Err(from_file) = imported_from_file(bytes) else { panic!("a file of them read without error") };
+    assert!(from_file.ends_with(&one.to_string()), "{from_file} is not {one}");
+    one
 }

@@ -24,8 +24,10 @@
 //! The 16- and 32-digit spellings of one trace id are joined by the model's builder.
 //!
 //! Spans stream into the builder as they are read (see `stream`); a big query answer's `data`
-//! traces are read on every thread of rayon's pool and merged in file order.
+//! traces, or the spans of its one trace, are read on every thread of rayon's pool and merged
+//! in file order (see `parallel`).
 
+mod parallel;
 mod read;
 mod stream;
 mod write;
@@ -33,7 +35,7 @@ mod write;
 #[cfg(test)]
 mod tests;
 
-pub use stream::parse;
+pub use parallel::parse;
 pub use write::write;
 
 /// Attribute holding a span's references as Jaeger JSON when they are more than one `CHILD_OF`

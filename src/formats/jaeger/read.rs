@@ -40,6 +40,19 @@ pub(super) struct Process<'a> {
     tags: Vec<Tag<'a>>,
 }
 
+impl Process<'_> {
+    /// The process with its strings copied, to outlive the bytes it was read from.
+    pub fn into_owned(self) -> Process<'static> {
+        let tags =
+            self.tags.into_iter().map(|tag| Tag { key: owned(tag.key), value: tag.value.into_owned(), odd: tag.odd });
+        Process { service: owned(self.service), tags: tags.collect() }
+    }
+}
+
+fn owned(text: Text) -> Text<'static> {
+    Text(Cow::Owned(text.0.into_owned()))
+}
+
 /// How a reference relates the span to another.
 #[derive(Deserialize, Serialize, Clone, Copy, PartialEq, Eq, Debug)]
 pub(super) enum RefType {
@@ -99,6 +112,17 @@ pub(super) enum TagValue<'a> {
     Int(i64),
     Float(f64),
     Bool(bool),
+}
+
+impl TagValue<'_> {
+    fn into_owned(self) -> TagValue<'static> {
+        match self {
+            TagValue::Str(s) => TagValue::Str(Cow::Owned(s.into_owned())),
+            TagValue::Int(i) => TagValue::Int(i),
+            TagValue::Float(f) => TagValue::Float(f),
+            TagValue::Bool(b) => TagValue::Bool(b),
+        }
+    }
 }
 
 impl<'de: 'a, 'a> Deserialize<'de> for Tag<'a> {
@@ -289,9 +313,10 @@ impl<'t> Specials<'t> {
 
 impl Reader {
     /// Appends what `other` read after what this reader read (a later run of the file's
-    /// traces), as if this reader had read it.
-    pub fn append(&mut self, other: Reader) {
-        self.b.append(other.b);
+    /// traces or of a trace's spans), as if this reader had read it; the ids in this reader of
+    /// `other`'s strings, by their ids there.
+    pub fn append(&mut self, other: Reader) -> Vec<StrId> {
+        let ids = self.b.append(other.b);
         for (text, count, span) in other.warnings {
             match self.warning_index.get(&text) {
                 Some(&i) => self.warnings[i].1 += count,
@@ -312,6 +337,7 @@ impl Reader {
         self.unknown_processes.0 += other.unknown_processes.0;
         self.unknown_processes.1 = self.unknown_processes.1.take().or(other.unknown_processes.1);
         self.first_error = self.first_error.take().or(other.first_error);
+        ids
     }
 
     /// Pushes a process's tags as a resource.

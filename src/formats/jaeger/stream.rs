@@ -3,9 +3,10 @@
 //! into the builder at once; no list of the file's spans exists besides the builder's own. What
 //! a span's trace says after its spans (`processes`, `traceID`, `warnings`, as Jaeger writes
 //! them) is applied when the trace ends, so the result is what reading the whole file first
-//! would have made.
+//! would have made. A trace's spans may also be read apart from the rest of the document, in
+//! [`Part`]s, and taken in where its `spans` array is (see `parallel`).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
 use serde::Deserialize;
@@ -16,77 +17,69 @@ use crate::formats::json::{self, Id, Text};
 use crate::formats::{FormatError, Place, split};
 use crate::model::{Nanos, SpanId, StrId, TraceBuilder};
 
-/// Reads Jaeger JSON. Errors name the JSON path (and line and column when the JSON itself is wrong).
-pub fn parse(bytes: &[u8]) -> Result<TraceBuilder, FormatError> {
-    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
-        return parse_bare_spans(bytes);
-    }
-    if let Some(parsed) = parse_in_parallel(bytes) {
-        return parsed;
-    }
-    let (mut data, mut bare, mut doc) = (Stream::default(), Stream::default(), DocState::default());
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let read =
-        Document { data: &mut data, bare: &mut bare, doc: &mut doc }.deserialize(&mut de).and_then(|()| de.end());
-    if read.is_err() {
-        let (mut data, mut bare, mut doc) = (Stream::default(), Stream::default(), DocState::default());
-        return Err(json::located_error(bytes, Document { data: &mut data, bare: &mut bare, doc: &mut doc }, 0));
-    }
-    if let Some(err) = doc.errors.as_deref().and_then(query_failed) {
-        return Err(err);
-    }
-    let reader = match doc.traces {
-        Some(0) => return Err(FormatError::at_path("$.data", "no traces: `data` is empty (the query found nothing)")),
-        Some(_) => data.r,
-        None if doc.bare_spans => bare.r,
+/// Reads a query answer, or one trace object on its own, whole. Errors name the JSON path (and
+/// line and column when the JSON itself is wrong).
+pub(super) fn parse_whole(bytes: &[u8]) -> Result<TraceBuilder, FormatError> {
+    match read_document(bytes, Split::Whole) {
+        Some(read) => read.finish(),
         None => {
-            return Err(FormatError::new(
-                Place::Whole,
-                "not Jaeger JSON: expected a `data` array of traces or a trace with `spans`",
-            ));
+            let (mut data, mut bare, mut doc) = (Stream::default(), Stream::default(), DocState::default());
+            Err(json::located_error(bytes, Document { data: &mut data, bare: &mut bare, doc: &mut doc }, 0))
         }
-    };
-    finish(reader)
+    }
 }
 
-/// Documents of at least this many bytes whose `data` holds several traces are read on every
-/// thread of rayon's pool.
-const PARALLEL_BYTES: usize = 1 << 22;
+/// Reads a query answer, or one trace object on its own, into a [`Read`]; `split` says how the
+/// reading meets spans read apart from it. `None` when the JSON is wrong.
+pub(super) fn read_document(bytes: &[u8], split: Split) -> Option<Read<'_>> {
+    let mut read =
+        Read { data: Stream { split, ..Stream::default() }, bare: Stream::default(), doc: DocState::default() };
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let document = Document { data: &mut read.data, bare: &mut read.bare, doc: &mut read.doc };
+    document.deserialize(&mut de).and_then(|()| de.end()).ok()?;
+    Some(read)
+}
 
-/// Reads a big query answer's traces on every thread of rayon's pool, each run of them into a
-/// reader of its own, merged in file order into what one reading would have made; the rest of
-/// the document (its `errors`, say) is read as a whole-document reading would, with `data`
-/// empty. `None` when the file is small, cannot be split, or has an error in its JSON (it is
-/// then read whole, to place the error).
-fn parse_in_parallel(bytes: &[u8]) -> Option<Result<TraceBuilder, FormatError>> {
-    if rayon::current_num_threads() < 2 || bytes.len() < PARALLEL_BYTES {
-        return None;
+/// What reading a document made.
+pub(super) struct Read<'de> {
+    /// What its `data` traces were read into.
+    pub data: Stream<'de>,
+    /// What a trace at its top level was read into.
+    bare: Stream<'de>,
+    doc: DocState<'de>,
+}
+
+impl Read<'_> {
+    /// The error the answer's `errors` give, if it has any.
+    pub fn query_error(&self) -> Option<FormatError> {
+        self.doc.errors.as_deref().and_then(query_failed)
     }
-    let traces = split::member_elements(bytes, &["data"]).filter(|t| t.len() > 1)?;
-    let open = bytes[..traces[0].start].iter().rposition(|&b| b == b'[')?;
-    let last = traces.last()?.end;
-    let close = last + bytes[last..].iter().position(|&b| b == b']')?;
-    let rest = [&bytes[..=open], &bytes[close..]].concat();
-    let (mut data, mut bare, mut doc) = (Stream::default(), Stream::default(), DocState::default());
-    let mut de = serde_json::Deserializer::from_slice(&rest);
-    Document { data: &mut data, bare: &mut bare, doc: &mut doc }.deserialize(&mut de).and_then(|()| de.end()).ok()?;
-    let read = |r: &mut Reader, i: usize, part: &[u8]| {
-        let mut s = Stream { r: std::mem::take(r), parts: SpanParts::default(), traces: i as u32 };
-        let mut de = serde_json::Deserializer::from_slice(part);
-        let read = Trace { s: &mut s, i }.deserialize(&mut de).and_then(|()| de.end()).is_ok();
-        *r = s.r;
-        read
-    };
-    let reader = split::read_in_parallel(bytes, &traces, Reader::default, read, Reader::append)?;
-    Some(match doc.errors.as_deref().and_then(query_failed) {
-        Some(err) => Err(err),
-        None => finish(reader),
-    })
+
+    /// The spans read, or why there are none.
+    pub fn finish(self) -> Result<TraceBuilder, FormatError> {
+        if let Some(err) = self.query_error() {
+            return Err(err);
+        }
+        let reader = match self.doc.traces {
+            Some(0) => {
+                return Err(FormatError::at_path("$.data", "no traces: `data` is empty (the query found nothing)"));
+            }
+            Some(_) => self.data.r,
+            None if self.doc.bare_spans => self.bare.r,
+            None => {
+                return Err(FormatError::new(
+                    Place::Whole,
+                    "not Jaeger JSON: expected a `data` array of traces or a trace with `spans`",
+                ));
+            }
+        };
+        finish(reader)
+    }
 }
 
 /// A bare array of spans, each with its `process` inline (how Jaeger's own tools and storage
 /// back-ends write spans outside a query answer), read as one trace list with a note.
-fn parse_bare_spans(bytes: &[u8]) -> Result<TraceBuilder, FormatError> {
+pub(super) fn parse_bare_spans(bytes: &[u8]) -> Result<TraceBuilder, FormatError> {
     let mut stream = Stream::default();
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let read = BareSpans(&mut stream).deserialize(&mut de).and_then(|()| de.end());
@@ -100,7 +93,8 @@ fn parse_bare_spans(bytes: &[u8]) -> Result<TraceBuilder, FormatError> {
     finish(stream.r)
 }
 
-fn finish(mut reader: Reader) -> Result<TraceBuilder, FormatError> {
+/// The builder of what `reader` read, or the first span it could not take.
+pub(super) fn finish(mut reader: Reader) -> Result<TraceBuilder, FormatError> {
     match reader.first_error.take() {
         Some(err) => Err(err),
         None => Ok(reader.finish()),
@@ -109,11 +103,27 @@ fn finish(mut reader: Reader) -> Result<TraceBuilder, FormatError> {
 
 /// A reader and the span parts it reuses.
 #[derive(Default)]
-struct Stream<'de> {
-    r: Reader,
-    parts: SpanParts<'de>,
-    /// Traces begun, for [`OddKey`]s.
-    traces: u32,
+pub(super) struct Stream<'de> {
+    pub r: Reader,
+    pub parts: SpanParts<'de>,
+    /// Traces begun, for [`OddKey`](super::read::OddKey)s.
+    pub traces: u32,
+    /// How this reading meets spans read apart from it.
+    pub split: Split,
+}
+
+/// How the reading of a document meets the spans of its one trace read apart from it, in
+/// [`Part`]s.
+pub(super) type Split = split::Rest<Outline, Box<Part>>;
+
+/// What reading the spans of a document's one trace apart from it needs, learnt by reading the
+/// rest of it before them.
+#[derive(Default)]
+pub(super) struct Outline {
+    /// The reader as it was where the spans are: the first of them read on from it.
+    pub reader: Reader,
+    /// The ids of the processes the trace lists before its spans, if it does.
+    pub listed: Option<Vec<String>>,
 }
 
 /// What the top level of a query answer said besides its traces.
@@ -126,22 +136,150 @@ struct DocState<'de> {
     bare_spans: bool,
 }
 
-/// One trace being read: what must wait for its end.
-struct TraceState<'de> {
-    /// The JSON path of its span list, for errors and notes.
+/// A span waiting for its trace's processes: builder index, `processID`, inline process.
+type Pending = (usize, Option<StrId>, Option<Box<Process<'static>>>);
+
+/// What taking a trace's spans one at a time keeps: all of the trace's state that its spans'
+/// bytes, not the rest of the trace, make.
+pub(super) struct SpanList {
+    /// The JSON path of the span list, for errors and notes.
     spans_path: String,
     trace: u32,
-    trace_id: Option<Text<'de>>,
-    /// Its `processes`, once read.
+    /// The trace's `processes`, once read (empty for spans read apart that must not wait for
+    /// them, see [`Part::new`]).
     processes: Option<HashMap<StrId, ProcessInfo>>,
-    /// Spans read before `processes`: builder index, their `processID` and inline process.
-    pending: Vec<(usize, Option<StrId>, Option<Box<Process<'de>>>)>,
-    warnings: Vec<Text<'de>>,
+    /// The ids of the processes a trace lists before its spans, when its spans are read apart
+    /// from it: spans naming one of them wait for the trace's own reading to give it.
+    listed: HashSet<StrId>,
+    /// Spans read before the `processes` they name.
+    pending: Vec<Pending>,
     span_warnings: Vec<(String, SpanId)>,
-    /// Spans read (their places in the list).
+    /// Spans read (their places in the list), and so the place of the next one.
     spans: usize,
-    /// The first builder index of its spans.
+    /// The builder index and the place in the list of the first span taken.
     first_index: usize,
+    first_place: usize,
+}
+
+impl SpanList {
+    fn new(spans_path: String, trace: u32, first_index: usize) -> Self {
+        SpanList {
+            spans_path,
+            trace,
+            processes: None,
+            listed: HashSet::new(),
+            pending: Vec::new(),
+            span_warnings: Vec::new(),
+            spans: 0,
+            first_index,
+            first_place: 0,
+        }
+    }
+
+    /// Gives span `index` its process, now that the trace's processes are known.
+    fn attach(&self, r: &mut Reader, index: usize, id: Option<StrId>, inline: Option<&Process>) {
+        let i = index - self.first_index + self.first_place;
+        r.odd_key = (self.trace, i + 1, 0);
+        let none = HashMap::new();
+        let at = || format!("{}[{i}]", self.spans_path);
+        r.attach(index, id, inline, self.processes.as_ref().unwrap_or(&none), &at);
+    }
+
+    /// Gives the spans waiting for the trace's processes theirs.
+    fn attach_pending(&mut self, r: &mut Reader) {
+        for (index, id, inline) in std::mem::take(&mut self.pending) {
+            self.attach(r, index, id, inline.as_deref());
+        }
+    }
+
+    /// Takes the span just read into `parts`.
+    fn take_span(&mut self, r: &mut Reader, parts: &mut SpanParts) {
+        let i = self.spans;
+        self.spans += 1;
+        let (Some(trace_id), Some(span_id)) = (&parts.trace_id, &parts.span_id) else { return };
+        let index = r.b.spans().len();
+        let at = || format!("{}[{i}]", self.spans_path);
+        r.odd_key = (self.trace, i + 1, 1);
+        if let Err(err) = r.span(parts, trace_id, span_id, &at) {
+            r.first_error.get_or_insert(err);
+            return;
+        }
+        for warning in &parts.warnings {
+            self.span_warnings.push((warning.to_string(), span_id.value));
+        }
+        let id = parts.process_id.as_ref().map(|id| r.b.intern(id));
+        let inline = parts.process.take();
+        let listed = |id: StrId| !self.listed.is_empty() && self.listed.contains(&id);
+        if self.processes.is_some() && !id.is_some_and(listed) {
+            self.attach(r, index, id, inline.as_ref());
+        } else {
+            self.pending.push((index, id, inline.map(|p| Box::new(p.into_owned()))));
+        }
+    }
+
+    /// Takes in what `later` took after this list's spans, into a reader whose first span is at
+    /// builder index `offset` here and whose strings `here` gives the ids of here.
+    fn absorb(&mut self, later: SpanList, offset: usize, here: impl Fn(StrId) -> StrId) {
+        let pending = later.pending.into_iter().map(|(index, id, inline)| (offset + index, id.map(&here), inline));
+        self.pending.extend(pending);
+        self.span_warnings.extend(later.span_warnings);
+        self.spans = later.spans;
+    }
+}
+
+/// A run of a trace's spans read apart from the rest of the document (on a thread of its
+/// own), to be taken in where the trace's `spans` array is.
+pub(super) struct Part {
+    r: Reader,
+    list: SpanList,
+    /// Whether a span has been read.
+    begun: bool,
+}
+
+impl Part {
+    /// A part reading on from `r`, for spans at `spans_path` of the document's first trace;
+    /// `listed` are the ids of the processes the trace lists before its spans, if it does
+    /// (spans naming one of them wait for the trace's reading, the others take their inline
+    /// process, if any, at once, as reading the whole trace would).
+    pub fn new(spans_path: &str, listed: Option<&[String]>, mut r: Reader) -> Self {
+        let mut list = SpanList::new(spans_path.to_owned(), 0, r.b.spans().len());
+        if let Some(listed) = listed {
+            list.processes = Some(HashMap::new());
+            list.listed = listed.iter().map(|id| r.b.intern(id)).collect();
+        }
+        Part { r, list, begun: false }
+    }
+
+    /// Reads `spans`, the trace's spans from place `first` on; whether their JSON was right.
+    pub fn read(&mut self, first: usize, spans: split::Elements) -> bool {
+        if !std::mem::replace(&mut self.begun, true) {
+            self.list.first_place = first;
+        }
+        self.list.spans = first;
+        let mut parts = SpanParts::default();
+        for bytes in spans {
+            let mut de = serde_json::Deserializer::from_slice(bytes);
+            if SpanSeed(&mut parts).deserialize(&mut de).and_then(|()| de.end()).is_err() {
+                return false;
+            }
+            self.list.take_span(&mut self.r, &mut parts);
+        }
+        true
+    }
+
+    /// Appends the spans `later` read after this part's.
+    pub fn append(&mut self, later: Part) {
+        let offset = self.r.b.spans().len();
+        let ids = self.r.append(later.r);
+        self.list.absorb(later.list, offset, |id| ids[id.index() as usize]);
+    }
+}
+
+/// One trace being read: what must wait for its end.
+struct TraceState<'de> {
+    list: SpanList,
+    trace_id: Option<Text<'de>>,
+    warnings: Vec<Text<'de>>,
     /// The fields seen, to refuse one written twice as a whole-object reading does.
     seen: [bool; 4],
     /// Whether `spans` was an array (not `null`).
@@ -151,15 +289,9 @@ struct TraceState<'de> {
 impl<'de> TraceState<'de> {
     fn new(s: &Stream, spans_path: String) -> Self {
         TraceState {
-            spans_path,
-            trace: s.traces,
+            list: SpanList::new(spans_path, s.traces, s.r.b.spans().len()),
             trace_id: None,
-            processes: None,
-            pending: Vec::new(),
             warnings: Vec::new(),
-            span_warnings: Vec::new(),
-            spans: 0,
-            first_index: s.r.b.spans().len(),
             seen: [false; 4],
             has_spans: false,
         }
@@ -174,67 +306,49 @@ impl<'de> TraceState<'de> {
         }
         match field {
             0 => self.trace_id = map.next_value::<Option<Text>>()?,
-            1 => self.has_spans = map.next_value_seed(Spans { s, t: self })?,
+            1 => {
+                if let Some(outline) = s.split.before() {
+                    let ids = self.list.processes.as_ref().map(|p| p.keys().map(|&id| s.r.b.resolve(id).to_owned()));
+                    outline.listed = ids.map(Iterator::collect);
+                    outline.reader = std::mem::take(&mut s.r);
+                }
+                self.has_spans = map.next_value_seed(Spans { s: &mut *s, list: &mut self.list })?;
+                if let Some(part) = s.split.take() {
+                    self.take_in(&mut s.r, *part);
+                }
+            }
             2 => {
                 // By key, not in a hash map's order: the strings are interned in this order.
-                let processes: Option<BTreeMap<Text, Process>> = map.next_value()?;
-                s.r.odd_key = (self.trace, 0, 0);
-                let processes = processes.into_iter().flatten().map(|(key, p)| (s.r.b.intern(&key), s.r.process(&p)));
-                self.processes = Some(processes.collect());
-                for (index, id, inline) in std::mem::take(&mut self.pending) {
-                    self.attach(&mut s.r, index, id, inline.as_deref());
-                }
+                let processes: BTreeMap<Text, Process> = map.next_value::<Option<_>>()?.unwrap_or_default();
+                s.r.odd_key = (self.list.trace, 0, 0);
+                let processes = processes.into_iter().map(|(key, p)| (s.r.b.intern(&key), s.r.process(&p)));
+                self.list.processes = Some(processes.collect());
+                self.list.attach_pending(&mut s.r);
             }
             _ => self.warnings = map.next_value::<Option<Vec<Text>>>()?.unwrap_or_default(),
         }
         Ok(true)
     }
 
-    /// Gives span `index` its process, now that the trace's processes are known.
-    fn attach(&self, r: &mut Reader, index: usize, id: Option<StrId>, inline: Option<&Process>) {
-        let i = index - self.first_index;
-        r.odd_key = (self.trace, i + 1, 0);
-        let none = HashMap::new();
-        let at = || format!("{}[{i}]", self.spans_path);
-        r.attach(index, id, inline, self.processes.as_ref().unwrap_or(&none), &at);
-    }
-
-    /// Takes the span just read into `s.parts`.
-    fn take_span(&mut self, s: &mut Stream<'de>) {
-        let i = self.spans;
-        self.spans += 1;
-        let parts = &mut s.parts;
-        let (Some(trace_id), Some(span_id)) = (&parts.trace_id, &parts.span_id) else { return };
-        let index = s.r.b.spans().len();
-        let at = || format!("{}[{i}]", self.spans_path);
-        s.r.odd_key = (self.trace, i + 1, 1);
-        if let Err(err) = s.r.span(parts, trace_id, span_id, &at) {
-            s.r.first_error.get_or_insert(err);
-            return;
-        }
-        for warning in &parts.warnings {
-            self.span_warnings.push((warning.to_string(), span_id.value));
-        }
-        let id = parts.process_id.as_ref().map(|id| s.r.b.intern(id));
-        let inline = parts.process.take();
-        if self.processes.is_some() {
-            self.attach(&mut s.r, index, id, inline.as_ref());
-        } else {
-            self.pending.push((index, id, inline.map(Box::new)));
+    /// Takes in the trace's spans read apart from it, where its (emptied) `spans` array is: their
+    /// reader read on from one as this reading's is here (see [`Outline`]), and so replaces it.
+    fn take_in(&mut self, r: &mut Reader, part: Part) {
+        *r = part.r;
+        self.list.absorb(part.list, 0, |id| id);
+        if self.list.processes.is_some() {
+            self.list.attach_pending(r);
         }
     }
 
     /// Ends the trace: its spans' processes and its warnings.
     fn end(mut self, s: &mut Stream) {
-        self.processes.get_or_insert_with(HashMap::new);
-        for (index, id, inline) in std::mem::take(&mut self.pending) {
-            self.attach(&mut s.r, index, id, inline.as_deref());
-        }
+        self.list.processes.get_or_insert_with(HashMap::new);
+        self.list.attach_pending(&mut s.r);
         let label = self.trace_id.as_deref().unwrap_or("?");
         for warning in &self.warnings {
             s.r.warn(format!("trace {label}: {}", &**warning), None);
         }
-        for (text, span) in self.span_warnings {
+        for (text, span) in self.list.span_warnings {
             s.r.warn(text, Some(span));
         }
         s.traces += 1;
@@ -325,9 +439,9 @@ impl<'de> Visitor<'de> for Traces<'_, 'de> {
 }
 
 /// One trace of `data`, the `i`th.
-struct Trace<'s, 'de> {
-    s: &'s mut Stream<'de>,
-    i: usize,
+pub(super) struct Trace<'s, 'de> {
+    pub s: &'s mut Stream<'de>,
+    pub i: usize,
 }
 
 impl<'de> DeserializeSeed<'de> for Trace<'_, 'de> {
@@ -361,7 +475,7 @@ impl<'de> Visitor<'de> for Trace<'_, 'de> {
 /// A trace's `spans` (`null` is none), each taken as it is read; whether it was an array.
 struct Spans<'s, 't, 'de> {
     s: &'s mut Stream<'de>,
-    t: &'t mut TraceState<'de>,
+    list: &'t mut SpanList,
 }
 
 impl<'de> DeserializeSeed<'de> for Spans<'_, '_, 'de> {
@@ -389,7 +503,7 @@ impl<'de> Visitor<'de> for Spans<'_, '_, 'de> {
 
     fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<bool, S::Error> {
         while seq.next_element_seed(SpanSeed(&mut self.s.parts))?.is_some() {
-            self.t.take_span(self.s);
+            self.list.take_span(&mut self.s.r, &mut self.s.parts);
         }
         Ok(true)
     }
@@ -405,8 +519,8 @@ impl<'de> DeserializeSeed<'de> for BareSpans<'_, 'de> {
         let s = self.0;
         let mut trace = TraceState::new(s, "$".to_owned());
         // No `processes` can follow: each span's inline process is taken at once.
-        trace.processes = Some(HashMap::new());
-        de.deserialize_seq(Spans { s: &mut *s, t: &mut trace })?;
+        trace.list.processes = Some(HashMap::new());
+        de.deserialize_seq(Spans { s: &mut *s, list: &mut trace.list })?;
         trace.end(s);
         Ok(())
     }

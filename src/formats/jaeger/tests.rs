@@ -359,3 +359,79 @@ fn a_big_answer_loads_the_same_on_any_number_of_threads() {
     let err = |threads| on_threads(threads, || parse(broken.as_bytes()).err().expect("a JSON error"));
     assert_eq!(err(3), err(1));
 }
+
+/// A query answer of one trace over 4 MB: its `processes` (six) before or after its spans;
+/// spans naming a listed process, an unlisted one, with and without an inline process; odd
+/// tags; span and trace warnings. The span ten before the end is `late` when given.
+fn one_big_trace(processes_first: bool, late: Option<&str>) -> String {
+    let n = (5 << 20) / 230;
+    let span = |s: usize| {
+        if let Some(late) = late.filter(|_| s == n - 10) {
+            return late.to_owned();
+        }
+        let pid = ["p1", "p2", "p3", "p4", "p5", "p6", "p9"][s % 7];
+        let odd = if s % 50 == 3 { "int64" } else { "string" };
+        let inline = if s.is_multiple_of(97) {
+            format!(r#","process":{{"serviceName":"inline{}","tags":[{{"key":"i{}","value":"x"}}]}}"#, s % 5, s % 3)
+        } else {
+            String::new()
+        };
+        format!(
+            r#"{{"traceID":"abc","spanID":"{:x}","operationName":"op{}","startTime":{},"duration":7,
+            "tags":[{{"key":"k{}","type":"{odd}","value":"v{}"}}],"processID":"{pid}"{inline},"warnings":["w{}"]}}"#,
+            s + 1,
+            s % 13,
+            1_000 + s,
+            s % 11,
+            s % 17,
+            s % 5
+        )
+    };
+    let spans: Vec<String> = (0..n).map(span).collect();
+    let spans = format!(r#""spans":[{}]"#, spans.join(",\n"));
+    let processes: Vec<String> = (1..=6)
+        .map(|p| format!(r#""p{p}":{{"serviceName":"svc{p}","tags":[{{"key":"host{p}","type":"bool","value":"t"}}]}}"#))
+        .collect();
+    let processes = format!(r#""processes":{{{}}}"#, processes.join(","));
+    let (a, b) = if processes_first { (processes, spans) } else { (spans, processes) };
+    format!(r#"{{"data":[{{"traceID":"abc",{a},{b},"warnings":["trace-level"]}}],"total":1,"errors":null}}"#)
+}
+
+#[test]
+fn the_spans_of_one_big_trace_load_the_same_on_any_number_of_threads() {
+    use crate::formats::split::nested;
+    use crate::formats::testkit::{loaded_alike, loaded_on};
+    let path = parallel::ONE_TRACE_SPANS;
+    let apart = |bytes: &[u8]| parallel::parse_spans_in_parallel(bytes, &nested(bytes, &path)?);
+    for processes_first in [false, true] {
+        let doc = one_big_trace(processes_first, None);
+        let one = loaded_alike("big.json", doc.as_bytes(), &path, apart);
+        assert!(loaded_on(1, "big.json", doc.as_bytes()) == one, "one thread reads the same twice");
+        let notes = one.1.concat().join("\n");
+        for note in
+            ["trace abc: trace-level", "on 4", "e.g. \"p9\" at $.data[0].spans[6].processID", "tag(s) do not match"]
+        {
+            assert!(notes.contains(note), "{note} in {notes}");
+        }
+        let strings = one.2.concat();
+        assert!(strings.iter().any(|s| s == "inline3") && strings.iter().any(|s| s == "svc6"), "{strings:?}");
+    }
+}
+
+#[test]
+fn an_error_in_the_spans_of_one_big_trace_is_the_one_a_single_thread_finds() {
+    let late = [
+        r#"{"traceID":"abc","spanID":"ff","spanID":"fe","startTime":1,"duration":1}"#,
+        r#"{"traceID":"abc","spanID":"ff","startTime":9223372036854775,"duration":9223372036854775}"#,
+        r#"{"traceID":"abc","spanID":"ff","startTime":1,"duration":1,"logs":[{"fields":[]}]}"#,
+    ];
+    for processes_first in [false, true] {
+        let mut docs: Vec<String> = late.iter().map(|late| one_big_trace(processes_first, Some(late))).collect();
+        let twice = one_big_trace(processes_first, None).replace(r#""warnings":["trace-level"]"#, r#""processes":{}"#);
+        docs.push(twice);
+        for doc in docs {
+            let one = crate::formats::testkit::failed_alike(doc.as_bytes());
+            assert!(path_of(&one.error).starts_with("$.data[0]"), "{one}");
+        }
+    }
+}

@@ -281,3 +281,80 @@ fn a_span_or_event_written_as_an_array_of_its_fields_reads_as_the_object_and_rep
     let err = error(&with_span(r#", "events": [{"time": 1, "time": 2}]"#));
     assert!(err.message.contains("duplicate field `time`"), "{}", err.message);
 }
+
+/// A document of one trace over 4 MiB: its `resources` (and `start`) before or after its
+/// spans; spans with parents, attributes, events and resources; errors and notes. The span ten
+/// before the end is `late` when given.
+fn one_big_trace(resources_first: bool, late: Option<&str>) -> String {
+    let n = (6 << 20) / 200;
+    let span = |s: usize| {
+        if let Some(late) = late.filter(|_| s == n - 10) {
+            return late.to_owned();
+        }
+        let parent = if s == 0 { String::new() } else { format!(r#""parent":"{:016x}","#, s / 3 + 1) };
+        let resource = if s % 5 == 4 { String::new() } else { format!(r#","resource":{}"#, s % 4) };
+        let events = if s.is_multiple_of(11) {
+            format!(r#","events":[{{"time":{s},"name":"e{}"}}]"#, s % 7)
+        } else {
+            String::new()
+        };
+        format!(
+            r#"{{"id":"{:016x}",{parent}"start":{s},"duration":{},"name":"op{}","service":"svc{}","attrs":{{"k{}":"v{}","n":{s}}}{resource}{events}}}"#,
+            s + 1,
+            s % 100,
+            s % 13,
+            s % 3,
+            s % 9,
+            s % 17
+        )
+    };
+    let spans: Vec<String> = (0..n).map(span).collect();
+    let spans = format!("\"spans\":[\n{}\n]", spans.join(",\n"));
+    let resources =
+        r#""start":1718000000000000000,"resources":[{"host":"a"},{"host":"b","pid":2},{"host":"c"},{"z":1.5}]"#;
+    let (a, b) = if resources_first { (resources, spans.as_str()) } else { (spans.as_str(), resources) };
+    format!(
+        r#"{{"tracedeck":2,"traces":[
+{{"trace_id":"6cf173d587eb48568a9b2e12dcfbea52",{a},{b},
+"errors":[{{"title":"KeyError","span":"0000000000000001","time":5,"event_id":"e1","level":"error"}}],
+"notes":["a note"]}}
+]}}"#
+    )
+}
+
+#[test]
+fn the_spans_of_one_big_trace_load_the_same_on_any_number_of_threads() {
+    use crate::formats::split::Step;
+    let path = [Step::Member(&["traces"]), Step::Only, Step::Member(&["spans"])];
+    for resources_first in [true, false] {
+        let doc = one_big_trace(resources_first, None);
+        let one = testkit::loaded_alike("big.tracedeck.json", doc.as_bytes(), &path, read::parse_in_parallel);
+        assert_eq!(one.1, [["a note"]]);
+        assert!(one.0.contains(r#""z":1.5"#) && one.0.contains("KeyError"), "{}", &one.0[..2000]);
+    }
+    // A trace with two span lists reads both, as one thread does.
+    let doc = one_big_trace(true, None).replace(r#""notes":"#, r#""spans":[{"id":"ab","start":0}],"notes":"#);
+    let one = testkit::loaded_on(1, "big.tracedeck.json", doc.as_bytes());
+    assert!(one.0.contains(r#""id":"00000000000000ab""#));
+    assert!(testkit::loaded_on(2, "big.tracedeck.json", doc.as_bytes()) == one);
+}
+
+#[test]
+fn an_error_in_the_spans_of_one_big_trace_is_the_one_a_single_thread_finds() {
+    let late = [
+        r#"{"id":"00000000000000ff","id":"00000000000000fe","start":1}"#,
+        r#"{"id":"00000000000000ff","start":1,"resource":4}"#,
+        r#"{"id":"00000000000000ff","start":9223372036854775000}"#,
+        r#"{"id":"00000000000000ff","start":1,"duration":1,"events":[{"time":9223372036854775000}]}"#,
+        r#"{"id":"00000000000000ff","start":1,"kind":"sideways"}"#,
+    ];
+    for resources_first in [true, false] {
+        let mut docs: Vec<String> = late.iter().map(|late| one_big_trace(resources_first, Some(late))).collect();
+        docs.push(one_big_trace(resources_first, None).replace(r#"{"tracedeck":2"#, r#"{"tracedeck":9"#));
+        docs.push(one_big_trace(resources_first, None).replace(r#""time":5"#, r#""time":9223372036854775000"#));
+        for doc in docs {
+            let one = testkit::failed_alike(doc.as_bytes());
+            assert!(line_of(&one.error).is_some(), "{one}");
+        }
+    }
+}
