@@ -25,9 +25,14 @@
 //! own id args (see the `ids` module), which the writer adds so traces that cross threads and services
 //! keep their tree. A bare array may lack its closing `]` (a trace cut off when its process
 //! died): that is read, with a note.
+//!
+//! A big list of events is read on every thread of rayon's pool (see the `parts` module): runs
+//! of events into tables of their own, merged in file order, then paired and nested once, so
+//! the trace is the same, string ids, notes and errors included, on any number of threads.
 
 mod assemble;
 mod ids;
+mod parts;
 mod read;
 mod tally;
 mod write;
@@ -41,60 +46,86 @@ use super::{FormatError, Place, json, split};
 pub use ids::SYNTHETIC_TRACE_ID;
 pub use write::write;
 
-/// Reads a Chrome trace: `{"traceEvents": [...]}` or a bare array of events.
+/// Reads a Chrome trace: `{"traceEvents": [...]}` or a bare array of events. A big list of
+/// events is read on every thread of rayon's pool (see the `parts` module).
 pub fn parse(bytes: &[u8]) -> Result<TraceBuilder, FormatError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let Some(kept) = unclosed_array(bytes) else {
         return parse_complete(bytes);
     };
     let array = &bytes[..kept];
-    let mut builder = match split::unclosed_array_elements(array).and_then(|events| read_events(array, &events)) {
-        Some(read) => read?,
+    let read = split::unclosed_array_elements(array)
+        .and_then(|events| if parallel(&events) { parts::read(array, &events) } else { read_events(array, &events) });
+    let mut builder = match read {
+        Some(state) => assemble(state)?,
         // Not events, or not an array the scan can split: read again with the `]` added, for
         // the error and its place (or whatever that reading makes of it).
         None => {
             let mut closed = Vec::with_capacity(kept + 1);
             closed.extend_from_slice(array);
             closed.push(b']');
-            parse_complete(&closed).map_err(|e| cut_inside_event(e, &closed))?
+            parse_whole(&closed).map_err(|e| cut_inside_event(e, &closed))?
         }
     };
     builder.note("the event array has no closing `]` (the trace was probably cut off); read up to the end of the file");
     Ok(builder)
 }
 
+/// Reads a complete document, its events on every thread when it is big.
 fn parse_complete(bytes: &[u8]) -> Result<TraceBuilder, FormatError> {
-    let mut builder = TraceBuilder::new();
-    let mut state = read::State::new(&mut builder);
-    let mut scratch_builder = TraceBuilder::new();
-    let mut scratch = read::State::new(&mut scratch_builder);
-    json::from_slice_seed(bytes, read::DocSeed(&mut state), read::DocSeed(&mut scratch))?;
-    assemble(state)?;
-    Ok(builder)
+    match in_parallel(bytes) {
+        Some(state) => assemble(state),
+        None => parse_whole(bytes),
+    }
+}
+
+/// Reads a complete document on this thread.
+fn parse_whole(bytes: &[u8]) -> Result<TraceBuilder, FormatError> {
+    let mut state = read::State::new();
+    json::from_slice_seed(bytes, read::DocSeed(&mut state), read::DocSeed(&mut read::State::new()))?;
+    assemble(state)
+}
+
+/// Whether a list of `events` is read on every thread of rayon's pool.
+fn parallel(events: &[Range<usize>]) -> bool {
+    events.len() >= parts::PARALLEL_EVENTS && rayon::current_num_threads() > 1
+}
+
+/// The events of a big complete document read on every thread; `None` when it is not one
+/// (or has an error: the whole document is then read on one thread, which says where).
+fn in_parallel(bytes: &[u8]) -> Option<read::State> {
+    if rayon::current_num_threads() < 2 {
+        return None;
+    }
+    let events = match split::array_elements(bytes) {
+        Some(events) => events,
+        None => split::member_elements(bytes, &["traceEvents"])?,
+    };
+    // Everything but the events is checked first: the parts' bytes are not read again.
+    if !parallel(&events) || !parts::rest_reads(bytes, &events) {
+        return None;
+    }
+    parts::read(bytes, &events)
 }
 
 /// Reads the `events` (byte ranges) of `array` one by one: `None` if one is not an event.
-fn read_events(array: &[u8], events: &[Range<usize>]) -> Option<Result<TraceBuilder, FormatError>> {
-    let mut builder = TraceBuilder::new();
-    let mut state = read::State::new(&mut builder);
-    if !events.iter().all(|event| state.read_event(&array[event.clone()])) {
-        return None;
-    }
-    Some(assemble(state).map(|()| builder))
+fn read_events(array: &[u8], events: &[Range<usize>]) -> Option<read::State> {
+    let mut state = read::State::new();
+    events.iter().enumerate().all(|(i, event)| state.read_event(i, &array[event.clone()])).then_some(state)
 }
 
 /// Turns what was read into spans in its builder.
-fn assemble(state: read::State) -> Result<(), FormatError> {
+fn assemble(state: read::State) -> Result<TraceBuilder, FormatError> {
     let key = state.thread_name_key();
-    let (parsed, builder) = state.finish();
+    let (parsed, mut builder) = state.finish();
     if parsed.records.is_empty() && parsed.skipped.without_ts.count() > 0 {
         return Err(FormatError::new(
             Place::Whole,
             "no slice or instant event has a `ts`, so nothing can be placed in time",
         ));
     }
-    assemble::assemble(&parsed, builder, key);
-    Ok(())
+    assemble::assemble(&parsed, &mut builder, key);
+    Ok(builder)
 }
 
 /// For a bare array without its closing `]`: how many bytes to keep before adding one
@@ -131,5 +162,7 @@ fn cut_inside_event(err: FormatError, closed: &[u8]) -> FormatError {
     }
 }
 
+#[cfg(test)]
+mod parts_tests;
 #[cfg(test)]
 mod tests;

@@ -28,7 +28,7 @@ pub(super) enum ProcKey {
 
 /// An async id (`id`, `id2.local`, `id2.global`): a number (or `"0x1a"`-style hex), or other text.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-enum IdKey {
+pub(super) enum IdKey {
     Num(u64),
     Str(StrId),
 }
@@ -36,11 +36,11 @@ enum IdKey {
 /// What matches a nestable async `b` with its `e`: category, id and scope, plus the process
 /// for process-local ids (`id2.local`).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-struct AsyncKey {
-    pid: Option<ProcKey>,
-    cat: StrId,
-    id: IdKey,
-    scope: StrId,
+pub(super) struct AsyncKey {
+    pub pid: Option<ProcKey>,
+    pub cat: StrId,
+    pub id: IdKey,
+    pub scope: StrId,
 }
 
 /// "No index" in the `u32` index fields below.
@@ -117,12 +117,13 @@ pub(super) struct Skipped {
     pub without_async_id: Tally,
 }
 
-/// The reader's state while the JSON streams past.
-pub(super) struct State<'b> {
-    pub builder: &'b mut TraceBuilder,
-    parsed: Parsed,
+/// The reader's state while the JSON streams past: the builder the spans go to, and the rest.
+pub(super) struct State {
+    pub builder: TraceBuilder,
+    pub parsed: Parsed,
     thread_index: FastMap<(ProcKey, ProcKey), u32>,
-    track_index: FastMap<AsyncKey, u32>,
+    /// Each async track's index, by key.
+    pub track_index: FastMap<AsyncKey, u32>,
     next_index: u32,
     keys: Keys,
 }
@@ -135,8 +136,10 @@ struct Keys {
     thread_name: StrId,
 }
 
-impl<'b> State<'b> {
-    pub fn new(builder: &'b mut TraceBuilder) -> Self {
+impl State {
+    /// A state with an empty builder.
+    pub fn new() -> Self {
+        let mut builder = TraceBuilder::new();
         let keys = Keys {
             name: builder.intern("name"),
             thread_name_attr: builder.intern("thread.name"),
@@ -164,17 +167,16 @@ impl<'b> State<'b> {
     }
 
     /// What was read, and the builder the spans went to.
-    pub fn finish(self) -> (Parsed, &'b mut TraceBuilder) {
+    pub fn finish(self) -> (Parsed, TraceBuilder) {
         (self.parsed, self.builder)
     }
 
-    /// Reads one event, `bytes` holding it alone (an element of a bare array cut off at its
-    /// end); `false` if it is not one.
-    pub fn read_event(&mut self, bytes: &[u8]) -> bool {
+    /// Reads one event, the `index`th of the file's list, `bytes` holding it alone (an element
+    /// of the list found by a structural scan); `false` if it is not one.
+    pub fn read_event(&mut self, index: usize, bytes: &[u8]) -> bool {
+        self.next_index = index as u32;
         let mut de = serde_json::Deserializer::from_slice(bytes);
-        let read = EventSeed(self).deserialize(&mut de).and_then(|()| de.end()).is_ok();
-        self.next_index += 1;
-        read
+        EventSeed(self).deserialize(&mut de).and_then(|()| de.end()).is_ok()
     }
 
     /// The key under which `thread.name` attributes are stored.
@@ -182,7 +184,8 @@ impl<'b> State<'b> {
         self.keys.thread_name_attr
     }
 
-    fn thread(&mut self, pid: ProcKey, tid: ProcKey) -> u32 {
+    /// The index of thread `(pid, tid)`, given it at its first appearance.
+    pub fn thread(&mut self, pid: ProcKey, tid: ProcKey) -> u32 {
         let parsed = &mut self.parsed;
         *self.thread_index.entry((pid, tid)).or_insert_with(|| {
             parsed.threads.push((pid, tid));
@@ -191,7 +194,8 @@ impl<'b> State<'b> {
         })
     }
 
-    fn track(&mut self, key: AsyncKey) -> u32 {
+    /// The index of async track `key`, given it at its first appearance.
+    pub fn track(&mut self, key: AsyncKey) -> u32 {
         let parsed = &mut self.parsed;
         *self.track_index.entry(key).or_insert_with(|| {
             parsed.async_tracks += 1;
@@ -201,9 +205,9 @@ impl<'b> State<'b> {
 }
 
 /// The whole document: `{"traceEvents": [...], ...}` or a bare array of events.
-pub(super) struct DocSeed<'s, 'b>(pub &'s mut State<'b>);
+pub(super) struct DocSeed<'s>(pub &'s mut State);
 
-impl<'de> DeserializeSeed<'de> for DocSeed<'_, '_> {
+impl<'de> DeserializeSeed<'de> for DocSeed<'_> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
@@ -211,7 +215,7 @@ impl<'de> DeserializeSeed<'de> for DocSeed<'_, '_> {
     }
 }
 
-impl<'de> Visitor<'de> for DocSeed<'_, '_> {
+impl<'de> Visitor<'de> for DocSeed<'_> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -240,9 +244,9 @@ impl<'de> Visitor<'de> for DocSeed<'_, '_> {
 }
 
 /// The list of events.
-struct EventsSeed<'s, 'b>(&'s mut State<'b>);
+struct EventsSeed<'s>(&'s mut State);
 
-impl<'de> DeserializeSeed<'de> for EventsSeed<'_, '_> {
+impl<'de> DeserializeSeed<'de> for EventsSeed<'_> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
@@ -250,7 +254,7 @@ impl<'de> DeserializeSeed<'de> for EventsSeed<'_, '_> {
     }
 }
 
-impl<'de> Visitor<'de> for EventsSeed<'_, '_> {
+impl<'de> Visitor<'de> for EventsSeed<'_> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -285,9 +289,9 @@ enum Field {
 }
 
 /// One event.
-struct EventSeed<'s, 'b>(&'s mut State<'b>);
+struct EventSeed<'s>(&'s mut State);
 
-impl<'de> DeserializeSeed<'de> for EventSeed<'_, '_> {
+impl<'de> DeserializeSeed<'de> for EventSeed<'_> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
@@ -300,7 +304,7 @@ const SPAN_PHASES: &[u8] = b"XBEiIben";
 /// Phases that may become a span and so get a `thread.name` slot after their args.
 const SLOT_PHASES: &[u8] = b"XBiIb";
 
-impl<'de> Visitor<'de> for EventSeed<'_, '_> {
+impl<'de> Visitor<'de> for EventSeed<'_> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -318,9 +322,9 @@ impl<'de> Visitor<'de> for EventSeed<'_, '_> {
                 Field::Ph => ph = Some(map.next_value::<Phase>()?.0),
                 Field::Ts => ts = Some(map.next_value::<Micros>()?.0),
                 Field::Dur => dur = Some(map.next_value::<Micros>()?.0),
-                Field::Name => name = intern_opt(state.builder, map.next_value::<Option<Text<'de>>>()?),
-                Field::Cat => cat = intern_opt(state.builder, map.next_value::<Option<Text<'de>>>()?),
-                Field::Scope => scope = intern_opt(state.builder, map.next_value::<Option<Text<'de>>>()?),
+                Field::Name => name = intern_opt(&mut state.builder, map.next_value::<Option<Text<'de>>>()?),
+                Field::Cat => cat = intern_opt(&mut state.builder, map.next_value::<Option<Text<'de>>>()?),
+                Field::Scope => scope = intern_opt(&mut state.builder, map.next_value::<Option<Text<'de>>>()?),
                 Field::Pid => pid = Some(map.next_value::<ProcText<'de>>()?),
                 Field::Tid => tid = Some(map.next_value::<ProcText<'de>>()?),
                 Field::Id => id = Some(map.next_value::<IdText<'de>>()?),
@@ -329,7 +333,7 @@ impl<'de> Visitor<'de> for EventSeed<'_, '_> {
                 Field::Args if ph.is_some_and(|p| !SPAN_PHASES.contains(&p) && p != b'M') => {
                     map.next_value::<IgnoredAny>()?;
                 }
-                Field::Args => args = Some(map.next_value_seed(ArgsSeed(&mut *state.builder))?),
+                Field::Args => args = Some(map.next_value_seed(ArgsSeed(&mut state.builder))?),
                 Field::Other => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -338,8 +342,8 @@ impl<'de> Visitor<'de> for EventSeed<'_, '_> {
         let Some(ph) = ph else {
             return Err(de::Error::custom("an event needs `ph`, its phase letter (X, B, E, i, b, e, M, ...)"));
         };
-        let pid = pid.map_or(ProcKey::Num(0), |p| p.intern(state.builder));
-        let tid = tid.map_or(ProcKey::Num(0), |t| t.intern(state.builder));
+        let pid = pid.map_or(ProcKey::Num(0), |p| p.intern(&mut state.builder));
+        let tid = tid.map_or(ProcKey::Num(0), |t| t.intern(&mut state.builder));
         if ph == b'M' {
             let value = args.and_then(|a| metadata_name(state, a.range));
             if let Some(value) = value {
@@ -373,12 +377,12 @@ impl<'de> Visitor<'de> for EventSeed<'_, '_> {
                     return Ok(());
                 }
             };
-            let id = id.intern(state.builder);
+            let id = id.intern(&mut state.builder);
             state.track(AsyncKey { pid: local.then_some(pid), cat, id, scope })
         } else {
             NONE
         };
-        let mut args = args.unwrap_or_else(|| ArgsOut::empty(state.builder));
+        let mut args = args.unwrap_or_else(|| ArgsOut::empty(&state.builder));
         let slot = SLOT_PHASES.contains(&ph) && !args.has_thread_name;
         if slot {
             // A placeholder right after the args keeps the span's attributes contiguous.

@@ -25,6 +25,15 @@ impl Tally {
         self.count += 1;
     }
 
+    /// Adds what `later` counted, events after all of this one's (its example is kept only if
+    /// this one has none).
+    pub(super) fn absorb(&mut self, later: &Tally) {
+        if self.count == 0 {
+            self.example = later.example;
+        }
+        self.count += later.count;
+    }
+
     /// Notes `count text (e.g. $.traceEvents[i])` if anything was counted.
     pub(super) fn note(&self, builder: &mut TraceBuilder, text: &str) {
         if self.count > 0 {
