@@ -192,7 +192,7 @@ mod tests {
             assert!(bytes.len() > 6 << 20, "{format}: {} bytes is too small to be read in parallel", bytes.len());
             let (loaded, given) = loaded_from_input("big", &bytes).unwrap_or_else(|| panic!("{format}: spoiled"));
             assert!(loaded == testkit::loaded_on(2, "big", &bytes), "{format}: loads otherwise");
-            let parallel = [Format::Otlp, Format::Jaeger, Format::Sentry, Format::Zipkin];
+            let parallel = [Format::Otlp, Format::Jaeger, Format::Chrome, Format::Sentry, Format::Zipkin];
             if cfg!(target_os = "linux") && parallel.contains(&format) {
                 assert!(given, "{format}: nothing was given back");
             }

@@ -180,6 +180,38 @@ fn an_error_in_a_late_part_or_around_the_events_is_the_one_one_thread_finds() {
     }
 }
 
+#[test]
+fn a_late_error_in_a_big_file_read_from_disk_is_placed_as_one_reading_places_it() {
+    // Big enough to be mapped and given back as it is read (see `formats::Input`).
+    let traces: Vec<crate::model::Trace> = (0..60)
+        .map(|seed| crate::synth::generate(&crate::synth::SynthParams { seed, spans: 400, ..Default::default() }))
+        .collect();
+    let mut written = Vec::new();
+    crate::formats::Format::Chrome.write(&traces, &mut written).unwrap();
+    let mut events: Vec<String> = split::member_elements(&written, &["traceEvents"])
+        .unwrap()
+        .into_iter()
+        .map(|event| String::from_utf8(written[event].to_vec()).unwrap())
+        .collect();
+    let late = events.len() - 10;
+    events[late] = events[late].replacen("\"ts\":", "\"ts\":\"x\",\"dur\":", 1);
+    let dir = tempfile::tempdir().unwrap();
+    for (name, bytes) in [("object", object(&events)), ("cut", array(&events, true))] {
+        assert!(bytes.len() > 6 << 20, "{name}: {} bytes is too small to be mapped", bytes.len());
+        if cfg!(target_os = "linux") {
+            let input = crate::formats::Input::read(&mut &bytes[..], bytes.len(), |_| Ok(())).unwrap();
+            let parsed = on_threads(2, || crate::formats::parse_input("big.json", &input).map(|p| p.is_err()));
+            assert_eq!(parsed, None, "{name}: parts were given back, then read again: the input is spoiled");
+        }
+        let path = dir.path().join(format!("{name}.json"));
+        std::fs::write(&path, &bytes).unwrap();
+        let from_disk = on_threads(2, || crate::corpus::import_file(&path)).unwrap_err();
+        let whole = on_threads(1, || crate::formats::import(&path.display().to_string(), &bytes)).unwrap_err();
+        assert_eq!(from_disk, whole.to_string(), "{name}");
+        assert!(matches!(whole.error.place, Place::At { .. }), "{name}: {whole}");
+    }
+}
+
 /// Replacing the end of a test file.
 trait ReplaceTail {
     fn replace_tail(self, tail: &[u8], with: &[u8]) -> Vec<u8>;
