@@ -25,7 +25,7 @@ use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use crate::formats::{self, Format, Input};
+use crate::formats::{self, Format};
 use crate::model::{self, Trace, TraceId};
 
 /// A file that was read.
@@ -346,34 +346,17 @@ pub fn import_file(path: &Path) -> FileResult {
     Ok((imported.format, imported.traces))
 }
 
-/// Reads a file and parses it: the parts of a big file are given back to the system as they
-/// are parsed ([`formats::parse_input`]) and the rest is dropped before this returns, so the
-/// tree can be built without the file in memory. `after_each_read` is called with the bytes
-/// read so far and the file's size; an error it returns (a cancellation) stops the reading.
-/// The outer error is the reading's (a named pipe is refused: opening it would wait for a
-/// writer); the inner one names `path`.
+/// [`formats::parse_file`], refusing what is not a file: a named pipe, say, whose opening would
+/// wait for a writer. The outer error is the reading's; the inner one names `path`.
 pub fn read_and_parse(
     path: &Path,
-    mut after_each_read: impl FnMut(usize, usize) -> std::io::Result<()>,
+    after_each_read: impl FnMut(usize, usize) -> std::io::Result<()>,
 ) -> std::io::Result<Result<(Format, model::TraceBuilder), formats::ImportError>> {
-    let read = |after_each_read: &mut dyn FnMut(usize, usize) -> std::io::Result<()>| {
-        if let Some(what) = special_file(&std::fs::metadata(path)?) {
-            let message = format!("cannot read {what}, only files");
-            return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, message));
-        }
-        let mut opened = std::fs::File::open(path)?;
-        let size = usize::try_from(opened.metadata()?.len()).unwrap_or(usize::MAX);
-        Input::read(&mut opened, size, |done| after_each_read(done, size))
-    };
-    let file = path.display().to_string();
-    let input = read(&mut after_each_read)?;
-    let parsed = formats::parse_input(&file, &input);
-    drop(input);
-    match parsed {
-        Some(parsed) => Ok(parsed),
-        // A part failed after others were given back: read it all again to place the error.
-        None => Ok(formats::parse(&file, read(&mut after_each_read)?.bytes())),
+    if let Some(what) = special_file(&std::fs::metadata(path)?) {
+        let message = format!("cannot read {what}, only files");
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, message));
     }
+    formats::parse_file(path, after_each_read)
 }
 
 #[cfg(test)]

@@ -159,6 +159,32 @@ pub fn parse_input(file: &str, input: &Input) -> Option<Result<(Format, TraceBui
     (!input.spoiled()).then_some(parsed)
 }
 
+/// Reads the file at `path` into an [`Input`] and parses it ([`parse_input`]): the parts of a
+/// big file are given back to the system as they are parsed and the rest is dropped before
+/// this returns, so the tree can be built without the file in memory; a spoiled input is read
+/// again from the file and parsed whole. `after_each_read` is called with the bytes read so far
+/// and the file's size; an error it returns (a cancellation) stops the reading. The outer error
+/// is the reading's; the inner one names `path`.
+pub fn parse_file(
+    path: &std::path::Path,
+    mut after_each_read: impl FnMut(usize, usize) -> std::io::Result<()>,
+) -> std::io::Result<Result<(Format, TraceBuilder), ImportError>> {
+    let mut read = || {
+        let mut opened = std::fs::File::open(path)?;
+        let size = usize::try_from(opened.metadata()?.len()).unwrap_or(usize::MAX);
+        Input::read(&mut opened, size, |done| after_each_read(done, size))
+    };
+    let file = path.display().to_string();
+    let input = read()?;
+    let parsed = parse_input(&file, &input);
+    drop(input);
+    match parsed {
+        Some(parsed) => Ok(parsed),
+        // A part failed after others were given back: read it all again to place the error.
+        None => Ok(parse(&file, read()?.bytes())),
+    }
+}
+
 /// The second half of [`import`]: link, order and index the spans.
 pub fn finish(file: &str, format: Format, builder: TraceBuilder) -> Result<Imported, ImportError> {
     let traces = builder

@@ -2,7 +2,7 @@
 
 use super::semconv::resource_besides_service;
 use super::split::{self, Step};
-use super::{Format, FormatError, ImportError, Imported, Input, Place, finish, import, parse_input};
+use super::{Format, FormatError, ImportError, Imported, Input, Place, finish, import, parse_file, parse_input};
 use crate::model::{AttrValue, Trace, TraceBuilder};
 
 /// The bytes of a file under the crate root (`tests/fixtures/...`, `sample-traces/...`).
@@ -126,8 +126,10 @@ pub(crate) fn imported_from_file(bytes: &[u8]) -> Result<Imported, String> {
     let path = dir.path().join("big.json");
     std::fs::write(&path, bytes).unwrap();
     let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
-    let (format, traces) = pool.install(|| crate::corpus::import_file(&path))?;
-    Ok(Imported { format, traces })
+    let file = path.display().to_string();
+    let parsed = pool.install(|| parse_file(&path, |_, _| Ok(()))).unwrap();
+    let (format, builder) = parsed.map_err(|e| e.to_string())?;
+    pool.install(|| finish(&file, format, builder)).map_err(|e| e.to_string())
 }
 
 /// What `bytes` load as on one thread ([`loaded_on`]), checked to be what 2, 3 and 8 threads
