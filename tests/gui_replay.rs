@@ -4,10 +4,13 @@
 //! the tab's mock, up from when the tab opens until it closes, serving an app started once
 //! across several Starts; and the same replay over Socket Mode.
 
+mod replay_support;
+
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
+use replay_support::free_port;
 use tokio_util::sync::CancellationToken;
 use tracedeck::receiver::{self, Protocol, Receiver};
 use tracedeck::replay::demo_app::{self, Delays, DemoConfig, Mode};
@@ -18,10 +21,6 @@ use tracedeck::ui::replay_panel::ReplayRequest;
 const SECRET: &str = "gui-test-signing-secret";
 const TOKEN: &str = "xoxb-gui-test";
 const APP_TOKEN: &str = "xapp-1-gui-test";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
 
 /// The demo app in fixed mode against the mock at `mock_addr`.
 fn fixed_app(mock_addr: &str, otlp_url: Option<String>, verify_token: Option<Duration>) -> DemoConfig {

@@ -21,10 +21,6 @@ fn sample_path(name: &str) -> String {
     format!("{}/sample-traces/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replay_passes_against_the_fixed_app_and_exits_zero() {
     let port = free_port();

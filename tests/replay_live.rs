@@ -16,10 +16,6 @@ use replay_support::*;
 use tokio_util::sync::CancellationToken;
 use tracedeck::replay::demo_app::{Delays, Mode};
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 fn capture() -> String {
     format!("{}/sample-traces/resolve-button.capture.json", env!("CARGO_MANIFEST_DIR"))
 }

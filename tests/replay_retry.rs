@@ -36,10 +36,6 @@ fn sample_path(name: &str) -> String {
     format!("{}/sample-traces/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 /// An Events API app over HTTP that takes 3.2 s per event and posts a message for it (acking
 /// only then, too late); with `dedupe` it acks an `event_id` it has seen at once, doing nothing.
 /// Returns its URL and the retry headers of every delivery.

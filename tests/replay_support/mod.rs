@@ -18,6 +18,22 @@ pub const SECRET: &str = "tracedeck-signing-secret-0001";
 /// The bot token the app sends and the mock accepts.
 pub const TOKEN: &str = "xoxb-tracedeck-test";
 
+/// A loopback port free now, for a server another process starts later, and one no other call
+/// in this test binary has handed out: the tests run at once, and the system may give a port
+/// just let go to the next caller of `bind(0)`, so two tests could otherwise be handed the
+/// same port, and one of them send to the other's server.
+pub fn free_port() -> u16 {
+    static HANDED_OUT: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    loop {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut handed_out = HANDED_OUT.lock().unwrap();
+        if !handed_out.contains(&port) {
+            handed_out.push(port);
+            return port;
+        }
+    }
+}
+
 /// A mock on a free loopback port with the given trigger lifetime.
 pub async fn mock(trigger_ttl: Duration) -> Arc<MockSlack> {
     let mut config = MockConfig::new(Secret::new(TOKEN));
