@@ -427,8 +427,14 @@ fn quote_or_backslash(bytes: &[u8], from: usize) -> Option<usize> {
     bytes.get(i..)?.iter().position(|&b| b == b'"' || b == b'\\').map(|k| i + k)
 }
 
+/// Whether `b` is JSON's white space: not a form feed, which `is_ascii_whitespace` lets
+/// through and a whole reading refuses; left inside a part, it fails that part's reading too.
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
 fn skip_space(bytes: &[u8], mut i: usize) -> usize {
-    while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+    while i < bytes.len() && is_space(bytes[i]) {
         i += 1;
     }
     i
@@ -437,7 +443,7 @@ fn skip_space(bytes: &[u8], mut i: usize) -> usize {
 fn trimmed(bytes: &[u8], range: Range<usize>) -> Range<usize> {
     let start = skip_space(bytes, range.start).min(range.end);
     let mut end = range.end;
-    while end > start && bytes[end - 1].is_ascii_whitespace() {
+    while end > start && is_space(bytes[end - 1]) {
         end -= 1;
     }
     start..end
@@ -545,6 +551,12 @@ mod tests {
         for json in ["[1, 2]", r#"[{"a": 1"#, r#"[{"a": "x"#, "[1,,2", "[1, ", "{}"] {
             assert_eq!(unclosed(json), None, "{json}");
         }
+    }
+
+    #[test]
+    fn only_json_white_space_is_trimmed_from_elements() {
+        assert_eq!(texts("[1,\u{c} 2]").unwrap(), ["1", "\u{c} 2"], "a form feed stays in its element");
+        assert_eq!(texts("[1]\u{c}"), None, "nor is it white space after the array");
     }
 
     #[test]

@@ -41,7 +41,8 @@ use crate::model::TraceBuilder;
 
 use std::ops::Range;
 
-use super::{FormatError, Place, json, split};
+use super::split::{self, Step};
+use super::{FormatError, Place, json};
 
 pub use ids::SYNTHETIC_TRACE_ID;
 pub use write::write;
@@ -97,15 +98,12 @@ fn in_parallel(bytes: &[u8]) -> Option<read::State> {
     if rayon::current_num_threads() < 2 {
         return None;
     }
-    let events = match split::array_elements(bytes) {
-        Some(events) => events,
-        None => split::member_elements(bytes, &["traceEvents"])?,
-    };
+    let events = split::nested(bytes, &[]).or_else(|| split::nested(bytes, &[Step::Member(&["traceEvents"])]))?;
     // Everything but the events is checked first: the parts' bytes are not read again.
-    if !parallel(&events) || !parts::rest_reads(bytes, &events) {
+    if !parallel(&events.elements) || !parts::rest_reads(&events.rest(bytes)) {
         return None;
     }
-    parts::read(bytes, &events)
+    parts::read(bytes, &events.elements)
 }
 
 /// Reads the `events` (byte ranges) of `array` one by one: `None` if one is not an event.

@@ -23,22 +23,11 @@ pub(super) fn read(bytes: &[u8], events: &[Range<usize>]) -> Option<State> {
     split::read_in_parallel(bytes, events, State::new, State::read_event, append)
 }
 
-/// Whether what lies around the `events` of the complete document `bytes` reads as reading
-/// the whole document would read it, the events aside: the top-level object's other members
-/// and brackets, and between two events one comma and JSON white space only (the scan lets
-/// any ASCII white space through). `false` also when there are no events.
-pub(super) fn rest_reads(bytes: &[u8], events: &[Range<usize>]) -> bool {
-    let (Some(first), Some(last)) = (events.first(), events.last()) else { return false };
-    let between = |pair: &[Range<usize>]| {
-        bytes[pair[0].end..pair[1].start].iter().all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b','))
-    };
-    if !events.windows(2).all(between) {
-        return false;
-    }
-    let mut rest = Vec::with_capacity(first.start + bytes.len() - last.end);
-    rest.extend_from_slice(&bytes[..first.start]);
-    rest.extend_from_slice(&bytes[last.end..]);
-    let mut de = serde_json::Deserializer::from_slice(&rest);
+/// Whether `rest`, a complete document with its events taken out ([`split::Nested::rest`]),
+/// reads as reading the whole document would read it, the events aside: the top-level
+/// object's other members and brackets.
+pub(super) fn rest_reads(rest: &[u8]) -> bool {
+    let mut de = serde_json::Deserializer::from_slice(rest);
     DocSeed(&mut State::new()).deserialize(&mut de).and_then(|()| de.end()).is_ok()
 }
 
