@@ -200,16 +200,7 @@ pub fn finish(file: &str, format: Format, builder: TraceBuilder) -> Result<Impor
 mod tests {
     use super::*;
     use crate::synth::{SynthParams, generate};
-    use testkit::{imported_from_file, loaded_from_input};
-
-    /// 60 traces of 400 spans in `format`: a file big enough to be read in parallel.
-    fn big_file(format: Format) -> Vec<u8> {
-        let traces: Vec<Trace> =
-            (0..60).map(|seed| generate(&SynthParams { seed, spans: 400, ..SynthParams::default() })).collect();
-        let mut bytes = Vec::new();
-        format.write(&traces, &mut bytes).unwrap();
-        bytes
-    }
+    use testkit::{big_file, imported_from_file, loaded_from_input};
 
     #[test]
     fn a_big_file_loads_the_same_when_its_parts_are_given_back() {

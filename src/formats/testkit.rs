@@ -4,6 +4,7 @@ use super::semconv::resource_besides_service;
 use super::split::{self, Step};
 use super::{Format, FormatError, ImportError, Imported, Input, Place, finish, import, parse_file, parse_input};
 use crate::model::{AttrValue, Trace, TraceBuilder};
+use crate::synth::{SynthParams, generate};
 
 /// The bytes of a file under the crate root (`tests/fixtures/...`, `sample-traces/...`).
 pub(crate) fn file(path: &str) -> Vec<u8> {
@@ -14,6 +15,26 @@ pub(crate) fn file(path: &str) -> Vec<u8> {
 /// Imports a file under the crate root, panicking with the error if it fails.
 pub(crate) fn import_file(path: &str) -> Imported {
     import(path, &file(path)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// 60 generated traces of 400 spans in `format`: a file of many traces, big enough (over
+/// 6 MB in every format) to be mapped and read in parallel.
+pub(crate) fn big_file(format: Format) -> Vec<u8> {
+    let traces: Vec<Trace> =
+        (0..60).map(|seed| generate(&SynthParams { seed, spans: 400, ..SynthParams::default() })).collect();
+    written(format, &traces)
+}
+
+/// One generated trace of 20,000 spans over 4 services (`seed` picks it) in `format`.
+pub(crate) fn big_trace(format: Format, seed: u64) -> Vec<u8> {
+    let trace = generate(&SynthParams { seed, spans: 20_000, services: 4, ..SynthParams::default() });
+    written(format, std::slice::from_ref(&trace))
+}
+
+fn written(format: Format, traces: &[Trace]) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    format.write(traces, &mut bytes).unwrap();
+    bytes
 }
 
 /// An attribute value as text, with its type: `Int(200)`, `Str("x")`.

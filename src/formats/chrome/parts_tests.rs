@@ -2,7 +2,7 @@
 //! errors (see the `parts` module).
 
 use super::*;
-use crate::formats::testkit::loaded_on;
+use crate::formats::testkit::{big_file, loaded_on};
 
 /// The events of a big trace with everything the reader keeps apart from the spans, spread
 /// so that every run of them on 2, 3 or 8 threads holds some: `B`/`E` pairs that cross runs,
@@ -183,11 +183,7 @@ fn an_error_in_a_late_part_or_around_the_events_is_the_one_one_thread_finds() {
 #[test]
 fn a_late_error_in_a_big_file_read_from_disk_is_placed_as_one_reading_places_it() {
     // Big enough to be mapped and given back as it is read (see `formats::Input`).
-    let traces: Vec<crate::model::Trace> = (0..60)
-        .map(|seed| crate::synth::generate(&crate::synth::SynthParams { seed, spans: 400, ..Default::default() }))
-        .collect();
-    let mut written = Vec::new();
-    crate::formats::Format::Chrome.write(&traces, &mut written).unwrap();
+    let written = big_file(crate::formats::Format::Chrome);
     let mut events: Vec<String> = split::member_elements(&written, &["traceEvents"])
         .unwrap()
         .into_iter()

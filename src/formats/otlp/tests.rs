@@ -2,7 +2,7 @@
 //! round-tripping.
 
 use super::*;
-use crate::formats::testkit::loaded_on;
+use crate::formats::testkit::{big_trace, loaded_on};
 use crate::formats::{Format, FormatError, Place, import};
 use crate::model::{AttrValue, SpanFlags, SpanId, SpanKind, Status, Trace, TraceId, Warning};
 
@@ -516,14 +516,7 @@ fn a_resource_repeated_by_every_batch_is_kept_once() {
 
 #[test]
 fn a_big_document_and_a_big_collector_file_read_the_same_on_one_thread_and_on_many() {
-    let trace = crate::synth::generate(&crate::synth::SynthParams {
-        seed: 11,
-        spans: 20_000,
-        services: 4,
-        ..crate::synth::SynthParams::default()
-    });
-    let mut document = Vec::new();
-    Format::Otlp.write(std::slice::from_ref(&trace), &mut document).unwrap();
+    let document = big_trace(Format::Otlp, 11);
     let entries = crate::formats::split::member_elements(&document, &["resourceSpans"]).unwrap();
     assert!(entries.len() > 1 && document.len() >= super::PARALLEL_BYTES, "the document splits");
     // The same entries as a Collector file, one document per line, and a line with text ids.

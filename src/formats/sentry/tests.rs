@@ -2,7 +2,7 @@
 //! (`tests/fixtures/sentry/`), the incident's sample traces and malformed inputs.
 
 use super::parse;
-use crate::formats::testkit::loaded_on;
+use crate::formats::testkit::{big_trace, loaded_on};
 use crate::formats::{Format, FormatError, Place, import};
 use crate::model::{AttrValue, Nanos, SpanId, SpanIdx, SpanKind, Status, Trace, TraceId, Warning};
 
@@ -535,14 +535,7 @@ fn open_spans_stay_open() {
 
 #[test]
 fn a_big_file_reads_the_same_on_one_thread_and_on_many() {
-    let trace = crate::synth::generate(&crate::synth::SynthParams {
-        seed: 9,
-        spans: 20_000,
-        services: 4,
-        ..crate::synth::SynthParams::default()
-    });
-    let mut bytes = Vec::new();
-    Format::Sentry.write(std::slice::from_ref(&trace), &mut bytes).unwrap();
+    let mut bytes = big_trace(Format::Sentry, 9);
     // Items whose mapping needs what others hold, in the middle of the file: a span without a
     // trace id, an error, a processing error, a trace node nesting a child it is not the parent of.
     let quirks = br#"{"type":"transaction","transaction":"q","start_timestamp":1.0,"timestamp":2.0,

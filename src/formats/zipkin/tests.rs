@@ -2,7 +2,7 @@
 //! `tests/fixtures/zipkin/`.
 
 use super::*;
-use crate::formats::testkit::{file, import_file, line_of, loaded_on, path_of, summary, value_text};
+use crate::formats::testkit::{big_trace, file, import_file, line_of, loaded_on, path_of, summary, value_text};
 use crate::formats::{Format, FormatError, Place, import};
 use crate::model::{SpanFlags, SpanId, SpanKind, Status, Trace};
 
@@ -289,14 +289,7 @@ fn jaeger_traces_written_as_zipkin_keep_tree_timing_and_status() {
 #[test]
 fn a_big_file_reads_the_same_on_one_thread_and_on_many() {
     // Untimed spans and a shared server half among thousands, split across the threads' runs.
-    let trace = crate::synth::generate(&crate::synth::SynthParams {
-        seed: 9,
-        spans: 20_000,
-        services: 4,
-        ..crate::synth::SynthParams::default()
-    });
-    let mut bytes = Vec::new();
-    Format::Zipkin.write(std::slice::from_ref(&trace), &mut bytes).unwrap();
+    let mut bytes = big_trace(Format::Zipkin, 9);
     let quirks = br#"{"traceId":"1","id":"a1","kind":"CLIENT","timestamp":10,"duration":50,"localEndpoint":{"serviceName":"web"}},
         {"traceId":"1","id":"a1","kind":"SERVER","shared":true,"timestamp":20,"duration":30,"localEndpoint":{"serviceName":"api"}},
         {"traceId":"1","id":"a2","parentId":"a1","name":"untimed","localEndpoint":{"serviceName":"api"}},"#;
